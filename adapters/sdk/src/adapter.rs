@@ -1,0 +1,147 @@
+//! The adapter contract. An adapter turns one input document into canonical records. It is
+//! pure — no network, no clock, no store — so the gateway can run it anywhere in the pipeline,
+//! retry it, and test it on bytes alone.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+
+use crate::{DiseaseRegistry, Finding, Record, SourceLocation, TemplateSet};
+
+/// One input document as received.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub bytes: &'a [u8],
+    /// The declared media type, if the sender gave one (`text/csv; charset=shift_jis`).
+    pub content_type: Option<&'a str>,
+    /// Lower-case hex SHA-256 of `bytes`, computed once by the caller.
+    pub sha256: &'a str,
+}
+
+/// What an adapter may consult: the disease list, the templates, and the mapping files.
+#[derive(Debug, Clone, Copy)]
+pub struct MappingContext<'a> {
+    pub diseases: &'a DiseaseRegistry,
+    pub templates: &'a TemplateSet,
+    pub mappings: &'a MappingFiles,
+    /// The mapping the caller asked for, by name.
+    pub mapping: Option<&'a str>,
+}
+
+/// Mapping files by category (`csv`, `fhir`, `scan`, …) and name, as text. The gateway fills
+/// it from the built-in `mappings/` folder and from a configured folder of its own.
+#[derive(Debug, Clone, Default)]
+pub struct MappingFiles {
+    files: BTreeMap<(String, String), (String, String)>,
+}
+
+impl MappingFiles {
+    /// Adds or replaces a mapping file; `origin` names it in errors (usually its path).
+    pub fn insert(&mut self, category: &str, name: &str, origin: &str, text: String) {
+        self.files
+            .insert((category.to_owned(), name.to_owned()), (origin.to_owned(), text));
+    }
+
+    /// Names of the mappings in a category.
+    pub fn names<'a>(&'a self, category: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.files
+            .keys()
+            .filter(move |(c, _)| c == category)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// Parses a mapping file as TOML into the adapter's own mapping type.
+    pub fn load<T: DeserializeOwned>(&self, category: &str, name: &str) -> Result<T, AdapterError> {
+        let (origin, text) = self
+            .files
+            .get(&(category.to_owned(), name.to_owned()))
+            .ok_or_else(|| {
+                AdapterError::mapping(
+                    "mapping.unknown",
+                    format!("no {category} mapping named `{name}`"),
+                    format!("{category} のマッピング `{name}` はありません"),
+                )
+            })?;
+        toml::from_str(text).map_err(|e| {
+            AdapterError::mapping(
+                "mapping.invalid",
+                format!("mapping {origin}: {e}"),
+                format!("マッピング {origin} を読めません: {e}"),
+            )
+        })
+    }
+}
+
+/// A record with what the adapter found while reading it (values it could not read, …).
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub record: Record,
+    pub findings: Vec<Finding>,
+}
+
+/// What kind of failure an adapter error is; the API maps it to a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterErrorKind {
+    /// The input is not in a format or encoding the adapter reads (HTTP 415).
+    Unsupported,
+    /// The input is in the right format but broken (HTTP 422).
+    Malformed,
+    /// The request named a mapping that does not exist or does not load (HTTP 400).
+    Mapping,
+}
+
+/// Why a whole document could not be converted. Value-level problems are not errors but
+/// findings on the record, so one bad cell does not reject a file of a thousand sheets.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct AdapterError {
+    pub kind: AdapterErrorKind,
+    /// Stable code, e.g. `csv.truncated_row`.
+    pub code: String,
+    pub message: String,
+    pub message_ja: String,
+    pub location: Option<SourceLocation>,
+}
+
+impl AdapterError {
+    pub fn new(kind: AdapterErrorKind, code: &str, message: String, message_ja: String) -> Self {
+        Self {
+            kind,
+            code: code.to_owned(),
+            message,
+            message_ja,
+            location: None,
+        }
+    }
+
+    pub fn malformed(code: &str, message: String, message_ja: String) -> Self {
+        Self::new(AdapterErrorKind::Malformed, code, message, message_ja)
+    }
+
+    pub fn unsupported(code: &str, message: String, message_ja: String) -> Self {
+        Self::new(AdapterErrorKind::Unsupported, code, message, message_ja)
+    }
+
+    pub fn mapping(code: &str, message: String, message_ja: String) -> Self {
+        Self::new(AdapterErrorKind::Mapping, code, message, message_ja)
+    }
+
+    pub fn at(mut self, location: SourceLocation) -> Self {
+        self.location = Some(location);
+        self
+    }
+}
+
+/// A converter from one input format to canonical records.
+pub trait Adapter: Send + Sync {
+    /// Short, stable name (`csv`, `fhir`), used in `?adapter=` and in provenance.
+    fn name(&self) -> &'static str;
+
+    /// Whether this adapter is likely to read the input: a cheap look at the media type and
+    /// the first bytes, used when the sender does not name an adapter.
+    fn sniff(&self, input: &Input<'_>) -> bool;
+
+    /// Converts the whole document. Either every record, each with its findings, or an error
+    /// that says where and why the document cannot be read.
+    fn convert(&self, input: &Input<'_>, context: &MappingContext<'_>) -> Result<Vec<Converted>, AdapterError>;
+}

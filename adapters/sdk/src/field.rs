@@ -1,0 +1,301 @@
+//! Canonical header fields addressed by path (`patient.date_of_birth`), so that mapping files
+//! of every text-based adapter (CSV columns, scan zones, fixed-width municipal records) can name
+//! a target, and one place turns text into the field's type.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    parse, ApplicationType, CareSetting, CertificationDecision, LongTermCare, SeverityGrade,
+    Sheet, SheetKind,
+};
+
+/// How the text of a field is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    /// Katakana (or hiragana) only.
+    Kana,
+    /// Digits only, kept as text because leading zeros matter.
+    Digits,
+    Integer,
+    Decimal,
+    Date,
+    YearMonth,
+    Sex,
+    Presence,
+    /// One of a fixed set of codes (kind, long-term care, severity …).
+    Code,
+}
+
+macro_rules! header_fields {
+    ($( $variant:ident => $path:literal, $ty:ident; )*) => {
+        /// A header field of the canonical sheet, by its JSON path.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum HeaderField {
+            $( #[serde(rename = $path)] $variant, )*
+        }
+
+        impl HeaderField {
+            /// Every field, in the order of the form.
+            pub const ALL: &'static [HeaderField] = &[$( HeaderField::$variant, )*];
+
+            /// The field's canonical path.
+            pub fn path(self) -> &'static str {
+                match self { $( HeaderField::$variant => $path, )* }
+            }
+
+            /// How the field's text is read.
+            pub fn field_type(self) -> FieldType {
+                match self { $( HeaderField::$variant => FieldType::$ty, )* }
+            }
+        }
+    };
+}
+
+header_fields! {
+    Kind => "kind", Code;
+    ApplicationType => "application_type", Code;
+    DiseaseGroup => "disease.group", Integer;
+    DiseaseNumber => "disease.number", Integer;
+    DiseaseName => "disease.name", Text;
+    PatientName => "patient.name", Text;
+    PatientNameKana => "patient.name_kana", Kana;
+    DateOfBirth => "patient.date_of_birth", Date;
+    Sex => "patient.sex", Sex;
+    PostalCode => "patient.postal_code", Text;
+    Address => "patient.address", Text;
+    InsurerNumber => "patient.insurance.insurer_number", Digits;
+    InsuranceSymbol => "patient.insurance.symbol", Text;
+    InsuranceNumber => "patient.insurance.number", Text;
+    InsuranceBranch => "patient.insurance.branch", Digits;
+    Onset => "clinical.onset", YearMonth;
+    FamilyHistory => "clinical.family_history", Presence;
+    FamilyHistoryDetail => "clinical.family_history_detail", Text;
+    LongTermCare => "clinical.long_term_care", Code;
+    Mobility => "clinical.living.mobility", Integer;
+    SelfCare => "clinical.living.self_care", Integer;
+    UsualActivities => "clinical.living.usual_activities", Integer;
+    PainDiscomfort => "clinical.living.pain_discomfort", Integer;
+    AnxietyDepression => "clinical.living.anxiety_depression", Integer;
+    Ventilator => "clinical.ventilator", Presence;
+    DiagnosticCategory => "clinical.diagnostic_category", Text;
+    OverallSeverity => "clinical.severity", Code;
+    Remarks => "clinical.remarks", Text;
+    PrefectureOfBirth => "child.prefecture_of_birth", Text;
+    BirthWeight => "child.birth_weight_g", Integer;
+    BirthWeeks => "child.birth_weeks", Integer;
+    Height => "child.height_cm", Decimal;
+    Weight => "child.weight_kg", Decimal;
+    MotherDateOfBirth => "child.mother_date_of_birth", Date;
+    FirstVisitDate => "child.first_visit_date", Date;
+    Schooling => "child.schooling", Text;
+    TreatmentMonths => "child.treatment_months", Integer;
+    CareSetting => "child.care_setting", Code;
+    DesignatedDoctorNumber => "institution.designated_doctor_number", Text;
+    DoctorName => "institution.doctor_name", Text;
+    InstitutionCode => "institution.code", Digits;
+    InstitutionName => "institution.name", Text;
+    Phone => "institution.phone", Text;
+    DateWritten => "institution.date_written", Date;
+    PayerNumber => "administrative.payer_number", Digits;
+    RecipientNumber => "administrative.recipient_number", Digits;
+    Certification => "administrative.certification", Code;
+}
+
+fn child_of(sheet: &mut Sheet) -> &mut crate::ChildDetails {
+    sheet.child.get_or_insert_with(Default::default)
+}
+
+fn code<T>(text: &str, table: &[(&[&str], T)], what: &str) -> Result<T, String>
+where
+    T: Copy,
+{
+    let t = parse::to_halfwidth(text.trim()).to_lowercase();
+    table
+        .iter()
+        .find(|(names, _)| names.contains(&t.as_str()))
+        .map(|(_, v)| *v)
+        .ok_or_else(|| format!("`{text}` is not a known {what}"))
+}
+
+fn small<T: TryFrom<i64>>(text: &str) -> Result<T, String> {
+    let n: i64 = parse::to_halfwidth(text.trim())
+        .parse()
+        .map_err(|_| format!("`{text}` is not a whole number"))?;
+    T::try_from(n).map_err(|_| format!("`{text}` is out of range"))
+}
+
+fn decimal(text: &str) -> Result<f64, String> {
+    parse::to_halfwidth(text.trim())
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("`{text}` is not a number"))
+}
+
+fn digits(text: &str) -> Result<String, String> {
+    let t: String = parse::to_halfwidth(text.trim())
+        .chars()
+        .filter(|c| *c != '-' && *c != ' ')
+        .collect();
+    if t.chars().all(|c| c.is_ascii_digit()) {
+        Ok(t)
+    } else {
+        Err(format!("`{text}` is not digits"))
+    }
+}
+
+impl HeaderField {
+    /// Reads `text` as this field's type and stores it on the sheet. An empty text leaves the
+    /// field unset. The error says why the text could not be read; the caller adds where.
+    pub fn apply(self, sheet: &mut Sheet, text: &str) -> Result<(), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let s = || Some(text.to_owned());
+        match self {
+            HeaderField::Kind => {
+                sheet.kind = text.parse::<SheetKind>()?;
+                if sheet.kind == SheetKind::Shoman {
+                    child_of(sheet);
+                }
+            }
+            HeaderField::ApplicationType => {
+                sheet.application_type = Some(code(
+                    text,
+                    &[
+                        (&["新規", "new", "1"], ApplicationType::New),
+                        (&["更新", "renewal", "2"], ApplicationType::Renewal),
+                    ],
+                    "application type (新規/更新)",
+                )?)
+            }
+            HeaderField::DiseaseGroup => sheet.disease.group = Some(small(text)?),
+            HeaderField::DiseaseNumber => sheet.disease.number = Some(small(text)?),
+            HeaderField::DiseaseName => sheet.disease.name = s(),
+            HeaderField::PatientName => sheet.patient.name = s(),
+            HeaderField::PatientNameKana => sheet.patient.name_kana = s(),
+            HeaderField::DateOfBirth => sheet.patient.date_of_birth = Some(parse::parse_date(text)?),
+            HeaderField::Sex => sheet.patient.sex = Some(parse::parse_sex(text)?),
+            HeaderField::PostalCode => sheet.patient.postal_code = Some(parse::to_halfwidth(text)),
+            HeaderField::Address => sheet.patient.address = s(),
+            HeaderField::InsurerNumber => sheet.patient.insurance.insurer_number = Some(digits(text)?),
+            HeaderField::InsuranceSymbol => sheet.patient.insurance.symbol = s(),
+            HeaderField::InsuranceNumber => sheet.patient.insurance.number = Some(parse::to_halfwidth(text)),
+            HeaderField::InsuranceBranch => sheet.patient.insurance.branch = Some(digits(text)?),
+            HeaderField::Onset => sheet.clinical.onset = Some(parse::parse_year_month(text)?),
+            HeaderField::FamilyHistory => sheet.clinical.family_history = Some(parse::parse_presence(text)?),
+            HeaderField::FamilyHistoryDetail => sheet.clinical.family_history_detail = s(),
+            HeaderField::LongTermCare => {
+                sheet.clinical.long_term_care = Some(code(
+                    text,
+                    &[
+                        (&["なし", "非該当", "none", "0"], LongTermCare::None),
+                        (&["要支援1", "support1"], LongTermCare::Support1),
+                        (&["要支援2", "support2"], LongTermCare::Support2),
+                        (&["要介護1", "care1"], LongTermCare::Care1),
+                        (&["要介護2", "care2"], LongTermCare::Care2),
+                        (&["要介護3", "care3"], LongTermCare::Care3),
+                        (&["要介護4", "care4"], LongTermCare::Care4),
+                        (&["要介護5", "care5"], LongTermCare::Care5),
+                    ],
+                    "long-term-care level (要支援1–2, 要介護1–5, なし)",
+                )?)
+            }
+            HeaderField::Mobility => sheet.clinical.living.mobility = Some(small(text)?),
+            HeaderField::SelfCare => sheet.clinical.living.self_care = Some(small(text)?),
+            HeaderField::UsualActivities => sheet.clinical.living.usual_activities = Some(small(text)?),
+            HeaderField::PainDiscomfort => sheet.clinical.living.pain_discomfort = Some(small(text)?),
+            HeaderField::AnxietyDepression => sheet.clinical.living.anxiety_depression = Some(small(text)?),
+            HeaderField::Ventilator => sheet.clinical.ventilator = Some(parse::parse_presence(text)?),
+            HeaderField::DiagnosticCategory => sheet.clinical.diagnostic_category = s(),
+            HeaderField::OverallSeverity => {
+                sheet.clinical.severity = Some(code(
+                    text,
+                    &[
+                        (&["軽症", "mild", "1"], SeverityGrade::Mild),
+                        (&["中等症", "moderate", "2"], SeverityGrade::Moderate),
+                        (&["重症", "severe", "3"], SeverityGrade::Severe),
+                    ],
+                    "severity (軽症/中等症/重症)",
+                )?)
+            }
+            HeaderField::Remarks => sheet.clinical.remarks = s(),
+            HeaderField::PrefectureOfBirth => child_of(sheet).prefecture_of_birth = s(),
+            HeaderField::BirthWeight => child_of(sheet).birth_weight_g = Some(small(text)?),
+            HeaderField::BirthWeeks => child_of(sheet).birth_weeks = Some(small(text)?),
+            HeaderField::Height => child_of(sheet).height_cm = Some(decimal(text)?),
+            HeaderField::Weight => child_of(sheet).weight_kg = Some(decimal(text)?),
+            HeaderField::MotherDateOfBirth => child_of(sheet).mother_date_of_birth = Some(parse::parse_date(text)?),
+            HeaderField::FirstVisitDate => child_of(sheet).first_visit_date = Some(parse::parse_date(text)?),
+            HeaderField::Schooling => child_of(sheet).schooling = s(),
+            HeaderField::TreatmentMonths => child_of(sheet).treatment_months = Some(small(text)?),
+            HeaderField::CareSetting => {
+                child_of(sheet).care_setting = Some(code(
+                    text,
+                    &[
+                        (&["入院", "inpatient", "1"], CareSetting::Inpatient),
+                        (&["外来", "通院", "outpatient", "2"], CareSetting::Outpatient),
+                        (&["入院・外来", "both", "3"], CareSetting::Both),
+                    ],
+                    "care setting (入院/外来)",
+                )?)
+            }
+            HeaderField::DesignatedDoctorNumber => sheet.institution.designated_doctor_number = Some(parse::to_halfwidth(text)),
+            HeaderField::DoctorName => sheet.institution.doctor_name = s(),
+            HeaderField::InstitutionCode => sheet.institution.code = Some(digits(text)?),
+            HeaderField::InstitutionName => sheet.institution.name = s(),
+            HeaderField::Phone => sheet.institution.phone = Some(parse::to_halfwidth(text)),
+            HeaderField::DateWritten => sheet.institution.date_written = Some(parse::parse_date(text)?),
+            HeaderField::PayerNumber => sheet.administrative.payer_number = Some(digits(text)?),
+            HeaderField::RecipientNumber => sheet.administrative.recipient_number = Some(digits(text)?),
+            HeaderField::Certification => {
+                sheet.administrative.certification = Some(code(
+                    text,
+                    &[
+                        (&["認定", "certified", "1"], CertificationDecision::Certified),
+                        (&["不認定", "not_certified", "2"], CertificationDecision::NotCertified),
+                    ],
+                    "decision (認定/不認定)",
+                )?)
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Provenance, Sex};
+
+    #[test]
+    fn every_path_round_trips_through_serde() {
+        for f in HeaderField::ALL {
+            let json = serde_json::to_string(f).unwrap();
+            assert_eq!(json, format!("\"{}\"", f.path()));
+            let back: HeaderField = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, *f);
+        }
+    }
+
+    #[test]
+    fn apply_reads_typed_values_and_reports_bad_text() {
+        let mut sheet = Sheet::new(SheetKind::Nanbyo, Provenance::default());
+        HeaderField::DateOfBirth.apply(&mut sheet, "S55.3.14").unwrap();
+        HeaderField::Sex.apply(&mut sheet, "女").unwrap();
+        HeaderField::RecipientNumber.apply(&mut sheet, "１２３４５６７").unwrap();
+        HeaderField::Kind.apply(&mut sheet, "小慢").unwrap();
+        HeaderField::Height.apply(&mut sheet, "132.5").unwrap();
+        assert_eq!(sheet.patient.date_of_birth.unwrap().to_string(), "1980-03-14");
+        assert_eq!(sheet.patient.sex, Some(Sex::Female));
+        assert_eq!(sheet.administrative.recipient_number.as_deref(), Some("1234567"));
+        assert_eq!(sheet.kind, SheetKind::Shoman);
+        assert_eq!(sheet.child.as_ref().unwrap().height_cm, Some(132.5));
+        assert!(HeaderField::DiseaseNumber.apply(&mut sheet, "abc").is_err());
+        assert!(HeaderField::Mobility.apply(&mut sheet, "300").is_err());
+        HeaderField::PatientName.apply(&mut sheet, "  ").unwrap();
+        assert_eq!(sheet.patient.name, None);
+    }
+}

@@ -1,0 +1,45 @@
+//! The contract every Kakehashi adapter builds on.
+//!
+//! Inputs of any shape (hospital CSV, FHIR, Mynaportal downloads, scans, municipal files) are
+//! converted by an [`Adapter`] into [`Record`]s of one canonical model: the clinical survey
+//! [`Sheet`] (臨床調査個人票 for 指定難病, 医療意見書 for 小慢), and — in later versions — the
+//! subsidy [`Application`] and the municipal [`Certification`]. Disease-specific content lives in
+//! per-disease [`Template`]s, which are data (TOML), not code, so that clinicians can review them.
+//!
+//! This crate is pure: no network, no clock, no storage. It is what a third-party integrator
+//! depends on to write an adapter.
+#![forbid(unsafe_code)]
+
+mod adapter;
+mod application;
+mod certification;
+mod disease;
+mod field;
+mod finding;
+pub mod parse;
+mod provenance;
+mod record;
+mod sheet;
+mod template;
+mod value;
+
+pub use adapter::{
+    Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
+};
+pub use application::Application;
+pub use certification::{Certification, CertificationDecision};
+pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
+pub use field::{FieldType, HeaderField};
+pub use finding::{Finding, Severity};
+pub use provenance::{Provenance, SourceLocation};
+pub use record::Record;
+pub use sheet::{
+    Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Insurance,
+    Institution, Item, LivingConditions, LongTermCare, Patient, SCHEMA_VERSION, SeverityGrade,
+    Sheet, SheetKind,
+};
+pub use template::{
+    AllowedValue, CompareOp, Condition, Formula, FormulaOp, ItemDef, ItemType, SeverityRule,
+    Combine, Criterion, Template, TemplateError, TemplateSet,
+};
+pub use value::{ItemValue, Presence, Sex, YearMonth};

@@ -1,0 +1,89 @@
+//! Where a record and each of its values came from, so that every finding can point at the
+//! line, column or element of the original document.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A place in a source document. Which parts are set depends on the format: CSV gives a line
+/// and a column, XML and FHIR an element path, a scan a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SourceLocation {
+    /// 1-based physical line in the decoded document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// 1-based column (field) number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// The column's header, when the source has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_name: Option<String>,
+    /// Path of an element in a structured document (FHIR, XML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    /// 1-based page of a scanned document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+}
+
+impl SourceLocation {
+    /// A location in a delimited text file.
+    pub fn cell(line: u64, column: u32, column_name: Option<&str>) -> Self {
+        Self {
+            line: Some(line),
+            column: Some(column),
+            column_name: column_name.map(str::to_owned),
+            ..Self::default()
+        }
+    }
+
+    /// A whole line.
+    pub fn line(line: u64) -> Self {
+        Self {
+            line: Some(line),
+            ..Self::default()
+        }
+    }
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(l) = self.line {
+            parts.push(format!("line {l}"));
+        }
+        match (self.column, &self.column_name) {
+            (Some(c), Some(n)) => parts.push(format!("column {c} ({n})")),
+            (Some(c), None) => parts.push(format!("column {c}")),
+            (None, Some(n)) => parts.push(format!("column {n}")),
+            (None, None) => {}
+        }
+        if let Some(e) = &self.element {
+            parts.push(format!("element {e}"));
+        }
+        if let Some(p) = self.page {
+            parts.push(format!("page {p}"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// How a record was made.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Provenance {
+    /// The adapter that produced the record, e.g. `csv`.
+    pub adapter: String,
+    /// The mapping file the adapter used, when it uses one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
+    /// Lower-case hex SHA-256 of the source document's bytes, as received.
+    pub source_sha256: String,
+    /// 0-based index of this record among the records of the source document.
+    pub record_index: u32,
+    /// Where the record as a whole starts (for CSV: its line).
+    pub record_location: SourceLocation,
+    /// Where each header field came from, keyed by its canonical path (`patient.date_of_birth`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, SourceLocation>,
+}

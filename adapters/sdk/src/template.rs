@@ -1,0 +1,454 @@
+//! Disease templates: for each notified disease, the items its sheet asks for (criteria,
+//! severity scales, research items), the formulas the gateway computes (自動計算), and the
+//! severity rule machine judgment evaluates. Templates are TOML files in `mappings/diseases/`,
+//! one per disease, meant to be read and reviewed by clinicians.
+//!
+//! ```toml
+//! kind = "nanbyo"
+//! number = 14
+//! name = "慢性炎症性脱髄性多発神経炎／多巣性運動ニューロパチー"
+//! form_version = "2024-04"
+//! sources = ["臨床調査個人票 014"]
+//!
+//! [[items]]
+//! code = "barthel.feeding"
+//! label = "食事"
+//! type = "integer"
+//! allowed = [{ value = 0, label = "全介助" }, { value = 5, label = "部分介助" }, { value = 10, label = "自立" }]
+//! required = true
+//!
+//! [[formulas]]
+//! code = "barthel.total"
+//! label = "Barthel Index 合計"
+//! op = "sum"
+//! of = ["barthel.feeding"]
+//!
+//! [severity]
+//! description = "Barthel Index 85点以下"
+//! combine = "all"
+//! criteria = [{ item = "barthel.total", op = "<=", value = 85 }]
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DiseaseKey, DiseaseRegistry, ItemValue, SheetKind};
+
+/// The type of an item's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemType {
+    Integer,
+    Decimal,
+    Boolean,
+    Text,
+    Date,
+    /// One of `allowed`, written as text.
+    Code,
+}
+
+/// One permitted value with its label on the form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedValue {
+    pub value: ItemValue,
+    /// The label printed on the form, in Japanese.
+    pub label: String,
+}
+
+/// One disease-specific item of the sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemDef {
+    /// Stable code, `scale.item` style (`alsfrs_r.speech`); the key in `Sheet::items`.
+    pub code: String,
+    /// The item's label on the form, in Japanese.
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
+    #[serde(rename = "type")]
+    pub item_type: ItemType,
+    /// Unit (UCUM-like: `mg/dL`, `%`, `kg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// A sheet without this item gets an error.
+    #[serde(default)]
+    pub required: bool,
+    /// Inclusive lower bound for numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Inclusive upper bound for numbers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// The only values permitted, when the form offers a fixed choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<AllowedValue>,
+    /// Guidance for the doctor, as the form prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A comparison, as used by count formulas and severity criteria.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CompareOp {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "==")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = ">")]
+    Gt,
+}
+
+impl CompareOp {
+    /// Whether `lhs op rhs` holds: numerically when both are numbers (booleans count as 1/0),
+    /// otherwise as equality of text.
+    pub fn holds(self, lhs: &ItemValue, rhs: &ItemValue) -> bool {
+        let num = |v: &ItemValue| match v {
+            ItemValue::Boolean(b) => Some(f64::from(u8::from(*b))),
+            other => other.as_f64(),
+        };
+        match (num(lhs), num(rhs)) {
+            (Some(a), Some(b)) => match self {
+                CompareOp::Lt => a < b,
+                CompareOp::Le => a <= b,
+                CompareOp::Eq => a == b,
+                CompareOp::Ne => a != b,
+                CompareOp::Ge => a >= b,
+                CompareOp::Gt => a > b,
+            },
+            _ => match self {
+                CompareOp::Eq => lhs.to_string() == rhs.to_string(),
+                CompareOp::Ne => lhs.to_string() != rhs.to_string(),
+                _ => false,
+            },
+        }
+    }
+}
+
+/// A condition on one value (`>= 2`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub op: CompareOp,
+    pub value: ItemValue,
+}
+
+/// What a formula computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormulaOp {
+    Sum,
+    Mean,
+    /// How many of the inputs meet `condition`.
+    Count,
+    Min,
+    Max,
+}
+
+/// An auto-calculated item (自動計算), e.g. a scale total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Formula {
+    /// The computed item's code.
+    pub code: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
+    pub op: FormulaOp,
+    /// Codes of the input items (or of earlier formulas).
+    pub of: Vec<String>,
+    /// For `count`: which inputs count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Decimal places to round a mean to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
+    /// Compute even when some inputs are missing (otherwise the result is left out, with a
+    /// warning).
+    #[serde(default)]
+    pub allow_partial: bool,
+}
+
+/// How the criteria of a severity rule combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    #[default]
+    All,
+    Any,
+}
+
+/// One criterion of a severity rule: an item (or computed item) compared with a threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub item: String,
+    pub op: CompareOp,
+    pub value: ItemValue,
+    /// What the criterion says, as the 重症度分類 words it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// The disease's 重症度分類 threshold for subsidy: 該当 when the criteria hold. Machine judgment
+/// (機械判定) evaluates it; the checks only make sure it names existing items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityRule {
+    /// The published rule in words.
+    pub description: String,
+    #[serde(default)]
+    pub combine: Combine,
+    #[serde(default)]
+    pub criteria: Vec<Criterion>,
+}
+
+/// A disease template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub kind: SheetKind,
+    /// 疾患群, for 小慢.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<u8>,
+    /// 告示番号
+    pub number: u16,
+    /// 告示病名, as in the notified list.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+    /// Which edition of the form the template follows (e.g. `2024-04`).
+    pub form_version: String,
+    /// Where the items and scales come from (form, guideline, scale publication).
+    pub sources: Vec<String>,
+    /// 診断のカテゴリー the form offers (e.g. Definite, Probable).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostic_categories: Vec<String>,
+    #[serde(default)]
+    pub items: Vec<ItemDef>,
+    #[serde(default)]
+    pub formulas: Vec<Formula>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<SeverityRule>,
+}
+
+/// Why a template could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: {reason}")]
+    Invalid { file: String, reason: String },
+    #[error("{file}: a template for {key} is already loaded from {other}")]
+    Duplicate {
+        file: String,
+        key: DiseaseKey,
+        other: String,
+    },
+}
+
+impl Template {
+    pub fn key(&self) -> DiseaseKey {
+        DiseaseKey {
+            kind: self.kind,
+            group: self.group,
+            number: self.number,
+        }
+    }
+
+    pub fn item(&self, code: &str) -> Option<&ItemDef> {
+        self.items.iter().find(|i| i.code == code)
+    }
+
+    /// Checks the template's internal consistency: unique codes, formulas and criteria that
+    /// name existing items, sane bounds and allowed values, a 疾患群 exactly for 小慢.
+    pub fn validate(&self) -> Result<(), String> {
+        if (self.kind == SheetKind::Shoman) != self.group.is_some() {
+            return Err("a 小慢 template needs `group` (疾患群); a 難病 template must not have one".into());
+        }
+        let mut known = BTreeSet::new();
+        for item in &self.items {
+            if !known.insert(item.code.as_str()) {
+                return Err(format!("item `{}` is defined twice", item.code));
+            }
+            if let (Some(min), Some(max)) = (item.min, item.max)
+                && min > max
+            {
+                return Err(format!("item `{}`: min {min} > max {max}", item.code));
+            }
+            if item.item_type == ItemType::Code && item.allowed.is_empty() {
+                return Err(format!("item `{}`: type code needs `allowed`", item.code));
+            }
+            for allowed in &item.allowed {
+                let fits = match item.item_type {
+                    ItemType::Integer => matches!(allowed.value, ItemValue::Integer(_)),
+                    ItemType::Decimal => allowed.value.as_f64().is_some(),
+                    ItemType::Boolean => matches!(allowed.value, ItemValue::Boolean(_)),
+                    ItemType::Text | ItemType::Code | ItemType::Date => matches!(allowed.value, ItemValue::Text(_)),
+                };
+                if !fits {
+                    return Err(format!(
+                        "item `{}`: allowed value {} does not fit type {:?}",
+                        item.code, allowed.value, item.item_type
+                    ));
+                }
+            }
+        }
+        for formula in &self.formulas {
+            if formula.of.is_empty() {
+                return Err(format!("formula `{}` has no inputs", formula.code));
+            }
+            for input in &formula.of {
+                if !known.contains(input.as_str()) {
+                    return Err(format!("formula `{}` uses unknown item `{input}`", formula.code));
+                }
+            }
+            if (formula.op == FormulaOp::Count) != formula.condition.is_some() {
+                return Err(format!("formula `{}`: `condition` goes with op count, and only with it", formula.code));
+            }
+            if !known.insert(formula.code.as_str()) {
+                return Err(format!("formula `{}` reuses an item code", formula.code));
+            }
+        }
+        if let Some(rule) = &self.severity {
+            for c in &rule.criteria {
+                if !known.contains(c.item.as_str()) {
+                    return Err(format!("severity criterion uses unknown item `{}`", c.item));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// All loaded templates, by disease.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateSet {
+    templates: BTreeMap<DiseaseKey, (String, Template)>,
+}
+
+impl TemplateSet {
+    /// Parses and validates one template file. `file` names it in errors. When a registry is
+    /// given, the disease must be on the notified list under the same name.
+    pub fn add(&mut self, file: &str, text: &str, registry: Option<&DiseaseRegistry>) -> Result<(), TemplateError> {
+        let template: Template = toml::from_str(text).map_err(|e| TemplateError::Parse {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        let invalid = |reason: String| TemplateError::Invalid {
+            file: file.to_owned(),
+            reason,
+        };
+        template.validate().map_err(invalid)?;
+        let key = template.key();
+        if let Some(registry) = registry {
+            let entry = registry
+                .get(&key)
+                .ok_or_else(|| invalid(format!("{key} is not a notified disease")))?;
+            if entry.name.trim() != template.name.trim() {
+                return Err(invalid(format!(
+                    "{key} is notified as 「{}」, not 「{}」",
+                    entry.name, template.name
+                )));
+            }
+        }
+        if let Some((other, _)) = self.templates.get(&key) {
+            return Err(TemplateError::Duplicate {
+                file: file.to_owned(),
+                key,
+                other: other.clone(),
+            });
+        }
+        self.templates.insert(key, (file.to_owned(), template));
+        Ok(())
+    }
+
+    pub fn get(&self, key: &DiseaseKey) -> Option<&Template> {
+        self.templates.get(key).map(|(_, t)| t)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Template> {
+        self.templates.values().map(|(_, t)| t)
+    }
+
+    pub fn len(&self) -> usize {
+        self.templates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = r#"
+kind = "nanbyo"
+number = 14
+name = "テスト病"
+form_version = "2024-04"
+sources = ["test"]
+
+[[items]]
+code = "a"
+label = "A"
+type = "integer"
+min = 0
+max = 10
+
+[[items]]
+code = "b"
+label = "B"
+type = "integer"
+
+[[formulas]]
+code = "total"
+label = "合計"
+op = "sum"
+of = ["a", "b"]
+
+[severity]
+description = "合計 5 以下"
+criteria = [{ item = "total", op = "<=", value = 5 }]
+"#;
+
+    #[test]
+    fn loads_and_refuses_inconsistent_templates() {
+        let mut set = TemplateSet::default();
+        set.add("mini.toml", MINI, None).unwrap();
+        assert_eq!(set.len(), 1);
+
+        let err = set.add("mini2.toml", MINI, None).unwrap_err();
+        assert!(err.to_string().contains("already loaded from mini.toml"), "{err}");
+
+        let bad = MINI.replace("of = [\"a\", \"b\"]", "of = [\"a\", \"zzz\"]");
+        let err = TemplateSet::default().add("bad.toml", &bad, None).unwrap_err();
+        assert_eq!(err.to_string(), "bad.toml: formula `total` uses unknown item `zzz`");
+
+        let unknown_field = MINI.replace("form_version", "form_verison");
+        let err = TemplateSet::default().add("typo.toml", &unknown_field, None).unwrap_err();
+        assert!(err.to_string().contains("unknown field `form_verison`"), "{err}");
+    }
+
+    #[test]
+    fn compare_ops() {
+        let v = |i| ItemValue::Integer(i);
+        assert!(CompareOp::Le.holds(&v(85), &v(85)));
+        assert!(!CompareOp::Lt.holds(&v(85), &v(85)));
+        assert!(CompareOp::Ge.holds(&ItemValue::Decimal(4.5), &ItemValue::Decimal(4.5)));
+        assert!(CompareOp::Eq.holds(&ItemValue::Boolean(true), &v(1)));
+        assert!(CompareOp::Eq.holds(&ItemValue::Text("Definite".into()), &ItemValue::Text("Definite".into())));
+        assert!(!CompareOp::Gt.holds(&ItemValue::Text("x".into()), &v(1)));
+    }
+}
