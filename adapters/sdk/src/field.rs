@@ -175,7 +175,7 @@ impl HeaderField {
             HeaderField::DiseaseNumber => sheet.disease.number = Some(small(text)?),
             HeaderField::DiseaseName => sheet.disease.name = s(),
             HeaderField::PatientName => sheet.patient.name = s(),
-            HeaderField::PatientNameKana => sheet.patient.name_kana = s(),
+            HeaderField::PatientNameKana => sheet.patient.name_kana = Some(parse::normalize_kana(text)),
             HeaderField::DateOfBirth => sheet.patient.date_of_birth = Some(parse::parse_date(text)?),
             HeaderField::Sex => sheet.patient.sex = Some(parse::parse_sex(text)?),
             HeaderField::PostalCode => sheet.patient.postal_code = Some(parse::to_halfwidth(text)),
@@ -287,6 +287,8 @@ mod tests {
         HeaderField::Sex.apply(&mut sheet, "女").unwrap();
         HeaderField::RecipientNumber.apply(&mut sheet, "１２３４５６７").unwrap();
         HeaderField::Kind.apply(&mut sheet, "小慢").unwrap();
+        HeaderField::PatientNameKana.apply(&mut sheet, "ﾔﾏﾀﾞ ﾊﾅｺ").unwrap();
+        assert_eq!(sheet.patient.name_kana.as_deref(), Some("ヤマダ ハナコ"));
         HeaderField::Height.apply(&mut sheet, "132.5").unwrap();
         assert_eq!(sheet.patient.date_of_birth.unwrap().to_string(), "1980-03-14");
         assert_eq!(sheet.patient.sex, Some(Sex::Female));

@@ -18,6 +18,14 @@ pub fn to_halfwidth(s: &str) -> String {
         .collect()
 }
 
+/// Kana as EHRs export it, made canonical: half-width katakana (ﾔﾏﾀﾞ) become full-width
+/// (ヤマダ) with their voicing marks composed, and the ideographic space a plain space (NFKC).
+/// Only for kana fields: NFKC would change some kanji in names.
+pub fn normalize_kana(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.trim().nfkc().collect()
+}
+
 /// Japanese eras: name, one-letter abbreviation, first day.
 const ERAS: [(&str, char, (i32, u32, u32)); 5] = [
     ("令和", 'R', (2019, 5, 1)),

@@ -1,0 +1,314 @@
+//! Rows to sheets.
+
+use kakehashi_sdk::{
+    Adapter, AdapterError, Converted, Finding, HeaderField, Input, Item, ItemValue,
+    MappingContext, MappingFiles, Provenance, Record, Sheet, SourceLocation, parse,
+};
+
+use crate::decode::{declared_charset, decode};
+use crate::mapping::{ColumnRef, CsvMapping};
+
+/// Mapping category of CSV layouts in `mappings/`.
+const CATEGORY: &str = "csv";
+
+/// The CSV adapter.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CsvAdapter;
+
+/// Where a mapped value goes.
+enum Target<'m> {
+    Field(HeaderField),
+    Item(&'m str),
+}
+
+/// A column mapping resolved against the file's header: 0-based index and header text.
+struct Resolved<'m> {
+    index: usize,
+    name: Option<String>,
+    target: Target<'m>,
+    map: &'m std::collections::BTreeMap<String, String>,
+}
+
+fn resolve(column: &ColumnRef, headers: Option<&csv::StringRecord>, width: usize) -> Result<(usize, Option<String>), AdapterError> {
+    let missing = |what: String| {
+        AdapterError::malformed(
+            "csv.missing_column",
+            format!("the mapping expects column {what}, which line 1 does not have"),
+            format!("マッピングが指定する列 {what} が 1 行目にありません"),
+        )
+        .at(SourceLocation::line(1))
+    };
+    match (&column.column, column.index) {
+        (Some(name), None) => {
+            let headers = headers.ok_or_else(|| {
+                AdapterError::mapping(
+                    "mapping.invalid",
+                    format!("column `{name}` is named but the mapping says the file has no header line"),
+                    format!("列 `{name}` を名前で指定していますが、マッピングではヘッダー行がありません"),
+                )
+            })?;
+            let index = headers
+                .iter()
+                .position(|h| h.trim() == name)
+                .ok_or_else(|| missing(format!("`{name}`")))?;
+            Ok((index, Some(name.clone())))
+        }
+        (None, Some(index)) if index >= 1 => {
+            let i = index as usize - 1;
+            if i >= width {
+                return Err(missing(format!("#{index}")));
+            }
+            Ok((i, headers.and_then(|h| h.get(i)).map(|h| h.trim().to_owned())))
+        }
+        _ => Err(AdapterError::mapping(
+            "mapping.invalid",
+            "every column needs either `column` (a header name) or `index` (1-based)".into(),
+            "各列には column（ヘッダー名）か index（1 始まりの位置）のどちらか一方が必要です".into(),
+        )),
+    }
+}
+
+impl CsvAdapter {
+    /// Picks the mapping: the one asked for, or else the only one whose named columns all
+    /// appear in the file's first line.
+    fn choose_mapping(&self, input: &Input<'_>, context: &MappingContext<'_>) -> Result<(String, CsvMapping), AdapterError> {
+        if let Some(name) = context.mapping {
+            return Ok((name.to_owned(), context.mappings.load(CATEGORY, name)?));
+        }
+        let text = decode(input.bytes, declared_charset(input.content_type).unwrap_or_default())?;
+        let first_line = text.lines().next().unwrap_or_default();
+        let candidates = matching_mappings(context.mappings, first_line);
+        match candidates.as_slice() {
+            [(name, mapping)] => Ok((name.clone(), mapping.clone())),
+            _ => {
+                let names: Vec<_> = context.mappings.names(CATEGORY).collect();
+                Err(AdapterError::mapping(
+                    "csv.mapping_required",
+                    format!(
+                        "say which column layout the file has with ?mapping=NAME; {} mappings match its header (known: {})",
+                        candidates.len(),
+                        names.join(", ")
+                    ),
+                    format!("列の並びを ?mapping=名前 で指定してください（登録済み: {}）", names.join(", ")),
+                ))
+            }
+        }
+    }
+
+    /// Converts already-decoded text with a given mapping.
+    pub fn convert_text(&self, text: &str, mapping_name: &str, mapping: &CsvMapping, sha256: &str) -> Result<Vec<Converted>, AdapterError> {
+        let delimiter = u8::try_from(mapping.delimiter).map_err(|_| {
+            AdapterError::mapping(
+                "mapping.invalid",
+                format!("mapping `{mapping_name}`: the delimiter must be one ASCII character"),
+                format!("マッピング `{mapping_name}` の区切り文字は ASCII 1 文字にしてください"),
+            )
+        })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        let mut records = reader.records();
+        let read_error = |e: csv::Error| {
+            let line = e.position().map_or(0, |p| p.line());
+            AdapterError::malformed(
+                "csv.malformed",
+                format!("line {line}: {e}"),
+                format!("{line} 行目が CSV として読めません: {e}"),
+            )
+            .at(SourceLocation::line(line))
+        };
+        let headers = if mapping.header {
+            match records.next() {
+                Some(r) => Some(r.map_err(read_error)?),
+                None => None,
+            }
+        } else {
+            None
+        };
+        let mut rows = Vec::new();
+        for record in records {
+            let record = record.map_err(read_error)?;
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            rows.push(record);
+        }
+        let width = match (&headers, rows.first()) {
+            (Some(h), _) => h.len(),
+            (None, Some(r)) => r.len(),
+            (None, None) => 0,
+        };
+        if rows.is_empty() {
+            return Err(AdapterError::malformed(
+                "csv.empty",
+                "the file has no data rows".into(),
+                "データ行がありません".into(),
+            ));
+        }
+
+        let mut columns = Vec::with_capacity(mapping.columns.len());
+        for c in &mapping.columns {
+            let target = match (&c.field, &c.item) {
+                (Some(f), None) => Target::Field(*f),
+                (None, Some(i)) => Target::Item(i.as_str()),
+                _ => {
+                    return Err(AdapterError::mapping(
+                        "mapping.invalid",
+                        format!("mapping `{mapping_name}`: every column needs exactly one of `field` and `item`"),
+                        format!("マッピング `{mapping_name}`: 各列には field か item のどちらか一方が必要です"),
+                    ));
+                }
+            };
+            let (index, name) = resolve(&c.source, headers.as_ref(), width)?;
+            columns.push(Resolved {
+                index,
+                name,
+                target,
+                map: &c.map,
+            });
+        }
+        let mut pairs = Vec::with_capacity(mapping.item_pairs.len());
+        for p in &mapping.item_pairs {
+            pairs.push((resolve(&p.code, headers.as_ref(), width)?, resolve(&p.value, headers.as_ref(), width)?));
+        }
+
+        let mut out = Vec::with_capacity(rows.len());
+        for (record_index, row) in rows.iter().enumerate() {
+            let line = row.position().map_or(0, |p| p.line());
+            if row.len() != width {
+                let (code, what, what_ja) = if row.len() < width {
+                    ("csv.truncated_row", "too few", "不足")
+                } else {
+                    ("csv.extra_fields", "too many", "過剰")
+                };
+                return Err(AdapterError::malformed(
+                    code,
+                    format!("line {line} has {} fields where the header has {width} ({what}); is the row cut off or a quote unbalanced?", row.len()),
+                    format!("{line} 行目の項目数が {} で、ヘッダーの {width} と合いません（{what_ja}）。行が途中で切れているか、引用符が閉じていません", row.len()),
+                )
+                .at(SourceLocation::line(line)));
+            }
+            let provenance = Provenance {
+                adapter: CATEGORY.to_owned(),
+                mapping: Some(mapping_name.to_owned()),
+                source_sha256: sha256.to_owned(),
+                record_index: u32::try_from(record_index).unwrap_or(u32::MAX),
+                record_location: SourceLocation::line(line),
+                fields: Default::default(),
+            };
+            let mut sheet = Sheet::new(mapping.kind, provenance);
+            let mut findings = Vec::new();
+            let cell = |index: usize, name: &Option<String>| {
+                SourceLocation::cell(line, index as u32 + 1, name.as_deref())
+            };
+            for c in &columns {
+                let raw = row.get(c.index).unwrap_or_default().trim();
+                let text = c.map.get(raw).map_or(raw, String::as_str);
+                if text.is_empty() {
+                    continue;
+                }
+                let location = cell(c.index, &c.name);
+                match c.target {
+                    Target::Field(field) => match field.apply(&mut sheet, text) {
+                        Ok(()) => {
+                            sheet.provenance.fields.insert(field.path().to_owned(), location);
+                        }
+                        Err(reason) => findings.push(
+                            Finding::error(
+                                "field.unreadable",
+                                Some(field.path()),
+                                format!("{}: {reason}", field.path()),
+                                format!("{} の値を読めません: {reason}", field.path()),
+                            )
+                            .at(Some(location)),
+                        ),
+                    },
+                    Target::Item(code) => {
+                        sheet.items.insert(
+                            code.to_owned(),
+                            Item::read(ItemValue::Text(parse::to_halfwidth(text)), Some(location)),
+                        );
+                    }
+                }
+            }
+            for ((code_index, code_name), (value_index, value_name)) in &pairs {
+                let code = row.get(*code_index).unwrap_or_default().trim();
+                let value = row.get(*value_index).unwrap_or_default().trim();
+                if code.is_empty() && value.is_empty() {
+                    continue;
+                }
+                if code.is_empty() {
+                    findings.push(
+                        Finding::error(
+                            "item.code_missing",
+                            None,
+                            format!("a value `{value}` has no item code beside it"),
+                            format!("値 `{value}` に項目コードがありません"),
+                        )
+                        .at(Some(cell(*code_index, code_name))),
+                    );
+                    continue;
+                }
+                sheet.items.insert(
+                    parse::to_halfwidth(code),
+                    Item::read(ItemValue::Text(parse::to_halfwidth(value)), Some(cell(*value_index, value_name))),
+                );
+            }
+            out.push(Converted {
+                record: Record::Sheet(Box::new(sheet)),
+                findings,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Mappings whose named columns all appear in the header line.
+fn matching_mappings(mappings: &MappingFiles, first_line: &str) -> Vec<(String, CsvMapping)> {
+    let headers: Vec<&str> = first_line.trim_start_matches('\u{feff}').split(',').map(|h| h.trim().trim_matches('"')).collect();
+    mappings
+        .names(CATEGORY)
+        .filter_map(|name| {
+            let mapping: CsvMapping = mappings.load(CATEGORY, name).ok()?;
+            let mut named = mapping
+                .columns
+                .iter()
+                .filter_map(|c| c.source.column.as_deref())
+                .peekable();
+            named.peek()?;
+            named
+                .all(|n| headers.contains(&n))
+                .then(|| (name.to_owned(), mapping))
+        })
+        .collect()
+}
+
+impl Adapter for CsvAdapter {
+    fn name(&self) -> &'static str {
+        CATEGORY
+    }
+
+    fn sniff(&self, input: &Input<'_>) -> bool {
+        let media = input
+            .content_type
+            .and_then(|c| c.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase());
+        match media.as_deref() {
+            Some("text/csv" | "application/csv" | "text/comma-separated-values") => true,
+            Some(_) => false,
+            None => {
+                let head = &input.bytes[..input.bytes.len().min(1024)];
+                !head.contains(&0) && head.contains(&b',') && head.contains(&b'\n')
+            }
+        }
+    }
+
+    fn convert(&self, input: &Input<'_>, context: &MappingContext<'_>) -> Result<Vec<Converted>, AdapterError> {
+        let (name, mapping) = self.choose_mapping(input, context)?;
+        let encoding = declared_charset(input.content_type).unwrap_or(mapping.encoding);
+        let text = decode(input.bytes, encoding)?;
+        self.convert_text(text.trim_start_matches('\u{feff}'), &name, &mapping, input.sha256)
+    }
+}

@@ -1,0 +1,116 @@
+//! Turning the bytes of an export into text. Japanese EHRs write UTF-8 (often with a BOM) or
+//! Shift_JIS — in practice Windows CP932, which encoding_rs's `SHIFT_JIS` is. Decoding is strict:
+//! a byte that does not decode is an error naming its line, never a silent U+FFFD.
+
+use encoding_rs::{SHIFT_JIS, UTF_8};
+use kakehashi_sdk::{AdapterError, SourceLocation};
+
+use crate::mapping::Encoding;
+
+/// The charset a `Content-Type` declares, if any.
+pub fn declared_charset(content_type: Option<&str>) -> Option<Encoding> {
+    let params = content_type?.split(';').skip(1);
+    for param in params {
+        let (name, value) = param.split_once('=')?;
+        if name.trim().eq_ignore_ascii_case("charset") {
+            let label = value.trim().trim_matches('"');
+            return match encoding_rs::Encoding::for_label(label.as_bytes()) {
+                Some(e) if e == UTF_8 => Some(Encoding::Utf8),
+                Some(e) if e == SHIFT_JIS => Some(Encoding::ShiftJis),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> u64 {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u64
+        + 1
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, AdapterError> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(body).map(str::to_owned).map_err(|e| {
+        let line = line_of(body, e.valid_up_to());
+        AdapterError::unsupported(
+            "csv.encoding",
+            format!("line {line} is not valid UTF-8 (byte {} of the file); is the file Shift_JIS? Declare `encoding = \"shift_jis\"` in the mapping or send `charset=shift_jis`", e.valid_up_to() + 1),
+            format!("{line} 行目が UTF-8 として読めません。Shift_JIS のファイルであれば、マッピングに encoding = \"shift_jis\" を指定するか charset=shift_jis を付けて送信してください"),
+        )
+        .at(SourceLocation::line(line))
+    })
+}
+
+fn shift_jis(bytes: &[u8]) -> Result<String, AdapterError> {
+    if let Some(text) = SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) {
+        return Ok(text.into_owned());
+    }
+    // Find the first line that does not decode, to say where.
+    let mut start = 0;
+    for (i, chunk) in bytes.split(|b| *b == b'\n').enumerate() {
+        if SHIFT_JIS
+            .decode_without_bom_handling_and_without_replacement(chunk)
+            .is_none()
+        {
+            let line = i as u64 + 1;
+            return Err(AdapterError::unsupported(
+                "csv.encoding",
+                format!("line {line} is not valid Shift_JIS (CP932); is the file UTF-8?"),
+                format!("{line} 行目が Shift_JIS (CP932) として読めません。UTF-8 のファイルではありませんか"),
+            )
+            .at(SourceLocation::line(line)));
+        }
+        start += chunk.len() + 1;
+    }
+    let line = line_of(bytes, start);
+    Err(AdapterError::unsupported(
+        "csv.encoding",
+        format!("line {line} is not valid Shift_JIS (CP932)"),
+        format!("{line} 行目が Shift_JIS (CP932) として読めません"),
+    ))
+}
+
+/// Decodes the input as the request or the mapping declares; `auto` takes UTF-8 when the bytes
+/// are valid UTF-8 and Shift_JIS otherwise.
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, AdapterError> {
+    match encoding {
+        Encoding::Utf8 => utf8(bytes),
+        Encoding::ShiftJis => shift_jis(bytes),
+        Encoding::Auto => utf8(bytes).or_else(|utf8_error| shift_jis(bytes).map_err(|_| utf8_error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_utf8_with_bom_and_cp932() {
+        assert_eq!(decode("\u{feff}氏名,髙橋".as_bytes(), Encoding::Auto).unwrap(), "氏名,髙橋");
+        let (sjis, _, _) = SHIFT_JIS.encode("氏名,髙橋 ①㈱");
+        assert_eq!(decode(&sjis, Encoding::Auto).unwrap(), "氏名,髙橋 ①㈱");
+        assert_eq!(decode(&sjis, Encoding::ShiftJis).unwrap(), "氏名,髙橋 ①㈱");
+    }
+
+    #[test]
+    fn wrong_encoding_names_the_line() {
+        let (sjis, _, _) = SHIFT_JIS.encode("a,b\nc,d\n山田,e\n");
+        let err = decode(&sjis, Encoding::Utf8).unwrap_err();
+        assert_eq!(err.code, "csv.encoding");
+        assert_eq!(err.location.unwrap().line, Some(3));
+        let err = decode(b"a,b\n\xff\xff,c\n", Encoding::ShiftJis).unwrap_err();
+        assert_eq!(err.location.unwrap().line, Some(2));
+    }
+
+    #[test]
+    fn reads_charset_parameters() {
+        assert_eq!(declared_charset(Some("text/csv; charset=Shift_JIS")), Some(Encoding::ShiftJis));
+        assert_eq!(declared_charset(Some("text/csv;charset=\"utf-8\"")), Some(Encoding::Utf8));
+        assert_eq!(declared_charset(Some("text/csv; charset=windows-31j")), Some(Encoding::ShiftJis));
+        assert_eq!(declared_charset(Some("text/csv")), None);
+    }
+}
