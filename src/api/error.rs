@@ -1,0 +1,111 @@
+//! API errors: every error body is JSON `{code, message, message_ja, location}` with a stable,
+//! dotted `code` clients can match on.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kakehashi_sdk::SourceLocation;
+use serde::Serialize;
+
+use crate::pipeline::SubmitError;
+use crate::store::{Rejection, RejectionKind, StoreError};
+
+/// An error answered to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ApiError {
+    #[serde(skip)]
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub message_ja: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+    /// The submission the error belongs to, when the input was journaled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, message_ja: impl Into<String>) -> Self {
+        Self {
+            status: status.as_u16(),
+            code: code.to_owned(),
+            message: message.into(),
+            message_ja: message_ja.into(),
+            location: None,
+            submission_id: None,
+        }
+    }
+
+    pub fn not_found(what: &str, id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no {what} with id {id}"),
+            format!("ID {id} の{}はありません", if what == "sheet" { "調査票" } else { "提出" }),
+        )
+    }
+
+    /// A rejected submission: 415 for an unreadable encoding or format, 400 for a mapping
+    /// problem, 422 for a broken document.
+    pub fn rejected(rejection: &Rejection, submission_id: &str) -> Self {
+        let status = match rejection.kind {
+            RejectionKind::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RejectionKind::Mapping => StatusCode::BAD_REQUEST,
+            RejectionKind::Malformed => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self {
+            location: rejection.location.clone(),
+            submission_id: Some(submission_id.to_owned()),
+            ..Self::new(status, &rejection.code, &rejection.message, &rejection.message_ja)
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failure");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store.unavailable",
+            "the store is unavailable; nothing was acknowledged, please retry",
+            "データベースに接続できません。受け付けていませんので再送してください",
+        )
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::UnknownAdapter(name) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "submission.unknown_adapter",
+                format!("no adapter named `{name}` (known: csv)"),
+                format!("アダプター `{name}` はありません（利用可能: csv）"),
+            ),
+            SubmitError::UnsupportedMedia(ct) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "submission.unsupported_media_type",
+                format!("no adapter reads content type {ct}; send text/csv or name one with ?adapter="),
+                format!("Content-Type {ct} を読めるアダプターがありません。text/csv で送るか ?adapter= で指定してください"),
+            ),
+            SubmitError::Store(e) => e.into(),
+            SubmitError::Worker(reason) => {
+                tracing::error!(%reason, "conversion worker failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the conversion failed unexpectedly; the input is journaled and will be retried at restart",
+                    "変換中に予期しないエラーが発生しました。入力は保存済みで、再起動時に再処理されます",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self)).into_response()
+    }
+}

@@ -1,0 +1,184 @@
+//! The catalog: what the gateway knows about diseases and layouts — the notified disease lists,
+//! the disease templates and the mapping files. The repository's `mappings/` folder is built into
+//! the binary, so a fresh `kakehashi serve` needs no files beside it; a configured folder of the
+//! same shape adds mappings and templates, or replaces built-in ones of the same name.
+
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+use kakehashi_sdk::{DiseaseRegistry, MappingFiles, RegistryError, TemplateError, TemplateSet};
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/mappings");
+
+/// Why the catalog could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("disease list: {0}")]
+    Registry(#[from] RegistryError),
+    #[error("disease template {0}")]
+    Template(#[from] TemplateError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}: not UTF-8")]
+    NotUtf8(String),
+}
+
+/// Disease lists, templates and mappings, loaded once at start-up and shared read-only.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub diseases: DiseaseRegistry,
+    pub templates: TemplateSet,
+    pub mappings: MappingFiles,
+}
+
+/// A mapping-folder file: its category (first folder), its name (file stem), its text.
+struct Source {
+    category: String,
+    name: String,
+    origin: String,
+    text: String,
+}
+
+fn builtin_sources() -> Result<Vec<Source>, CatalogError> {
+    let mut out = Vec::new();
+    let mut stack = vec![&BUILTIN];
+    while let Some(dir) = stack.pop() {
+        stack.extend(dir.dirs());
+        for file in dir.files() {
+            let path = file.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let origin = format!("mappings/{}", path.display());
+            let text = file
+                .contents_utf8()
+                .ok_or_else(|| CatalogError::NotUtf8(origin.clone()))?;
+            out.push(source(path, origin, text.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+fn source(relative: &Path, origin: String, text: String) -> Source {
+    let category = relative
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = relative
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Source {
+        category,
+        name,
+        origin,
+        text,
+    }
+}
+
+fn dir_sources(root: &Path) -> Result<Vec<Source>, CatalogError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| CatalogError::Io { path, source }
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let path = entry.map_err(io(&dir))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(|e| e.to_str()) == Some("toml") {
+                let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+                let relative = path.strip_prefix(root).unwrap_or(&path);
+                out.push(source(relative, path.display().to_string(), text));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn builtin_text(path: &str) -> Result<&'static str, CatalogError> {
+    BUILTIN
+        .get_file(path)
+        .and_then(|f| f.contents_utf8())
+        .ok_or_else(|| CatalogError::NotUtf8(format!("mappings/{path}")))
+}
+
+impl Catalog {
+    /// The built-in catalog, plus the TOML files under `extra` when given.
+    pub fn load(extra: Option<&Path>) -> Result<Self, CatalogError> {
+        let mut diseases = DiseaseRegistry::default();
+        diseases.add_nanbyo_list("intractable_disease.csv", builtin_text("reference/intractable_disease.csv")?)?;
+        diseases.add_nanbyo_nando(
+            "nanbyo_designated_diseases_nando_2025-08-26.csv",
+            builtin_text("reference/nanbyo_designated_diseases_nando_2025-08-26.csv")?,
+        )?;
+        diseases.add_shoman_list(
+            "shoman_diseases_nando_2025-08-26_by_notification.csv",
+            builtin_text("reference/shoman_diseases_nando_2025-08-26_by_notification.csv")?,
+        )?;
+
+        let mut sources = builtin_sources()?;
+        if let Some(extra) = extra {
+            sources.extend(dir_sources(extra)?);
+        }
+        // Later sources (the configured folder) replace built-in files of the same name.
+        let mut by_name = std::collections::BTreeMap::new();
+        for s in sources {
+            by_name.insert((s.category.clone(), s.name.clone()), s);
+        }
+        let mut templates = TemplateSet::default();
+        let mut mappings = MappingFiles::default();
+        for s in by_name.into_values() {
+            if s.category == "diseases" {
+                templates.add(&s.origin, &s.text, Some(&diseases))?;
+            } else {
+                mappings.insert(&s.category, &s.name, &s.origin, s.text);
+            }
+        }
+        Ok(Self {
+            diseases,
+            templates,
+            mappings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kakehashi_sdk::{DiseaseKey, SheetKind};
+
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_knows_every_notified_disease_and_loads_every_template() {
+        let catalog = Catalog::load(None).unwrap();
+        let nanbyo = catalog.diseases.search(Some(SheetKind::Nanbyo), None).count();
+        let shoman = catalog.diseases.search(Some(SheetKind::Shoman), None).count();
+        assert_eq!(nanbyo, 348);
+        assert_eq!(shoman, 858);
+        let als = DiseaseKey { kind: SheetKind::Nanbyo, group: None, number: 2 };
+        assert_eq!(catalog.diseases.get(&als).unwrap().name, "筋萎縮性側索硬化症");
+        assert!(catalog.templates.len() >= 5, "{} templates", catalog.templates.len());
+        assert!(catalog.templates.iter().any(|t| t.kind == SheetKind::Shoman));
+        assert!(catalog.mappings.names("csv").count() >= 2);
+    }
+
+    #[test]
+    fn a_configured_folder_adds_templates_and_reports_bad_ones_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("diseases")).unwrap();
+        let file = dir.path().join("diseases/nanbyo-001.toml");
+        std::fs::write(&file, "kind = \"nanbyo\"\nnumber = 1\nname = \"違う名前\"\nform_version = \"x\"\nsources = []\n").unwrap();
+        let err = Catalog::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("nanbyo-001.toml") && err.contains("球脊髄性筋萎縮症"), "{err}");
+        std::fs::write(&file, "kind = \"nanbyo\"\nnumber = 1\nname = \"球脊髄性筋萎縮症\"\nform_version = \"x\"\nsources = []\n").unwrap();
+        let catalog = Catalog::load(Some(dir.path())).unwrap();
+        assert!(catalog.templates.get(&DiseaseKey { kind: SheetKind::Nanbyo, group: None, number: 1 }).is_some());
+    }
+}

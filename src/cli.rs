@@ -1,0 +1,200 @@
+//! The `kakehashi` command line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kakehashi_sdk::{Finding, Input, Severity, Sheet, SheetKind};
+
+use crate::catalog::Catalog;
+use crate::checks::{CheckContext, check_sheet, has_errors};
+use crate::config::Config;
+use crate::pipeline::{self, content_hash, today_in_japan};
+use crate::store::Completion;
+
+/// Kakehashi (架け橋): clinical survey sheets in, checked canonical sheets out.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (defaults: 127.0.0.1:8443, data in ./kakehashi-data).
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Data directory (database, journal).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Configuration file (kakehashi.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Convert a file offline: canonical JSON lines on stdout, findings on stderr. Exits 1 when a
+    /// sheet has errors, 2 when the file cannot be converted.
+    Convert {
+        /// Adapter to use.
+        #[arg(long, default_value = "csv")]
+        adapter: String,
+        /// Mapping (column layout) name; detected from the header line when absent.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Extra mappings folder (same layout as mappings/).
+        #[arg(long)]
+        mappings_dir: Option<PathBuf>,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Check a canonical sheet (JSON): prints the normalised sheet, findings on stderr; exits 1
+    /// when it has errors.
+    Check {
+        /// Extra mappings folder (same layout as mappings/).
+        #[arg(long)]
+        mappings_dir: Option<PathBuf>,
+        /// The sheet.
+        sheet: PathBuf,
+    },
+    /// List notified diseases (指定難病 and 小慢), optionally filtered.
+    Diseases {
+        /// nanbyo (指定難病) or shoman (小慢).
+        #[arg(long)]
+        kind: Option<SheetKind>,
+        /// Part of a name (Japanese or English) or a notified number.
+        query: Option<String>,
+    },
+    /// Write the canonical JSON Schemas (conformance/schema/).
+    Schema {
+        /// Folder to write into.
+        #[arg(long, default_value = "conformance/schema")]
+        out: PathBuf,
+    },
+}
+
+fn print_findings(label: &str, findings: &[Finding]) {
+    let mut err = std::io::stderr().lock();
+    for f in findings {
+        let place = f
+            .location
+            .as_ref()
+            .map(|l| format!("{l}: "))
+            .unwrap_or_default();
+        let item = f.item.as_deref().map(|i| format!(" [{i}]")).unwrap_or_default();
+        let _ = writeln!(err, "{label}: {place}{} {}{item}: {} / {}", f.severity.as_str(), f.code, f.message, f.message_ja);
+    }
+}
+
+fn load_config(config: Option<PathBuf>, listen: Option<std::net::SocketAddr>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    let mut cfg = match config {
+        Some(path) => Config::from_file(&path)?,
+        None => Config::default(),
+    };
+    if let Some(listen) = listen {
+        cfg.listen = listen;
+    }
+    if let Some(dir) = data_dir {
+        cfg.data_dir = dir;
+    }
+    Ok(cfg)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
+
+/// Runs a parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { listen, data_dir, config } => {
+            let cfg = load_config(config, listen, data_dir)?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(crate::server::serve(cfg, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Convert { adapter, mapping, mappings_dir, file } => {
+            let catalog = Catalog::load(mappings_dir.as_deref())?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let adapter = pipeline::builtin_adapters()
+                .into_iter()
+                .find(|a| a.name() == adapter)
+                .with_context(|| format!("no adapter named `{adapter}` (known: csv)"))?;
+            let sha = content_hash(&bytes);
+            let input = Input { bytes: &bytes, content_type: None, sha256: &sha };
+            let id = pipeline::submission_id(&sha, adapter.name(), mapping.as_deref().unwrap_or_default());
+            let label = file.display().to_string();
+            match pipeline::convert(adapter.as_ref(), &catalog, &input, mapping.as_deref(), &id, today_in_japan()) {
+                Completion::Rejected(r) => {
+                    let place = r.location.map(|l| format!("{l}: ")).unwrap_or_default();
+                    eprintln!("{label}: {place}{}: {} / {}", r.code, r.message, r.message_ja);
+                    Ok(ExitCode::from(2))
+                }
+                Completion::Accepted(sheets) => {
+                    let mut out = std::io::stdout().lock();
+                    let mut errors = false;
+                    for checked in &sheets {
+                        serde_json::to_writer(&mut out, &checked.sheet)?;
+                        out.write_all(b"\n")?;
+                        print_findings(&label, &checked.findings);
+                        errors |= has_errors(&checked.findings);
+                    }
+                    out.flush()?;
+                    let with_errors = sheets.iter().filter(|s| has_errors(&s.findings)).count();
+                    eprintln!("{label}: {} sheets, {with_errors} with errors", sheets.len());
+                    Ok(if errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+                }
+            }
+        }
+        Command::Check { mappings_dir, sheet } => {
+            let catalog = Catalog::load(mappings_dir.as_deref())?;
+            let text = std::fs::read_to_string(&sheet).with_context(|| format!("reading {}", sheet.display()))?;
+            let mut parsed: Sheet = serde_json::from_str(&text).with_context(|| format!("{} is not a canonical sheet", sheet.display()))?;
+            let context = CheckContext { diseases: &catalog.diseases, templates: &catalog.templates, today: today_in_japan() };
+            let findings = check_sheet(&mut parsed, &context);
+            println!("{}", serde_json::to_string_pretty(&parsed)?);
+            print_findings(&sheet.display().to_string(), &findings);
+            Ok(if findings.iter().any(|f| f.severity == Severity::Error) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Diseases { kind, query } => {
+            let catalog = Catalog::load(None)?;
+            let mut out = std::io::stdout().lock();
+            for entry in catalog.diseases.search(kind, query.as_deref()) {
+                let number = match entry.key.group {
+                    Some(g) => format!("{g}-{}", entry.key.number),
+                    None => entry.key.number.to_string(),
+                };
+                let template = if catalog.templates.get(&entry.key).is_some() { "\ttemplate" } else { "" };
+                let en = entry.name_en.as_deref().unwrap_or("");
+                writeln!(out, "{}\t{number}\t{}\t{en}{template}", entry.key.kind.as_str(), entry.name.trim())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { out } => {
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            for (name, schema) in crate::schema::published() {
+                let path = out.join(name);
+                std::fs::write(&path, serde_json::to_string_pretty(&schema)? + "\n").with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

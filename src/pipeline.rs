@@ -1,0 +1,281 @@
+//! The pipeline: receive → journal the raw input → adapt → check → store. Each step is
+//! idempotent and the first one is durable before anything is acknowledged, so a crash at any
+//! point loses nothing: journaled submissions that never completed are resumed at start-up
+//! ([`Pipeline::resume_pending`]), and sending the same bytes again returns the same
+//! submission and sheet ids without creating anything.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use kakehashi_adapter_csv::CsvAdapter;
+use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, Record};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::catalog::Catalog;
+use crate::checks::{CheckContext, check_sheet};
+use crate::store::{
+    AuditEntry, CheckedSheet, Completion, RawInput, Rejection, Store, StoreError,
+    SubmissionRecord, SubmissionStatus,
+};
+
+/// Namespace of submission ids (UUID v5 of the input's hash, adapter and mapping).
+const SUBMISSION_NAMESPACE: Uuid = Uuid::from_u128(0x6b616b65_6861_7368_6900_737562000001);
+
+/// Lower-case hex SHA-256 of a document: its address in the journal.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Today in Japan (JST, UTC+9, no daylight saving), the calendar the forms are dated in.
+pub fn today_in_japan() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(9)).date_naive()
+}
+
+/// Why a submission could not be taken at all (nothing was journaled).
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("no adapter named `{0}`")]
+    UnknownAdapter(String),
+    #[error("no adapter reads this input (content type {0})")]
+    UnsupportedMedia(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("conversion worker failed: {0}")]
+    Worker(String),
+}
+
+/// A submission to take.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub body: bytes::Bytes,
+    pub content_type: Option<String>,
+    /// Adapter asked for by name; otherwise the first whose `sniff` accepts the input.
+    pub adapter: Option<String>,
+    pub mapping: Option<String>,
+    /// Who sends it (for the audit log).
+    pub actor: String,
+}
+
+/// The gateway's pipeline, shared by the API handlers.
+#[derive(Clone)]
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
+    adapters: Vec<Arc<dyn Adapter>>,
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<Catalog>) -> Self {
+        Self {
+            store,
+            catalog,
+            adapters: builtin_adapters(),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    fn adapter_for(&self, submission: &Submission) -> Result<Arc<dyn Adapter>, SubmitError> {
+        if let Some(name) = &submission.adapter {
+            return self
+                .adapters
+                .iter()
+                .find(|a| a.name() == name)
+                .cloned()
+                .ok_or_else(|| SubmitError::UnknownAdapter(name.clone()));
+        }
+        let input = Input {
+            bytes: &submission.body,
+            content_type: submission.content_type.as_deref(),
+            sha256: "",
+        };
+        self.adapters
+            .iter()
+            .find(|a| a.sniff(&input))
+            .cloned()
+            .ok_or_else(|| {
+                SubmitError::UnsupportedMedia(submission.content_type.clone().unwrap_or_else(|| "not given".into()))
+            })
+    }
+
+    /// Takes a submission: journals it durably, converts and checks it, stores the outcome.
+    /// Returns the submission as stored; a resubmission of the same bytes returns the earlier
+    /// one untouched.
+    pub async fn submit(&self, submission: Submission) -> Result<(SubmissionRecord, bool), SubmitError> {
+        let adapter = self.adapter_for(&submission)?;
+        let sha256 = content_hash(&submission.body);
+        let mapping = submission.mapping.clone().unwrap_or_default();
+        let record = SubmissionRecord {
+            id: submission_id(&sha256, adapter.name(), &mapping),
+            sha256: sha256.clone(),
+            adapter: adapter.name().to_owned(),
+            mapping,
+            status: SubmissionStatus::Received,
+            received_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            completed_at: None,
+            error: None,
+        };
+        let raw = RawInput {
+            sha256: &sha256,
+            content_type: submission.content_type.as_deref(),
+            body: &submission.body,
+        };
+        let stored = self.store.journal(raw, &record).await?;
+        if stored.status != SubmissionStatus::Received {
+            self.store
+                .append_audit(&AuditEntry {
+                    actor: submission.actor,
+                    action: "submission.create".into(),
+                    submission_id: Some(stored.id.clone()),
+                    sheet_id: None,
+                    outcome: "duplicate".into(),
+                })
+                .await?;
+            return Ok((stored, false));
+        }
+        let done = self
+            .process(stored, adapter, submission.body, submission.content_type, &submission.actor)
+            .await?;
+        Ok((done, true))
+    }
+
+    /// Converts, checks and stores a journaled submission.
+    async fn process(
+        &self,
+        record: SubmissionRecord,
+        adapter: Arc<dyn Adapter>,
+        body: bytes::Bytes,
+        content_type: Option<String>,
+        actor: &str,
+    ) -> Result<SubmissionRecord, SubmitError> {
+        let span = tracing::info_span!("submission", id = %record.id, adapter = %record.adapter, bytes = body.len());
+        let _entered = span.enter();
+        let catalog = self.catalog.clone();
+        let id = record.id.clone();
+        let sha = record.sha256.clone();
+        let mapping = (!record.mapping.is_empty()).then(|| record.mapping.clone());
+        let completion = tokio::task::spawn_blocking(move || {
+            let input = Input {
+                bytes: &body,
+                content_type: content_type.as_deref(),
+                sha256: &sha,
+            };
+            convert(adapter.as_ref(), &catalog, &input, mapping.as_deref(), &id, today_in_japan())
+        })
+        .await
+        .map_err(|e| SubmitError::Worker(e.to_string()))?;
+        let outcome = match &completion {
+            Completion::Accepted(sheets) => {
+                crate::metrics::record_accepted(sheets);
+                format!("accepted: {} sheets", sheets.len())
+            }
+            Completion::Rejected(r) => {
+                crate::metrics::record_rejected();
+                format!("rejected: {}", r.code)
+            }
+        };
+        tracing::info!(%outcome, "submission processed");
+        self.store
+            .complete(
+                &record.id,
+                &completion,
+                &AuditEntry {
+                    actor: actor.to_owned(),
+                    action: "submission.create".into(),
+                    submission_id: Some(record.id.clone()),
+                    sheet_id: None,
+                    outcome,
+                },
+            )
+            .await?;
+        Ok(self.store.submission(&record.id).await?.unwrap_or(record))
+    }
+
+    /// Finishes submissions that were journaled but not completed before a crash.
+    pub async fn resume_pending(&self) -> Result<usize, SubmitError> {
+        let pending = self.store.pending_submissions().await?;
+        let count = pending.len();
+        for record in pending {
+            let Some((content_type, body)) = self.store.raw_input(&record.sha256).await? else {
+                continue;
+            };
+            let adapter = self.adapter_for(&Submission {
+                body: bytes::Bytes::new(),
+                content_type: None,
+                adapter: Some(record.adapter.clone()),
+                mapping: None,
+                actor: String::new(),
+            })?;
+            tracing::info!(id = %record.id, "resuming a submission journaled before a restart");
+            self.process(record, adapter, body.into(), content_type, "system:recovery").await?;
+        }
+        Ok(count)
+    }
+}
+
+/// Adapters built into the gateway.
+pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
+    vec![Arc::new(CsvAdapter)]
+}
+
+/// Converts and checks one document: pure, no store — the CLI's `convert` and the API share it.
+pub fn convert(
+    adapter: &dyn Adapter,
+    catalog: &Catalog,
+    input: &Input<'_>,
+    mapping: Option<&str>,
+    submission_id: &str,
+    today: NaiveDate,
+) -> Completion {
+    let context = MappingContext {
+        diseases: &catalog.diseases,
+        templates: &catalog.templates,
+        mappings: &catalog.mappings,
+        mapping,
+    };
+    let checks = CheckContext {
+        diseases: &catalog.diseases,
+        templates: &catalog.templates,
+        today,
+    };
+    match adapter.convert(input, &context) {
+        Err(e) => Completion::Rejected(Rejection::from(&e)),
+        Ok(records) => Completion::Accepted(
+            records
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, converted)| match converted.record {
+                    Record::Sheet(mut sheet) => {
+                        let mut findings: Vec<Finding> = converted.findings;
+                        findings.extend(check_sheet(&mut sheet, &checks));
+                        Some(CheckedSheet {
+                            id: sheet_id(submission_id, index),
+                            sheet: *sheet,
+                            findings,
+                        })
+                    }
+                    // Applications and certifications come with later adapters.
+                    Record::Application(_) | Record::Certification(_) => None,
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Deterministic submission id.
+pub fn submission_id(sha256: &str, adapter: &str, mapping: &str) -> String {
+    Uuid::new_v5(&SUBMISSION_NAMESPACE, format!("{sha256}\n{adapter}\n{mapping}").as_bytes()).to_string()
+}
+
+/// Deterministic sheet id: the same record of the same submission always gets the same id.
+pub fn sheet_id(submission_id: &str, index: usize) -> String {
+    let namespace = Uuid::parse_str(submission_id).unwrap_or(SUBMISSION_NAMESPACE);
+    Uuid::new_v5(&namespace, index.to_string().as_bytes()).to_string()
+}
