@@ -69,17 +69,19 @@ fn check_value(def: &ItemDef, value: &ItemValue, findings: &mut Vec<Finding>) {
 
 pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &mut Vec<Finding>) {
     let Some(template) = template else {
-        if let Some(number) = sheet.disease.number
-            && sheet.disease.name.is_some()
-        {
+        if let (Some(number), Some(name)) = (sheet.disease.number, &sheet.disease.name) {
+            let key = kakehashi_sdk::DiseaseKey { kind: sheet.kind, group: sheet.disease.group, number };
             findings.push(Finding::warning(
                 "template.missing",
                 None,
                 format!(
-                    "no detailed template exists yet for disease {number}: the header was checked and its {} items kept as given, unchecked",
+                    "no detailed template exists yet for {key} {name}: the header was checked; its {} disease items are kept as given, unchecked",
                     sheet.items.len()
                 ),
-                format!("告示番号 {number} の疾病別テンプレートはまだありません。基本情報のみ確認し、疾病別項目（{} 件）は確認せずそのまま保持します", sheet.items.len()),
+                format!(
+                    "{key} {name} の疾病別テンプレートはまだありません。基本情報のみ確認し、疾病別項目（{} 件）は確認せずそのまま保持します",
+                    sheet.items.len()
+                ),
             ));
         }
         return;

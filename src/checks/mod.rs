@@ -50,7 +50,11 @@ pub fn check_sheet(sheet: &mut Sheet, context: &CheckContext<'_>) -> Vec<Finding
     }
     for finding in &mut findings {
         if finding.location.is_none() {
-            finding.location = finding.item.as_deref().and_then(|i| sheet.location_of(i));
+            finding.location = finding
+                .item
+                .as_deref()
+                .and_then(|i| sheet.location_of(i))
+                .or_else(|| Some(sheet.provenance.record_location.clone()));
         }
     }
     findings

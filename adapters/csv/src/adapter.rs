@@ -174,9 +174,10 @@ impl CsvAdapter {
             pairs.push((resolve(&p.code, headers.as_ref(), width)?, resolve(&p.value, headers.as_ref(), width)?));
         }
 
+        let mut lines = LineCounter::new(text);
         let mut out = Vec::with_capacity(rows.len());
         for (record_index, row) in rows.iter().enumerate() {
-            let line = row.position().map_or(0, |p| p.line());
+            let line = lines.line_at(row.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)));
             if row.len() != width {
                 let (code, what, what_ja) = if row.len() < width {
                     ("csv.truncated_row", "too few", "不足")
@@ -265,6 +266,38 @@ impl CsvAdapter {
     }
 }
 
+/// Physical line numbers from byte offsets. The csv crate's own line count is one short for a
+/// record that follows a CRLF (its position sits between the `\r` and the `\n`), so lines are
+/// counted here: a record starts after any line breaks at its offset.
+struct LineCounter<'t> {
+    text: &'t [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first non-line-break byte at or after `offset`; offsets only grow.
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let mut end = offset.min(self.text.len());
+        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        if end > self.offset {
+            self.line += self.text[self.offset..end].iter().filter(|b| **b == b'\n').count() as u64;
+            self.offset = end;
+        }
+        self.line
+    }
+}
+
 /// Mappings whose named columns all appear in the header line.
 fn matching_mappings(mappings: &MappingFiles, first_line: &str) -> Vec<(String, CsvMapping)> {
     let headers: Vec<&str> = first_line.trim_start_matches('\u{feff}').split(',').map(|h| h.trim().trim_matches('"')).collect();
@@ -283,6 +316,52 @@ fn matching_mappings(mappings: &MappingFiles, first_line: &str) -> Vec<(String, 
                 .then(|| (name.to_owned(), mapping))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_physical_with_crlf_lf_and_quoted_newlines() {
+        let mapping: CsvMapping = toml::from_str(
+            "description = \"t\"\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n[[columns]]\ncolumn = \"住所\"\nfield = \"patient.address\"\n",
+        )
+        .unwrap();
+        for text in [
+            "告示番号,住所\r\n2,東京\r\nx,\"大阪\r\n北区\"\r\n6,京都\r\n",
+            "告示番号,住所\n2,東京\nx,\"大阪\n北区\"\n6,京都\n",
+        ] {
+            let out = CsvAdapter.convert_text(text, "t", &mapping, "00").unwrap();
+            let lines: Vec<_> = out
+                .iter()
+                .map(|c| match &c.record {
+                    Record::Sheet(s) => s.provenance.record_location.line.unwrap(),
+                    _ => 0,
+                })
+                .collect();
+            assert_eq!(lines, vec![2, 3, 5], "{text:?}");
+            let bad = &out[1].findings[0];
+            assert_eq!(bad.code, "field.unreadable");
+            let at = bad.location.as_ref().unwrap();
+            assert_eq!((at.line, at.column, at.column_name.as_deref()), (Some(3), Some(1), Some("告示番号")));
+        }
+    }
+
+    #[test]
+    fn truncated_rows_and_missing_columns_are_located() {
+        let mapping: CsvMapping = toml::from_str(
+            "description = \"t\"\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n[[columns]]\nindex = 2\nitem = \"x\"\n",
+        )
+        .unwrap();
+        let err = CsvAdapter.convert_text("告示番号,b\r\n2,3\r\n4\r\n", "t", &mapping, "00").unwrap_err();
+        assert_eq!((err.code.as_str(), err.location.unwrap().line), ("csv.truncated_row", Some(3)));
+        let err = CsvAdapter.convert_text("番号,b\n2,3\n", "t", &mapping, "00").unwrap_err();
+        assert_eq!(err.code, "csv.missing_column");
+        assert!(err.message.contains("`告示番号`"), "{}", err.message);
+        let err = CsvAdapter.convert_text("告示番号,b\n", "t", &mapping, "00").unwrap_err();
+        assert_eq!(err.code, "csv.empty");
+    }
 }
 
 impl Adapter for CsvAdapter {
