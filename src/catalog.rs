@@ -113,7 +113,10 @@ impl Catalog {
     /// The built-in catalog, plus the TOML files under `extra` when given.
     pub fn load(extra: Option<&Path>) -> Result<Self, CatalogError> {
         let mut diseases = DiseaseRegistry::default();
-        diseases.add_nanbyo_list("intractable_disease.csv", builtin_text("reference/intractable_disease.csv")?)?;
+        diseases.add_nanbyo_list(
+            "intractable_disease.csv",
+            builtin_text("reference/intractable_disease.csv")?,
+        )?;
         diseases.add_nanbyo_nando(
             "nanbyo_designated_diseases_nando_2025-08-26.csv",
             builtin_text("reference/nanbyo_designated_diseases_nando_2025-08-26.csv")?,
@@ -158,14 +161,36 @@ mod tests {
     #[test]
     fn builtin_catalog_knows_every_notified_disease_and_loads_every_template() {
         let catalog = Catalog::load(None).unwrap();
-        let nanbyo = catalog.diseases.search(Some(SheetKind::Nanbyo), None).count();
-        let shoman = catalog.diseases.search(Some(SheetKind::Shoman), None).count();
+        let nanbyo = catalog
+            .diseases
+            .search(Some(SheetKind::Nanbyo), None)
+            .count();
+        let shoman = catalog
+            .diseases
+            .search(Some(SheetKind::Shoman), None)
+            .count();
         assert_eq!(nanbyo, 348);
         assert_eq!(shoman, 858);
-        let als = DiseaseKey { kind: SheetKind::Nanbyo, group: None, number: 2 };
-        assert_eq!(catalog.diseases.get(&als).unwrap().name, "筋萎縮性側索硬化症");
-        assert!(catalog.templates.len() >= 5, "{} templates", catalog.templates.len());
-        assert!(catalog.templates.iter().any(|t| t.kind == SheetKind::Shoman));
+        let als = DiseaseKey {
+            kind: SheetKind::Nanbyo,
+            group: None,
+            number: 2,
+        };
+        assert_eq!(
+            catalog.diseases.get(&als).unwrap().name,
+            "筋萎縮性側索硬化症"
+        );
+        assert!(
+            catalog.templates.len() >= 5,
+            "{} templates",
+            catalog.templates.len()
+        );
+        assert!(
+            catalog
+                .templates
+                .iter()
+                .any(|t| t.kind == SheetKind::Shoman)
+        );
         assert!(catalog.mappings.names("csv").count() >= 2);
     }
 
@@ -176,9 +201,21 @@ mod tests {
         let file = dir.path().join("diseases/nanbyo-001.toml");
         std::fs::write(&file, "kind = \"nanbyo\"\nnumber = 1\nname = \"違う名前\"\nform_version = \"x\"\nsources = []\n").unwrap();
         let err = Catalog::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(err.contains("nanbyo-001.toml") && err.contains("球脊髄性筋萎縮症"), "{err}");
+        assert!(
+            err.contains("nanbyo-001.toml") && err.contains("球脊髄性筋萎縮症"),
+            "{err}"
+        );
         std::fs::write(&file, "kind = \"nanbyo\"\nnumber = 1\nname = \"球脊髄性筋萎縮症\"\nform_version = \"x\"\nsources = []\n").unwrap();
         let catalog = Catalog::load(Some(dir.path())).unwrap();
-        assert!(catalog.templates.get(&DiseaseKey { kind: SheetKind::Nanbyo, group: None, number: 1 }).is_some());
+        assert!(
+            catalog
+                .templates
+                .get(&DiseaseKey {
+                    kind: SheetKind::Nanbyo,
+                    group: None,
+                    number: 1
+                })
+                .is_some()
+        );
     }
 }

@@ -84,12 +84,27 @@ fn print_findings(label: &str, findings: &[Finding]) {
             .as_ref()
             .map(|l| format!("{l}: "))
             .unwrap_or_default();
-        let item = f.item.as_deref().map(|i| format!(" [{i}]")).unwrap_or_default();
-        let _ = writeln!(err, "{label}: {place}{} {}{item}: {} / {}", f.severity.as_str(), f.code, f.message, f.message_ja);
+        let item = f
+            .item
+            .as_deref()
+            .map(|i| format!(" [{i}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            err,
+            "{label}: {place}{} {}{item}: {} / {}",
+            f.severity.as_str(),
+            f.code,
+            f.message,
+            f.message_ja
+        );
     }
 }
 
-fn load_config(config: Option<PathBuf>, listen: Option<std::net::SocketAddr>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+fn load_config(
+    config: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<Config> {
     let mut cfg = match config {
         Some(path) => Config::from_file(&path)?,
         None => Config::default(),
@@ -107,10 +122,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -124,27 +140,55 @@ async fn shutdown_signal() {
 /// Runs a parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { listen, data_dir, config } => {
+        Command::Serve {
+            listen,
+            data_dir,
+            config,
+        } => {
             let cfg = load_config(config, listen, data_dir)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(crate::server::serve(cfg, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Convert { adapter, mapping, mappings_dir, file } => {
+        Command::Convert {
+            adapter,
+            mapping,
+            mappings_dir,
+            file,
+        } => {
             let catalog = Catalog::load(mappings_dir.as_deref())?;
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let adapter = pipeline::builtin_adapters()
                 .into_iter()
                 .find(|a| a.name() == adapter)
                 .with_context(|| format!("no adapter named `{adapter}` (known: csv)"))?;
             let sha = content_hash(&bytes);
-            let input = Input { bytes: &bytes, content_type: None, sha256: &sha };
-            let id = pipeline::submission_id(&sha, adapter.name(), mapping.as_deref().unwrap_or_default());
+            let input = Input {
+                bytes: &bytes,
+                content_type: None,
+                sha256: &sha,
+            };
+            let id = pipeline::submission_id(
+                &sha,
+                adapter.name(),
+                mapping.as_deref().unwrap_or_default(),
+            );
             let label = file.display().to_string();
-            match pipeline::convert(adapter.as_ref(), &catalog, &input, mapping.as_deref(), &id, today_in_japan()) {
+            match pipeline::convert(
+                adapter.as_ref(),
+                &catalog,
+                &input,
+                mapping.as_deref(),
+                &id,
+                today_in_japan(),
+            ) {
                 Completion::Rejected(r) => {
                     let place = r.location.map(|l| format!("{l}: ")).unwrap_or_default();
-                    eprintln!("{label}: {place}{}: {} / {}", r.code, r.message, r.message_ja);
+                    eprintln!(
+                        "{label}: {place}{}: {} / {}",
+                        r.code, r.message, r.message_ja
+                    );
                     Ok(ExitCode::from(2))
                 }
                 Completion::Accepted(sheets) => {
@@ -158,20 +202,40 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     out.flush()?;
                     let with_errors = sheets.iter().filter(|s| has_errors(&s.findings)).count();
-                    eprintln!("{label}: {} sheets, {with_errors} with errors", sheets.len());
-                    Ok(if errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+                    eprintln!(
+                        "{label}: {} sheets, {with_errors} with errors",
+                        sheets.len()
+                    );
+                    Ok(if errors {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    })
                 }
             }
         }
-        Command::Check { mappings_dir, sheet } => {
+        Command::Check {
+            mappings_dir,
+            sheet,
+        } => {
             let catalog = Catalog::load(mappings_dir.as_deref())?;
-            let text = std::fs::read_to_string(&sheet).with_context(|| format!("reading {}", sheet.display()))?;
-            let mut parsed: Sheet = serde_json::from_str(&text).with_context(|| format!("{} is not a canonical sheet", sheet.display()))?;
-            let context = CheckContext { diseases: &catalog.diseases, templates: &catalog.templates, today: today_in_japan() };
+            let text = std::fs::read_to_string(&sheet)
+                .with_context(|| format!("reading {}", sheet.display()))?;
+            let mut parsed: Sheet = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a canonical sheet", sheet.display()))?;
+            let context = CheckContext {
+                diseases: &catalog.diseases,
+                templates: &catalog.templates,
+                today: today_in_japan(),
+            };
             let findings = check_sheet(&mut parsed, &context);
             println!("{}", serde_json::to_string_pretty(&parsed)?);
             print_findings(&sheet.display().to_string(), &findings);
-            Ok(if findings.iter().any(|f| f.severity == Severity::Error) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if findings.iter().any(|f| f.severity == Severity::Error) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Diseases { kind, query } => {
             let catalog = Catalog::load(None)?;
@@ -181,9 +245,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(g) => format!("{g}-{}", entry.key.number),
                     None => entry.key.number.to_string(),
                 };
-                let template = if catalog.templates.get(&entry.key).is_some() { "\ttemplate" } else { "" };
+                let template = if catalog.templates.get(&entry.key).is_some() {
+                    "\ttemplate"
+                } else {
+                    ""
+                };
                 let en = entry.name_en.as_deref().unwrap_or("");
-                writeln!(out, "{}\t{number}\t{}\t{en}{template}", entry.key.kind.as_str(), entry.name.trim())?;
+                writeln!(
+                    out,
+                    "{}\t{number}\t{}\t{en}{template}",
+                    entry.key.kind.as_str(),
+                    entry.name.trim()
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -191,7 +264,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in crate::schema::published() {
                 let path = out.join(name);
-                std::fs::write(&path, serde_json::to_string_pretty(&schema)? + "\n").with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, serde_json::to_string_pretty(&schema)? + "\n")
+                    .with_context(|| format!("writing {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
             }
             Ok(ExitCode::SUCCESS)

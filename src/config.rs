@@ -68,7 +68,11 @@ mod tests {
         let c: Config = toml::from_str("listen = \"0.0.0.0:9000\"").unwrap();
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.data_dir, PathBuf::from("kakehashi-data"));
-        let err = toml::from_str::<Config>("listen = \"127.0.0.1:1\"\ndata_dri = \"x\"").unwrap_err();
-        assert!(err.to_string().contains("unknown field `data_dri`"), "{err}");
+        let err =
+            toml::from_str::<Config>("listen = \"127.0.0.1:1\"\ndata_dri = \"x\"").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `data_dri`"),
+            "{err}"
+        );
     }
 }

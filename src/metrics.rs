@@ -39,10 +39,22 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let sheets = Counter::default();
     let findings = Family::default();
     let responses = Family::default();
-    registry.register("submissions", "Submissions processed, by outcome", submissions.clone());
+    registry.register(
+        "submissions",
+        "Submissions processed, by outcome",
+        submissions.clone(),
+    );
     registry.register("sheets", "Canonical sheets stored", sheets.clone());
-    registry.register("findings", "Check findings on stored sheets, by severity", findings.clone());
-    registry.register("http_responses", "HTTP responses, by status code", responses.clone());
+    registry.register(
+        "findings",
+        "Check findings on stored sheets, by severity",
+        findings.clone(),
+    );
+    registry.register(
+        "http_responses",
+        "HTTP responses, by status code",
+        responses.clone(),
+    );
     Metrics {
         registry,
         submissions,
@@ -54,11 +66,17 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
 
 pub fn record_accepted(sheets: &[CheckedSheet]) {
     let m = &*METRICS;
-    m.submissions.get_or_create(&OutcomeLabels { outcome: "accepted" }).inc();
+    m.submissions
+        .get_or_create(&OutcomeLabels {
+            outcome: "accepted",
+        })
+        .inc();
     m.sheets.inc_by(sheets.len() as u64);
     for finding in sheets.iter().flat_map(|s| &s.findings) {
         m.findings
-            .get_or_create(&SeverityLabels { severity: finding.severity.as_str() })
+            .get_or_create(&SeverityLabels {
+                severity: finding.severity.as_str(),
+            })
             .inc();
     }
 }
@@ -66,12 +84,17 @@ pub fn record_accepted(sheets: &[CheckedSheet]) {
 pub fn record_rejected() {
     METRICS
         .submissions
-        .get_or_create(&OutcomeLabels { outcome: "rejected" })
+        .get_or_create(&OutcomeLabels {
+            outcome: "rejected",
+        })
         .inc();
 }
 
 pub fn record_response(status: u16) {
-    METRICS.responses.get_or_create(&StatusLabels { status }).inc();
+    METRICS
+        .responses
+        .get_or_create(&StatusLabels { status })
+        .inc();
 }
 
 /// The metrics in the Prometheus text format.

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::store::{
-    AuditEntry, CheckedSheet, Completion, RawInput, Rejection, Store, StoreError,
-    SubmissionRecord, SubmissionStatus,
+    AuditEntry, CheckedSheet, Completion, RawInput, Rejection, Store, StoreError, SubmissionRecord,
+    SubmissionStatus,
 };
 
 /// Namespace of submission ids (UUID v5 of the input's hash, adapter and mapping).
@@ -101,14 +101,22 @@ impl Pipeline {
             .find(|a| a.sniff(&input))
             .cloned()
             .ok_or_else(|| {
-                SubmitError::UnsupportedMedia(submission.content_type.clone().unwrap_or_else(|| "not given".into()))
+                SubmitError::UnsupportedMedia(
+                    submission
+                        .content_type
+                        .clone()
+                        .unwrap_or_else(|| "not given".into()),
+                )
             })
     }
 
     /// Takes a submission: journals it durably, converts and checks it, stores the outcome.
     /// Returns the submission as stored; a resubmission of the same bytes returns the earlier
     /// one untouched.
-    pub async fn submit(&self, submission: Submission) -> Result<(SubmissionRecord, bool), SubmitError> {
+    pub async fn submit(
+        &self,
+        submission: Submission,
+    ) -> Result<(SubmissionRecord, bool), SubmitError> {
         let adapter = self.adapter_for(&submission)?;
         let sha256 = content_hash(&submission.body);
         let mapping = submission.mapping.clone().unwrap_or_default();
@@ -141,7 +149,13 @@ impl Pipeline {
             return Ok((stored, false));
         }
         let done = self
-            .process(stored, adapter, submission.body, submission.content_type, &submission.actor)
+            .process(
+                stored,
+                adapter,
+                submission.body,
+                submission.content_type,
+                &submission.actor,
+            )
             .await?;
         Ok((done, true))
     }
@@ -167,7 +181,14 @@ impl Pipeline {
                 content_type: content_type.as_deref(),
                 sha256: &sha,
             };
-            convert(adapter.as_ref(), &catalog, &input, mapping.as_deref(), &id, today_in_japan())
+            convert(
+                adapter.as_ref(),
+                &catalog,
+                &input,
+                mapping.as_deref(),
+                &id,
+                today_in_japan(),
+            )
         })
         .await
         .map_err(|e| SubmitError::Worker(e.to_string()))?;
@@ -214,7 +235,14 @@ impl Pipeline {
                 actor: String::new(),
             })?;
             tracing::info!(id = %record.id, "resuming a submission journaled before a restart");
-            self.process(record, adapter, body.into(), content_type, "system:recovery").await?;
+            self.process(
+                record,
+                adapter,
+                body.into(),
+                content_type,
+                "system:recovery",
+            )
+            .await?;
         }
         Ok(count)
     }
@@ -271,7 +299,11 @@ pub fn convert(
 
 /// Deterministic submission id.
 pub fn submission_id(sha256: &str, adapter: &str, mapping: &str) -> String {
-    Uuid::new_v5(&SUBMISSION_NAMESPACE, format!("{sha256}\n{adapter}\n{mapping}").as_bytes()).to_string()
+    Uuid::new_v5(
+        &SUBMISSION_NAMESPACE,
+        format!("{sha256}\n{adapter}\n{mapping}").as_bytes(),
+    )
+    .to_string()
 }
 
 /// Deterministic sheet id: the same record of the same submission always gets the same id.

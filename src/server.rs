@@ -32,17 +32,26 @@ pub enum ServeError {
 
 /// Runs the gateway until `shutdown` completes. Prints the address it listens on (useful with
 /// port 0) on standard output once it accepts connections.
-pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let catalog = Arc::new(Catalog::load(config.mappings_dir.as_deref())?);
     let store = Arc::new(SqliteStore::open(&config.data_dir).await?);
     let pipeline = Pipeline::new(store, catalog.clone());
     let resumed = pipeline.resume_pending().await?;
     if resumed > 0 {
-        tracing::info!(resumed, "finished submissions journaled before the last stop");
+        tracing::info!(
+            resumed,
+            "finished submissions journaled before the last stop"
+        );
     }
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     tracing::warn!(
         "serving plain HTTP: terminal certificates and TLS are not built yet, so listen on loopback only"
@@ -54,7 +63,10 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + '
         templates = catalog.templates.len(),
         "kakehashi listening"
     );
-    println!("kakehashi listening on http://{addr} (data in {})", config.data_dir.display());
+    println!(
+        "kakehashi listening on http://{addr} (data in {})",
+        config.data_dir.display()
+    );
     let app = router(AppState {
         pipeline,
         max_body_bytes: config.max_body_bytes,

@@ -50,20 +50,35 @@ async fn csv_sheets_survive_restart_and_resubmission_creates_nothing() {
 
     let gw = Gateway::start(&data, "");
     let (status, health) = get(&gw, "/v1/healthz").await;
-    assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
 
     // UTF-8 with BOM, mapping named.
-    let (status, a) = post(&gw, "?adapter=csv&mapping=hospital-a", "text/csv", hospital_a.clone()).await;
+    let (status, a) = post(
+        &gw,
+        "?adapter=csv&mapping=hospital-a",
+        "text/csv",
+        hospital_a.clone(),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{a}");
     assert_eq!(a["status"], "accepted");
     assert_eq!(a["duplicate"], false);
-    assert_eq!(a["sheets"].as_array().unwrap().len(), data_rows(&corpus("hospital-a.csv")));
+    assert_eq!(
+        a["sheets"].as_array().unwrap().len(),
+        data_rows(&corpus("hospital-a.csv"))
+    );
     assert_eq!(a["summary"]["sheets_with_errors"], 0, "{}", a["sheets"]);
 
     // CP932, mapping detected from the header line, charset declared.
     let (status, b) = post(&gw, "", "text/csv; charset=Shift_JIS", clinic_b.clone()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{b}");
-    assert_eq!(b["sheets"].as_array().unwrap().len(), data_rows(&corpus("clinic-b.csv")));
+    assert_eq!(
+        b["sheets"].as_array().unwrap().len(),
+        data_rows(&corpus("clinic-b.csv"))
+    );
     assert_eq!(b["summary"]["sheets_with_errors"], 0, "{}", b["sheets"]);
 
     // Read a sheet back: canonical JSON with the header typed and totals computed.
@@ -87,14 +102,23 @@ async fn csv_sheets_survive_restart_and_resubmission_creates_nothing() {
         .as_object()
         .unwrap()
         .iter()
-        .filter(|(k, _)| k.starts_with("alsfrs_r.") && *k != "alsfrs_r.total" && *k != "alsfrs_r.bulbar")
+        .filter(|(k, _)| {
+            k.starts_with("alsfrs_r.") && *k != "alsfrs_r.total" && *k != "alsfrs_r.bulbar"
+        })
         .map(|(_, v)| v["value"].as_i64().unwrap())
         .sum();
     assert_eq!(total, by_hand);
-    assert!(als["items"]["alsfrs_r.total"]["computed_by"].as_str().unwrap().starts_with("sum("));
+    assert!(
+        als["items"]["alsfrs_r.total"]["computed_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("sum(")
+    );
     let t1d = before
         .iter()
-        .find(|s| s["kind"] == "shoman" && s["disease"]["group"] == 7 && s["disease"]["number"] == 1)
+        .find(|s| {
+            s["kind"] == "shoman" && s["disease"]["group"] == 7 && s["disease"]["number"] == 1
+        })
         .expect("a 1型糖尿病 sheet in clinic-b");
     assert!(t1d["child"]["age_years"].as_u64().unwrap() < 20);
     assert_eq!(t1d["provenance"]["mapping"], "clinic-b");
@@ -107,23 +131,49 @@ async fn csv_sheets_survive_restart_and_resubmission_creates_nothing() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(&sheet, expected);
     }
-    let (status, again) = get(&gw, &format!("/v1/submissions/{}", a["id"].as_str().unwrap())).await;
+    let (status, again) = get(
+        &gw,
+        &format!("/v1/submissions/{}", a["id"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sheet_ids(&again), a_ids);
 
     // The same bytes again: same ids, nothing new.
-    let (status, dup) = post(&gw, "?adapter=csv&mapping=hospital-a", "text/csv", hospital_a).await;
+    let (status, dup) = post(
+        &gw,
+        "?adapter=csv&mapping=hospital-a",
+        "text/csv",
+        hospital_a,
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(dup["duplicate"], true);
     assert_eq!(dup["id"], a["id"]);
     assert_eq!(sheet_ids(&dup), a_ids);
 
     // Metrics count what happened; unknown ids and paths answer JSON errors.
-    let metrics = reqwest::get(gw.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("kakehashi_http_responses_total"), "{metrics}");
+    let metrics = reqwest::get(gw.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("kakehashi_http_responses_total"),
+        "{metrics}"
+    );
     let (status, missing) = get(&gw, "/v1/sheets/00000000-0000-0000-0000-000000000000").await;
-    assert_eq!((status, missing["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    assert!(missing["message_ja"].as_str().unwrap().contains("ありません"));
+    assert_eq!(
+        (status, missing["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    assert!(
+        missing["message_ja"]
+            .as_str()
+            .unwrap()
+            .contains("ありません")
+    );
 }
 
 /// hospital-a's header line and one of its data lines, to build bad inputs from.
@@ -136,7 +186,10 @@ fn header_and_row() -> (String, String) {
 }
 
 fn column(header: &str, name: &str) -> usize {
-    header.split(',').position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+    header
+        .split(',')
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
 }
 
 fn with_cell(header: &str, row: &str, name: &str, value: &str) -> String {
@@ -153,7 +206,10 @@ fn with_cell(header: &str, row: &str, name: &str, value: &str) -> String {
     record[column(header, name)] = value.to_owned();
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&record).unwrap();
-    String::from_utf8(writer.into_inner().unwrap()).unwrap().trim_end().to_owned()
+    String::from_utf8(writer.into_inner().unwrap())
+        .unwrap()
+        .trim_end()
+        .to_owned()
 }
 
 fn findings_with(submission: &Value, code: &str) -> Vec<Value> {
@@ -174,19 +230,34 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
     let gw = Gateway::start(&data, "max_body_bytes = 200000\n");
     let (header, row) = header_and_row();
 
-    let (status, good) = post(&gw, "?mapping=hospital-a", "text/csv", std::fs::read(corpus("hospital-a.csv")).unwrap()).await;
+    let (status, good) = post(
+        &gw,
+        "?mapping=hospital-a",
+        "text/csv",
+        std::fs::read(corpus("hospital-a.csv")).unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let good_ids = sheet_ids(&good);
 
     // A truncated last row: the whole document is refused, naming line 3.
     let cut = &row[..row.len() / 2];
     let truncated = format!("{header}\n{row}\n{cut}\n");
-    let (status, err) = post(&gw, "?mapping=hospital-a", "text/csv", truncated.into_bytes()).await;
+    let (status, err) = post(
+        &gw,
+        "?mapping=hospital-a",
+        "text/csv",
+        truncated.into_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     assert_eq!(err["code"], "csv.truncated_row");
     assert_eq!(err["location"]["line"], 3);
     assert!(err["message_ja"].as_str().unwrap().contains("3 行目"));
-    assert!(err["submission_id"].is_string(), "rejected input is journaled: {err}");
+    assert!(
+        err["submission_id"].is_string(),
+        "rejected input is journaled: {err}"
+    );
 
     // Shift_JIS bytes under a UTF-8 mapping: 415 naming the first line that does not decode.
     let clinic_b = std::fs::read(corpus("clinic-b.csv")).unwrap();
@@ -201,22 +272,35 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
     let written_in_future = with_cell(&header, &row, "記載年月日", "2099-01-01");
     let unknown_disease = with_cell(&header, &row, "告示番号", "999");
     let not_a_date = with_cell(&header, &row, "生年月日", "H31.5.1");
-    let body = format!("{header}\n{born_after_writing}\n{written_in_future}\n{unknown_disease}\n{not_a_date}\n");
+    let body = format!(
+        "{header}\n{born_after_writing}\n{written_in_future}\n{unknown_disease}\n{not_a_date}\n"
+    );
     let (status, checked) = post(&gw, "?mapping=hospital-a", "text/csv", body.into_bytes()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{checked}");
     assert_eq!(checked["summary"]["sheets_with_errors"], 4);
     let order = findings_with(&checked, "date.order");
-    assert!(order.iter().any(|f| f["location"]["line"] == 2), "{order:?}");
+    assert!(
+        order.iter().any(|f| f["location"]["line"] == 2),
+        "{order:?}"
+    );
     let future = findings_with(&checked, "date.future");
     assert_eq!(future[0]["location"]["line"], 3);
     assert_eq!(future[0]["location"]["column_name"], "記載年月日");
     let unknown = findings_with(&checked, "disease.unknown");
     assert_eq!(unknown[0]["location"]["line"], 4);
-    assert_eq!(unknown[0]["location"]["column"], column(&header, "告示番号") as u64 + 1);
+    assert_eq!(
+        unknown[0]["location"]["column"],
+        column(&header, "告示番号") as u64 + 1
+    );
     let unreadable = findings_with(&checked, "field.unreadable");
     assert_eq!(unreadable[0]["location"]["line"], 5);
     assert_eq!(unreadable[0]["location"]["column"], dob);
-    assert!(unreadable[0]["message"].as_str().unwrap().contains("H31.5.1"));
+    assert!(
+        unreadable[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("H31.5.1")
+    );
 
     // Over the body limit: 413 before anything is read into the store.
     let big = vec![b'a'; 300_000];
@@ -226,15 +310,31 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
 
     // Not CSV at all, and an unknown mapping.
     let (status, err) = post(&gw, "", "application/pdf", b"%PDF-1.7".to_vec()).await;
-    assert_eq!((status, err["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("submission.unsupported_media_type")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("submission.unsupported_media_type")
+        )
+    );
     let (status, err) = post(&gw, "?mapping=nope", "text/csv", b"a,b\n1,2\n".to_vec()).await;
-    assert_eq!((status, err["code"].as_str()), (StatusCode::BAD_REQUEST, Some("mapping.unknown")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("mapping.unknown"))
+    );
 
     // Everything accepted before is intact.
-    let (status, again) = get(&gw, &format!("/v1/submissions/{}", good["id"].as_str().unwrap())).await;
+    let (status, again) = get(
+        &gw,
+        &format!("/v1/submissions/{}", good["id"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sheet_ids(&again), good_ids);
     for id in good_ids.iter().take(5) {
-        assert_eq!(get(&gw, &format!("/v1/sheets/{id}")).await.0, StatusCode::OK);
+        assert_eq!(
+            get(&gw, &format!("/v1/sheets/{id}")).await.0,
+            StatusCode::OK
+        );
     }
 }

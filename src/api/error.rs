@@ -26,7 +26,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, message_ja: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        message: impl Into<String>,
+        message_ja: impl Into<String>,
+    ) -> Self {
         Self {
             status: status.as_u16(),
             code: code.to_owned(),
@@ -42,7 +47,14 @@ impl ApiError {
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no {what} with id {id}"),
-            format!("ID {id} の{}はありません", if what == "sheet" { "調査票" } else { "提出" }),
+            format!(
+                "ID {id} の{}はありません",
+                if what == "sheet" {
+                    "調査票"
+                } else {
+                    "提出"
+                }
+            ),
         )
     }
 
@@ -57,7 +69,12 @@ impl ApiError {
         Self {
             location: rejection.location.clone(),
             submission_id: Some(submission_id.to_owned()),
-            ..Self::new(status, &rejection.code, &rejection.message, &rejection.message_ja)
+            ..Self::new(
+                status,
+                &rejection.code,
+                &rejection.message,
+                &rejection.message_ja,
+            )
         }
     }
 }
@@ -86,8 +103,12 @@ impl From<SubmitError> for ApiError {
             SubmitError::UnsupportedMedia(ct) => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "submission.unsupported_media_type",
-                format!("no adapter reads content type {ct}; send text/csv or name one with ?adapter="),
-                format!("Content-Type {ct} を読めるアダプターがありません。text/csv で送るか ?adapter= で指定してください"),
+                format!(
+                    "no adapter reads content type {ct}; send text/csv or name one with ?adapter="
+                ),
+                format!(
+                    "Content-Type {ct} を読めるアダプターがありません。text/csv で送るか ?adapter= で指定してください"
+                ),
             ),
             SubmitError::Store(e) => e.into(),
             SubmitError::Worker(reason) => {

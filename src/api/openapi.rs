@@ -23,11 +23,13 @@ pub fn document() -> Value {
     let error = generator.subschema_for::<ApiError>();
     let mut schemas = generator.take_definitions(true);
     schemas.entry("Sheet").or_insert_with(|| sheet.to_value());
-    schemas.entry("SubmissionView").or_insert_with(|| submission.to_value());
-    schemas.entry("ApiError").or_insert_with(|| error.to_value());
-    let id_param = |what: &str| {
-        json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": what }])
-    };
+    schemas
+        .entry("SubmissionView")
+        .or_insert_with(|| submission.to_value());
+    schemas
+        .entry("ApiError")
+        .or_insert_with(|| error.to_value());
+    let id_param = |what: &str| json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": what }]);
     json!({
         "openapi": "3.1.0",
         "info": {

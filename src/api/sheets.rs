@@ -23,5 +23,7 @@ pub async fn read(
             outcome: if sheet.is_some() { "ok" } else { "not_found" }.into(),
         })
         .await?;
-    sheet.map(Json).ok_or_else(|| ApiError::not_found("sheet", &id))
+    sheet
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("sheet", &id))
 }

@@ -89,7 +89,9 @@ pub async fn create(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| too_large(limit))?;
+    let body = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit))?;
     if body.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -118,7 +120,12 @@ pub async fn create(
     let sheets = state.pipeline.store().submission_sheets(&record.id).await?;
     let location = format!("/v1/submissions/{}", record.id);
     let view = SubmissionView::new(record, !fresh, sheets);
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(view)).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(view),
+    )
+        .into_response())
 }
 
 pub async fn read(

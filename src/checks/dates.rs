@@ -13,7 +13,15 @@ fn age_on(birth: NaiveDate, on: NaiveDate) -> Option<u32> {
     u32::try_from(years).ok()
 }
 
-fn order(findings: &mut Vec<Finding>, later: &str, later_ja: &str, later_value: String, earlier: &str, earlier_ja: &str, earlier_value: String) {
+fn order(
+    findings: &mut Vec<Finding>,
+    later: &str,
+    later_ja: &str,
+    later_value: String,
+    earlier: &str,
+    earlier_ja: &str,
+    earlier_value: String,
+) {
     findings.push(Finding::error(
         "date.order",
         Some(later),
@@ -44,33 +52,83 @@ pub(super) fn check(sheet: &mut Sheet, today: NaiveDate, findings: &mut Vec<Find
     if let (Some(b), Some(o)) = (birth, onset)
         && o < YearMonth::of(b)
     {
-        order(findings, "clinical.onset", "発症年月", o.to_string(), "patient.date_of_birth", "生年月日", b.to_string());
+        order(
+            findings,
+            "clinical.onset",
+            "発症年月",
+            o.to_string(),
+            "patient.date_of_birth",
+            "生年月日",
+            b.to_string(),
+        );
     }
     if let (Some(o), Some(w)) = (onset, written)
         && YearMonth::of(w) < o
     {
-        order(findings, "institution.date_written", "記載年月日", w.to_string(), "clinical.onset", "発症年月", o.to_string());
+        order(
+            findings,
+            "institution.date_written",
+            "記載年月日",
+            w.to_string(),
+            "clinical.onset",
+            "発症年月",
+            o.to_string(),
+        );
     }
     if let (Some(b), Some(w)) = (birth, written)
         && w < b
     {
-        order(findings, "institution.date_written", "記載年月日", w.to_string(), "patient.date_of_birth", "生年月日", b.to_string());
+        order(
+            findings,
+            "institution.date_written",
+            "記載年月日",
+            w.to_string(),
+            "patient.date_of_birth",
+            "生年月日",
+            b.to_string(),
+        );
     }
-    let Some(child) = sheet.child.as_mut() else { return };
+    let Some(child) = sheet.child.as_mut() else {
+        return;
+    };
     if let (Some(b), Some(v)) = (birth, child.first_visit_date)
         && v < b
     {
-        order(findings, "child.first_visit_date", "初診日", v.to_string(), "patient.date_of_birth", "生年月日", b.to_string());
+        order(
+            findings,
+            "child.first_visit_date",
+            "初診日",
+            v.to_string(),
+            "patient.date_of_birth",
+            "生年月日",
+            b.to_string(),
+        );
     }
     if let (Some(v), Some(w)) = (child.first_visit_date, written)
         && w < v
     {
-        order(findings, "institution.date_written", "記載年月日", w.to_string(), "child.first_visit_date", "初診日", v.to_string());
+        order(
+            findings,
+            "institution.date_written",
+            "記載年月日",
+            w.to_string(),
+            "child.first_visit_date",
+            "初診日",
+            v.to_string(),
+        );
     }
     if let (Some(b), Some(m)) = (birth, child.mother_date_of_birth)
         && b <= m
     {
-        order(findings, "patient.date_of_birth", "生年月日", b.to_string(), "child.mother_date_of_birth", "母の生年月日", m.to_string());
+        order(
+            findings,
+            "patient.date_of_birth",
+            "生年月日",
+            b.to_string(),
+            "child.mother_date_of_birth",
+            "母の生年月日",
+            m.to_string(),
+        );
     }
     child.age_years = birth.zip(written).and_then(|(b, w)| age_on(b, w));
     if sheet.kind == SheetKind::Shoman

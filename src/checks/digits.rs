@@ -23,7 +23,14 @@ pub fn check_digit_is_valid(number: &str) -> bool {
     (10 - sum % 10) % 10 == *check
 }
 
-fn numbered(findings: &mut Vec<Finding>, path: &str, value: Option<&str>, len: usize, what: &str, what_ja: &str) -> bool {
+fn numbered(
+    findings: &mut Vec<Finding>,
+    path: &str,
+    value: Option<&str>,
+    len: usize,
+    what: &str,
+    what_ja: &str,
+) -> bool {
     let Some(value) = value else { return false };
     if value.len() != len || !value.bytes().all(|b| b.is_ascii_digit()) {
         findings.push(Finding::error(
@@ -40,7 +47,14 @@ fn numbered(findings: &mut Vec<Finding>, path: &str, value: Option<&str>, len: u
 pub(super) fn check(sheet: &Sheet, findings: &mut Vec<Finding>) {
     let admin = &sheet.administrative;
     let payer = admin.payer_number.as_deref();
-    if numbered(findings, "administrative.payer_number", payer, 8, "the payer number (公費負担者番号)", "公費負担者番号") {
+    if numbered(
+        findings,
+        "administrative.payer_number",
+        payer,
+        8,
+        "the payer number (公費負担者番号)",
+        "公費負担者番号",
+    ) {
         let payer = payer.unwrap_or_default();
         if !check_digit_is_valid(payer) {
             findings.push(Finding::error(
@@ -55,14 +69,27 @@ pub(super) fn check(sheet: &Sheet, findings: &mut Vec<Finding>) {
             findings.push(Finding::error(
                 "identifier.law_number",
                 Some("administrative.payer_number"),
-                format!("a {} sheet's payer number starts with 法別番号 {law}, not {}", sheet.kind.as_str(), &payer[..2]),
-                format!("この様式の公費負担者番号は法別番号 {law} で始まります（{}）", &payer[..2]),
+                format!(
+                    "a {} sheet's payer number starts with 法別番号 {law}, not {}",
+                    sheet.kind.as_str(),
+                    &payer[..2]
+                ),
+                format!(
+                    "この様式の公費負担者番号は法別番号 {law} で始まります（{}）",
+                    &payer[..2]
+                ),
             ));
         }
     }
     let recipient = admin.recipient_number.as_deref();
-    if numbered(findings, "administrative.recipient_number", recipient, 7, "the recipient number (受給者番号)", "受給者番号")
-        && !check_digit_is_valid(recipient.unwrap_or_default())
+    if numbered(
+        findings,
+        "administrative.recipient_number",
+        recipient,
+        7,
+        "the recipient number (受給者番号)",
+        "受給者番号",
+    ) && !check_digit_is_valid(recipient.unwrap_or_default())
     {
         let recipient = recipient.unwrap_or_default();
         findings.push(Finding::error(
@@ -72,7 +99,14 @@ pub(super) fn check(sheet: &Sheet, findings: &mut Vec<Finding>) {
             format!("受給者番号 {recipient} の検証番号が正しくありません"),
         ));
     }
-    numbered(findings, "institution.code", sheet.institution.code.as_deref(), 10, "the institution code (医療機関コード)", "医療機関コード");
+    numbered(
+        findings,
+        "institution.code",
+        sheet.institution.code.as_deref(),
+        10,
+        "the institution code (医療機関コード)",
+        "医療機関コード",
+    );
 }
 
 #[cfg(test)]

@@ -23,7 +23,9 @@ pub(super) fn bind(sheet: &mut Sheet, registry: &DiseaseRegistry, findings: &mut
     }
     let key = DiseaseKey {
         kind: sheet.kind,
-        group: (sheet.kind == SheetKind::Shoman).then_some(sheet.disease.group).flatten(),
+        group: (sheet.kind == SheetKind::Shoman)
+            .then_some(sheet.disease.group)
+            .flatten(),
         number,
     };
     let Some(entry) = registry.get(&key) else {

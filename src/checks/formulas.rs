@@ -76,14 +76,24 @@ pub(super) fn compute(sheet: &mut Sheet, template: &Template, findings: &mut Vec
                         format!("{}（{code}）の記入値 {} は計算値 {value} と異なります。計算値を採用します", formula.label, given.value),
                     ));
                 }
-                sheet.items.insert(code.to_owned(), computed(value, describe(formula)));
+                sheet
+                    .items
+                    .insert(code.to_owned(), computed(value, describe(formula)));
             }
             Ok(None) => {}
             Err(missing) => findings.push(Finding::warning(
                 "formula.incomplete",
                 Some(code),
-                format!("{} ({code}) cannot be computed: {} missing or not numeric", formula.label, missing.join(", ")),
-                format!("{}（{code}）を計算できません。未記入または数値でない項目: {}", formula.label, missing.join("、")),
+                format!(
+                    "{} ({code}) cannot be computed: {} missing or not numeric",
+                    formula.label,
+                    missing.join(", ")
+                ),
+                format!(
+                    "{}（{code}）を計算できません。未記入または数値でない項目: {}",
+                    formula.label,
+                    missing.join("、")
+                ),
             )),
         }
     }

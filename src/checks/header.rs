@@ -21,7 +21,9 @@ fn present(sheet: &Sheet, path: &str) -> bool {
         "patient.name_kana" => sheet.patient.name_kana.is_some(),
         "patient.date_of_birth" => sheet.patient.date_of_birth.is_some(),
         "patient.sex" => sheet.patient.sex.is_some(),
-        "institution.designated_doctor_number" => sheet.institution.designated_doctor_number.is_some(),
+        "institution.designated_doctor_number" => {
+            sheet.institution.designated_doctor_number.is_some()
+        }
         "institution.doctor_name" => sheet.institution.doctor_name.is_some(),
         "institution.name" => sheet.institution.name.is_some(),
         "institution.date_written" => sheet.institution.date_written.is_some(),
@@ -35,7 +37,14 @@ fn is_kana(c: char) -> bool {
     matches!(c, '\u{30A1}'..='\u{30FA}' | '\u{30FC}' | '\u{30FB}' | '\u{3041}'..='\u{3096}' | ' ' | '\u{3000}' | 'ヽ' | 'ヾ' | 'ゝ' | 'ゞ')
 }
 
-fn plausible(findings: &mut Vec<Finding>, path: &str, label_ja: &str, value: Option<f64>, min: f64, max: f64) {
+fn plausible(
+    findings: &mut Vec<Finding>,
+    path: &str,
+    label_ja: &str,
+    value: Option<f64>,
+    min: f64,
+    max: f64,
+) {
     if let Some(v) = value
         && !(min..=max).contains(&v)
     {
@@ -101,9 +110,37 @@ pub(super) fn check(sheet: &mut Sheet, findings: &mut Vec<Finding>) {
         ));
     }
     if let Some(child) = &sheet.child {
-        plausible(findings, "child.birth_weight_g", "出生時体重", child.birth_weight_g.map(f64::from), 200.0, 6000.0);
-        plausible(findings, "child.birth_weeks", "出生時週数", child.birth_weeks.map(f64::from), 20.0, 45.0);
-        plausible(findings, "child.height_cm", "身長", child.height_cm, 30.0, 220.0);
-        plausible(findings, "child.weight_kg", "体重", child.weight_kg, 0.5, 200.0);
+        plausible(
+            findings,
+            "child.birth_weight_g",
+            "出生時体重",
+            child.birth_weight_g.map(f64::from),
+            200.0,
+            6000.0,
+        );
+        plausible(
+            findings,
+            "child.birth_weeks",
+            "出生時週数",
+            child.birth_weeks.map(f64::from),
+            20.0,
+            45.0,
+        );
+        plausible(
+            findings,
+            "child.height_cm",
+            "身長",
+            child.height_cm,
+            30.0,
+            220.0,
+        );
+        plausible(
+            findings,
+            "child.weight_kg",
+            "体重",
+            child.weight_kg,
+            0.5,
+            200.0,
+        );
     }
 }

@@ -61,8 +61,16 @@ fn check_value(def: &ItemDef, value: &ItemValue, findings: &mut Vec<Finding>) {
         findings.push(Finding::error(
             "item.not_allowed",
             Some(code),
-            format!("{code} ({}) = {value} is not one of: {}", def.label, choices.join(", ")),
-            format!("{}（{code}）の値 {value} は選択肢にありません: {}", def.label, choices.join("、")),
+            format!(
+                "{code} ({}) = {value} is not one of: {}",
+                def.label,
+                choices.join(", ")
+            ),
+            format!(
+                "{}（{code}）の値 {value} は選択肢にありません: {}",
+                def.label,
+                choices.join("、")
+            ),
         ));
     }
 }
@@ -70,7 +78,11 @@ fn check_value(def: &ItemDef, value: &ItemValue, findings: &mut Vec<Finding>) {
 pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &mut Vec<Finding>) {
     let Some(template) = template else {
         if let (Some(number), Some(name)) = (sheet.disease.number, &sheet.disease.name) {
-            let key = kakehashi_sdk::DiseaseKey { kind: sheet.kind, group: sheet.disease.group, number };
+            let key = kakehashi_sdk::DiseaseKey {
+                kind: sheet.kind,
+                group: sheet.disease.group,
+                number,
+            };
             findings.push(Finding::warning(
                 "template.missing",
                 None,
@@ -97,7 +109,11 @@ pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &m
                 Err(reason) => findings.push(Finding::error(
                     "item.type",
                     Some(code),
-                    format!("{code} ({}): {reason}, expected {}", def.label, format!("{:?}", def.item_type).to_lowercase()),
+                    format!(
+                        "{code} ({}): {reason}, expected {}",
+                        def.label,
+                        format!("{:?}", def.item_type).to_lowercase()
+                    ),
                     format!("{}（{code}）の値を読めません: {reason}", def.label),
                 )),
             }
@@ -105,8 +121,14 @@ pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &m
             findings.push(Finding::warning(
                 "item.unknown",
                 Some(code),
-                format!("the template for {} has no item `{code}`; it is kept but not checked", template.name),
-                format!("{}のテンプレートに項目 `{code}` はありません。保持しますが確認していません", template.name),
+                format!(
+                    "the template for {} has no item `{code}`; it is kept but not checked",
+                    template.name
+                ),
+                format!(
+                    "{}のテンプレートに項目 `{code}` はありません。保持しますが確認していません",
+                    template.name
+                ),
             ));
         }
     }
@@ -115,7 +137,10 @@ pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &m
             findings.push(Finding::error(
                 "item.required",
                 Some(&def.code),
-                format!("{} ({}) is required for {}", def.code, def.label, template.name),
+                format!(
+                    "{} ({}) is required for {}",
+                    def.code, def.label, template.name
+                ),
                 format!("{}（{}）は必須項目です", def.label, def.code),
             ));
         }
@@ -127,8 +152,16 @@ pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &m
         findings.push(Finding::warning(
             "header.diagnostic_category",
             Some("clinical.diagnostic_category"),
-            format!("`{category}` is not a diagnostic category of {} ({})", template.name, template.diagnostic_categories.join(", ")),
-            format!("「{category}」は{}の診断カテゴリーにありません（{}）", template.name, template.diagnostic_categories.join("、")),
+            format!(
+                "`{category}` is not a diagnostic category of {} ({})",
+                template.name,
+                template.diagnostic_categories.join(", ")
+            ),
+            format!(
+                "「{category}」は{}の診断カテゴリーにありません（{}）",
+                template.name,
+                template.diagnostic_categories.join("、")
+            ),
         ));
     }
 }

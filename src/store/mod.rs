@@ -91,10 +91,10 @@ impl From<&AdapterError> for Rejection {
                 AdapterErrorKind::Mapping => RejectionKind::Mapping,
                 AdapterErrorKind::Malformed => RejectionKind::Malformed,
             },
-            code: e.code.clone(),
+            code: e.code.to_owned(),
             message: e.message.clone(),
             message_ja: e.message_ja.clone(),
-            location: e.location.clone(),
+            location: e.location.as_deref().cloned(),
         }
     }
 }
@@ -176,11 +176,20 @@ pub struct AuditRecord {
 pub trait Store: Send + Sync + 'static {
     /// Journals the raw input (once per SHA-256) and the submission row (once per id), in one
     /// transaction. Returns the submission as stored: a resubmission finds the earlier one.
-    async fn journal(&self, raw: RawInput<'_>, submission: &SubmissionRecord) -> Result<SubmissionRecord, StoreError>;
+    async fn journal(
+        &self,
+        raw: RawInput<'_>,
+        submission: &SubmissionRecord,
+    ) -> Result<SubmissionRecord, StoreError>;
 
     /// Stores the outcome of a `received` submission with its audit entry, in one transaction.
     /// Does nothing when the submission was completed already.
-    async fn complete(&self, submission_id: &str, completion: &Completion, audit: &AuditEntry) -> Result<(), StoreError>;
+    async fn complete(
+        &self,
+        submission_id: &str,
+        completion: &Completion,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
 
     async fn submission(&self, id: &str) -> Result<Option<SubmissionRecord>, StoreError>;
 
@@ -191,7 +200,10 @@ pub trait Store: Send + Sync + 'static {
     async fn sheet(&self, id: &str) -> Result<Option<Sheet>, StoreError>;
 
     /// The raw input with this SHA-256.
-    async fn raw_input(&self, sha256: &str) -> Result<Option<(Option<String>, Vec<u8>)>, StoreError>;
+    async fn raw_input(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(Option<String>, Vec<u8>)>, StoreError>;
 
     /// Submissions journaled but never completed (a crash came between the two steps).
     async fn pending_submissions(&self) -> Result<Vec<SubmissionRecord>, StoreError>;

@@ -7,7 +7,9 @@ use std::str::FromStr;
 
 use chrono::Utc;
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use super::{
     AuditEntry, AuditRecord, Completion, RawInput, Rejection, SheetSummary, Store, StoreError,
@@ -40,7 +42,9 @@ fn submission_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<SubmissionRecord
         status: SubmissionStatus::parse(row.try_get::<&str, _>("status")?),
         received_at: row.try_get("received_at")?,
         completed_at: row.try_get("completed_at")?,
-        error: error.map(|e| serde_json::from_str::<Rejection>(&e)).transpose()?,
+        error: error
+            .map(|e| serde_json::from_str::<Rejection>(&e))
+            .transpose()?,
     })
 }
 
@@ -90,7 +94,11 @@ impl SqliteStore {
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
-    async fn journal(&self, raw: RawInput<'_>, submission: &SubmissionRecord) -> Result<SubmissionRecord, StoreError> {
+    async fn journal(
+        &self,
+        raw: RawInput<'_>,
+        submission: &SubmissionRecord,
+    ) -> Result<SubmissionRecord, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO raw_inputs (sha256, size, content_type, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
@@ -112,20 +120,29 @@ impl Store for SqliteStore {
         .bind(&submission.received_at)
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query(&format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"))
-            .bind(&submission.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+        ))
+        .bind(&submission.id)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         submission_from_row(&row)
     }
 
-    async fn complete(&self, submission_id: &str, completion: &Completion, audit: &AuditEntry) -> Result<(), StoreError> {
+    async fn complete(
+        &self,
+        submission_id: &str,
+        completion: &Completion,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let at = now();
         let (status, error) = match completion {
             Completion::Accepted(_) => (SubmissionStatus::Accepted, None),
-            Completion::Rejected(r) => (SubmissionStatus::Rejected, Some(serde_json::to_string(r)?)),
+            Completion::Rejected(r) => {
+                (SubmissionStatus::Rejected, Some(serde_json::to_string(r)?))
+            }
         };
         let updated = sqlx::query(
             "UPDATE submissions SET status = ?, error_json = ?, completed_at = ? WHERE id = ? AND status = 'received'",
@@ -178,10 +195,12 @@ impl Store for SqliteStore {
     }
 
     async fn submission(&self, id: &str) -> Result<Option<SubmissionRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(submission_from_row).transpose()
     }
 
@@ -202,7 +221,10 @@ impl Store for SqliteStore {
         for row in findings {
             let sheet_id: String = row.try_get("sheet_id")?;
             let body: String = row.try_get("body_json")?;
-            by_sheet.entry(sheet_id).or_default().push(serde_json::from_str(&body)?);
+            by_sheet
+                .entry(sheet_id)
+                .or_default()
+                .push(serde_json::from_str(&body)?);
         }
         rows.iter()
             .map(|row| {
@@ -211,10 +233,15 @@ impl Store for SqliteStore {
                 Ok(SheetSummary {
                     findings: by_sheet.remove(&id).unwrap_or_default(),
                     id,
-                    record_index: u32::try_from(row.try_get::<i64, _>("record_index")?).unwrap_or(u32::MAX),
+                    record_index: u32::try_from(row.try_get::<i64, _>("record_index")?)
+                        .unwrap_or(u32::MAX),
                     kind: serde_json::from_value(serde_json::Value::String(kind))?,
-                    disease_group: row.try_get::<Option<i64>, _>("disease_group")?.and_then(|g| u8::try_from(g).ok()),
-                    disease_number: row.try_get::<Option<i64>, _>("disease_number")?.and_then(|n| u16::try_from(n).ok()),
+                    disease_group: row
+                        .try_get::<Option<i64>, _>("disease_group")?
+                        .and_then(|g| u8::try_from(g).ok()),
+                    disease_number: row
+                        .try_get::<Option<i64>, _>("disease_number")?
+                        .and_then(|n| u16::try_from(n).ok()),
                     has_errors: row.try_get("has_errors")?,
                 })
             })
@@ -230,7 +257,10 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn raw_input(&self, sha256: &str) -> Result<Option<(Option<String>, Vec<u8>)>, StoreError> {
+    async fn raw_input(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(Option<String>, Vec<u8>)>, StoreError> {
         let row = sqlx::query("SELECT content_type, body FROM raw_inputs WHERE sha256 = ?")
             .bind(sha256)
             .fetch_optional(&self.pool)
@@ -314,16 +344,46 @@ mod tests {
     async fn journal_is_idempotent_and_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
-        let raw = RawInput { sha256: "aa", content_type: Some("text/csv"), body: b"a,b\n" };
-        let first = store.journal(raw.clone(), &submission("s1", "aa")).await.unwrap();
-        let again = store.journal(raw.clone(), &submission("s1", "aa")).await.unwrap();
+        let raw = RawInput {
+            sha256: "aa",
+            content_type: Some("text/csv"),
+            body: b"a,b\n",
+        };
+        let first = store
+            .journal(raw.clone(), &submission("s1", "aa"))
+            .await
+            .unwrap();
+        let again = store
+            .journal(raw.clone(), &submission("s1", "aa"))
+            .await
+            .unwrap();
         assert_eq!(first, again);
         assert_eq!(store.pending_submissions().await.unwrap().len(), 1);
 
-        let rejection = Rejection { kind: super::super::RejectionKind::Malformed, code: "csv.empty".into(), message: "m".into(), message_ja: "j".into(), location: None };
-        store.complete("s1", &Completion::Rejected(rejection.clone()), &audit("submission.create")).await.unwrap();
+        let rejection = Rejection {
+            kind: super::super::RejectionKind::Malformed,
+            code: "csv.empty".into(),
+            message: "m".into(),
+            message_ja: "j".into(),
+            location: None,
+        };
+        store
+            .complete(
+                "s1",
+                &Completion::Rejected(rejection.clone()),
+                &audit("submission.create"),
+            )
+            .await
+            .unwrap();
         // A second completion of the same submission changes nothing.
-        store.complete("s1", &Completion::Accepted(vec![]), &audit("submission.create")).await.unwrap();
+        store
+            .complete(
+                "s1",
+                &Completion::Accepted(vec![]),
+                &audit("submission.create"),
+            )
+            .await
+            .unwrap();
         drop(store);
 
         let store = SqliteStore::open(dir.path()).await.unwrap();
@@ -340,9 +400,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
         store.append_audit(&audit("sheet.read")).await.unwrap();
-        let update = sqlx::query("UPDATE audit_log SET outcome = 'forged'").execute(&store.pool).await;
+        let update = sqlx::query("UPDATE audit_log SET outcome = 'forged'")
+            .execute(&store.pool)
+            .await;
         assert!(update.unwrap_err().to_string().contains("append-only"));
-        let delete = sqlx::query("DELETE FROM audit_log").execute(&store.pool).await;
+        let delete = sqlx::query("DELETE FROM audit_log")
+            .execute(&store.pool)
+            .await;
         assert!(delete.unwrap_err().to_string().contains("append-only"));
         assert_eq!(store.audit_log(0, 10).await.unwrap()[0].entry.outcome, "ok");
     }

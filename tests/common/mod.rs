@@ -26,7 +26,9 @@ impl Gateway {
             .expect("kakehashi starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("a start-up line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("a start-up line");
         let base = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -49,5 +51,7 @@ impl Drop for Gateway {
 
 /// A file of the conformance corpus.
 pub fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/corpus/csv").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("conformance/corpus/csv")
+        .join(name)
 }

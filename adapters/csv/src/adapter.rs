@@ -1,8 +1,8 @@
 //! Rows to sheets.
 
 use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, Finding, HeaderField, Input, Item, ItemValue,
-    MappingContext, MappingFiles, Provenance, Record, Sheet, SourceLocation, parse,
+    Adapter, AdapterError, Converted, Finding, HeaderField, Input, Item, ItemValue, MappingContext,
+    MappingFiles, Provenance, Record, Sheet, SourceLocation, parse,
 };
 
 use crate::decode::{declared_charset, decode};
@@ -29,7 +29,11 @@ struct Resolved<'m> {
     map: &'m std::collections::BTreeMap<String, String>,
 }
 
-fn resolve(column: &ColumnRef, headers: Option<&csv::StringRecord>, width: usize) -> Result<(usize, Option<String>), AdapterError> {
+fn resolve(
+    column: &ColumnRef,
+    headers: Option<&csv::StringRecord>,
+    width: usize,
+) -> Result<(usize, Option<String>), AdapterError> {
     let missing = |what: String| {
         AdapterError::malformed(
             "csv.missing_column",
@@ -43,8 +47,12 @@ fn resolve(column: &ColumnRef, headers: Option<&csv::StringRecord>, width: usize
             let headers = headers.ok_or_else(|| {
                 AdapterError::mapping(
                     "mapping.invalid",
-                    format!("column `{name}` is named but the mapping says the file has no header line"),
-                    format!("列 `{name}` を名前で指定していますが、マッピングではヘッダー行がありません"),
+                    format!(
+                        "column `{name}` is named but the mapping says the file has no header line"
+                    ),
+                    format!(
+                        "列 `{name}` を名前で指定していますが、マッピングではヘッダー行がありません"
+                    ),
                 )
             })?;
             let index = headers
@@ -58,12 +66,16 @@ fn resolve(column: &ColumnRef, headers: Option<&csv::StringRecord>, width: usize
             if i >= width {
                 return Err(missing(format!("#{index}")));
             }
-            Ok((i, headers.and_then(|h| h.get(i)).map(|h| h.trim().to_owned())))
+            Ok((
+                i,
+                headers.and_then(|h| h.get(i)).map(|h| h.trim().to_owned()),
+            ))
         }
         _ => Err(AdapterError::mapping(
             "mapping.invalid",
             "every column needs either `column` (a header name) or `index` (1-based)".into(),
-            "各列には column（ヘッダー名）か index（1 始まりの位置）のどちらか一方が必要です".into(),
+            "各列には column（ヘッダー名）か index（1 始まりの位置）のどちらか一方が必要です"
+                .into(),
         )),
     }
 }
@@ -71,11 +83,18 @@ fn resolve(column: &ColumnRef, headers: Option<&csv::StringRecord>, width: usize
 impl CsvAdapter {
     /// Picks the mapping: the one asked for, or else the only one whose named columns all
     /// appear in the file's first line.
-    fn choose_mapping(&self, input: &Input<'_>, context: &MappingContext<'_>) -> Result<(String, CsvMapping), AdapterError> {
+    fn choose_mapping(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+    ) -> Result<(String, CsvMapping), AdapterError> {
         if let Some(name) = context.mapping {
             return Ok((name.to_owned(), context.mappings.load(CATEGORY, name)?));
         }
-        let text = decode(input.bytes, declared_charset(input.content_type).unwrap_or_default())?;
+        let text = decode(
+            input.bytes,
+            declared_charset(input.content_type).unwrap_or_default(),
+        )?;
         let first_line = text.lines().next().unwrap_or_default();
         let candidates = matching_mappings(context.mappings, first_line);
         match candidates.as_slice() {
@@ -89,14 +108,23 @@ impl CsvAdapter {
                         candidates.len(),
                         names.join(", ")
                     ),
-                    format!("列の並びを ?mapping=名前 で指定してください（登録済み: {}）", names.join(", ")),
+                    format!(
+                        "列の並びを ?mapping=名前 で指定してください（登録済み: {}）",
+                        names.join(", ")
+                    ),
                 ))
             }
         }
     }
 
     /// Converts already-decoded text with a given mapping.
-    pub fn convert_text(&self, text: &str, mapping_name: &str, mapping: &CsvMapping, sha256: &str) -> Result<Vec<Converted>, AdapterError> {
+    pub fn convert_text(
+        &self,
+        text: &str,
+        mapping_name: &str,
+        mapping: &CsvMapping,
+        sha256: &str,
+    ) -> Result<Vec<Converted>, AdapterError> {
         let delimiter = u8::try_from(mapping.delimiter).map_err(|_| {
             AdapterError::mapping(
                 "mapping.invalid",
@@ -156,8 +184,12 @@ impl CsvAdapter {
                 _ => {
                     return Err(AdapterError::mapping(
                         "mapping.invalid",
-                        format!("mapping `{mapping_name}`: every column needs exactly one of `field` and `item`"),
-                        format!("マッピング `{mapping_name}`: 各列には field か item のどちらか一方が必要です"),
+                        format!(
+                            "mapping `{mapping_name}`: every column needs exactly one of `field` and `item`"
+                        ),
+                        format!(
+                            "マッピング `{mapping_name}`: 各列には field か item のどちらか一方が必要です"
+                        ),
                     ));
                 }
             };
@@ -171,13 +203,19 @@ impl CsvAdapter {
         }
         let mut pairs = Vec::with_capacity(mapping.item_pairs.len());
         for p in &mapping.item_pairs {
-            pairs.push((resolve(&p.code, headers.as_ref(), width)?, resolve(&p.value, headers.as_ref(), width)?));
+            pairs.push((
+                resolve(&p.code, headers.as_ref(), width)?,
+                resolve(&p.value, headers.as_ref(), width)?,
+            ));
         }
 
         let mut lines = LineCounter::new(text);
         let mut out = Vec::with_capacity(rows.len());
         for (record_index, row) in rows.iter().enumerate() {
-            let line = lines.line_at(row.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)));
+            let line = lines.line_at(
+                row.position()
+                    .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)),
+            );
             if row.len() != width {
                 let (code, what, what_ja) = if row.len() < width {
                     ("csv.truncated_row", "too few", "不足")
@@ -214,7 +252,10 @@ impl CsvAdapter {
                 match c.target {
                     Target::Field(field) => match field.apply(&mut sheet, text) {
                         Ok(()) => {
-                            sheet.provenance.fields.insert(field.path().to_owned(), location);
+                            sheet
+                                .provenance
+                                .fields
+                                .insert(field.path().to_owned(), location);
                         }
                         Err(reason) => findings.push(
                             Finding::error(
@@ -254,7 +295,10 @@ impl CsvAdapter {
                 }
                 sheet.items.insert(
                     parse::to_halfwidth(code),
-                    Item::read(ItemValue::Text(parse::to_halfwidth(value)), Some(cell(*value_index, value_name))),
+                    Item::read(
+                        ItemValue::Text(parse::to_halfwidth(value)),
+                        Some(cell(*value_index, value_name)),
+                    ),
                 );
             }
             out.push(Converted {
@@ -291,7 +335,10 @@ impl<'t> LineCounter<'t> {
             end += 1;
         }
         if end > self.offset {
-            self.line += self.text[self.offset..end].iter().filter(|b| **b == b'\n').count() as u64;
+            self.line += self.text[self.offset..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
             self.offset = end;
         }
         self.line
@@ -300,7 +347,11 @@ impl<'t> LineCounter<'t> {
 
 /// Mappings whose named columns all appear in the header line.
 fn matching_mappings(mappings: &MappingFiles, first_line: &str) -> Vec<(String, CsvMapping)> {
-    let headers: Vec<&str> = first_line.trim_start_matches('\u{feff}').split(',').map(|h| h.trim().trim_matches('"')).collect();
+    let headers: Vec<&str> = first_line
+        .trim_start_matches('\u{feff}')
+        .split(',')
+        .map(|h| h.trim().trim_matches('"'))
+        .collect();
     mappings
         .names(CATEGORY)
         .filter_map(|name| {
@@ -316,6 +367,44 @@ fn matching_mappings(mappings: &MappingFiles, first_line: &str) -> Vec<(String, 
                 .then(|| (name.to_owned(), mapping))
         })
         .collect()
+}
+
+impl Adapter for CsvAdapter {
+    fn name(&self) -> &'static str {
+        CATEGORY
+    }
+
+    fn sniff(&self, input: &Input<'_>) -> bool {
+        let media = input
+            .content_type
+            .and_then(|c| c.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase());
+        match media.as_deref() {
+            Some("text/csv" | "application/csv" | "text/comma-separated-values") => true,
+            Some(_) => false,
+            None => {
+                // Text with commas and no NUL bytes (wide Japanese header lines run past 1 KiB).
+                let head = &input.bytes[..input.bytes.len().min(8192)];
+                !head.contains(&0) && head.contains(&b',')
+            }
+        }
+    }
+
+    fn convert(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+    ) -> Result<Vec<Converted>, AdapterError> {
+        let (name, mapping) = self.choose_mapping(input, context)?;
+        let encoding = declared_charset(input.content_type).unwrap_or(mapping.encoding);
+        let text = decode(input.bytes, encoding)?;
+        self.convert_text(
+            text.trim_start_matches('\u{feff}'),
+            &name,
+            &mapping,
+            input.sha256,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -344,7 +433,10 @@ mod tests {
             let bad = &out[1].findings[0];
             assert_eq!(bad.code, "field.unreadable");
             let at = bad.location.as_ref().unwrap();
-            assert_eq!((at.line, at.column, at.column_name.as_deref()), (Some(3), Some(1), Some("告示番号")));
+            assert_eq!(
+                (at.line, at.column, at.column_name.as_deref()),
+                (Some(3), Some(1), Some("告示番号"))
+            );
         }
     }
 
@@ -354,40 +446,21 @@ mod tests {
             "description = \"t\"\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n[[columns]]\nindex = 2\nitem = \"x\"\n",
         )
         .unwrap();
-        let err = CsvAdapter.convert_text("告示番号,b\r\n2,3\r\n4\r\n", "t", &mapping, "00").unwrap_err();
-        assert_eq!((err.code.as_str(), err.location.unwrap().line), ("csv.truncated_row", Some(3)));
-        let err = CsvAdapter.convert_text("番号,b\n2,3\n", "t", &mapping, "00").unwrap_err();
+        let err = CsvAdapter
+            .convert_text("告示番号,b\r\n2,3\r\n4\r\n", "t", &mapping, "00")
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.location.unwrap().line),
+            ("csv.truncated_row", Some(3))
+        );
+        let err = CsvAdapter
+            .convert_text("番号,b\n2,3\n", "t", &mapping, "00")
+            .unwrap_err();
         assert_eq!(err.code, "csv.missing_column");
         assert!(err.message.contains("`告示番号`"), "{}", err.message);
-        let err = CsvAdapter.convert_text("告示番号,b\n", "t", &mapping, "00").unwrap_err();
+        let err = CsvAdapter
+            .convert_text("告示番号,b\n", "t", &mapping, "00")
+            .unwrap_err();
         assert_eq!(err.code, "csv.empty");
-    }
-}
-
-impl Adapter for CsvAdapter {
-    fn name(&self) -> &'static str {
-        CATEGORY
-    }
-
-    fn sniff(&self, input: &Input<'_>) -> bool {
-        let media = input
-            .content_type
-            .and_then(|c| c.split(';').next())
-            .map(|m| m.trim().to_ascii_lowercase());
-        match media.as_deref() {
-            Some("text/csv" | "application/csv" | "text/comma-separated-values") => true,
-            Some(_) => false,
-            None => {
-                let head = &input.bytes[..input.bytes.len().min(1024)];
-                !head.contains(&0) && head.contains(&b',') && head.contains(&b'\n')
-            }
-        }
-    }
-
-    fn convert(&self, input: &Input<'_>, context: &MappingContext<'_>) -> Result<Vec<Converted>, AdapterError> {
-        let (name, mapping) = self.choose_mapping(input, context)?;
-        let encoding = declared_charset(input.content_type).unwrap_or(mapping.encoding);
-        let text = decode(input.bytes, encoding)?;
-        self.convert_text(text.trim_start_matches('\u{feff}'), &name, &mapping, input.sha256)
     }
 }

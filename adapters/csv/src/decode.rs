@@ -80,7 +80,9 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, AdapterError> 
     match encoding {
         Encoding::Utf8 => utf8(bytes),
         Encoding::ShiftJis => shift_jis(bytes),
-        Encoding::Auto => utf8(bytes).or_else(|utf8_error| shift_jis(bytes).map_err(|_| utf8_error)),
+        Encoding::Auto => {
+            utf8(bytes).or_else(|utf8_error| shift_jis(bytes).map_err(|_| utf8_error))
+        }
     }
 }
 
@@ -90,7 +92,10 @@ mod tests {
 
     #[test]
     fn decodes_utf8_with_bom_and_cp932() {
-        assert_eq!(decode("\u{feff}氏名,髙橋".as_bytes(), Encoding::Auto).unwrap(), "氏名,髙橋");
+        assert_eq!(
+            decode("\u{feff}氏名,髙橋".as_bytes(), Encoding::Auto).unwrap(),
+            "氏名,髙橋"
+        );
         let (sjis, _, _) = SHIFT_JIS.encode("氏名,髙橋 ①㈱");
         assert_eq!(decode(&sjis, Encoding::Auto).unwrap(), "氏名,髙橋 ①㈱");
         assert_eq!(decode(&sjis, Encoding::ShiftJis).unwrap(), "氏名,髙橋 ①㈱");
@@ -108,9 +113,18 @@ mod tests {
 
     #[test]
     fn reads_charset_parameters() {
-        assert_eq!(declared_charset(Some("text/csv; charset=Shift_JIS")), Some(Encoding::ShiftJis));
-        assert_eq!(declared_charset(Some("text/csv;charset=\"utf-8\"")), Some(Encoding::Utf8));
-        assert_eq!(declared_charset(Some("text/csv; charset=windows-31j")), Some(Encoding::ShiftJis));
+        assert_eq!(
+            declared_charset(Some("text/csv; charset=Shift_JIS")),
+            Some(Encoding::ShiftJis)
+        );
+        assert_eq!(
+            declared_charset(Some("text/csv;charset=\"utf-8\"")),
+            Some(Encoding::Utf8)
+        );
+        assert_eq!(
+            declared_charset(Some("text/csv; charset=windows-31j")),
+            Some(Encoding::ShiftJis)
+        );
         assert_eq!(declared_charset(Some("text/csv")), None);
     }
 }

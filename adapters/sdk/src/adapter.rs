@@ -38,8 +38,10 @@ pub struct MappingFiles {
 impl MappingFiles {
     /// Adds or replaces a mapping file; `origin` names it in errors (usually its path).
     pub fn insert(&mut self, category: &str, name: &str, origin: &str, text: String) {
-        self.files
-            .insert((category.to_owned(), name.to_owned()), (origin.to_owned(), text));
+        self.files.insert(
+            (category.to_owned(), name.to_owned()),
+            (origin.to_owned(), text),
+        );
     }
 
     /// Names of the mappings in a category.
@@ -97,37 +99,43 @@ pub enum AdapterErrorKind {
 pub struct AdapterError {
     pub kind: AdapterErrorKind,
     /// Stable code, e.g. `csv.truncated_row`.
-    pub code: String,
+    pub code: &'static str,
     pub message: String,
     pub message_ja: String,
-    pub location: Option<SourceLocation>,
+    /// Where in the document, boxed to keep the error small on the happy path.
+    pub location: Option<Box<SourceLocation>>,
 }
 
 impl AdapterError {
-    pub fn new(kind: AdapterErrorKind, code: &str, message: String, message_ja: String) -> Self {
+    pub fn new(
+        kind: AdapterErrorKind,
+        code: &'static str,
+        message: String,
+        message_ja: String,
+    ) -> Self {
         Self {
             kind,
-            code: code.to_owned(),
+            code,
             message,
             message_ja,
             location: None,
         }
     }
 
-    pub fn malformed(code: &str, message: String, message_ja: String) -> Self {
+    pub fn malformed(code: &'static str, message: String, message_ja: String) -> Self {
         Self::new(AdapterErrorKind::Malformed, code, message, message_ja)
     }
 
-    pub fn unsupported(code: &str, message: String, message_ja: String) -> Self {
+    pub fn unsupported(code: &'static str, message: String, message_ja: String) -> Self {
         Self::new(AdapterErrorKind::Unsupported, code, message, message_ja)
     }
 
-    pub fn mapping(code: &str, message: String, message_ja: String) -> Self {
+    pub fn mapping(code: &'static str, message: String, message_ja: String) -> Self {
         Self::new(AdapterErrorKind::Mapping, code, message, message_ja)
     }
 
     pub fn at(mut self, location: SourceLocation) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
 }
@@ -143,5 +151,9 @@ pub trait Adapter: Send + Sync {
 
     /// Converts the whole document. Either every record, each with its findings, or an error
     /// that says where and why the document cannot be read.
-    fn convert(&self, input: &Input<'_>, context: &MappingContext<'_>) -> Result<Vec<Converted>, AdapterError>;
+    fn convert(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+    ) -> Result<Vec<Converted>, AdapterError>;
 }

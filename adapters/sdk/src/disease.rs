@@ -58,7 +58,10 @@ pub struct DiseaseRegistry {
     entries: BTreeMap<DiseaseKey, DiseaseEntry>,
 }
 
-fn rows(list: &str, text: &str) -> impl Iterator<Item = Result<(u64, csv::StringRecord), RegistryError>> {
+fn rows(
+    list: &str,
+    text: &str,
+) -> impl Iterator<Item = Result<(u64, csv::StringRecord), RegistryError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().from_reader(std::io::Cursor::new(text.to_owned()));
     let list = list.to_owned();
@@ -76,12 +79,19 @@ fn rows(list: &str, text: &str) -> impl Iterator<Item = Result<(u64, csv::String
     records.into_iter()
 }
 
-fn field<'a>(list: &str, line: u64, rec: &'a csv::StringRecord, i: usize) -> Result<&'a str, RegistryError> {
-    rec.get(i).map(str::trim).ok_or_else(|| RegistryError::Malformed {
-        list: list.to_owned(),
-        line,
-        reason: format!("no column {}", i + 1),
-    })
+fn field<'a>(
+    list: &str,
+    line: u64,
+    rec: &'a csv::StringRecord,
+    i: usize,
+) -> Result<&'a str, RegistryError> {
+    rec.get(i)
+        .map(str::trim)
+        .ok_or_else(|| RegistryError::Malformed {
+            list: list.to_owned(),
+            line,
+            reason: format!("no column {}", i + 1),
+        })
 }
 
 fn number<T: std::str::FromStr>(list: &str, line: u64, text: &str) -> Result<T, RegistryError> {
@@ -174,13 +184,19 @@ impl DiseaseRegistry {
     }
 
     /// Diseases of a kind (or all) whose name, English name or number contains the query.
-    pub fn search<'a>(&'a self, kind: Option<SheetKind>, query: Option<&'a str>) -> impl Iterator<Item = &'a DiseaseEntry> + 'a {
+    pub fn search<'a>(
+        &'a self,
+        kind: Option<SheetKind>,
+        query: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a DiseaseEntry> + 'a {
         self.entries.values().filter(move |e| {
             kind.is_none_or(|k| e.key.kind == k)
                 && query.is_none_or(|q| {
                     let q_lower = q.to_lowercase();
                     e.name.contains(q)
-                        || e.name_en.as_deref().is_some_and(|n| n.to_lowercase().contains(&q_lower))
+                        || e.name_en
+                            .as_deref()
+                            .is_some_and(|n| n.to_lowercase().contains(&q_lower))
                         || e.key.number.to_string() == q
                 })
         })
@@ -194,19 +210,29 @@ mod tests {
     #[test]
     fn reads_lists_and_reports_bad_lines() {
         let mut r = DiseaseRegistry::default();
-        r.add_nanbyo_list("n.csv", "\u{feff}no,name\n1,球脊髄性筋萎縮症\n2,筋萎縮性側索硬化症\n").unwrap();
+        r.add_nanbyo_list(
+            "n.csv",
+            "\u{feff}no,name\n1,球脊髄性筋萎縮症\n2,筋萎縮性側索硬化症\n",
+        )
+        .unwrap();
         r.add_shoman_list(
             "s.csv",
             "group_no,group_ja,subgroup_ja,notification_no,name_ja,name_en\n7,糖尿病,糖尿病,1,1型糖尿病,Diabetes mellitus type 1\n",
         )
         .unwrap();
         assert_eq!(r.len(), 3);
-        let key = DiseaseKey { kind: SheetKind::Shoman, group: Some(7), number: 1 };
+        let key = DiseaseKey {
+            kind: SheetKind::Shoman,
+            group: Some(7),
+            number: 1,
+        };
         assert_eq!(r.get(&key).unwrap().name, "1型糖尿病");
         assert_eq!(r.search(Some(SheetKind::Nanbyo), Some("側索")).count(), 1);
         assert_eq!(r.search(None, Some("diabetes")).count(), 1);
 
-        let err = r.add_nanbyo_list("bad.csv", "no,name\nx,名前\n").unwrap_err();
+        let err = r
+            .add_nanbyo_list("bad.csv", "no,name\nx,名前\n")
+            .unwrap_err();
         assert_eq!(err.to_string(), "bad.csv: line 2: `x` is not a number");
     }
 }

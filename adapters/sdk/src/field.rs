@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    parse, ApplicationType, CareSetting, CertificationDecision, LongTermCare, SeverityGrade,
-    Sheet, SheetKind,
+    ApplicationType, CareSetting, CertificationDecision, LongTermCare, SeverityGrade, Sheet,
+    SheetKind, parse,
 };
 
 /// How the text of a field is read.
@@ -175,17 +175,27 @@ impl HeaderField {
             HeaderField::DiseaseNumber => sheet.disease.number = Some(small(text)?),
             HeaderField::DiseaseName => sheet.disease.name = s(),
             HeaderField::PatientName => sheet.patient.name = s(),
-            HeaderField::PatientNameKana => sheet.patient.name_kana = Some(parse::normalize_kana(text)),
-            HeaderField::DateOfBirth => sheet.patient.date_of_birth = Some(parse::parse_date(text)?),
+            HeaderField::PatientNameKana => {
+                sheet.patient.name_kana = Some(parse::normalize_kana(text))
+            }
+            HeaderField::DateOfBirth => {
+                sheet.patient.date_of_birth = Some(parse::parse_date(text)?)
+            }
             HeaderField::Sex => sheet.patient.sex = Some(parse::parse_sex(text)?),
             HeaderField::PostalCode => sheet.patient.postal_code = Some(parse::to_halfwidth(text)),
             HeaderField::Address => sheet.patient.address = s(),
-            HeaderField::InsurerNumber => sheet.patient.insurance.insurer_number = Some(digits(text)?),
+            HeaderField::InsurerNumber => {
+                sheet.patient.insurance.insurer_number = Some(digits(text)?)
+            }
             HeaderField::InsuranceSymbol => sheet.patient.insurance.symbol = s(),
-            HeaderField::InsuranceNumber => sheet.patient.insurance.number = Some(parse::to_halfwidth(text)),
+            HeaderField::InsuranceNumber => {
+                sheet.patient.insurance.number = Some(parse::to_halfwidth(text))
+            }
             HeaderField::InsuranceBranch => sheet.patient.insurance.branch = Some(digits(text)?),
             HeaderField::Onset => sheet.clinical.onset = Some(parse::parse_year_month(text)?),
-            HeaderField::FamilyHistory => sheet.clinical.family_history = Some(parse::parse_presence(text)?),
+            HeaderField::FamilyHistory => {
+                sheet.clinical.family_history = Some(parse::parse_presence(text)?)
+            }
             HeaderField::FamilyHistoryDetail => sheet.clinical.family_history_detail = s(),
             HeaderField::LongTermCare => {
                 sheet.clinical.long_term_care = Some(code(
@@ -205,10 +215,18 @@ impl HeaderField {
             }
             HeaderField::Mobility => sheet.clinical.living.mobility = Some(small(text)?),
             HeaderField::SelfCare => sheet.clinical.living.self_care = Some(small(text)?),
-            HeaderField::UsualActivities => sheet.clinical.living.usual_activities = Some(small(text)?),
-            HeaderField::PainDiscomfort => sheet.clinical.living.pain_discomfort = Some(small(text)?),
-            HeaderField::AnxietyDepression => sheet.clinical.living.anxiety_depression = Some(small(text)?),
-            HeaderField::Ventilator => sheet.clinical.ventilator = Some(parse::parse_presence(text)?),
+            HeaderField::UsualActivities => {
+                sheet.clinical.living.usual_activities = Some(small(text)?)
+            }
+            HeaderField::PainDiscomfort => {
+                sheet.clinical.living.pain_discomfort = Some(small(text)?)
+            }
+            HeaderField::AnxietyDepression => {
+                sheet.clinical.living.anxiety_depression = Some(small(text)?)
+            }
+            HeaderField::Ventilator => {
+                sheet.clinical.ventilator = Some(parse::parse_presence(text)?)
+            }
             HeaderField::DiagnosticCategory => sheet.clinical.diagnostic_category = s(),
             HeaderField::OverallSeverity => {
                 sheet.clinical.severity = Some(code(
@@ -227,8 +245,12 @@ impl HeaderField {
             HeaderField::BirthWeeks => child_of(sheet).birth_weeks = Some(small(text)?),
             HeaderField::Height => child_of(sheet).height_cm = Some(decimal(text)?),
             HeaderField::Weight => child_of(sheet).weight_kg = Some(decimal(text)?),
-            HeaderField::MotherDateOfBirth => child_of(sheet).mother_date_of_birth = Some(parse::parse_date(text)?),
-            HeaderField::FirstVisitDate => child_of(sheet).first_visit_date = Some(parse::parse_date(text)?),
+            HeaderField::MotherDateOfBirth => {
+                child_of(sheet).mother_date_of_birth = Some(parse::parse_date(text)?)
+            }
+            HeaderField::FirstVisitDate => {
+                child_of(sheet).first_visit_date = Some(parse::parse_date(text)?)
+            }
             HeaderField::Schooling => child_of(sheet).schooling = s(),
             HeaderField::TreatmentMonths => child_of(sheet).treatment_months = Some(small(text)?),
             HeaderField::CareSetting => {
@@ -236,26 +258,41 @@ impl HeaderField {
                     text,
                     &[
                         (&["入院", "inpatient", "1"], CareSetting::Inpatient),
-                        (&["外来", "通院", "outpatient", "2"], CareSetting::Outpatient),
+                        (
+                            &["外来", "通院", "outpatient", "2"],
+                            CareSetting::Outpatient,
+                        ),
                         (&["入院・外来", "both", "3"], CareSetting::Both),
                     ],
                     "care setting (入院/外来)",
                 )?)
             }
-            HeaderField::DesignatedDoctorNumber => sheet.institution.designated_doctor_number = Some(parse::to_halfwidth(text)),
+            HeaderField::DesignatedDoctorNumber => {
+                sheet.institution.designated_doctor_number = Some(parse::to_halfwidth(text))
+            }
             HeaderField::DoctorName => sheet.institution.doctor_name = s(),
             HeaderField::InstitutionCode => sheet.institution.code = Some(digits(text)?),
             HeaderField::InstitutionName => sheet.institution.name = s(),
             HeaderField::Phone => sheet.institution.phone = Some(parse::to_halfwidth(text)),
-            HeaderField::DateWritten => sheet.institution.date_written = Some(parse::parse_date(text)?),
+            HeaderField::DateWritten => {
+                sheet.institution.date_written = Some(parse::parse_date(text)?)
+            }
             HeaderField::PayerNumber => sheet.administrative.payer_number = Some(digits(text)?),
-            HeaderField::RecipientNumber => sheet.administrative.recipient_number = Some(digits(text)?),
+            HeaderField::RecipientNumber => {
+                sheet.administrative.recipient_number = Some(digits(text)?)
+            }
             HeaderField::Certification => {
                 sheet.administrative.certification = Some(code(
                     text,
                     &[
-                        (&["認定", "certified", "1"], CertificationDecision::Certified),
-                        (&["不認定", "not_certified", "2"], CertificationDecision::NotCertified),
+                        (
+                            &["認定", "certified", "1"],
+                            CertificationDecision::Certified,
+                        ),
+                        (
+                            &["不認定", "not_certified", "2"],
+                            CertificationDecision::NotCertified,
+                        ),
                     ],
                     "decision (認定/不認定)",
                 )?)
@@ -283,16 +320,28 @@ mod tests {
     #[test]
     fn apply_reads_typed_values_and_reports_bad_text() {
         let mut sheet = Sheet::new(SheetKind::Nanbyo, Provenance::default());
-        HeaderField::DateOfBirth.apply(&mut sheet, "S55.3.14").unwrap();
+        HeaderField::DateOfBirth
+            .apply(&mut sheet, "S55.3.14")
+            .unwrap();
         HeaderField::Sex.apply(&mut sheet, "女").unwrap();
-        HeaderField::RecipientNumber.apply(&mut sheet, "１２３４５６７").unwrap();
+        HeaderField::RecipientNumber
+            .apply(&mut sheet, "１２３４５６７")
+            .unwrap();
         HeaderField::Kind.apply(&mut sheet, "小慢").unwrap();
-        HeaderField::PatientNameKana.apply(&mut sheet, "ﾔﾏﾀﾞ ﾊﾅｺ").unwrap();
+        HeaderField::PatientNameKana
+            .apply(&mut sheet, "ﾔﾏﾀﾞ ﾊﾅｺ")
+            .unwrap();
         assert_eq!(sheet.patient.name_kana.as_deref(), Some("ヤマダ ハナコ"));
         HeaderField::Height.apply(&mut sheet, "132.5").unwrap();
-        assert_eq!(sheet.patient.date_of_birth.unwrap().to_string(), "1980-03-14");
+        assert_eq!(
+            sheet.patient.date_of_birth.unwrap().to_string(),
+            "1980-03-14"
+        );
         assert_eq!(sheet.patient.sex, Some(Sex::Female));
-        assert_eq!(sheet.administrative.recipient_number.as_deref(), Some("1234567"));
+        assert_eq!(
+            sheet.administrative.recipient_number.as_deref(),
+            Some("1234567")
+        );
         assert_eq!(sheet.kind, SheetKind::Shoman);
         assert_eq!(sheet.child.as_ref().unwrap().height_cm, Some(132.5));
         assert!(HeaderField::DiseaseNumber.apply(&mut sheet, "abc").is_err());

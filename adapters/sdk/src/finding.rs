@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::SourceLocation;
 
 /// How serious a finding is. A sheet with an `error` cannot be registered as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -61,15 +63,30 @@ impl Finding {
         }
     }
 
-    pub fn error(code: &str, item: Option<&str>, message: impl Into<String>, message_ja: impl Into<String>) -> Self {
+    pub fn error(
+        code: &str,
+        item: Option<&str>,
+        message: impl Into<String>,
+        message_ja: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Error, code, item, message, message_ja)
     }
 
-    pub fn warning(code: &str, item: Option<&str>, message: impl Into<String>, message_ja: impl Into<String>) -> Self {
+    pub fn warning(
+        code: &str,
+        item: Option<&str>,
+        message: impl Into<String>,
+        message_ja: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Warning, code, item, message, message_ja)
     }
 
-    pub fn info(code: &str, item: Option<&str>, message: impl Into<String>, message_ja: impl Into<String>) -> Self {
+    pub fn info(
+        code: &str,
+        item: Option<&str>,
+        message: impl Into<String>,
+        message_ja: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Info, code, item, message, message_ja)
     }
 

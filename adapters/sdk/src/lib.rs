@@ -34,12 +34,12 @@ pub use finding::{Finding, Severity};
 pub use provenance::{Provenance, SourceLocation};
 pub use record::Record;
 pub use sheet::{
-    Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Insurance,
-    Institution, Item, LivingConditions, LongTermCare, Patient, SCHEMA_VERSION, SeverityGrade,
-    Sheet, SheetKind,
+    Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Institution,
+    Insurance, Item, LivingConditions, LongTermCare, Patient, SCHEMA_VERSION, SeverityGrade, Sheet,
+    SheetKind,
 };
 pub use template::{
-    AllowedValue, CompareOp, Condition, Formula, FormulaOp, ItemDef, ItemType, SeverityRule,
-    Combine, Criterion, Template, TemplateError, TemplateSet,
+    AllowedValue, Combine, CompareOp, Condition, Criterion, Formula, FormulaOp, ItemDef, ItemType,
+    SeverityRule, Template, TemplateError, TemplateSet,
 };
 pub use value::{ItemValue, Presence, Sex, YearMonth};

@@ -57,7 +57,7 @@ fn era_and_numbers(text: &str) -> Result<(Option<usize>, Vec<u32>), String> {
     // 元年 is year 1 of an era.
     let normalised = rest.replacen("元", "1", 1);
     let mut numbers = Vec::new();
-    for part in normalised.split(|c: char| matches!(c, '.' | '/' | '-' | '年' | '月' | '日' | ' ')) {
+    for part in normalised.split(['.', '/', '-', '年', '月', '日', ' ']) {
         if part.is_empty() {
             continue;
         }
@@ -83,13 +83,12 @@ fn era_year(era: usize, year_of_era: u32, text: &str) -> Result<i32, String> {
 /// day is 令和元年5月1日).
 fn within_era(era: usize, date: NaiveDate, text: &str) -> Result<NaiveDate, String> {
     let (y, m, d) = ERAS[era].2;
-    let start = NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("`{text}` is not a date"))?;
-    let end = era
-        .checked_sub(1)
-        .and_then(|next| {
-            let (y, m, d) = ERAS[next].2;
-            NaiveDate::from_ymd_opt(y, m, d)
-        });
+    let start =
+        NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("`{text}` is not a date"))?;
+    let end = era.checked_sub(1).and_then(|next| {
+        let (y, m, d) = ERAS[next].2;
+        NaiveDate::from_ymd_opt(y, m, d)
+    });
     if date < start || end.is_some_and(|e| date >= e) {
         return Err(format!("`{text}` is outside the {} era", ERAS[era].0));
     }
@@ -157,8 +156,12 @@ pub fn parse_sex(text: &str) -> Result<Sex, String> {
 /// 有無: あり/なし/不明, 有/無, 1/2/9, yes/no/unknown, true/false.
 pub fn parse_presence(text: &str) -> Result<Presence, String> {
     match to_halfwidth(text.trim()).to_ascii_lowercase().as_str() {
-        "あり" | "有" | "有り" | "1" | "yes" | "y" | "true" | "present" => Ok(Presence::Present),
-        "なし" | "無" | "無し" | "2" | "0" | "no" | "n" | "false" | "absent" => Ok(Presence::Absent),
+        "あり" | "有" | "有り" | "1" | "yes" | "y" | "true" | "present" => {
+            Ok(Presence::Present)
+        }
+        "なし" | "無" | "無し" | "2" | "0" | "no" | "n" | "false" | "absent" => {
+            Ok(Presence::Absent)
+        }
         "不明" | "9" | "unknown" => Ok(Presence::Unknown),
         _ => Err(format!("`{text}` is not あり/なし/不明")),
     }
@@ -168,7 +171,9 @@ pub fn parse_presence(text: &str) -> Result<Presence, String> {
 pub fn parse_bool(text: &str) -> Result<bool, String> {
     match to_halfwidth(text.trim()).to_ascii_lowercase().as_str() {
         "はい" | "あり" | "有" | "該当" | "1" | "yes" | "y" | "true" => Ok(true),
-        "いいえ" | "なし" | "無" | "非該当" | "0" | "2" | "no" | "n" | "false" => Ok(false),
+        "いいえ" | "なし" | "無" | "非該当" | "0" | "2" | "no" | "n" | "false" => {
+            Ok(false)
+        }
         _ => Err(format!("`{text}` is not yes/no")),
     }
 }
@@ -197,7 +202,16 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_refused_with_the_text() {
-        for bad in ["2024-02-30", "H31.5.1", "R0.1.1", "S65.1.1", "12/4/1", "abc", "", "R6.4"] {
+        for bad in [
+            "2024-02-30",
+            "H31.5.1",
+            "R0.1.1",
+            "S65.1.1",
+            "12/4/1",
+            "abc",
+            "",
+            "R6.4",
+        ] {
             let err = parse_date(bad).unwrap_err();
             assert!(err.contains(bad.trim()), "{bad}: {err}");
         }
@@ -207,9 +221,15 @@ mod tests {
     fn year_months() {
         assert_eq!(parse_year_month("2019-04").unwrap().to_string(), "2019-04");
         assert_eq!(parse_year_month("H31.4").unwrap().to_string(), "2019-04");
-        assert_eq!(parse_year_month("平成30年12月").unwrap().to_string(), "2018-12");
+        assert_eq!(
+            parse_year_month("平成30年12月").unwrap().to_string(),
+            "2018-12"
+        );
         assert_eq!(parse_year_month("201904").unwrap().to_string(), "2019-04");
-        assert_eq!(parse_year_month("2019/4/15").unwrap().to_string(), "2019-04");
+        assert_eq!(
+            parse_year_month("2019/4/15").unwrap().to_string(),
+            "2019-04"
+        );
         assert!(parse_year_month("2019-13").is_err());
     }
 

@@ -16,7 +16,9 @@ use crate::{ItemValue, Presence, Provenance, Sex, SourceLocation, YearMonth};
 pub const SCHEMA_VERSION: &str = "1.0";
 
 /// Which programme, and so which form, a sheet belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SheetKind {
     /// 指定難病: the sheet is a 臨床調査個人票 (臨個票).
@@ -48,7 +50,9 @@ impl std::str::FromStr for SheetKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "nanbyo" | "難病" | "指定難病" | "臨個票" | "1" => Ok(SheetKind::Nanbyo),
-            "shoman" | "小慢" | "小児慢性特定疾病" | "意見書" | "2" => Ok(SheetKind::Shoman),
+            "shoman" | "小慢" | "小児慢性特定疾病" | "意見書" | "2" => {
+                Ok(SheetKind::Shoman)
+            }
             _ => Err(format!("`{s}` is neither nanbyo (難病) nor shoman (小慢)")),
         }
     }
@@ -182,7 +186,10 @@ impl LivingConditions {
             ("clinical.living.self_care", self.self_care),
             ("clinical.living.usual_activities", self.usual_activities),
             ("clinical.living.pain_discomfort", self.pain_discomfort),
-            ("clinical.living.anxiety_depression", self.anxiety_depression),
+            (
+                "clinical.living.anxiety_depression",
+                self.anxiety_depression,
+            ),
         ]
     }
 }
@@ -404,7 +411,11 @@ impl Sheet {
         self.provenance
             .fields
             .get(field_or_item)
-            .or_else(|| self.items.get(field_or_item).and_then(|i| i.source.as_ref()))
+            .or_else(|| {
+                self.items
+                    .get(field_or_item)
+                    .and_then(|i| i.source.as_ref())
+            })
             .cloned()
     }
 }

@@ -273,7 +273,9 @@ impl Template {
     /// name existing items, sane bounds and allowed values, a 疾患群 exactly for 小慢.
     pub fn validate(&self) -> Result<(), String> {
         if (self.kind == SheetKind::Shoman) != self.group.is_some() {
-            return Err("a 小慢 template needs `group` (疾患群); a 難病 template must not have one".into());
+            return Err(
+                "a 小慢 template needs `group` (疾患群); a 難病 template must not have one".into(),
+            );
         }
         let mut known = BTreeSet::new();
         for item in &self.items {
@@ -293,7 +295,9 @@ impl Template {
                     ItemType::Integer => matches!(allowed.value, ItemValue::Integer(_)),
                     ItemType::Decimal => allowed.value.as_f64().is_some(),
                     ItemType::Boolean => matches!(allowed.value, ItemValue::Boolean(_)),
-                    ItemType::Text | ItemType::Code | ItemType::Date => matches!(allowed.value, ItemValue::Text(_)),
+                    ItemType::Text | ItemType::Code | ItemType::Date => {
+                        matches!(allowed.value, ItemValue::Text(_))
+                    }
                 };
                 if !fits {
                     return Err(format!(
@@ -309,11 +313,17 @@ impl Template {
             }
             for input in &formula.of {
                 if !known.contains(input.as_str()) {
-                    return Err(format!("formula `{}` uses unknown item `{input}`", formula.code));
+                    return Err(format!(
+                        "formula `{}` uses unknown item `{input}`",
+                        formula.code
+                    ));
                 }
             }
             if (formula.op == FormulaOp::Count) != formula.condition.is_some() {
-                return Err(format!("formula `{}`: `condition` goes with op count, and only with it", formula.code));
+                return Err(format!(
+                    "formula `{}`: `condition` goes with op count, and only with it",
+                    formula.code
+                ));
             }
             if !known.insert(formula.code.as_str()) {
                 return Err(format!("formula `{}` reuses an item code", formula.code));
@@ -339,7 +349,12 @@ pub struct TemplateSet {
 impl TemplateSet {
     /// Parses and validates one template file. `file` names it in errors. When a registry is
     /// given, the disease must be on the notified list under the same name.
-    pub fn add(&mut self, file: &str, text: &str, registry: Option<&DiseaseRegistry>) -> Result<(), TemplateError> {
+    pub fn add(
+        &mut self,
+        file: &str,
+        text: &str,
+        registry: Option<&DiseaseRegistry>,
+    ) -> Result<(), TemplateError> {
         let template: Template = toml::from_str(text).map_err(|e| TemplateError::Parse {
             file: file.to_owned(),
             message: e.to_string(),
@@ -430,15 +445,28 @@ criteria = [{ item = "total", op = "<=", value = 5 }]
         assert_eq!(set.len(), 1);
 
         let err = set.add("mini2.toml", MINI, None).unwrap_err();
-        assert!(err.to_string().contains("already loaded from mini.toml"), "{err}");
+        assert!(
+            err.to_string().contains("already loaded from mini.toml"),
+            "{err}"
+        );
 
         let bad = MINI.replace("of = [\"a\", \"b\"]", "of = [\"a\", \"zzz\"]");
-        let err = TemplateSet::default().add("bad.toml", &bad, None).unwrap_err();
-        assert_eq!(err.to_string(), "bad.toml: formula `total` uses unknown item `zzz`");
+        let err = TemplateSet::default()
+            .add("bad.toml", &bad, None)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad.toml: formula `total` uses unknown item `zzz`"
+        );
 
         let unknown_field = MINI.replace("form_version", "form_verison");
-        let err = TemplateSet::default().add("typo.toml", &unknown_field, None).unwrap_err();
-        assert!(err.to_string().contains("unknown field `form_verison`"), "{err}");
+        let err = TemplateSet::default()
+            .add("typo.toml", &unknown_field, None)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `form_verison`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -448,7 +476,10 @@ criteria = [{ item = "total", op = "<=", value = 5 }]
         assert!(!CompareOp::Lt.holds(&v(85), &v(85)));
         assert!(CompareOp::Ge.holds(&ItemValue::Decimal(4.5), &ItemValue::Decimal(4.5)));
         assert!(CompareOp::Eq.holds(&ItemValue::Boolean(true), &v(1)));
-        assert!(CompareOp::Eq.holds(&ItemValue::Text("Definite".into()), &ItemValue::Text("Definite".into())));
+        assert!(CompareOp::Eq.holds(
+            &ItemValue::Text("Definite".into()),
+            &ItemValue::Text("Definite".into())
+        ));
         assert!(!CompareOp::Gt.holds(&ItemValue::Text("x".into()), &v(1)));
     }
 }

@@ -1,0 +1,140 @@
+//! The published conformance material stays true: the JSON Schemas in `conformance/schema/` are
+//! what the code generates, the canonical examples validate against them (and a broken one does
+//! not), and converting the CSV corpus gives exactly the expected canonical output.
+//!
+//! After an intended change, regenerate with `KAKEHASHI_BLESS=1 cargo test --test conformance`
+//! and review the diff.
+
+use std::path::{Path, PathBuf};
+
+use kakehashi::catalog::Catalog;
+use kakehashi::pipeline::{self, content_hash};
+use kakehashi::store::Completion;
+use kakehashi_sdk::{Adapter, Input};
+use serde_json::{Value, json};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance")
+}
+
+fn bless() -> bool {
+    std::env::var_os("KAKEHASHI_BLESS").is_some()
+}
+
+/// Compares `actual` with the file, or rewrites the file when blessing.
+fn expect_file(path: &Path, actual: &str) {
+    if bless() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(e, a)| e != a)
+            .map_or(expected.lines().count().min(actual.lines().count()), |i| i);
+        panic!(
+            "{} differs from the generated output at line {} (run with KAKEHASHI_BLESS=1 to regenerate):\n  expected: {}\n  actual:   {}",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line).unwrap_or("<end>"),
+            actual.lines().nth(line).unwrap_or("<end>")
+        );
+    }
+}
+
+#[test]
+fn published_schemas_match_the_code() {
+    for (name, schema) in kakehashi::schema::published() {
+        expect_file(
+            &root().join("schema").join(name),
+            &(serde_json::to_string_pretty(&schema).unwrap() + "\n"),
+        );
+    }
+}
+
+#[test]
+fn examples_validate_and_broken_ones_do_not() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/sheet.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut examples = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        let sheet: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&sheet)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+        // And the typed model reads what the schema accepts.
+        serde_json::from_value::<kakehashi_sdk::Sheet>(sheet.clone())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        examples += 1;
+
+        let mut broken = sheet.clone();
+        broken["patient"]["date_of_birth"] = json!("1980-13-45");
+        broken["patient"]["sex"] = json!("unknown");
+        broken["surprise"] = json!(true);
+        assert!(
+            validator.iter_errors(&broken).count() >= 2,
+            "the schema lets a broken sheet through"
+        );
+    }
+    assert!(examples >= 2, "no examples found");
+}
+
+fn convert(file: &str, mapping: &str) -> Vec<Value> {
+    let catalog = Catalog::load(None).unwrap();
+    let bytes = std::fs::read(root().join("corpus/csv").join(file)).unwrap();
+    let sha = content_hash(&bytes);
+    let input = Input {
+        bytes: &bytes,
+        content_type: None,
+        sha256: &sha,
+    };
+    let adapter = kakehashi_adapter_csv::CsvAdapter;
+    assert!(adapter.sniff(&input));
+    let id = pipeline::submission_id(&sha, "csv", mapping);
+    // A fixed "today", so expected output does not age.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    match pipeline::convert(&adapter, &catalog, &input, Some(mapping), &id, today) {
+        Completion::Accepted(sheets) => sheets
+            .into_iter()
+            .map(|s| json!({ "id": s.id, "sheet": s.sheet, "findings": s.findings }))
+            .collect(),
+        Completion::Rejected(r) => panic!("{file}: {r:?}"),
+    }
+}
+
+#[test]
+fn csv_corpus_converts_to_the_expected_canonical_output() {
+    for (file, mapping) in [
+        ("hospital-a.csv", "hospital-a"),
+        ("clinic-b.csv", "clinic-b"),
+    ] {
+        let records = convert(file, mapping);
+        let text: String = records
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap() + "\n")
+            .collect();
+        expect_file(
+            &root().join("expected/csv").join(format!("{mapping}.jsonl")),
+            &text,
+        );
+        let errors: Vec<&Value> = records
+            .iter()
+            .flat_map(|r| r["findings"].as_array().unwrap())
+            .filter(|f| f["severity"] == "error")
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{file}: the clean corpus has errors: {errors:?}"
+        );
+    }
+}
