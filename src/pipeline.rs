@@ -311,3 +311,97 @@ pub fn sheet_id(submission_id: &str, index: usize) -> String {
     let namespace = Uuid::parse_str(submission_id).unwrap_or(SUBMISSION_NAMESPACE);
     Uuid::new_v5(&namespace, index.to_string().as_bytes()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    const CSV: &str = "告示番号,氏名,カナ,生年月日,性別\n2,山田太郎,ヤマダ タロウ,S50.1.2,男\n6,佐藤花子,サトウ ハナコ,1960-03-04,女\n";
+    const MAPPING: &str = r#"
+description = "test"
+[[columns]]
+column = "告示番号"
+field = "disease.number"
+[[columns]]
+column = "氏名"
+field = "patient.name"
+[[columns]]
+column = "カナ"
+field = "patient.name_kana"
+[[columns]]
+column = "生年月日"
+field = "patient.date_of_birth"
+[[columns]]
+column = "性別"
+field = "patient.sex"
+"#;
+
+    fn catalog() -> Arc<Catalog> {
+        let mut catalog = Catalog::load(None).unwrap();
+        catalog
+            .mappings
+            .insert("csv", "test", "test.toml", MAPPING.to_owned());
+        Arc::new(catalog)
+    }
+
+    #[tokio::test]
+    async fn a_submission_journaled_before_a_crash_is_finished_once_at_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+        // The state a crash right after journaling leaves: raw input and a `received` row.
+        let sha = content_hash(CSV.as_bytes());
+        let record = SubmissionRecord {
+            id: submission_id(&sha, "csv", "test"),
+            sha256: sha.clone(),
+            adapter: "csv".into(),
+            mapping: "test".into(),
+            status: SubmissionStatus::Received,
+            received_at: "2026-11-21T00:00:00.000Z".into(),
+            completed_at: None,
+            error: None,
+        };
+        let raw = RawInput {
+            sha256: &sha,
+            content_type: Some("text/csv"),
+            body: CSV.as_bytes(),
+        };
+        store.journal(raw, &record).await.unwrap();
+
+        let pipeline = Pipeline::new(store.clone(), catalog());
+        assert_eq!(pipeline.resume_pending().await.unwrap(), 1);
+        let done = store.submission(&record.id).await.unwrap().unwrap();
+        assert_eq!(done.status, SubmissionStatus::Accepted);
+        let sheets = store.submission_sheets(&record.id).await.unwrap();
+        assert_eq!(sheets.len(), 2);
+        assert_eq!(sheets[0].id, sheet_id(&record.id, 0));
+
+        // Nothing is left to resume, and sending the bytes again creates nothing.
+        assert_eq!(pipeline.resume_pending().await.unwrap(), 0);
+        let (again, fresh) = pipeline
+            .submit(Submission {
+                body: bytes::Bytes::from_static(CSV.as_bytes()),
+                content_type: Some("text/csv".into()),
+                adapter: None,
+                mapping: Some("test".into()),
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        assert!(!fresh);
+        assert_eq!(again.id, record.id);
+        assert_eq!(store.submission_sheets(&record.id).await.unwrap().len(), 2);
+        let audit = store.audit_log(0, 10).await.unwrap();
+        let outcomes: Vec<_> = audit
+            .iter()
+            .map(|a| (a.entry.actor.as_str(), a.entry.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("system:recovery", "accepted: 2 sheets"),
+                ("test", "duplicate")
+            ]
+        );
+    }
+}

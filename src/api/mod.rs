@@ -42,6 +42,25 @@ pub async fn unauthenticated(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Records a read of stored data in the audit log, found or not, before answering.
+async fn audit_read(
+    state: &AppState,
+    actor: Actor,
+    action: &str,
+    submission_id: Option<&str>,
+    sheet_id: Option<&str>,
+    found: bool,
+) -> Result<(), ApiError> {
+    let entry = crate::store::AuditEntry {
+        actor: actor.0,
+        action: action.to_owned(),
+        submission_id: submission_id.map(str::to_owned),
+        sheet_id: sheet_id.map(str::to_owned),
+        outcome: if found { "ok" } else { "not_found" }.to_owned(),
+    };
+    Ok(state.pipeline.store().append_audit(&entry).await?)
+}
+
 async fn count_responses(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     crate::metrics::record_response(response.status().as_u16());

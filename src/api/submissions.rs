@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Actor, ApiError, AppState};
 use crate::pipeline::Submission;
-use crate::store::{AuditEntry, SheetSummary, SubmissionRecord};
+use crate::store::{SheetSummary, SubmissionRecord};
 
 /// `?adapter=csv&mapping=NAME`
 #[derive(Debug, Deserialize)]
@@ -135,15 +135,15 @@ pub async fn read(
 ) -> Result<Json<SubmissionView>, ApiError> {
     let store = state.pipeline.store();
     let found = store.submission(&id).await?;
-    store
-        .append_audit(&AuditEntry {
-            actor: actor.0,
-            action: "submission.read".into(),
-            submission_id: Some(id.clone()),
-            sheet_id: None,
-            outcome: if found.is_some() { "ok" } else { "not_found" }.into(),
-        })
-        .await?;
+    super::audit_read(
+        &state,
+        actor,
+        "submission.read",
+        Some(&id),
+        None,
+        found.is_some(),
+    )
+    .await?;
     let record = found.ok_or_else(|| ApiError::not_found("submission", &id))?;
     let sheets = store.submission_sheets(&id).await?;
     Ok(Json(SubmissionView::new(record, false, sheets)))

@@ -58,70 +58,83 @@ pub struct DiseaseRegistry {
     entries: BTreeMap<DiseaseKey, DiseaseEntry>,
 }
 
-fn rows(
-    list: &str,
-    text: &str,
-) -> impl Iterator<Item = Result<(u64, csv::StringRecord), RegistryError>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new().from_reader(std::io::Cursor::new(text.to_owned()));
-    let list = list.to_owned();
-    let records: Vec<_> = reader
-        .records()
-        .map(move |r| {
-            r.map(|rec| (rec.position().map_or(0, |p| p.line()), rec))
-                .map_err(|e| RegistryError::Malformed {
-                    list: list.clone(),
-                    line: e.position().map_or(0, |p| p.line()),
-                    reason: e.to_string(),
-                })
-        })
-        .collect();
-    records.into_iter()
-}
-
-fn field<'a>(
-    list: &str,
+/// One row of a disease list, with where it is for errors.
+struct Row<'a> {
+    list: &'a str,
     line: u64,
-    rec: &'a csv::StringRecord,
-    i: usize,
-) -> Result<&'a str, RegistryError> {
-    rec.get(i)
-        .map(str::trim)
-        .ok_or_else(|| RegistryError::Malformed {
-            list: list.to_owned(),
-            line,
-            reason: format!("no column {}", i + 1),
-        })
+    record: csv::StringRecord,
 }
 
-fn number<T: std::str::FromStr>(list: &str, line: u64, text: &str) -> Result<T, RegistryError> {
-    text.parse().map_err(|_| RegistryError::Malformed {
-        list: list.to_owned(),
-        line,
-        reason: format!("`{text}` is not a number"),
-    })
+impl Row<'_> {
+    fn malformed(&self, reason: String) -> RegistryError {
+        RegistryError::Malformed {
+            list: self.list.to_owned(),
+            line: self.line,
+            reason,
+        }
+    }
+
+    /// Column `i` (0-based), trimmed.
+    fn text(&self, i: usize) -> Result<&str, RegistryError> {
+        self.record
+            .get(i)
+            .map(str::trim)
+            .ok_or_else(|| self.malformed(format!("no column {}", i + 1)))
+    }
+
+    /// Column `i`, or `None` when empty.
+    fn optional(&self, i: usize) -> Result<Option<String>, RegistryError> {
+        let t = self.text(i)?;
+        Ok((!t.is_empty()).then(|| t.to_owned()))
+    }
+
+    fn number<T: std::str::FromStr>(&self, i: usize) -> Result<T, RegistryError> {
+        let t = self.text(i)?;
+        t.parse()
+            .map_err(|_| self.malformed(format!("`{t}` is not a number")))
+    }
+}
+
+/// The data rows of a list (CSV with a header line, UTF-8 with or without BOM).
+fn rows<'a>(
+    list: &'a str,
+    text: &'a str,
+) -> impl Iterator<Item = Result<Row<'a>, RegistryError>> + 'a {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    csv::ReaderBuilder::new()
+        .from_reader(text.as_bytes())
+        .into_records()
+        .map(move |r| match r {
+            Ok(record) => Ok(Row {
+                list,
+                line: record.position().map_or(0, |p| p.line()),
+                record,
+            }),
+            Err(e) => Err(RegistryError::Malformed {
+                list: list.to_owned(),
+                line: e.position().map_or(0, |p| p.line()),
+                reason: e.to_string(),
+            }),
+        })
 }
 
 impl DiseaseRegistry {
     /// Adds the 指定難病 list: CSV `no,name` (告示番号, 告示病名), UTF-8 with or without BOM.
     pub fn add_nanbyo_list(&mut self, list: &str, text: &str) -> Result<(), RegistryError> {
         for row in rows(list, text) {
-            let (line, rec) = row?;
+            let row = row?;
             let key = DiseaseKey {
                 kind: SheetKind::Nanbyo,
                 group: None,
-                number: number(list, line, field(list, line, &rec, 0)?)?,
+                number: row.number(0)?,
             };
-            let name = field(list, line, &rec, 1)?.to_owned();
-            self.entries.insert(
+            let entry = DiseaseEntry {
                 key,
-                DiseaseEntry {
-                    key,
-                    name,
-                    name_en: None,
-                    group_name: None,
-                },
-            );
+                name: row.text(1)?.to_owned(),
+                name_en: None,
+                group_name: None,
+            };
+            self.entries.insert(key, entry);
         }
         Ok(())
     }
@@ -131,17 +144,15 @@ impl DiseaseRegistry {
     /// list win; NANDO only fills in what it lacks.
     pub fn add_nanbyo_nando(&mut self, list: &str, text: &str) -> Result<(), RegistryError> {
         for row in rows(list, text) {
-            let (line, rec) = row?;
+            let row = row?;
             let key = DiseaseKey {
                 kind: SheetKind::Nanbyo,
                 group: None,
-                number: number(list, line, field(list, line, &rec, 0)?)?,
+                number: row.number(0)?,
             };
             if let Some(entry) = self.entries.get_mut(&key) {
-                let en = field(list, line, &rec, 3)?;
-                let group = field(list, line, &rec, 4)?;
-                entry.name_en = (!en.is_empty()).then(|| en.to_owned());
-                entry.group_name = (!group.is_empty()).then(|| group.to_owned());
+                entry.name_en = row.optional(3)?;
+                entry.group_name = row.optional(4)?;
             }
         }
         Ok(())
@@ -151,22 +162,19 @@ impl DiseaseRegistry {
     /// `group_no, group_ja, subgroup_ja, notification_no, name_ja, name_en, …`).
     pub fn add_shoman_list(&mut self, list: &str, text: &str) -> Result<(), RegistryError> {
         for row in rows(list, text) {
-            let (line, rec) = row?;
+            let row = row?;
             let key = DiseaseKey {
                 kind: SheetKind::Shoman,
-                group: Some(number(list, line, field(list, line, &rec, 0)?)?),
-                number: number(list, line, field(list, line, &rec, 3)?)?,
+                group: Some(row.number(0)?),
+                number: row.number(3)?,
             };
-            let en = field(list, line, &rec, 5)?;
-            self.entries.insert(
+            let entry = DiseaseEntry {
                 key,
-                DiseaseEntry {
-                    key,
-                    name: field(list, line, &rec, 4)?.to_owned(),
-                    name_en: (!en.is_empty()).then(|| en.to_owned()),
-                    group_name: Some(field(list, line, &rec, 1)?.to_owned()),
-                },
-            );
+                name: row.text(4)?.to_owned(),
+                name_en: row.optional(5)?,
+                group_name: row.optional(1)?,
+            };
+            self.entries.insert(key, entry);
         }
         Ok(())
     }
