@@ -82,14 +82,17 @@ impl Pipeline {
         &self.catalog
     }
 
+    fn adapter_named(&self, name: &str) -> Result<Arc<dyn Adapter>, SubmitError> {
+        self.adapters
+            .iter()
+            .find(|a| a.name() == name)
+            .cloned()
+            .ok_or_else(|| SubmitError::UnknownAdapter(name.to_owned()))
+    }
+
     fn adapter_for(&self, submission: &Submission) -> Result<Arc<dyn Adapter>, SubmitError> {
         if let Some(name) = &submission.adapter {
-            return self
-                .adapters
-                .iter()
-                .find(|a| a.name() == name)
-                .cloned()
-                .ok_or_else(|| SubmitError::UnknownAdapter(name.clone()));
+            return self.adapter_named(name);
         }
         let input = Input {
             bytes: &submission.body,
@@ -227,13 +230,7 @@ impl Pipeline {
             let Some((content_type, body)) = self.store.raw_input(&record.sha256).await? else {
                 continue;
             };
-            let adapter = self.adapter_for(&Submission {
-                body: bytes::Bytes::new(),
-                content_type: None,
-                adapter: Some(record.adapter.clone()),
-                mapping: None,
-                actor: String::new(),
-            })?;
+            let adapter = self.adapter_named(&record.adapter)?;
             tracing::info!(id = %record.id, "resuming a submission journaled before a restart");
             self.process(
                 record,

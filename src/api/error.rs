@@ -42,19 +42,13 @@ impl ApiError {
         }
     }
 
-    pub fn not_found(what: &str, id: &str) -> Self {
+    /// No `what` (`what_ja` in Japanese) with this id.
+    pub fn not_found(what: &str, what_ja: &str, id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no {what} with id {id}"),
-            format!(
-                "ID {id} の{}はありません",
-                if what == "sheet" {
-                    "調査票"
-                } else {
-                    "提出"
-                }
-            ),
+            format!("ID {id} の{what_ja}はありません"),
         )
     }
 

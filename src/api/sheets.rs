@@ -23,5 +23,5 @@ pub async fn read(
     .await?;
     sheet
         .map(Json)
-        .ok_or_else(|| ApiError::not_found("sheet", &id))
+        .ok_or_else(|| ApiError::not_found("sheet", "調査票", &id))
 }

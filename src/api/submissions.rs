@@ -144,7 +144,7 @@ pub async fn read(
         found.is_some(),
     )
     .await?;
-    let record = found.ok_or_else(|| ApiError::not_found("submission", &id))?;
+    let record = found.ok_or_else(|| ApiError::not_found("submission", "提出", &id))?;
     let sheets = store.submission_sheets(&id).await?;
     Ok(Json(SubmissionView::new(record, false, sheets)))
 }

@@ -3,33 +3,33 @@
 
 use kakehashi_sdk::{Finding, Sheet, SheetKind};
 
-/// Fields every sheet must have, with their Japanese names.
-const REQUIRED: &[(&str, &str)] = &[
-    ("patient.name", "氏名"),
-    ("patient.name_kana", "氏名（カナ）"),
-    ("patient.date_of_birth", "生年月日"),
-    ("patient.sex", "性別"),
-    ("institution.designated_doctor_number", "指定医番号"),
-    ("institution.doctor_name", "医師の氏名"),
-    ("institution.name", "医療機関名"),
-    ("institution.date_written", "記載年月日"),
-];
+/// Fields every sheet must have: path, Japanese name, whether the sheet has it.
+type Required = (&'static str, &'static str, fn(&Sheet) -> bool);
 
-fn present(sheet: &Sheet, path: &str) -> bool {
-    match path {
-        "patient.name" => sheet.patient.name.is_some(),
-        "patient.name_kana" => sheet.patient.name_kana.is_some(),
-        "patient.date_of_birth" => sheet.patient.date_of_birth.is_some(),
-        "patient.sex" => sheet.patient.sex.is_some(),
-        "institution.designated_doctor_number" => {
-            sheet.institution.designated_doctor_number.is_some()
-        }
-        "institution.doctor_name" => sheet.institution.doctor_name.is_some(),
-        "institution.name" => sheet.institution.name.is_some(),
-        "institution.date_written" => sheet.institution.date_written.is_some(),
-        _ => true,
-    }
-}
+const REQUIRED: &[Required] = &[
+    ("patient.name", "氏名", |s| s.patient.name.is_some()),
+    ("patient.name_kana", "氏名（カナ）", |s| {
+        s.patient.name_kana.is_some()
+    }),
+    ("patient.date_of_birth", "生年月日", |s| {
+        s.patient.date_of_birth.is_some()
+    }),
+    ("patient.sex", "性別", |s| s.patient.sex.is_some()),
+    (
+        "institution.designated_doctor_number",
+        "指定医番号",
+        |s| s.institution.designated_doctor_number.is_some(),
+    ),
+    ("institution.doctor_name", "医師の氏名", |s| {
+        s.institution.doctor_name.is_some()
+    }),
+    ("institution.name", "医療機関名", |s| {
+        s.institution.name.is_some()
+    }),
+    ("institution.date_written", "記載年月日", |s| {
+        s.institution.date_written.is_some()
+    }),
+];
 
 /// Whether a character may appear in a kana field: katakana, hiragana, the long-vowel mark,
 /// the middle dot and spaces.
@@ -58,8 +58,8 @@ fn plausible(
 }
 
 pub(super) fn check(sheet: &mut Sheet, findings: &mut Vec<Finding>) {
-    for (path, label_ja) in REQUIRED {
-        if !present(sheet, path) {
+    for (path, label_ja, present) in REQUIRED {
+        if !present(sheet) {
             findings.push(Finding::error(
                 "header.required",
                 Some(path),

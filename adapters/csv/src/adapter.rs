@@ -345,17 +345,18 @@ impl<'t> LineCounter<'t> {
     }
 }
 
-/// Mappings whose named columns all appear in the header line.
+/// Mappings whose named columns all appear in the header line, split by each mapping's own
+/// delimiter.
 fn matching_mappings(mappings: &MappingFiles, first_line: &str) -> Vec<(String, CsvMapping)> {
-    let headers: Vec<&str> = first_line
-        .trim_start_matches('\u{feff}')
-        .split(',')
-        .map(|h| h.trim().trim_matches('"'))
-        .collect();
+    let first_line = first_line.trim_start_matches('\u{feff}');
     mappings
         .names(CATEGORY)
         .filter_map(|name| {
             let mapping: CsvMapping = mappings.load(CATEGORY, name).ok()?;
+            let headers: Vec<&str> = first_line
+                .split(mapping.delimiter)
+                .map(|h| h.trim().trim_matches('"'))
+                .collect();
             let mut named = mapping
                 .columns
                 .iter()
