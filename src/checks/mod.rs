@@ -18,8 +18,6 @@ mod items;
 use chrono::NaiveDate;
 use kakehashi_sdk::{DiseaseRegistry, Finding, Sheet, TemplateSet};
 
-pub use digits::check_digit_is_valid;
-
 /// What the checks consult.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckContext<'a> {
@@ -65,4 +63,300 @@ pub fn has_errors(findings: &[Finding]) -> bool {
     findings
         .iter()
         .any(|f| f.severity == kakehashi_sdk::Severity::Error)
+}
+
+#[cfg(test)]
+mod tests {
+    use kakehashi_sdk::{
+        HeaderField, Item, ItemValue, Provenance, Severity, SheetKind, SourceLocation,
+    };
+
+    use super::*;
+
+    const TEMPLATE: &str = r#"
+kind = "nanbyo"
+number = 14
+name = "慢性炎症性脱髄性多発神経炎／多巣性運動ニューロパチー"
+form_version = "test"
+sources = ["test"]
+diagnostic_categories = ["Definite", "Probable"]
+
+[[items]]
+code = "a"
+label = "A"
+type = "integer"
+required = true
+allowed = [{ value = 0, label = "0" }, { value = 5, label = "5" }, { value = 10, label = "10" }]
+
+[[items]]
+code = "b"
+label = "B"
+type = "integer"
+required = true
+min = 0
+max = 15
+
+[[items]]
+code = "flag"
+label = "F"
+type = "boolean"
+
+[[items]]
+code = "hba1c"
+label = "H"
+type = "decimal"
+
+[[formulas]]
+code = "total"
+label = "合計"
+op = "sum"
+of = ["a", "b"]
+
+[[formulas]]
+code = "flags"
+label = "該当数"
+op = "count"
+of = ["flag"]
+condition = { op = "==", value = true }
+"#;
+
+    fn catalog() -> (DiseaseRegistry, TemplateSet) {
+        let mut diseases = DiseaseRegistry::default();
+        diseases
+            .add_nanbyo_list("n.csv", "no,name\n14,慢性炎症性脱髄性多発神経炎／多巣性運動ニューロパチー\n49,全身性エリテマトーデス\n")
+            .unwrap();
+        diseases
+            .add_shoman_list("s.csv", "group_no,group_ja,subgroup_ja,notification_no,name_ja,name_en\n7,糖尿病,糖尿病,1,1型糖尿病,\n")
+            .unwrap();
+        let mut templates = TemplateSet::default();
+        templates.add("t.toml", TEMPLATE, Some(&diseases)).unwrap();
+        (diseases, templates)
+    }
+
+    /// A complete, valid 難病 sheet for disease 14.
+    fn sheet() -> Sheet {
+        let mut s = Sheet::new(SheetKind::Nanbyo, Provenance::default());
+        for (field, text) in [
+            (HeaderField::DiseaseNumber, "14"),
+            (HeaderField::PatientName, "山田 太郎"),
+            (HeaderField::PatientNameKana, "ヤマダ タロウ"),
+            (HeaderField::DateOfBirth, "1970-01-02"),
+            (HeaderField::Sex, "1"),
+            (HeaderField::Onset, "2019-04"),
+            (HeaderField::DesignatedDoctorNumber, "13000001"),
+            (HeaderField::DoctorName, "佐藤 一郎"),
+            (HeaderField::InstitutionName, "中央病院"),
+            (HeaderField::InstitutionCode, "1311234567"),
+            (HeaderField::DateWritten, "R8.4.1"),
+            (HeaderField::PayerNumber, "54016027"),
+            (HeaderField::RecipientNumber, "1234566"),
+        ] {
+            field.apply(&mut s, text).unwrap();
+        }
+        for (code, value) in [("a", "10"), ("b", "１５"), ("flag", "あり")] {
+            s.items
+                .insert(code.into(), Item::read(ItemValue::Text(value.into()), None));
+        }
+        s
+    }
+
+    fn run(sheet: &mut Sheet) -> Vec<Finding> {
+        let (diseases, templates) = catalog();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        check_sheet(
+            sheet,
+            &CheckContext {
+                diseases: &diseases,
+                templates: &templates,
+                today,
+            },
+        )
+    }
+
+    fn codes(findings: &[Finding]) -> Vec<(&str, Option<&str>)> {
+        findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.item.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn a_complete_sheet_is_clean_typed_and_computed() {
+        let mut s = sheet();
+        let findings = run(&mut s);
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(
+            s.disease.name.as_deref(),
+            Some("慢性炎症性脱髄性多発神経炎／多巣性運動ニューロパチー")
+        );
+        assert_eq!(s.items["b"].value, ItemValue::Integer(15));
+        assert_eq!(s.items["flag"].value, ItemValue::Boolean(true));
+        assert_eq!(s.items["total"].value, ItemValue::Integer(25));
+        assert_eq!(s.items["total"].computed_by.as_deref(), Some("sum(a, b)"));
+        assert_eq!(s.items["flags"].value, ItemValue::Integer(1));
+    }
+
+    #[test]
+    fn item_rules_fire() {
+        let mut s = sheet();
+        s.items
+            .insert("a".into(), Item::read(ItemValue::Text("7".into()), None));
+        s.items
+            .insert("b".into(), Item::read(ItemValue::Text("16".into()), None));
+        s.items.insert(
+            "hba1c".into(),
+            Item::read(ItemValue::Text("abc".into()), None),
+        );
+        s.items
+            .insert("zzz".into(), Item::read(ItemValue::Text("1".into()), None));
+        s.items.insert(
+            "total".into(),
+            Item::read(ItemValue::Text("99".into()), None),
+        );
+        let f = run(&mut s);
+        assert_eq!(
+            codes(&f),
+            [
+                ("item.not_allowed", Some("a")),
+                ("item.out_of_range", Some("b")),
+                ("item.type", Some("hba1c")),
+                ("item.unknown", Some("zzz")),
+                ("formula.mismatch", Some("total")),
+            ]
+        );
+        assert_eq!(
+            s.items["total"].value,
+            ItemValue::Integer(23),
+            "the computed total replaces the written one"
+        );
+
+        let mut s = sheet();
+        s.items.remove("b");
+        let f = run(&mut s);
+        assert_eq!(
+            codes(&f),
+            [
+                ("item.required", Some("b")),
+                ("formula.incomplete", Some("total"))
+            ]
+        );
+        assert!(!s.items.contains_key("total"));
+    }
+
+    #[test]
+    fn header_rules_fire() {
+        let mut s = sheet();
+        s.patient.name_kana = Some("山田 タロウ".into());
+        s.patient.postal_code = Some("12-345".into());
+        s.patient.sex = None;
+        s.clinical.living.mobility = Some(6);
+        s.clinical.diagnostic_category = Some("Possible".into());
+        s.administrative.recipient_number = Some("1234567".into());
+        s.administrative.payer_number = Some("52016029".into());
+        let f = run(&mut s);
+        let got = codes(&f);
+        for expected in [
+            ("header.required", Some("patient.sex")),
+            ("header.not_kana", Some("patient.name_kana")),
+            ("header.format", Some("patient.postal_code")),
+            ("header.out_of_range", Some("clinical.living.mobility")),
+            (
+                "header.diagnostic_category",
+                Some("clinical.diagnostic_category"),
+            ),
+            (
+                "identifier.check_digit",
+                Some("administrative.recipient_number"),
+            ),
+            ("identifier.law_number", Some("administrative.payer_number")),
+        ] {
+            assert!(got.contains(&expected), "{expected:?} missing from {got:?}");
+        }
+        assert!(
+            f.iter()
+                .all(|f| !f.message_ja.is_empty() && !f.message.is_empty())
+        );
+    }
+
+    #[test]
+    fn date_order_and_the_future_are_errors() {
+        let mut s = sheet();
+        HeaderField::Onset.apply(&mut s, "1969-12").unwrap();
+        HeaderField::DateWritten
+            .apply(&mut s, "2027-01-01")
+            .unwrap();
+        let f = run(&mut s);
+        assert_eq!(
+            codes(&f),
+            [
+                ("date.future", Some("institution.date_written")),
+                ("date.order", Some("clinical.onset"))
+            ]
+        );
+    }
+
+    #[test]
+    fn disease_binding() {
+        let mut s = sheet();
+        s.disease.number = Some(999);
+        s.provenance.fields.insert(
+            "disease.number".into(),
+            SourceLocation::cell(7, 3, Some("告示番号")),
+        );
+        let f = run(&mut s);
+        assert_eq!(f[0].code, "disease.unknown");
+        assert_eq!(
+            f[0].location,
+            Some(SourceLocation::cell(7, 3, Some("告示番号")))
+        );
+
+        let mut s = sheet();
+        s.disease.number = Some(49);
+        s.disease.name = Some("SLE".into());
+        let f = run(&mut s);
+        assert_eq!(
+            codes(&f),
+            [
+                ("disease.name_mismatch", Some("disease.name")),
+                ("template.missing", None)
+            ]
+        );
+        assert_eq!(s.disease.name.as_deref(), Some("全身性エリテマトーデス"));
+        assert_eq!(
+            s.items.len(),
+            3,
+            "items of a disease without a template are kept"
+        );
+
+        let mut s = sheet();
+        HeaderField::Kind.apply(&mut s, "小慢").unwrap();
+        let f = run(&mut s);
+        assert!(
+            codes(&f).contains(&("header.required", Some("disease.group"))),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_child_gets_an_age_and_an_adult_is_refused_for_shoman() {
+        let mut s = sheet();
+        HeaderField::Kind.apply(&mut s, "小慢").unwrap();
+        s.disease = kakehashi_sdk::Disease {
+            group: Some(7),
+            number: Some(1),
+            name: None,
+        };
+        s.items.clear();
+        s.administrative = Default::default();
+        HeaderField::DateOfBirth
+            .apply(&mut s, "2010-04-02")
+            .unwrap();
+        HeaderField::Onset.apply(&mut s, "2015-01").unwrap();
+        assert!(run(&mut s).iter().all(|f| f.severity != Severity::Error));
+        assert_eq!(s.child.as_ref().and_then(|c| c.age_years), Some(15));
+        HeaderField::DateOfBirth
+            .apply(&mut s, "2000-04-02")
+            .unwrap();
+        assert!(codes(&run(&mut s)).contains(&("header.age", Some("patient.date_of_birth"))));
+    }
 }
