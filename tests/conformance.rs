@@ -63,6 +63,11 @@ fn examples_validate_and_broken_ones_do_not() {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
+    let record_schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/record.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let record_validator = jsonschema::validator_for(&record_schema).unwrap();
     let mut examples = 0;
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {
         let path = entry.unwrap().path();
@@ -76,6 +81,22 @@ fn examples_validate_and_broken_ones_do_not() {
         serde_json::from_value::<kakehashi_sdk::Sheet>(sheet.clone())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         examples += 1;
+
+        // The same sheet as a tagged record validates against the record schema and reads back.
+        let mut record = sheet.clone();
+        record["record_type"] = json!("sheet");
+        let errors: Vec<String> = record_validator
+            .iter_errors(&record)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} as a record: {errors:?}",
+            path.display()
+        );
+        let typed: kakehashi_sdk::Record =
+            serde_json::from_value(record).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(matches!(typed, kakehashi_sdk::Record::Sheet(_)));
 
         let mut broken = sheet.clone();
         broken["patient"]["date_of_birth"] = json!("1980-13-45");

@@ -9,6 +9,7 @@ use crate::{Provenance, SheetKind};
 
 /// 申請: what a patient (or guardian) submits to the municipality.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Application {
     pub schema_version: String,
     pub kind: SheetKind,

@@ -19,6 +19,7 @@ pub enum CertificationDecision {
 
 /// 認定結果: what the municipality decided about one application.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Certification {
     pub schema_version: String,
     pub decision: CertificationDecision,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// A place in a source document. Which parts are set depends on the format: CSV gives a line
 /// and a column, XML and FHIR an element path, a scan a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SourceLocation {
     /// 1-based physical line in the decoded document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,6 +72,7 @@ impl std::fmt::Display for SourceLocation {
 
 /// How a record was made.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Provenance {
     /// The adapter that produced the record, e.g. `csv`.
     pub adapter: String,

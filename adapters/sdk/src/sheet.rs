@@ -70,6 +70,7 @@ pub enum ApplicationType {
 
 /// The disease the sheet is about, bound to the notified list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Disease {
     /// 疾患群 (disease group, 1–16): 小慢 only; 小慢 numbers restart in every group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +85,7 @@ pub struct Disease {
 
 /// 被保険者番号等 (health-insurance identifiers), on the sheet since 2024-04.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Insurance {
     /// 保険者番号 (insurer number)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +109,7 @@ impl Insurance {
 
 /// 基本情報: who the patient is. Personal data: encrypted at rest, never logged.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Patient {
     /// 氏名 (name, kanji)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +159,7 @@ pub enum LongTermCare {
 /// 生活状況 (living conditions, EQ-5D-like): five questions answered on five levels (1 = no
 /// problem … 5 = unable / extreme).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LivingConditions {
     /// 移動の程度 (mobility), 1–5
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +212,7 @@ pub enum SeverityGrade {
 
 /// The clinical summary common to every disease.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Clinical {
     /// 発症年月 (onset year-month)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,6 +257,7 @@ pub enum CareSetting {
 
 /// The 医療意見書's header fields that the 臨個票 does not have.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChildDetails {
     /// 出生都道府県 (prefecture of birth)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +296,7 @@ pub struct ChildDetails {
 
 /// 医療機関 (the institution and the designated doctor who wrote the sheet).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Institution {
     /// 指定医番号 (designated-doctor number)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -313,6 +320,7 @@ pub struct Institution {
 
 /// 行政記載欄 (administrative fields the municipality fills in).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Administrative {
     /// 公費負担者番号 (payer number, 8 digits with a check digit)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -327,6 +335,7 @@ pub struct Administrative {
 
 /// One disease-specific item value with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Item {
     pub value: ItemValue,
     /// Where the value was read, for values read from the source.
@@ -417,5 +426,22 @@ impl Sheet {
                     .and_then(|i| i.source.as_ref())
             })
             .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_field_anywhere_is_refused_by_name() {
+        let mut sheet =
+            serde_json::to_value(Sheet::new(SheetKind::Nanbyo, Provenance::default())).unwrap();
+        assert!(serde_json::from_value::<Sheet>(sheet.clone()).is_ok());
+        sheet["patient"]["date_of_brith"] = serde_json::json!("1980-01-01");
+        let err = serde_json::from_value::<Sheet>(sheet)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `date_of_brith`"), "{err}");
     }
 }
