@@ -24,6 +24,8 @@ pub enum CatalogError {
     },
     #[error("{0}: not UTF-8")]
     NotUtf8(String),
+    #[error("{0}: missing from the built-in mappings")]
+    Missing(String),
 }
 
 /// Disease lists, templates and mappings, loaded once at start-up and shared read-only.
@@ -103,10 +105,11 @@ fn dir_sources(root: &Path) -> Result<Vec<Source>, CatalogError> {
 }
 
 fn builtin_text(path: &str) -> Result<&'static str, CatalogError> {
-    BUILTIN
+    let origin = format!("mappings/{path}");
+    let file = BUILTIN
         .get_file(path)
-        .and_then(|f| f.contents_utf8())
-        .ok_or_else(|| CatalogError::NotUtf8(format!("mappings/{path}")))
+        .ok_or_else(|| CatalogError::Missing(origin.clone()))?;
+    file.contents_utf8().ok_or(CatalogError::NotUtf8(origin))
 }
 
 impl Catalog {

@@ -2,9 +2,7 @@
 //! template order so a formula may use an earlier one. A total the source already carried is
 //! compared with the computed one and replaced, with a warning when they differ.
 
-use kakehashi_sdk::{Finding, Formula, FormulaOp, ItemValue, Sheet, Template};
-
-use super::items::computed;
+use kakehashi_sdk::{Finding, Formula, FormulaOp, Item, ItemValue, Sheet, Template};
 
 fn describe(formula: &Formula) -> String {
     let op = match formula.op {
@@ -15,6 +13,16 @@ fn describe(formula: &Formula) -> String {
         FormulaOp::Max => "max",
     };
     format!("{op}({})", formula.of.join(", "))
+}
+
+/// An item as the checks leave a value they computed.
+fn computed(value: ItemValue, formula: String) -> Item {
+    Item {
+        value,
+        source: None,
+        computed_by: Some(formula),
+        confidence: None,
+    }
 }
 
 /// The formula's value, or the inputs it lacks.

@@ -2,7 +2,7 @@
 //! within range, one of the allowed values; required items present; codes the template does
 //! not know reported. A disease without a detailed template keeps its items as given.
 
-use kakehashi_sdk::{Finding, Item, ItemDef, ItemType, ItemValue, Sheet, Template, parse};
+use kakehashi_sdk::{Finding, ItemDef, ItemType, ItemValue, Sheet, Template, parse};
 
 /// Reads an item's value as its declared type. Values that are already typed pass through.
 fn coerce(def: &ItemDef, value: &ItemValue) -> Result<ItemValue, String> {
@@ -163,15 +163,5 @@ pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &m
                 template.diagnostic_categories.join("、")
             ),
         ));
-    }
-}
-
-/// An item as the checks leave a value they computed.
-pub(super) fn computed(value: ItemValue, formula: String) -> Item {
-    Item {
-        value,
-        source: None,
-        computed_by: Some(formula),
-        confidence: None,
     }
 }

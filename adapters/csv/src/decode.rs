@@ -49,29 +49,24 @@ fn shift_jis(bytes: &[u8]) -> Result<String, AdapterError> {
     if let Some(text) = SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) {
         return Ok(text.into_owned());
     }
-    // Find the first line that does not decode, to say where.
-    let mut start = 0;
-    for (i, chunk) in bytes.split(|b| *b == b'\n').enumerate() {
-        if SHIFT_JIS
-            .decode_without_bom_handling_and_without_replacement(chunk)
-            .is_none()
-        {
-            let line = i as u64 + 1;
-            return Err(AdapterError::unsupported(
-                "csv.encoding",
-                format!("line {line} is not valid Shift_JIS (CP932); is the file UTF-8?"),
-                format!("{line} 行目が Shift_JIS (CP932) として読めません。UTF-8 のファイルではありませんか"),
-            )
-            .at(SourceLocation::line(line)));
-        }
-        start += chunk.len() + 1;
-    }
-    let line = line_of(bytes, start);
+    // Byte 0x0A never occurs inside a CP932 character, so the first line that fails on its own
+    // is where the file fails.
+    let line = bytes
+        .split(|b| *b == b'\n')
+        .position(|chunk| {
+            SHIFT_JIS
+                .decode_without_bom_handling_and_without_replacement(chunk)
+                .is_none()
+        })
+        .map_or(1, |i| i as u64 + 1);
     Err(AdapterError::unsupported(
         "csv.encoding",
-        format!("line {line} is not valid Shift_JIS (CP932)"),
-        format!("{line} 行目が Shift_JIS (CP932) として読めません"),
-    ))
+        format!("line {line} is not valid Shift_JIS (CP932); is the file UTF-8?"),
+        format!(
+            "{line} 行目が Shift_JIS (CP932) として読めません。UTF-8 のファイルではありませんか"
+        ),
+    )
+    .at(SourceLocation::line(line)))
 }
 
 /// Decodes the input as the request or the mapping declares; `auto` takes UTF-8 when the bytes

@@ -81,15 +81,6 @@ impl Finding {
         Self::new(Severity::Warning, code, item, message, message_ja)
     }
 
-    pub fn info(
-        code: &str,
-        item: Option<&str>,
-        message: impl Into<String>,
-        message_ja: impl Into<String>,
-    ) -> Self {
-        Self::new(Severity::Info, code, item, message, message_ja)
-    }
-
     pub fn at(mut self, location: Option<SourceLocation>) -> Self {
         self.location = location;
         self
