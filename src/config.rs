@@ -20,6 +20,13 @@ pub struct Config {
     /// `mappings/`: `csv/NAME.toml`, `diseases/nanbyo-NNN.toml`); files replace built-in ones of
     /// the same name. Default: none.
     pub mappings_dir: Option<PathBuf>,
+    /// The data-key file for encryption at rest. Default `<data_dir>/keys/data-keys.json`,
+    /// made on first run. Keep a backup apart from the database: without it nothing opens.
+    pub key_file: Option<PathBuf>,
+    /// Transport security.
+    pub tls: TlsConfig,
+    /// Sessions, lockout and intrusion protection.
+    pub security: SecurityConfig,
 }
 
 impl Default for Config {
@@ -29,6 +36,79 @@ impl Default for Config {
             data_dir: PathBuf::from("kakehashi-data"),
             max_body_bytes: 32 * 1024 * 1024,
             mappings_dir: None,
+            key_file: None,
+            tls: TlsConfig::default(),
+            security: SecurityConfig::default(),
+        }
+    }
+}
+
+/// `[tls]`: HTTPS with client certificates. Paths default to the development PKI that the
+/// first `kakehashi serve` makes in `<data_dir>/certs/`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// CA that issues terminal (client) certificates. Default `<data_dir>/certs/ca.pem`.
+    pub client_ca: Option<PathBuf>,
+    /// Server certificate chain. Default `<data_dir>/certs/server.pem`.
+    pub cert: Option<PathBuf>,
+    /// Server private key. Default `<data_dir>/certs/server.key`.
+    pub key: Option<PathBuf>,
+    /// Certificate revocation lists to honour. Default `<data_dir>/certs/crl.pem` when it
+    /// exists.
+    pub crls: Vec<PathBuf>,
+    /// Serve plain HTTP without client certificates. Development only: every start logs a
+    /// warning, and requests carry no terminal identity.
+    pub plain_http_for_development: bool,
+}
+
+/// `[security]`: sessions, lockout and intrusion protection.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Lifetime of a login token, in minutes. Default 30.
+    pub token_minutes: u32,
+    /// Wrong passwords in a row that lock an account. Default 5.
+    pub lockout_after: u32,
+    /// How long a locked account stays locked, in minutes. Default 15.
+    pub lockout_minutes: u32,
+    /// Requests per second allowed from one terminal (bursts of twice that). Default 50.
+    pub requests_per_second_per_terminal: u32,
+    /// Requests per second allowed from one network address (bursts of twice that). Default 100.
+    pub requests_per_second_per_address: u32,
+    /// Authentication failures from one address within `block_minutes` that block it for
+    /// `block_minutes`, with an audit alert. Default 20.
+    pub block_after_failures: u32,
+    /// Default 15.
+    pub block_minutes: u32,
+    /// Sheets one user may read in an hour before an audit alert flags unusual bulk reading.
+    /// Default 200.
+    pub bulk_read_alert_per_hour: u32,
+    /// Time allowed for a TLS handshake and for a request's headers, in seconds (slow-client
+    /// protection). Default 10.
+    pub client_timeout_seconds: u64,
+    /// Time allowed for a whole request, in seconds. Default 120.
+    pub request_timeout_seconds: u64,
+    /// Open connections at most, in all and from one address. Defaults 1024 and 64.
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            token_minutes: 30,
+            lockout_after: 5,
+            lockout_minutes: 15,
+            requests_per_second_per_terminal: 50,
+            requests_per_second_per_address: 100,
+            block_after_failures: 20,
+            block_minutes: 15,
+            bulk_read_alert_per_hour: 200,
+            client_timeout_seconds: 10,
+            request_timeout_seconds: 120,
+            max_connections: 1024,
+            max_connections_per_address: 64,
         }
     }
 }
@@ -46,6 +126,34 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Where the development PKI lives.
+    pub fn certs_dir(&self) -> PathBuf {
+        self.data_dir.join("certs")
+    }
+
+    /// The data-key file.
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys").join("data-keys.json"))
+    }
+
+    /// The server's TLS files: the development PKI's unless configured.
+    pub fn server_tls(&self) -> kakehashi_tls::ServerTls {
+        let dev = kakehashi_tls::ServerTls::from_dev_pki(&self.certs_dir());
+        let tls = &self.tls;
+        kakehashi_tls::ServerTls {
+            ca: tls.client_ca.clone().unwrap_or(dev.ca),
+            cert: tls.cert.clone().unwrap_or(dev.cert),
+            key: tls.key.clone().unwrap_or(dev.key),
+            crls: if tls.crls.is_empty() {
+                dev.crls
+            } else {
+                tls.crls.clone()
+            },
+        }
+    }
+
     /// Reads a configuration file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

@@ -3,12 +3,18 @@
 //! them; the store keeps them durably with an audit trail; the API and the CLI expose it all.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod api;
+pub mod auth;
 pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod development;
+pub mod doctors;
+pub mod fhir_audit;
 pub mod metrics;
+pub mod notice;
 pub mod pipeline;
 pub mod schema;
 pub mod server;

@@ -12,14 +12,16 @@ use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, Record};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::store::{
-    AuditEntry, CheckedSheet, Completion, RawInput, Rejection, Store, StoreError, SubmissionRecord,
+    AuditEvent, CheckedSheet, Completion, RawInput, Rejection, Store, StoreError, SubmissionRecord,
     SubmissionStatus,
 };
 
-/// Namespace of submission ids (UUID v5 of the input's hash, adapter and mapping).
+/// Namespace of submission ids (UUID v5 of the sender's organisation, the input's hash, the
+/// adapter and the mapping).
 const SUBMISSION_NAMESPACE: Uuid = Uuid::from_u128(0x6b616b65_6861_7368_6900_737562000001);
 
 /// Lower-case hex SHA-256 of a document: its address in the journal.
@@ -53,8 +55,10 @@ pub struct Submission {
     /// Adapter asked for by name; otherwise the first whose `sniff` accepts the input.
     pub adapter: Option<String>,
     pub mapping: Option<String>,
-    /// Who sends it (for the audit log).
-    pub actor: String,
+    /// The municipality it is for (`municipality:<code>`), when the sender names one.
+    pub municipality_id: Option<String>,
+    /// Who sends it: owner of what it creates, and the actor in the audit trail.
+    pub sender: Principal,
 }
 
 /// The gateway's pipeline, shared by the API handlers.
@@ -82,6 +86,18 @@ impl Pipeline {
         &self.catalog
     }
 
+    /// Checks an edited sheet as a submitted one is checked.
+    pub fn check(&self, sheet: &mut kakehashi_sdk::Sheet) -> Vec<Finding> {
+        check_sheet(
+            sheet,
+            &CheckContext {
+                diseases: &self.catalog.diseases,
+                templates: &self.catalog.templates,
+                today: today_in_japan(),
+            },
+        )
+    }
+
     fn adapter_named(&self, name: &str) -> Result<Arc<dyn Adapter>, SubmitError> {
         self.adapters
             .iter()
@@ -90,13 +106,18 @@ impl Pipeline {
             .ok_or_else(|| SubmitError::UnknownAdapter(name.to_owned()))
     }
 
-    fn adapter_for(&self, submission: &Submission) -> Result<Arc<dyn Adapter>, SubmitError> {
-        if let Some(name) = &submission.adapter {
+    fn adapter_for(
+        &self,
+        body: &[u8],
+        content_type: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Arc<dyn Adapter>, SubmitError> {
+        if let Some(name) = name {
             return self.adapter_named(name);
         }
         let input = Input {
-            bytes: &submission.body,
-            content_type: submission.content_type.as_deref(),
+            bytes: body,
+            content_type,
             sha256: "",
         };
         self.adapters
@@ -104,12 +125,7 @@ impl Pipeline {
             .find(|a| a.sniff(&input))
             .cloned()
             .ok_or_else(|| {
-                SubmitError::UnsupportedMedia(
-                    submission
-                        .content_type
-                        .clone()
-                        .unwrap_or_else(|| "not given".into()),
-                )
+                SubmitError::UnsupportedMedia(content_type.unwrap_or("not given").to_owned())
             })
     }
 
@@ -120,11 +136,18 @@ impl Pipeline {
         &self,
         submission: Submission,
     ) -> Result<(SubmissionRecord, bool), SubmitError> {
-        let adapter = self.adapter_for(&submission)?;
+        let adapter = self.adapter_for(
+            &submission.body,
+            submission.content_type.as_deref(),
+            submission.adapter.as_deref(),
+        )?;
         let sha256 = content_hash(&submission.body);
         let mapping = submission.mapping.clone().unwrap_or_default();
+        let organisation_id = submission.sender.organisation_id.clone();
         let record = SubmissionRecord {
-            id: submission_id(&sha256, adapter.name(), &mapping),
+            id: submission_id(&organisation_id, &sha256, adapter.name(), &mapping),
+            organisation_id,
+            municipality_id: submission.municipality_id.clone(),
             sha256: sha256.clone(),
             adapter: adapter.name().to_owned(),
             mapping,
@@ -139,16 +162,12 @@ impl Pipeline {
             body: &submission.body,
         };
         let stored = self.store.journal(raw, &record).await?;
+        let audit = submission
+            .sender
+            .audit("submission.create", "duplicate")
+            .on("submission", &stored.id);
         if stored.status != SubmissionStatus::Received {
-            self.store
-                .append_audit(&AuditEntry {
-                    actor: submission.actor,
-                    action: "submission.create".into(),
-                    submission_id: Some(stored.id.clone()),
-                    sheet_id: None,
-                    outcome: "duplicate".into(),
-                })
-                .await?;
+            self.store.append_audit(&audit).await?;
             return Ok((stored, false));
         }
         let done = self
@@ -157,10 +176,40 @@ impl Pipeline {
                 adapter,
                 submission.body,
                 submission.content_type,
-                &submission.actor,
+                audit,
             )
             .await?;
         Ok((done, true))
+    }
+
+    /// Converts and checks a document without storing anything.
+    pub async fn dry_run(
+        &self,
+        body: bytes::Bytes,
+        content_type: Option<String>,
+        adapter: Option<String>,
+        mapping: Option<String>,
+    ) -> Result<Completion, SubmitError> {
+        let adapter = self.adapter_for(&body, content_type.as_deref(), adapter.as_deref())?;
+        let catalog = self.catalog.clone();
+        tokio::task::spawn_blocking(move || {
+            let sha256 = content_hash(&body);
+            let input = Input {
+                bytes: &body,
+                content_type: content_type.as_deref(),
+                sha256: &sha256,
+            };
+            convert(
+                adapter.as_ref(),
+                &catalog,
+                &input,
+                mapping.as_deref(),
+                "dry-run",
+                today_in_japan(),
+            )
+        })
+        .await
+        .map_err(|e| SubmitError::Worker(e.to_string()))
     }
 
     /// Converts, checks and stores a journaled submission.
@@ -170,7 +219,7 @@ impl Pipeline {
         adapter: Arc<dyn Adapter>,
         body: bytes::Bytes,
         content_type: Option<String>,
-        actor: &str,
+        audit: AuditEvent,
     ) -> Result<SubmissionRecord, SubmitError> {
         let span = tracing::info_span!("submission", id = %record.id, adapter = %record.adapter, bytes = body.len());
         let _entered = span.enter();
@@ -210,13 +259,7 @@ impl Pipeline {
             .complete(
                 &record.id,
                 &completion,
-                &AuditEntry {
-                    actor: actor.to_owned(),
-                    action: "submission.create".into(),
-                    submission_id: Some(record.id.clone()),
-                    sheet_id: None,
-                    outcome,
-                },
+                &audit.outcome("ok").with_detail(outcome),
             )
             .await?;
         Ok(self.store.submission(&record.id).await?.unwrap_or(record))
@@ -232,14 +275,15 @@ impl Pipeline {
             };
             let adapter = self.adapter_named(&record.adapter)?;
             tracing::info!(id = %record.id, "resuming a submission journaled before a restart");
-            self.process(
-                record,
-                adapter,
-                body.into(),
-                content_type,
-                "system:recovery",
-            )
-            .await?;
+            let audit = AuditEvent {
+                actor: "system:recovery".into(),
+                organisation: Some(record.organisation_id.clone()),
+                action: "submission.create".into(),
+                ..AuditEvent::default()
+            }
+            .on("submission", &record.id);
+            self.process(record, adapter, body.into(), content_type, audit)
+                .await?;
         }
         Ok(count)
     }
@@ -294,11 +338,12 @@ pub fn convert(
     }
 }
 
-/// Deterministic submission id.
-pub fn submission_id(sha256: &str, adapter: &str, mapping: &str) -> String {
+/// Deterministic submission id: the same organisation sending the same bytes the same way
+/// gets the same submission; another organisation sending them gets its own.
+pub fn submission_id(organisation_id: &str, sha256: &str, adapter: &str, mapping: &str) -> String {
     Uuid::new_v5(
         &SUBMISSION_NAMESPACE,
-        format!("{sha256}\n{adapter}\n{mapping}").as_bytes(),
+        format!("{organisation_id}\n{sha256}\n{adapter}\n{mapping}").as_bytes(),
     )
     .to_string()
 }
@@ -345,11 +390,13 @@ field = "patient.sex"
     #[tokio::test]
     async fn a_submission_journaled_before_a_crash_is_finished_once_at_start_up() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
         // The state a crash right after journaling leaves: raw input and a `received` row.
         let sha = content_hash(CSV.as_bytes());
         let record = SubmissionRecord {
-            id: submission_id(&sha, "csv", "test"),
+            id: submission_id("hospital:1310000017", &sha, "csv", "test"),
+            organisation_id: "hospital:1310000017".into(),
+            municipality_id: None,
             sha256: sha.clone(),
             adapter: "csv".into(),
             mapping: "test".into(),
@@ -381,23 +428,39 @@ field = "patient.sex"
                 content_type: Some("text/csv".into()),
                 adapter: None,
                 mapping: Some("test".into()),
-                actor: "test".into(),
+                municipality_id: None,
+                sender: Principal {
+                    user_id: "test".into(),
+                    role: crate::store::Role::Clerk,
+                    organisation_id: "hospital:1310000017".into(),
+                    terminal: None,
+                    source: None,
+                },
             })
             .await
             .unwrap();
         assert!(!fresh);
         assert_eq!(again.id, record.id);
         assert_eq!(store.submission_sheets(&record.id).await.unwrap().len(), 2);
-        let audit = store.audit_log(0, 10).await.unwrap();
+        let audit = store
+            .audit_query(&crate::store::AuditQuery::default())
+            .await
+            .unwrap();
         let outcomes: Vec<_> = audit
             .iter()
-            .map(|a| (a.entry.actor.as_str(), a.entry.outcome.as_str()))
+            .map(|a| {
+                (
+                    a.event.actor.as_str(),
+                    a.event.outcome.as_str(),
+                    a.event.detail.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             outcomes,
             [
-                ("system:recovery", "accepted: 2 sheets"),
-                ("test", "duplicate")
+                ("system:recovery", "ok", Some("accepted: 2 sheets")),
+                ("test", "duplicate", None)
             ]
         );
     }

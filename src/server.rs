@@ -1,16 +1,19 @@
-//! Starting the gateway: load the catalog, open the store, finish what a crash left journaled,
-//! then serve the API until told to stop.
+//! Starting the gateway: load the catalog, open the key file and the store, finish what a
+//! crash left journaled, make the development PKI on a first run, then serve the API over
+//! mutual TLS until told to stop.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::api::{AppState, router};
+use crate::api::{AppState, Guard, Transport, router};
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::Config;
+use crate::development;
 use crate::pipeline::{Pipeline, SubmitError};
-use crate::store::{SqliteStore, StoreError};
+use crate::store::{Sealer, SqliteStore, Store, StoreError, Submissions};
 
 /// Why the gateway could not start or keep serving.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +22,14 @@ pub enum ServeError {
     Catalog(#[from] CatalogError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("key file: {0}")]
+    Keys(#[from] kakehashi_vault::VaultError),
+    #[error("development certificates: {0}")]
+    Pki(#[from] kakehashi_tls::PkiError),
+    #[error("TLS: {0}")]
+    Tls(#[from] kakehashi_tls::TlsError),
+    #[error("font for printed documents: {0}")]
+    Font(#[from] kakehashi_pdf::PdfError),
     #[error("resuming journaled submissions: {0}")]
     Resume(#[from] SubmitError),
     #[error("listening on {addr}: {source}")]
@@ -26,8 +37,40 @@ pub enum ServeError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0} is held by a running gateway; stop it first")]
+    Busy(String),
     #[error("serving: {0}")]
     Serve(std::io::Error),
+}
+
+/// Holds the data directory for one gateway (or one key rotation) at a time: an exclusive
+/// lock on `<data_dir>/gateway.lock`, released when dropped.
+pub fn lock_data_dir(config: &Config) -> Result<std::fs::File, ServeError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(ServeError::Serve)?;
+    let path = config.data_dir.join("gateway.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(ServeError::Serve)?;
+    file.try_lock()
+        .map_err(|_| ServeError::Busy(path.display().to_string()))?;
+    Ok(file)
+}
+
+/// Opens the key file (made on first run) and the store sealed with it.
+pub async fn open_store(config: &Config) -> Result<Arc<SqliteStore>, ServeError> {
+    let key_file = config.key_file();
+    let (keys, created) = kakehashi_vault::KeyRing::load_or_create(&key_file)?;
+    if created {
+        println!(
+            "made a new data key for encryption at rest: {} (back it up apart from the database)",
+            key_file.display()
+        );
+    }
+    let store = SqliteStore::open(&config.data_dir, Sealer::new(Arc::new(keys))).await?;
+    Ok(Arc::new(store))
 }
 
 /// Runs the gateway until `shutdown` completes. Prints the address it listens on (useful with
@@ -36,43 +79,136 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let catalog = Arc::new(Catalog::load(config.mappings_dir.as_deref())?);
-    let store = Arc::new(SqliteStore::open(&config.data_dir).await?);
-    let pipeline = Pipeline::new(store, catalog.clone());
-    let resumed = pipeline.resume_pending().await?;
-    if resumed > 0 {
+    Gateway::bind(config).await?.run(shutdown).await
+}
+
+/// A gateway ready to serve: everything opened and checked, the socket bound.
+pub struct Gateway {
+    config: Config,
+    listener: TcpListener,
+    app: axum::Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    guard: Arc<Guard>,
+    _lock: std::fs::File,
+}
+
+impl Gateway {
+    /// Opens everything and binds the socket; serving starts with [`Gateway::run`].
+    pub async fn bind(config: Config) -> Result<Self, ServeError> {
+        let lock = lock_data_dir(&config)?;
+        let catalog = Arc::new(Catalog::load(config.mappings_dir.as_deref())?);
+        let font = Arc::new(kakehashi_pdf::Font::load(std::path::Path::new(
+            kakehashi_pdf::DEFAULT_FONT_PATH,
+        ))?);
+        let store = open_store(&config).await?;
+        let resealed = store.reseal().await?;
+        if resealed > 0 {
+            tracing::info!(
+                rows = resealed,
+                "sealed rows that were not under the current data key"
+            );
+        }
+        let transport = if config.tls.plain_http_for_development {
+            Transport::PlainDevelopment
+        } else {
+            Transport::MutualTls
+        };
+        if transport == Transport::MutualTls && config.tls.cert.is_none() {
+            development::prepare(&config, store.as_ref()).await?;
+        }
+        let store: Arc<dyn Store> = store;
+        let pipeline = Pipeline::new(store, catalog.clone());
+        let resumed = pipeline.resume_pending().await?;
+        if resumed > 0 {
+            tracing::info!(
+                resumed,
+                "finished submissions journaled before the last stop"
+            );
+        }
+        let tls = match transport {
+            Transport::MutualTls => Some(kakehashi_tls::server_config(&config.server_tls())?),
+            Transport::PlainDevelopment => None,
+        };
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServeError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let security = Arc::new(config.security.clone());
+        let guard = Arc::new(Guard::new(&security));
+        let app = router(AppState {
+            pipeline,
+            max_body_bytes: config.max_body_bytes,
+            transport,
+            security,
+            guard: guard.clone(),
+            font,
+        });
         tracing::info!(
-            resumed,
-            "finished submissions journaled before the last stop"
+            data_dir = %config.data_dir.display(),
+            diseases = catalog.diseases.len(),
+            templates = catalog.templates.len(),
+            "kakehashi ready"
         );
+        Ok(Self {
+            config,
+            listener,
+            app,
+            tls,
+            guard,
+            _lock: lock,
+        })
     }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServeError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(ServeError::Serve)?;
-    tracing::warn!(
-        "serving plain HTTP: terminal certificates and TLS are not built yet, so listen on loopback only"
-    );
-    tracing::info!(
-        %addr,
-        data_dir = %config.data_dir.display(),
-        diseases = catalog.diseases.len(),
-        templates = catalog.templates.len(),
-        "kakehashi listening"
-    );
-    println!(
-        "kakehashi listening on http://{addr} (data in {})",
-        config.data_dir.display()
-    );
-    let app = router(AppState {
-        pipeline,
-        max_body_bytes: config.max_body_bytes,
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> Result<std::net::SocketAddr, ServeError> {
+        self.listener.local_addr().map_err(ServeError::Serve)
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let addr = self.local_addr()?;
+        let security = &self.config.security;
+        let client_timeout = Duration::from_secs(security.client_timeout_seconds);
+        let limits = kakehashi_tls::ConnectionLimits {
+            handshake_timeout: client_timeout,
+            header_read_timeout: client_timeout,
+            max_connections: security.max_connections,
+            max_connections_per_address: security.max_connections_per_address,
+            ..kakehashi_tls::ConnectionLimits::default()
+        };
+        let data_dir = self.config.data_dir.display().to_string();
+        let guard = self.guard.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                guard.sweep();
+            }
+        });
+        let _lock = self._lock;
+        match self.tls {
+            Some(tls) => {
+                println!(
+                    "kakehashi listening on https://{addr} (client certificate required; data in {data_dir})"
+                );
+                kakehashi_tls::serve_tls(self.listener, tls, self.app, limits, shutdown).await
+            }
+            None => {
+                tracing::warn!(
+                    "PLAIN HTTP DEVELOPMENT MODE: no TLS, no terminal certificates; never use this with real patient data or off loopback"
+                );
+                println!(
+                    "kakehashi listening on http://{addr} (PLAIN HTTP, development only; data in {data_dir})"
+                );
+                kakehashi_tls::serve_plain(self.listener, self.app, limits, shutdown).await
+            }
+        }
         .map_err(ServeError::Serve)
+    }
 }

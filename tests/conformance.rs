@@ -121,7 +121,7 @@ fn convert(file: &str, mapping: &str) -> Vec<Value> {
     };
     let adapter = kakehashi_adapter_csv::CsvAdapter;
     assert!(adapter.sniff(&input));
-    let id = pipeline::submission_id(&sha, "csv", mapping);
+    let id = pipeline::submission_id("local", &sha, "csv", mapping);
     // A fixed "today", so expected output does not age.
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
     match pipeline::convert(&adapter, &catalog, &input, Some(mapping), &id, today) {

@@ -52,9 +52,30 @@ impl ApiError {
         )
     }
 
+    /// Something that should not happen; the detail goes to the log, not to the client.
+    pub fn internal(detail: &str) -> Self {
+        tracing::error!(%detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an unexpected error occurred; it has been logged",
+            "予期しないエラーが発生しました（記録済みです）",
+        )
+    }
+
+    /// The caller's role may not do this at all.
+    pub fn role_denied(what: &str, what_ja: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "access.denied",
+            format!("your role may not {what}"),
+            format!("あなたの権限では{what_ja}できません"),
+        )
+    }
+
     /// A rejected submission: 415 for an unreadable encoding or format, 400 for a mapping
     /// problem, 422 for a broken document.
-    pub fn rejected(rejection: &Rejection, submission_id: &str) -> Self {
+    pub fn rejected(rejection: &Rejection, submission_id: Option<&str>) -> Self {
         let status = match rejection.kind {
             RejectionKind::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RejectionKind::Mapping => StatusCode::BAD_REQUEST,
@@ -62,7 +83,7 @@ impl ApiError {
         };
         Self {
             location: rejection.location.clone(),
-            submission_id: Some(submission_id.to_owned()),
+            submission_id: submission_id.map(str::to_owned),
             ..Self::new(
                 status,
                 &rejection.code,

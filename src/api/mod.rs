@@ -1,15 +1,24 @@
 //! The HTTP API (axum): versioned JSON under `/v1`, Prometheus text on `/metrics`.
 //!
-//! Who the caller is reaches handlers as an [`Actor`] request extension set by a layer. Today
-//! that layer ([`unauthenticated`]) marks every request as coming from an unauthenticated
-//! development client; the terminal-certificate and user-token layer replaces it without
-//! touching the handlers.
+//! Every request passes two gates before a handler sees it ([`identity`]): the terminal gate
+//! (the client certificate names a registered terminal; rates per terminal and address) and,
+//! except for health, metrics, the OpenAPI document and the login, the person gate (a valid
+//! bearer token of a user of the terminal's own organisation). Handlers get a
+//! [`Principal`](crate::auth::Principal) and decide per object with [`crate::auth::access`].
 
+mod audit;
+mod auth;
+mod doctors;
 mod error;
+mod guard;
+mod identity;
 mod openapi;
 mod sheets;
 mod submissions;
 mod system;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
@@ -18,47 +27,39 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 pub use error::ApiError;
+pub use guard::Guard;
 pub use openapi::document as openapi_document;
 pub use submissions::SubmissionView;
 
+use crate::config::SecurityConfig;
 use crate::pipeline::Pipeline;
+
+/// How requests reach the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// HTTPS with a client certificate: the terminal is known.
+    MutualTls,
+    /// Plain HTTP for development: no terminal identity, so the terminal/organisation match is
+    /// not checked.
+    PlainDevelopment,
+}
 
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
     pub pipeline: Pipeline,
     pub max_body_bytes: usize,
+    pub transport: Transport,
+    pub security: Arc<SecurityConfig>,
+    pub guard: Arc<Guard>,
+    /// The Japanese font for printed documents.
+    pub font: Arc<kakehashi_pdf::Font>,
 }
 
-/// Who is calling, for authorisation and the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(pub String);
-
-/// Marks every request as an unauthenticated development client.
-pub async fn unauthenticated(mut request: Request, next: Next) -> Response {
-    request
-        .extensions_mut()
-        .insert(Actor("unauthenticated".to_owned()));
-    next.run(request).await
-}
-
-/// Records a read of stored data in the audit log, found or not, before answering.
-async fn audit_read(
-    state: &AppState,
-    actor: Actor,
-    action: &str,
-    submission_id: Option<&str>,
-    sheet_id: Option<&str>,
-    found: bool,
-) -> Result<(), ApiError> {
-    let entry = crate::store::AuditEntry {
-        actor: actor.0,
-        action: action.to_owned(),
-        submission_id: submission_id.map(str::to_owned),
-        sheet_id: sheet_id.map(str::to_owned),
-        outcome: if found { "ok" } else { "not_found" }.to_owned(),
-    };
-    Ok(state.pipeline.store().append_audit(&entry).await?)
+impl AppState {
+    pub fn store(&self) -> &Arc<dyn crate::store::Store> {
+        self.pipeline.store()
+    }
 }
 
 async fn count_responses(request: Request, next: Next) -> Response {
@@ -67,21 +68,53 @@ async fn count_responses(request: Request, next: Next) -> Response {
     response
 }
 
-/// The API's routes, without the identity layer.
-pub fn routes(state: AppState) -> Router {
-    Router::new()
+/// The API: all routes behind the terminal gate, the personal ones also behind the person
+/// gate.
+pub fn router(state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.security.request_timeout_seconds);
+    let personal = Router::new()
+        .route("/v1/me", get(auth::me))
+        .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/submissions", post(submissions::create))
         .route("/v1/submissions/{id}", get(submissions::read))
-        .route("/v1/sheets/{id}", get(sheets::read))
+        .route("/v1/convert", post(submissions::convert))
+        .route("/v1/sheets", get(sheets::list))
+        .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
+        .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
+        .route("/v1/doctors", post(doctors::register_one))
+        .route("/v1/doctors/import", post(doctors::import))
+        .route(
+            "/v1/doctors/imports/{batch}/notice.pdf",
+            get(doctors::notice),
+        )
+        .route("/v1/audit", get(audit::query))
+        .route("/v1/audit/fhir", get(audit::fhir))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            identity::require_full_session,
+        ));
+    let password_change = Router::new()
+        .route("/v1/auth/password", post(auth::change_password))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            identity::require_any_session,
+        ));
+    Router::new()
+        .route("/v1/auth/login", post(auth::login))
         .route("/v1/healthz", get(system::healthz))
         .route("/v1/openapi.json", get(system::openapi))
         .route("/metrics", get(system::metrics))
+        .merge(personal)
+        .merge(password_change)
         .fallback(system::not_found)
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            identity::identify_terminal,
+        ))
         .layer(middleware::from_fn(count_responses))
-}
-
-/// The API as served today: the routes behind the development identity layer.
-pub fn router(state: AppState) -> Router {
-    routes(state).layer(middleware::from_fn(unauthenticated))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(state)
 }

@@ -1,27 +1,240 @@
-//! `GET /v1/sheets/{id}`: one stored sheet in canonical JSON. Every read is audited.
+//! Sheets: list, read, update a draft, confirm. An object the caller may not see answers
+//! exactly as one that does not exist (404), so ids cannot be probed; the audit trail records
+//! the refusal.
 
 use axum::Json;
-use axum::extract::{Extension, Path, State};
-use kakehashi_sdk::Sheet;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use kakehashi_sdk::{Finding, Sheet};
+use serde::{Deserialize, Serialize};
 
-use super::{Actor, ApiError, AppState};
+use super::{ApiError, AppState};
+use crate::auth::{Principal, access};
+use crate::store::{CheckedSheet, SheetListing, SheetStatus, StoredSheet};
+
+/// A stored sheet with its state and findings.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct SheetView {
+    pub id: String,
+    pub submission_id: String,
+    pub status: SheetStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality_id: Option<String>,
+    pub sheet: Sheet,
+    pub findings: Vec<Finding>,
+}
+
+impl From<StoredSheet> for SheetView {
+    fn from(s: StoredSheet) -> Self {
+        Self {
+            id: s.id,
+            submission_id: s.submission_id,
+            status: s.status,
+            organisation_id: s.organisation_id,
+            municipality_id: s.municipality_id,
+            sheet: s.sheet,
+            findings: s.findings,
+        }
+    }
+}
+
+/// `?limit=N`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    limit: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Vec<SheetListing>>, ApiError> {
+    let audit = principal.audit("sheet.list", "ok");
+    let Some(filter) = access::sheet_filter(&principal) else {
+        state.store().append_audit(&audit.outcome("denied")).await?;
+        return Err(ApiError::role_denied(
+            "list sheets",
+            "調査票の一覧を見ることは",
+        ));
+    };
+    let sheets = state
+        .store()
+        .list_sheets(&filter, params.limit.unwrap_or(100))
+        .await?;
+    state
+        .store()
+        .append_audit(&audit.with_detail(format!("{} sheets", sheets.len())))
+        .await?;
+    Ok(Json(sheets))
+}
+
+/// Loads a sheet the caller may act on by `allowed`, auditing `action` either way; a sheet
+/// they may not see is "not found".
+async fn load(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    action: &str,
+    allowed: fn(&Principal, &StoredSheet) -> bool,
+) -> Result<StoredSheet, ApiError> {
+    let found = state.store().sheet(id).await?;
+    let audit = principal.audit(action, "ok").on("sheet", id);
+    match found {
+        Some(sheet) if allowed(principal, &sheet) => Ok(sheet),
+        Some(sheet) => {
+            let outcome = audit.outcome("denied").with_patient(sheet.patient_ref);
+            state.store().append_audit(&outcome).await?;
+            Err(ApiError::not_found("sheet", "調査票", id))
+        }
+        None => {
+            state
+                .store()
+                .append_audit(&audit.outcome("not_found"))
+                .await?;
+            Err(ApiError::not_found("sheet", "調査票", id))
+        }
+    }
+}
 
 pub async fn read(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-) -> Result<Json<Sheet>, ApiError> {
-    let sheet = state.pipeline.store().sheet(&id).await?;
-    super::audit_read(
+) -> Result<Json<SheetView>, ApiError> {
+    let sheet = load(
         &state,
-        actor,
+        &principal,
+        &id,
         "sheet.read",
-        None,
-        Some(&id),
-        sheet.is_some(),
+        access::may_read_sheet,
     )
     .await?;
-    sheet
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("sheet", "調査票", &id))
+    let store = state.store();
+    store
+        .append_audit(
+            &principal
+                .audit("sheet.read", "ok")
+                .on("sheet", &id)
+                .with_patient(sheet.patient_ref.clone()),
+        )
+        .await?;
+    if state.guard.record_read(&principal.user_id) {
+        let alert = principal
+            .audit("security.bulk_read", "alert")
+            .with_detail(format!(
+                "more than {} sheets read within an hour",
+                state.security.bulk_read_alert_per_hour
+            ));
+        store.append_audit(&alert).await?;
+        tracing::warn!(user = %principal.user_id, "unusual bulk reading of sheets");
+    }
+    Ok(Json(sheet.into()))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(mut edited): Json<Sheet>,
+) -> Result<Json<SheetView>, ApiError> {
+    let current = load(
+        &state,
+        &principal,
+        &id,
+        "sheet.update",
+        access::may_read_sheet,
+    )
+    .await?;
+    if !access::may_update_sheet(&principal, &current) {
+        let audit = principal
+            .audit("sheet.update", "denied")
+            .on("sheet", &id)
+            .with_patient(current.patient_ref.clone());
+        state.store().append_audit(&audit).await?;
+        return Err(if current.status == SheetStatus::Draft {
+            ApiError::role_denied("change sheets", "調査票を変更することは")
+        } else {
+            not_draft(&id)
+        });
+    }
+    // Where it came from does not change with an edit.
+    edited.provenance = current.sheet.provenance.clone();
+    let findings = state.pipeline.check(&mut edited);
+    let checked = CheckedSheet {
+        id: id.clone(),
+        sheet: edited,
+        findings,
+    };
+    let audit = principal
+        .audit("sheet.update", "ok")
+        .on("sheet", &id)
+        .with_patient(current.patient_ref);
+    if !state.store().update_sheet(&checked, &audit).await? {
+        return Err(not_draft(&id));
+    }
+    let stored = state
+        .store()
+        .sheet(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("sheet", "調査票", &id))?;
+    Ok(Json(stored.into()))
+}
+
+fn not_draft(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "sheet.not_draft",
+        format!("sheet {id} is confirmed and can no longer be changed"),
+        format!("調査票 {id} は登録済みのため変更できません"),
+    )
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<SheetView>, ApiError> {
+    let current = load(
+        &state,
+        &principal,
+        &id,
+        "sheet.confirm",
+        access::may_read_sheet,
+    )
+    .await?;
+    let audit = principal
+        .audit("sheet.confirm", "ok")
+        .on("sheet", &id)
+        .with_patient(current.patient_ref.clone());
+    if !access::may_confirm_sheet(&principal, &current) {
+        state.store().append_audit(&audit.outcome("denied")).await?;
+        return Err(ApiError::role_denied(
+            "confirm sheets (only a designated doctor of the institution may)",
+            "調査票を登録することは（医療機関の指定医のみ可能です）",
+        ));
+    }
+    if crate::checks::has_errors(&current.findings) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "sheet.has_errors",
+            "the sheet still has errors; correct them before confirming",
+            "調査票にエラーが残っています。修正してから登録してください",
+        ));
+    }
+    if !state
+        .store()
+        .confirm_sheet(&id, &principal.user_id, &audit)
+        .await?
+    {
+        return Err(not_draft(&id));
+    }
+    let stored = state
+        .store()
+        .sheet(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("sheet", "調査票", &id))?;
+    Ok(Json(stored.into()))
 }

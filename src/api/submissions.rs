@@ -7,16 +7,19 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{Actor, ApiError, AppState};
+use super::{ApiError, AppState};
+use crate::auth::{Principal, access};
 use crate::pipeline::Submission;
-use crate::store::{SheetSummary, SubmissionRecord};
+use crate::store::{Completion, OrganisationKind, SheetSummary, SubmissionRecord};
 
-/// `?adapter=csv&mapping=NAME`
+/// `?adapter=csv&mapping=NAME&municipality=CODE`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitParams {
     adapter: Option<String>,
     mapping: Option<String>,
+    /// 地方公共団体コード of the municipality the sheets are for; its officers may read them.
+    municipality: Option<String>,
 }
 
 /// Counts of a submission's sheets and findings.
@@ -74,13 +77,12 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    Query(params): Query<SubmitParams>,
-    headers: HeaderMap,
+/// Reads a submitted body within the size limit.
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
+) -> Result<bytes::Bytes, ApiError> {
     let limit = state.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -100,10 +102,50 @@ pub async fn create(
             "本文が空です。ファイルを本文として送信してください",
         ));
     }
-    let content_type = headers
+    Ok(body)
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(str::to_owned)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<SubmitParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if !access::may_submit(&principal) {
+        state
+            .store()
+            .append_audit(&principal.audit("submission.create", "denied"))
+            .await?;
+        return Err(ApiError::role_denied(
+            "store submissions",
+            "提出を保存することは",
+        ));
+    }
+    let municipality_id = match params.municipality {
+        None => None,
+        Some(code) => {
+            let id = format!("{}:{code}", OrganisationKind::Municipality.as_str());
+            if state.store().organisation(&id).await?.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "submission.unknown_municipality",
+                    format!("no registered municipality with code {code}"),
+                    format!("地方公共団体コード {code} の自治体は登録されていません"),
+                ));
+            }
+            Some(id)
+        }
+    };
+    let body = read_body(&state, &headers, body).await?;
+    let content_type = content_type(&headers);
     let (record, fresh) = state
         .pipeline
         .submit(Submission {
@@ -111,11 +153,12 @@ pub async fn create(
             content_type,
             adapter: params.adapter,
             mapping: params.mapping,
-            actor: actor.0,
+            municipality_id,
+            sender: principal,
         })
         .await?;
     if let Some(rejection) = &record.error {
-        return Err(ApiError::rejected(rejection, &record.id));
+        return Err(ApiError::rejected(rejection, Some(&record.id)));
     }
     let sheets = state.pipeline.store().submission_sheets(&record.id).await?;
     let location = format!("/v1/submissions/{}", record.id);
@@ -130,21 +173,95 @@ pub async fn create(
 
 pub async fn read(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<SubmissionView>, ApiError> {
     let store = state.pipeline.store();
     let found = store.submission(&id).await?;
-    super::audit_read(
-        &state,
-        actor,
-        "submission.read",
-        Some(&id),
-        None,
-        found.is_some(),
-    )
-    .await?;
-    let record = found.ok_or_else(|| ApiError::not_found("submission", "提出", &id))?;
+    let audit = principal
+        .audit("submission.read", "ok")
+        .on("submission", &id);
+    let record = match found {
+        Some(record) if access::may_read_submission(&principal, &record) => record,
+        other => {
+            let outcome = if other.is_some() {
+                "denied"
+            } else {
+                "not_found"
+            };
+            store.append_audit(&audit.outcome(outcome)).await?;
+            return Err(ApiError::not_found("submission", "提出", &id));
+        }
+    };
+    store.append_audit(&audit).await?;
     let sheets = store.submission_sheets(&id).await?;
     Ok(Json(SubmissionView::new(record, false, sheets)))
+}
+
+/// `?adapter=csv&mapping=NAME` for a conversion that stores nothing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertParams {
+    adapter: Option<String>,
+    mapping: Option<String>,
+}
+
+/// The outcome of a dry-run conversion: the canonical sheets and their findings.
+#[derive(Debug, Serialize)]
+pub struct ConversionView {
+    pub sheets: Vec<ConvertedSheet>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConvertedSheet {
+    pub sheet: kakehashi_sdk::Sheet,
+    pub findings: Vec<kakehashi_sdk::Finding>,
+}
+
+/// `POST /v1/convert`: converts and checks a document without storing anything (for
+/// integrators testing a mapping). Audited without the content.
+pub async fn convert(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ConvertParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ConversionView>, ApiError> {
+    let audit = principal.audit("submission.convert", "ok");
+    if !access::may_convert(&principal) {
+        state.store().append_audit(&audit.outcome("denied")).await?;
+        return Err(ApiError::role_denied(
+            "run conversions",
+            "変換を実行することは",
+        ));
+    }
+    let body = read_body(&state, &headers, body).await?;
+    let completion = state
+        .pipeline
+        .dry_run(body, content_type(&headers), params.adapter, params.mapping)
+        .await?;
+    match completion {
+        Completion::Rejected(rejection) => {
+            state
+                .store()
+                .append_audit(&audit.outcome("failed").with_detail(rejection.code.clone()))
+                .await?;
+            Err(ApiError::rejected(&rejection, None))
+        }
+        Completion::Accepted(sheets) => {
+            state
+                .store()
+                .append_audit(&audit.with_detail(format!("{} sheets", sheets.len())))
+                .await?;
+            Ok(Json(ConversionView {
+                sheets: sheets
+                    .into_iter()
+                    .map(|c| ConvertedSheet {
+                        sheet: c.sheet,
+                        findings: c.findings,
+                    })
+                    .collect(),
+            }))
+        }
+    }
 }

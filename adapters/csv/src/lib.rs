@@ -13,4 +13,5 @@ mod decode;
 pub mod mapping;
 
 pub use adapter::CsvAdapter;
+pub use decode::decode;
 pub use mapping::CsvMapping;

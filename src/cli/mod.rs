@@ -1,5 +1,7 @@
 //! The `kakehashi` command line.
 
+mod admin;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +70,24 @@ pub enum Command {
         /// Part of a name (Japanese or English) or a notified number.
         query: Option<String>,
     },
+    /// Development certificates: a CA, a server certificate and terminal certificates.
+    #[command(subcommand)]
+    Certs(admin::CertsCommand),
+    /// Organisations (hospitals, municipalities, the operator).
+    #[command(subcommand)]
+    Organisations(admin::OrganisationsCommand),
+    /// Permitted terminals (client-certificate names) and their organisations.
+    #[command(subcommand)]
+    Terminals(admin::TerminalsCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    Users(admin::UsersCommand),
+    /// The hash-chained audit trail.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
+    /// Data keys for encryption at rest.
+    #[command(subcommand)]
+    Keys(admin::KeysCommand),
     /// Write the canonical JSON Schemas (conformance/schema/).
     Schema {
         /// Folder to write into.
@@ -100,7 +120,7 @@ fn print_findings(label: &str, findings: &[Finding]) {
     }
 }
 
-fn load_config(
+pub(crate) fn load_config(
     config: Option<PathBuf>,
     listen: Option<std::net::SocketAddr>,
     data_dir: Option<PathBuf>,
@@ -170,6 +190,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sha256: &sha,
             };
             let id = pipeline::submission_id(
+                "local",
                 &sha,
                 adapter.name(),
                 mapping.as_deref().unwrap_or_default(),
@@ -260,6 +281,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Certs(command) => admin::certs(command),
+        Command::Organisations(command) => admin::organisations(command),
+        Command::Terminals(command) => admin::terminals(command),
+        Command::Users(command) => admin::users(command),
+        Command::Audit(command) => admin::audit(command),
+        Command::Keys(command) => admin::keys(command),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in crate::schema::published() {

@@ -1,0 +1,47 @@
+//! `GET /v1/audit` (JSON) and `GET /v1/audit/fhir` (a Bundle of IHE BALP AuditEvents), for
+//! administrators, with filters. Reading the audit trail is itself audited.
+
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+
+use super::{ApiError, AppState};
+use crate::auth::{Principal, access};
+use crate::store::{AuditQuery, AuditRecord};
+
+async fn authorised_query(
+    state: &AppState,
+    principal: &Principal,
+    query: &AuditQuery,
+) -> Result<Vec<AuditRecord>, ApiError> {
+    let audit = principal.audit("audit.query", "ok");
+    if !access::may_read_audit(principal) {
+        state.store().append_audit(&audit.outcome("denied")).await?;
+        return Err(ApiError::role_denied(
+            "read the audit trail",
+            "監査ログを見ることは",
+        ));
+    }
+    let records = state.store().audit_query(query).await?;
+    state
+        .store()
+        .append_audit(&audit.with_detail(format!("{} records", records.len())))
+        .await?;
+    Ok(records)
+}
+
+pub async fn query(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditRecord>>, ApiError> {
+    Ok(Json(authorised_query(&state, &principal, &query).await?))
+}
+
+pub async fn fhir(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let records = authorised_query(&state, &principal, &query).await?;
+    Ok(Json(crate::fhir_audit::bundle(&records)))
+}

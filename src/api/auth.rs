@@ -1,0 +1,323 @@
+//! Logging in and out, changing one's password, and who am I.
+//!
+//! Five wrong passwords in a row lock the account for a while; repeated failures from one
+//! address block the address; administrators also give a TOTP code. An unknown user id costs
+//! the same time as a wrong password and gets the same answer.
+
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+
+use super::guard::FailureVerdict;
+use super::{ApiError, AppState, Transport};
+use crate::auth::{Caller, Principal, password, token, totp};
+use crate::store::{Role, SessionScope, User};
+
+/// `POST /v1/auth/login`
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub user_id: String,
+    pub password: String,
+    /// The current TOTP code; required for administrators.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// A successful login.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub token_type: &'static str,
+    pub expires_at: String,
+    /// `password_change` when the one-time initial password must be changed first.
+    pub scope: SessionScope,
+    pub user: UserView,
+}
+
+/// A user as the API shows them.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct UserView {
+    pub id: String,
+    pub role: Role,
+    pub organisation_id: String,
+}
+
+fn now_plus(minutes: u32) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(i64::from(minutes)))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn now() -> String {
+    now_plus(0)
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "auth.invalid_credentials",
+        "wrong user id or password",
+        "ユーザーIDまたはパスワードが違います",
+    )
+}
+
+/// Counts and audits a failed login, then answers `error`.
+async fn failed(
+    state: &AppState,
+    caller: &Caller,
+    user: Option<&User>,
+    user_id: &str,
+    reason: &str,
+    error: ApiError,
+) -> ApiError {
+    let store = state.store();
+    let mut detail = reason.to_owned();
+    if let Some(user) = user {
+        let lock_until = now_plus(state.security.lockout_minutes);
+        match store
+            .record_failed_login(&user.id, state.security.lockout_after, &lock_until)
+            .await
+        {
+            Ok(n) if n == state.security.lockout_after => detail.push_str("; account locked"),
+            Ok(_) => {}
+            Err(e) => return e.into(),
+        }
+    }
+    let event = caller
+        .audit(user_id, "auth.login", "failed")
+        .with_detail(detail);
+    if let Err(e) = store.append_audit(&event).await {
+        return e.into();
+    }
+    if state.guard.record_failure(caller.source) == FailureVerdict::Blocked {
+        let alert = caller
+            .audit(user_id, "security.source_blocked", "alert")
+            .with_detail("repeated login failures");
+        if let Err(e) = store.append_audit(&alert).await {
+            return e.into();
+        }
+        tracing::warn!(source = ?caller.source, "blocked an address after repeated login failures");
+    }
+    error
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(request): Json<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let store = state.store();
+    let Some(user) = store.user(&request.user_id).await? else {
+        password::verify_dummy(&request.password);
+        return Err(failed(
+            &state,
+            &caller,
+            None,
+            &request.user_id,
+            "unknown user",
+            invalid_credentials(),
+        )
+        .await);
+    };
+    if let Some(until) = user.locked_until.as_deref().filter(|u| *u > now().as_str()) {
+        let error = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.locked",
+            format!("the account is locked after repeated failures until {until}"),
+            format!("ログイン失敗が続いたため、{until} までアカウントがロックされています"),
+        );
+        let event = caller
+            .audit(&user.id, "auth.login", "denied")
+            .with_detail("account locked");
+        store.append_audit(&event).await?;
+        return Err(error);
+    }
+    let hash = user.password_hash.clone();
+    let given = request.password.clone();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &given))
+        .await
+        .unwrap_or(false);
+    if !matches {
+        return Err(failed(
+            &state,
+            &caller,
+            Some(&user),
+            &user.id,
+            "wrong password",
+            invalid_credentials(),
+        )
+        .await);
+    }
+    if state.transport == Transport::MutualTls
+        && caller.organisation_id.as_deref() != Some(user.organisation_id.as_str())
+    {
+        let error = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.wrong_organisation",
+            "this user belongs to another organisation than this terminal",
+            "このユーザーはこの端末とは別の組織に所属しています",
+        );
+        return Err(failed(
+            &state,
+            &caller,
+            None,
+            &user.id,
+            "terminal of another organisation",
+            error,
+        )
+        .await);
+    }
+    if user.role.needs_second_factor() {
+        let Some(code) = request.totp.as_deref() else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.totp_required",
+                "administrators also give the current code of their authenticator app (`totp`)",
+                "管理者は認証アプリのワンタイムコード（`totp`）も入力してください",
+            ));
+        };
+        let valid = user
+            .totp_secret
+            .as_deref()
+            .is_some_and(|secret| totp::verify(secret, &user.id, code));
+        if !valid {
+            let error = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.invalid_totp",
+                "the one-time code is wrong or expired",
+                "ワンタイムコードが違うか期限切れです",
+            );
+            return Err(failed(
+                &state,
+                &caller,
+                Some(&user),
+                &user.id,
+                "wrong TOTP code",
+                error,
+            )
+            .await);
+        }
+    }
+    store.record_successful_login(&user.id).await?;
+    let scope = if user.must_change_password {
+        SessionScope::PasswordChange
+    } else {
+        SessionScope::Full
+    };
+    let (token, token_hash) = token::new_token();
+    let expires_at = now_plus(state.security.token_minutes);
+    store
+        .create_session(&token_hash, &user.id, scope, &expires_at)
+        .await?;
+    store
+        .append_audit(&caller.audit(&user.id, "auth.login", "ok"))
+        .await?;
+    Ok(Json(LoginResponse {
+        token,
+        token_type: "Bearer",
+        expires_at,
+        scope,
+        user: UserView {
+            id: user.id,
+            role: user.role,
+            organisation_id: user.organisation_id,
+        },
+    }))
+}
+
+/// `POST /v1/auth/password`
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Json(change): Json<PasswordChange>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let store = state.store();
+    let user = store
+        .user(&principal.user_id)
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    let hash = user.password_hash.clone();
+    let current = change.current_password.clone();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &current))
+        .await
+        .unwrap_or(false);
+    let audit = principal
+        .audit("auth.password_change", "ok")
+        .on("user", &user.id);
+    if !matches {
+        store
+            .append_audit(
+                &audit
+                    .outcome("failed")
+                    .with_detail("wrong current password"),
+            )
+            .await?;
+        return Err(invalid_credentials());
+    }
+    if let Some((message, message_ja)) = password::policy_violation(&change.new_password, &user.id)
+        .or_else(|| {
+            (change.new_password == change.current_password).then(|| {
+                (
+                    "the new password must differ from the current one".to_owned(),
+                    "新しいパスワードは現在のものと別にしてください".to_owned(),
+                )
+            })
+        })
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "auth.weak_password",
+            message,
+            message_ja,
+        ));
+    }
+    let new = change.new_password;
+    let new_hash = tokio::task::spawn_blocking(move || password::hash(&new))
+        .await
+        .map_err(|e| ApiError::internal(&e.to_string()))?
+        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    store.set_password(&user.id, &new_hash).await?;
+    store.append_audit(&audit).await?;
+    Ok(Json(serde_json::json!({
+        "message": "password changed; log in again with the new password",
+        "message_ja": "パスワードを変更しました。新しいパスワードで再度ログインしてください",
+    })))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    state
+        .store()
+        .end_session(&token::token_hash(presented.trim()))
+        .await?;
+    state
+        .store()
+        .append_audit(&principal.audit("auth.logout", "ok"))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn me(Extension(principal): Extension<Principal>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "user_id": principal.user_id,
+        "role": principal.role,
+        "organisation_id": principal.organisation_id,
+        "terminal": principal.terminal,
+    }))
+}

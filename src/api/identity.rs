@@ -1,0 +1,213 @@
+//! The two gates. [`identify_terminal`] turns the verified client certificate into a
+//! registered terminal and its organisation ([`Caller`]), and applies the rates and the
+//! address block. [`require_full_session`] and [`require_any_session`] turn the bearer token
+//! into a [`Principal`] of that same organisation. Every refusal is audited.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kakehashi_tls::PeerIdentity;
+
+use super::{ApiError, AppState, Transport};
+use crate::auth::{Caller, Principal, token};
+use crate::store::SessionScope;
+
+fn unauthorised(code: &str, message: &str, message_ja: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, message, message_ja)
+}
+
+fn forbidden(code: &str, message: &str, message_ja: &str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, code, message, message_ja)
+}
+
+/// Audits a refusal, then answers it. A store failure while auditing answers 503 instead:
+/// nothing goes unrecorded.
+async fn refuse(
+    state: &AppState,
+    caller: &Caller,
+    actor: &str,
+    action: &str,
+    error: ApiError,
+) -> Response {
+    let event = caller
+        .audit(actor, action, "denied")
+        .with_detail(error.code.clone());
+    match state.store().append_audit(&event).await {
+        Ok(_) => error.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The terminal gate.
+pub async fn identify_terminal(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let peer = request.extensions().get::<PeerIdentity>().cloned();
+    let mut caller = Caller {
+        terminal: None,
+        organisation_id: None,
+        source,
+    };
+    if state.transport == Transport::MutualTls {
+        let Some(name) = peer.as_ref().and_then(|p| p.terminal_name()) else {
+            let error = forbidden(
+                "terminal.unidentified",
+                "the client certificate names no terminal",
+                "クライアント証明書に端末名がありません",
+            );
+            return refuse(&state, &caller, "unknown", "terminal.connect", error).await;
+        };
+        caller.terminal = Some(name.to_owned());
+        match state.store().terminal(name).await {
+            Err(e) => return ApiError::from(e).into_response(),
+            Ok(Some(terminal)) if !terminal.disabled => {
+                caller.organisation_id = Some(terminal.organisation_id);
+            }
+            Ok(_) => {
+                let error = forbidden(
+                    "terminal.not_permitted",
+                    "this terminal is not registered as permitted",
+                    "この端末は許可端末として登録されていません",
+                );
+                return refuse(&state, &caller, "unknown", "terminal.connect", error).await;
+            }
+        }
+    }
+    if state.guard.is_blocked(source) {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "security.blocked",
+            "too many failed logins from this address; try again later",
+            "このアドレスからのログイン失敗が多すぎます。しばらくしてから再試行してください",
+        )
+        .into_response();
+    }
+    if !state.guard.admit(caller.terminal.as_deref(), source) {
+        return (
+            [(header::RETRY_AFTER, "1")],
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "security.rate_limited",
+                "too many requests from this terminal or address; slow down",
+                "この端末またはアドレスからのリクエストが多すぎます。間隔をあけてください",
+            ),
+        )
+            .into_response();
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+fn bearer(request: &Request) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The person gate for everything but changing one's password.
+pub async fn require_full_session(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    authenticate(state, request, next, false).await
+}
+
+/// The person gate for changing one's password (a one-time password's session suffices).
+pub async fn require_any_session(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    authenticate(state, request, next, true).await
+}
+
+async fn authenticate(
+    state: AppState,
+    mut request: Request,
+    next: Next,
+    password_change_allowed: bool,
+) -> Response {
+    let Some(caller) = request.extensions().get::<Caller>().cloned() else {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the terminal gate did not run",
+            "端末の確認が行われませんでした",
+        )
+        .into_response();
+    };
+    let Some(presented) = bearer(&request) else {
+        return unauthorised(
+            "auth.token_required",
+            "log in first and send the token as `Authorization: Bearer <token>`",
+            "先にログインし、トークンを `Authorization: Bearer <token>` で送ってください",
+        )
+        .into_response();
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let session = match state
+        .store()
+        .session(&token::token_hash(presented), &now)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some(session) = session else {
+        if state.guard.record_failure(caller.source) == super::guard::FailureVerdict::Blocked {
+            let alert = caller
+                .audit("unknown", "security.source_blocked", "alert")
+                .with_detail("invalid tokens");
+            if let Err(e) = state.store().append_audit(&alert).await {
+                return ApiError::from(e).into_response();
+            }
+        }
+        let error = unauthorised(
+            "auth.token_invalid",
+            "the token is unknown or has expired; log in again",
+            "トークンが無効か期限切れです。再度ログインしてください",
+        );
+        return refuse(&state, &caller, "unknown", "auth.token", error).await;
+    };
+    let user = session.user;
+    if state.transport == Transport::MutualTls
+        && caller.organisation_id.as_deref() != Some(user.organisation_id.as_str())
+    {
+        let error = forbidden(
+            "auth.wrong_organisation",
+            "this user belongs to another organisation than this terminal",
+            "このユーザーはこの端末とは別の組織に所属しています",
+        );
+        return refuse(&state, &caller, &user.id, "auth.token", error).await;
+    }
+    if session.scope == SessionScope::PasswordChange && !password_change_allowed {
+        return forbidden(
+            "auth.password_change_required",
+            "change the one-time initial password first (POST /v1/auth/password)",
+            "先に初期パスワードを変更してください（POST /v1/auth/password）",
+        )
+        .into_response();
+    }
+    request.extensions_mut().insert(Principal {
+        user_id: user.id,
+        role: user.role,
+        organisation_id: user.organisation_id,
+        terminal: caller.terminal,
+        source: caller.source,
+    });
+    next.run(request).await
+}

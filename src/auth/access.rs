@@ -1,0 +1,163 @@
+//! Who may do what to which object (OWASP API1, broken object-level authorisation): one
+//! function per decision, used by every handler, so the rules are in one place and tested
+//! here rather than scattered through the API.
+//!
+//! - A hospital's doctors and clerks see and change only sheets their organisation
+//!   registered; a clerk drafts, only a designated doctor confirms.
+//! - A municipal officer sees only sheets submitted to their municipality, and changes none.
+//! - Administrators and integrators see no stored personal data; integrators may run
+//!   conversions that store nothing.
+
+use super::Principal;
+use crate::store::{Role, SheetFilter, SheetStatus, StoredSheet, SubmissionRecord};
+
+/// Whether the caller may read this sheet.
+pub fn may_read_sheet(p: &Principal, sheet: &StoredSheet) -> bool {
+    match p.role {
+        Role::Doctor | Role::Clerk => sheet.organisation_id.as_deref() == Some(&p.organisation_id),
+        Role::MunicipalOfficer => sheet.municipality_id.as_deref() == Some(&p.organisation_id),
+        Role::Administrator | Role::Integrator => false,
+    }
+}
+
+/// Whether the caller may change this sheet (only drafts, only the owning hospital).
+pub fn may_update_sheet(p: &Principal, sheet: &StoredSheet) -> bool {
+    matches!(p.role, Role::Doctor | Role::Clerk)
+        && sheet.organisation_id.as_deref() == Some(&p.organisation_id)
+        && sheet.status == SheetStatus::Draft
+}
+
+/// Whether the caller may confirm this sheet: a designated doctor of the owning hospital.
+pub fn may_confirm_sheet(p: &Principal, sheet: &StoredSheet) -> bool {
+    p.role == Role::Doctor && sheet.organisation_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// Which sheets a listing shows the caller; None when the role sees no sheets.
+pub fn sheet_filter(p: &Principal) -> Option<SheetFilter> {
+    match p.role {
+        Role::Doctor | Role::Clerk => Some(SheetFilter::Organisation(p.organisation_id.clone())),
+        Role::MunicipalOfficer => Some(SheetFilter::Municipality(p.organisation_id.clone())),
+        Role::Administrator | Role::Integrator => None,
+    }
+}
+
+/// Whether the caller may store submissions (hospital staff).
+pub fn may_submit(p: &Principal) -> bool {
+    matches!(p.role, Role::Doctor | Role::Clerk)
+}
+
+/// Whether the caller may read this submission: the organisation that sent it.
+pub fn may_read_submission(p: &Principal, submission: &SubmissionRecord) -> bool {
+    matches!(p.role, Role::Doctor | Role::Clerk) && submission.organisation_id == p.organisation_id
+}
+
+/// Whether the caller may run a conversion that stores nothing.
+pub fn may_convert(p: &Principal) -> bool {
+    matches!(p.role, Role::Integrator | Role::Doctor | Role::Clerk)
+}
+
+/// Whether the caller may register designated doctors (municipal officers, for the hospitals
+/// in their area, and administrators).
+pub fn may_register_doctors(p: &Principal) -> bool {
+    matches!(p.role, Role::MunicipalOfficer | Role::Administrator)
+}
+
+/// Whether the caller may read the audit trail.
+pub fn may_read_audit(p: &Principal) -> bool {
+    p.role == Role::Administrator
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_sdk::{Sheet, SheetKind};
+
+    fn principal(role: Role, org: &str) -> Principal {
+        Principal {
+            user_id: "u".into(),
+            role,
+            organisation_id: org.into(),
+            terminal: Some("t".into()),
+            source: None,
+        }
+    }
+
+    fn sheet(status: SheetStatus) -> StoredSheet {
+        StoredSheet {
+            id: "s".into(),
+            submission_id: "sub".into(),
+            organisation_id: Some("hospital:A".into()),
+            municipality_id: Some("municipality:M".into()),
+            status,
+            patient_ref: None,
+            sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
+            findings: vec![],
+        }
+    }
+
+    #[test]
+    fn each_role_sees_only_its_own_organisations_sheets() {
+        let draft = sheet(SheetStatus::Draft);
+        let confirmed = sheet(SheetStatus::Confirmed);
+        let cases = [
+            (Role::Doctor, "hospital:A", true, true, true),
+            (Role::Clerk, "hospital:A", true, true, false),
+            (Role::Doctor, "hospital:B", false, false, false),
+            (Role::Clerk, "hospital:B", false, false, false),
+            (Role::MunicipalOfficer, "municipality:M", true, false, false),
+            (
+                Role::MunicipalOfficer,
+                "municipality:N",
+                false,
+                false,
+                false,
+            ),
+            (Role::Administrator, "operator:X", false, false, false),
+            (Role::Integrator, "operator:X", false, false, false),
+        ];
+        for (role, org, read, update, confirm) in cases {
+            let p = principal(role, org);
+            assert_eq!(may_read_sheet(&p, &draft), read, "{role:?} {org} read");
+            assert_eq!(
+                may_update_sheet(&p, &draft),
+                update,
+                "{role:?} {org} update"
+            );
+            assert_eq!(
+                may_confirm_sheet(&p, &draft),
+                confirm,
+                "{role:?} {org} confirm"
+            );
+            assert!(
+                !may_update_sheet(&p, &confirmed),
+                "{role:?} changed a confirmed sheet"
+            );
+        }
+    }
+
+    #[test]
+    fn listings_are_scoped_and_privileged_roles_see_no_sheets() {
+        assert_eq!(
+            sheet_filter(&principal(Role::Clerk, "hospital:A")),
+            Some(SheetFilter::Organisation("hospital:A".into()))
+        );
+        assert_eq!(
+            sheet_filter(&principal(Role::MunicipalOfficer, "municipality:M")),
+            Some(SheetFilter::Municipality("municipality:M".into()))
+        );
+        assert_eq!(
+            sheet_filter(&principal(Role::Administrator, "operator:X")),
+            None
+        );
+        assert_eq!(
+            sheet_filter(&principal(Role::Integrator, "operator:X")),
+            None
+        );
+        assert!(!may_submit(&principal(Role::Integrator, "operator:X")));
+        assert!(may_convert(&principal(Role::Integrator, "operator:X")));
+        assert!(!may_read_audit(&principal(
+            Role::MunicipalOfficer,
+            "municipality:M"
+        )));
+    }
+}

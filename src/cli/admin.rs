@@ -1,0 +1,319 @@
+//! Operator commands: certificates, organisations, terminals, users, the audit chain and the
+//! data keys. They work on the data directory directly (the gateway may be stopped or
+//! running: SQLite serialises the writers), and each change is audited as `system:cli`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use crate::accounts::{self, AccountRequest};
+use crate::config::Config;
+use crate::store::{
+    AuditEvent, AuditTrail, Directory, DoctorProfile, Organisation, OrganisationKind, Role, Store,
+    Submissions,
+};
+
+/// Where the data is.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Data directory (default ./kakehashi-data or the configuration's).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Configuration file (kakehashi.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+impl DataArgs {
+    fn config(self) -> anyhow::Result<Config> {
+        super::load_config(self.config, None, self.data_dir)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Make the development CA, server and terminal certificates (does nothing when they
+    /// exist) and register the development terminals.
+    Init(DataArgs),
+    /// Issue one more terminal certificate from the development CA.
+    Issue {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Terminal name (certificate CN and SAN URI).
+        name: String,
+        /// Organisation name written into the certificate (subject O).
+        #[arg(long)]
+        organisation: String,
+    },
+    /// Revoke a terminal certificate: writes the development CA's CRL (restart to apply).
+    Revoke {
+        #[command(flatten)]
+        data: DataArgs,
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrganisationsCommand {
+    /// Register an organisation (does nothing when it exists).
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long, value_parser = ["hospital", "municipality", "operator"])]
+        kind: String,
+        /// 医療機関コード, 地方公共団体コード, or the operator's short name.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TerminalsCommand {
+    /// Permit a terminal (by its certificate name) for an organisation (`kind:code`).
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        name: String,
+        #[arg(long)]
+        organisation: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account; prints its one-time initial password (and, for administrators, the
+    /// TOTP secret to enrol in an authenticator app) as JSON.
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Login id.
+        #[arg(long)]
+        user: String,
+        /// Organisation id, `kind:code` (e.g. hospital:1310000017).
+        #[arg(long)]
+        organisation: String,
+        /// doctor, clerk, municipal_officer, administrator or integrator.
+        #[arg(long)]
+        role: Role,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain: names every edited, deleted or inserted record. Exits 1 when the
+    /// chain is broken.
+    Verify(DataArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new data key, re-seal everything with it, then retire the old keys. The gateway
+    /// must be stopped (it would keep sealing with the old key).
+    Rotate(DataArgs),
+}
+
+fn cli_actor(action: &str) -> AuditEvent {
+    AuditEvent {
+        actor: "system:cli".into(),
+        action: action.into(),
+        outcome: "ok".into(),
+        ..AuditEvent::default()
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    Ok(runtime.block_on(future))
+}
+
+pub fn certs(command: CertsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CertsCommand::Init(data) => {
+            let config = data.config()?;
+            block_on(async {
+                let store = crate::server::open_store(&config).await?;
+                crate::development::prepare(&config, store.as_ref()).await
+            })??;
+            println!(
+                "development certificates are in {}",
+                config.certs_dir().display()
+            );
+        }
+        CertsCommand::Issue {
+            data,
+            name,
+            organisation,
+        } => {
+            let config = data.config()?;
+            kakehashi_tls::issue_client(
+                &config.certs_dir(),
+                &kakehashi_tls::ClientSpec::new(name.clone(), organisation),
+            )?;
+            println!(
+                "issued {0}.pem and {0}.key in {1}; permit it with `kakehashi terminals add {0} --organisation KIND:CODE`",
+                name,
+                config.certs_dir().display()
+            );
+        }
+        CertsCommand::Revoke { data, name } => {
+            let config = data.config()?;
+            let crl = kakehashi_tls::revoke(&config.certs_dir(), &name)?;
+            block_on(async {
+                let store = crate::server::open_store(&config).await?;
+                store
+                    .append_audit(&cli_actor("terminal.revoke").on("terminal", &name))
+                    .await?;
+                anyhow::Ok(())
+            })??;
+            println!(
+                "revoked {name}: {} (restart the gateway to apply)",
+                crl.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn organisations(command: OrganisationsCommand) -> anyhow::Result<ExitCode> {
+    let OrganisationsCommand::Add {
+        data,
+        kind,
+        code,
+        name,
+    } = command;
+    let config = data.config()?;
+    let kind = OrganisationKind::parse(&kind).context("unknown organisation kind")?;
+    let organisation = Organisation::new(kind, &code, &name);
+    block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        store.upsert_organisation(&organisation).await?;
+        store
+            .append_audit(&cli_actor("organisation.create").on("organisation", &organisation.id))
+            .await?;
+        anyhow::Ok(())
+    })??;
+    println!("{}", organisation.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn terminals(command: TerminalsCommand) -> anyhow::Result<ExitCode> {
+    let TerminalsCommand::Add {
+        data,
+        name,
+        organisation,
+    } = command;
+    let config = data.config()?;
+    block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        store
+            .organisation(&organisation)
+            .await?
+            .with_context(|| format!("no organisation {organisation}; add it first"))?;
+        store.upsert_terminal(&name, &organisation).await?;
+        store
+            .append_audit(
+                &cli_actor("terminal.permit")
+                    .on("terminal", &name)
+                    .with_detail(organisation.clone()),
+            )
+            .await?;
+        anyhow::Ok(())
+    })??;
+    println!("terminal {name} is permitted for {organisation}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn users(command: UsersCommand) -> anyhow::Result<ExitCode> {
+    let UsersCommand::Add {
+        data,
+        user,
+        organisation,
+        role,
+        name,
+    } = command;
+    let config = data.config()?;
+    let issued = block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        let store: &dyn Store = store.as_ref();
+        anyhow::Ok(
+            accounts::create_account(
+                store,
+                AccountRequest {
+                    user_id: user.clone(),
+                    organisation_id: organisation,
+                    role,
+                    display_name: name,
+                    profile: DoctorProfile::default(),
+                    registration_batch: None,
+                },
+                &cli_actor("user.create"),
+            )
+            .await?,
+        )
+    })??;
+    if !issued.created {
+        anyhow::bail!("user {user} exists already; nothing was changed");
+    }
+    println!("{}", serde_json::to_string_pretty(&issued)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let AuditCommand::Verify(data) = command;
+    let config = data.config()?;
+    let report = block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        anyhow::Ok(store.audit_verify().await?)
+    })??;
+    for problem in &report.breaks {
+        println!("BROKEN: {problem}");
+    }
+    println!(
+        "{} records; head {}; {}",
+        report.records,
+        report.head.as_deref().unwrap_or("-"),
+        if report.breaks.is_empty() {
+            "the chain is intact".to_owned()
+        } else {
+            format!("{} break(s)", report.breaks.len())
+        }
+    );
+    Ok(if report.breaks.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let KeysCommand::Rotate(data) = command;
+    let config = data.config()?;
+    let key_file = config.key_file();
+    let _lock = crate::server::lock_data_dir(&config)?;
+    let rotated = kakehashi_vault::KeyRing::rotate(&key_file)?;
+    println!("new data key {}; re-sealing…", rotated.primary_id());
+    let resealed = block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        let count = store.reseal().await?;
+        store
+            .append_audit(&cli_actor("keys.rotate").with_detail(format!(
+                "key {}; {count} rows re-sealed",
+                rotated.primary_id()
+            )))
+            .await?;
+        anyhow::Ok(count)
+    })??;
+    let retired = kakehashi_vault::KeyRing::retire_old_keys(&key_file)?;
+    println!(
+        "re-sealed {resealed} rows; keys now: {}",
+        retired.key_ids().join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,317 @@
+//! Organisations, terminals, users and sessions in SQLite.
+
+use sqlx::Row;
+
+use super::{SqliteStore, now};
+use crate::store::StoreError;
+use crate::store::directory::{
+    Directory, DoctorProfile, IssuedAccount, NewUser, Organisation, OrganisationKind, Role,
+    Session, SessionScope, Terminal, User,
+};
+
+const USER_COLUMNS: &str = "id, organisation_id, role, display_name, profile, password_hash, must_change_password, initial_password, totp_secret, failed_logins, locked_until, key_id";
+
+impl SqliteStore {
+    fn open_optional_text(
+        &self,
+        user_id: &str,
+        column: &str,
+        stored: Option<Vec<u8>>,
+        key_id: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        stored
+            .map(|bytes| {
+                let plain = self
+                    .sealer
+                    .open(&format!("users.{column}"), user_id, bytes, key_id)?;
+                String::from_utf8(plain).map_err(|e| {
+                    StoreError::Json(serde::de::Error::custom(format!(
+                        "users.{column} of {user_id} is not UTF-8: {e}"
+                    )))
+                })
+            })
+            .transpose()
+    }
+
+    fn user_from_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
+        let id: String = row.try_get("id")?;
+        let key_id: Option<String> = row.try_get("key_id")?;
+        let role: String = row.try_get("role")?;
+        let profile = match row.try_get::<Option<Vec<u8>>, _>("profile")? {
+            Some(bytes) => self
+                .sealer
+                .open_json("users.profile", &id, bytes, key_id.as_deref())?,
+            None => DoctorProfile::default(),
+        };
+        let totp_secret = self.open_optional_text(
+            &id,
+            "totp_secret",
+            row.try_get("totp_secret")?,
+            key_id.as_deref(),
+        )?;
+        Ok(User {
+            organisation_id: row.try_get("organisation_id")?,
+            role: Role::parse(&role).unwrap_or(Role::Integrator),
+            display_name: row.try_get("display_name")?,
+            profile,
+            password_hash: row.try_get("password_hash")?,
+            must_change_password: row.try_get("must_change_password")?,
+            totp_secret,
+            failed_logins: u32::try_from(row.try_get::<i64, _>("failed_logins")?).unwrap_or(0),
+            locked_until: row.try_get("locked_until")?,
+            id,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Directory for SqliteStore {
+    async fn upsert_organisation(&self, organisation: &Organisation) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        sqlx::query(
+            "INSERT INTO organisations (id, kind, code, name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&organisation.id)
+        .bind(organisation.kind.as_str())
+        .bind(&organisation.code)
+        .bind(&organisation.name)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn organisation(&self, id: &str) -> Result<Option<Organisation>, StoreError> {
+        let row = sqlx::query("SELECT id, kind, code, name FROM organisations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(Organisation {
+                id: r.try_get("id")?,
+                kind: OrganisationKind::parse(&kind).unwrap_or(OrganisationKind::Operator),
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn upsert_terminal(&self, name: &str, organisation_id: &str) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        sqlx::query(
+            "INSERT INTO terminals (name, organisation_id, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET organisation_id = excluded.organisation_id, disabled_at = NULL",
+        )
+        .bind(name)
+        .bind(organisation_id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn terminal(&self, name: &str) -> Result<Option<Terminal>, StoreError> {
+        let row =
+            sqlx::query("SELECT name, organisation_id, disabled_at FROM terminals WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| {
+            Ok(Terminal {
+                name: r.try_get("name")?,
+                organisation_id: r.try_get("organisation_id")?,
+                disabled: r.try_get::<Option<String>, _>("disabled_at")?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<bool, StoreError> {
+        let key_id = self.sealer.primary_key_id();
+        let profile = (user.profile != DoctorProfile::default())
+            .then(|| {
+                self.sealer
+                    .seal_json("users.profile", &user.id, &user.profile)
+            })
+            .transpose()?;
+        let initial = user.initial_password.as_ref().map(|p| {
+            self.sealer
+                .seal("users.initial_password", &user.id, p.as_bytes())
+        });
+        let totp = user.totp_secret.as_ref().map(|s| {
+            self.sealer
+                .seal("users.totp_secret", &user.id, s.as_bytes())
+        });
+        let _writer = self.write_lock().await;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, organisation_id, role, display_name, profile, password_hash, must_change_password, initial_password, totp_secret, registration_batch, key_id, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&user.id)
+        .bind(&user.organisation_id)
+        .bind(user.role.as_str())
+        .bind(&user.display_name)
+        .bind(profile)
+        .bind(&user.password_hash)
+        .bind(user.initial_password.is_some())
+        .bind(initial)
+        .bind(totp)
+        .bind(&user.registration_batch)
+        .bind(key_id)
+        .bind(now())
+        .bind(&user.created_by)
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| self.user_from_row(&r)).transpose()
+    }
+
+    async fn record_failed_login(
+        &self,
+        id: &str,
+        lock_after: u32,
+        lock_until: &str,
+    ) -> Result<u32, StoreError> {
+        let _writer = self.write_lock().await;
+        let row = sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END WHERE id = ? RETURNING failed_logins",
+        )
+        .bind(i64::from(lock_after))
+        .bind(lock_until)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<i64, _>("failed_logins"))
+            .transpose()?
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    async fn record_successful_login(&self, id: &str) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_password(&self, id: &str, password_hash: &str) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = ?, must_change_password = 0, initial_password = NULL WHERE id = ?",
+        )
+        .bind(password_hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        token_sha256: &str,
+        user_id: &str,
+        scope: SessionScope,
+        expires_at: &str,
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        // Expired sessions are swept as new ones are made.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_sha256, user_id, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_sha256)
+        .bind(user_id)
+        .bind(match scope {
+            SessionScope::Full => "full",
+            SessionScope::PasswordChange => "password_change",
+        })
+        .bind(&at)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_sha256: &str, now: &str) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(
+            "SELECT user_id, scope, expires_at FROM sessions WHERE token_sha256 = ? AND expires_at > ?",
+        )
+        .bind(token_sha256)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user_id: String = row.try_get("user_id")?;
+        let Some(user) = self.user(&user_id).await? else {
+            return Ok(None);
+        };
+        let scope: String = row.try_get("scope")?;
+        Ok(Some(Session {
+            user,
+            scope: if scope == "full" {
+                SessionScope::Full
+            } else {
+                SessionScope::PasswordChange
+            },
+            expires_at: row.try_get("expires_at")?,
+        }))
+    }
+
+    async fn end_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?")
+            .bind(token_sha256)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn issued_accounts(&self, batch: &str) -> Result<Vec<IssuedAccount>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE registration_batch = ? ORDER BY organisation_id, id"
+        ))
+        .bind(batch)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let user = self.user_from_row(row)?;
+                let key_id: Option<String> = row.try_get("key_id")?;
+                let initial_password = self.open_optional_text(
+                    &user.id,
+                    "initial_password",
+                    row.try_get("initial_password")?,
+                    key_id.as_deref(),
+                )?;
+                Ok(IssuedAccount {
+                    user_id: user.id,
+                    organisation_id: user.organisation_id,
+                    display_name: user.display_name,
+                    profile: user.profile,
+                    initial_password,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,550 @@
+//! Submissions, sheets and findings in SQLite, sealed at rest.
+
+use std::collections::HashMap;
+
+use kakehashi_sdk::{Finding, Sheet, SheetKind};
+use sqlx::{Row, SqliteConnection};
+
+use super::{SqliteStore, audit, now};
+use crate::store::StoreError;
+use crate::store::audit::AuditEvent;
+use crate::store::submissions::{
+    CheckedSheet, Completion, RawInput, Rejection, SheetFilter, SheetListing, SheetStatus,
+    SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, Submissions,
+};
+
+const SUBMISSION_COLUMNS: &str = "id, organisation_id, municipality_id, sha256, adapter, mapping, status, error_json, key_id, received_at, completed_at";
+
+/// Tables and their sealed columns, for re-sealing: (table, key column, sealed columns).
+const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
+    ("raw_inputs", "sha256", &["body"]),
+    ("submissions", "id", &["error_json"]),
+    ("sheets", "id", &["body_json"]),
+    (
+        "users",
+        "id",
+        &["profile", "initial_password", "totp_secret"],
+    ),
+];
+
+fn kind_of(text: &str) -> Result<SheetKind, StoreError> {
+    Ok(serde_json::from_value(serde_json::Value::String(
+        text.to_owned(),
+    ))?)
+}
+
+impl SqliteStore {
+    fn submission_from_row(
+        &self,
+        row: &sqlx::sqlite::SqliteRow,
+    ) -> Result<SubmissionRecord, StoreError> {
+        let id: String = row.try_get("id")?;
+        let key_id: Option<String> = row.try_get("key_id")?;
+        let error = row
+            .try_get::<Option<Vec<u8>>, _>("error_json")?
+            .map(|e| {
+                self.sealer.open_json::<Rejection>(
+                    "submissions.error_json",
+                    &id,
+                    e,
+                    key_id.as_deref(),
+                )
+            })
+            .transpose()?;
+        Ok(SubmissionRecord {
+            organisation_id: row
+                .try_get::<Option<String>, _>("organisation_id")?
+                .unwrap_or_default(),
+            municipality_id: row.try_get("municipality_id")?,
+            sha256: row.try_get("sha256")?,
+            adapter: row.try_get("adapter")?,
+            mapping: row.try_get("mapping")?,
+            status: SubmissionStatus::parse(row.try_get::<&str, _>("status")?),
+            received_at: row.try_get("received_at")?,
+            completed_at: row.try_get("completed_at")?,
+            error,
+            id,
+        })
+    }
+
+    /// Findings of the sheets matching `where_clause` (one `?` bound to `key`), by sheet id.
+    async fn findings_where(
+        &self,
+        where_clause: &str,
+        key: &str,
+    ) -> Result<HashMap<String, Vec<Finding>>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT f.sheet_id, f.seq, f.body_json, f.key_id FROM findings f JOIN sheets s ON s.id = f.sheet_id WHERE {where_clause} ORDER BY s.record_index, f.seq"
+        ))
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_sheet: HashMap<String, Vec<Finding>> = HashMap::new();
+        for row in rows {
+            let sheet_id: String = row.try_get("sheet_id")?;
+            let seq: i64 = row.try_get("seq")?;
+            let key_id: Option<String> = row.try_get("key_id")?;
+            let finding = self.sealer.open_json(
+                "findings.body_json",
+                &format!("{sheet_id}/{seq}"),
+                row.try_get("body_json")?,
+                key_id.as_deref(),
+            )?;
+            by_sheet.entry(sheet_id).or_default().push(finding);
+        }
+        Ok(by_sheet)
+    }
+
+    /// Writes a sheet's findings, sealed, replacing any it had.
+    async fn write_findings(
+        &self,
+        conn: &mut SqliteConnection,
+        checked: &CheckedSheet,
+    ) -> Result<(), StoreError> {
+        let key_id = self.sealer.primary_key_id();
+        sqlx::query("DELETE FROM findings WHERE sheet_id = ?")
+            .bind(&checked.id)
+            .execute(&mut *conn)
+            .await?;
+        for (seq, finding) in checked.findings.iter().enumerate() {
+            let body = self.sealer.seal_json(
+                "findings.body_json",
+                &format!("{}/{seq}", checked.id),
+                finding,
+            )?;
+            sqlx::query(
+                "INSERT INTO findings (sheet_id, seq, severity, code, item, body_json, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&checked.id)
+            .bind(seq as i64)
+            .bind(finding.severity.as_str())
+            .bind(&finding.code)
+            .bind(&finding.item)
+            .bind(body)
+            .bind(&key_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Re-seals the sealed columns of one table's rows that the primary key did not seal,
+    /// in batches; returns the number of rows.
+    async fn reseal_table(
+        &self,
+        table: &str,
+        key_column: &str,
+        columns: &[&str],
+    ) -> Result<u64, StoreError> {
+        let primary = self.sealer.primary_key_id();
+        let mut total = 0;
+        loop {
+            let _writer = self.write_lock().await;
+            let mut tx = self.pool.begin().await?;
+            let rows = sqlx::query(&format!(
+                "SELECT {key_column} AS row_key, key_id, {} FROM {table} WHERE key_id IS NULL OR key_id != ? LIMIT 200",
+                columns.join(", ")
+            ))
+            .bind(&primary)
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let row_key: String = row.try_get("row_key")?;
+                let key_id: Option<String> = row.try_get("key_id")?;
+                let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+                    "UPDATE {table} SET key_id = "
+                ));
+                update.push_bind(&primary);
+                for column in columns {
+                    let place = format!("{table}.{column}");
+                    let resealed = row
+                        .try_get::<Option<Vec<u8>>, _>(*column)?
+                        .map(|stored| {
+                            let plain =
+                                self.sealer
+                                    .open(&place, &row_key, stored, key_id.as_deref())?;
+                            Ok::<_, StoreError>(self.sealer.seal(&place, &row_key, &plain))
+                        })
+                        .transpose()?;
+                    update.push(format!(", {column} = ")).push_bind(resealed);
+                }
+                update
+                    .push(format!(" WHERE {key_column} = "))
+                    .push_bind(&row_key);
+                update.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            total += rows.len() as u64;
+        }
+        Ok(total)
+    }
+
+    /// Findings are keyed by (sheet, seq), so they get their own pass.
+    async fn reseal_findings(&self) -> Result<u64, StoreError> {
+        let primary = self.sealer.primary_key_id();
+        let mut total = 0;
+        loop {
+            let _writer = self.write_lock().await;
+            let mut tx = self.pool.begin().await?;
+            let rows = sqlx::query(
+                "SELECT sheet_id, seq, key_id, body_json FROM findings WHERE key_id IS NULL OR key_id != ? LIMIT 500",
+            )
+            .bind(&primary)
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let sheet_id: String = row.try_get("sheet_id")?;
+                let seq: i64 = row.try_get("seq")?;
+                let key_id: Option<String> = row.try_get("key_id")?;
+                let place = format!("{sheet_id}/{seq}");
+                let plain = self.sealer.open(
+                    "findings.body_json",
+                    &place,
+                    row.try_get("body_json")?,
+                    key_id.as_deref(),
+                )?;
+                sqlx::query(
+                    "UPDATE findings SET body_json = ?, key_id = ? WHERE sheet_id = ? AND seq = ?",
+                )
+                .bind(self.sealer.seal("findings.body_json", &place, &plain))
+                .bind(&primary)
+                .bind(&sheet_id)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            total += rows.len() as u64;
+        }
+        Ok(total)
+    }
+}
+
+#[async_trait::async_trait]
+impl Submissions for SqliteStore {
+    async fn journal(
+        &self,
+        raw: RawInput<'_>,
+        submission: &SubmissionRecord,
+    ) -> Result<SubmissionRecord, StoreError> {
+        let body = self.sealer.seal("raw_inputs.body", raw.sha256, raw.body);
+        let key_id = self.sealer.primary_key_id();
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO raw_inputs (sha256, size, content_type, body, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(raw.sha256)
+        .bind(raw.body.len() as i64)
+        .bind(raw.content_type)
+        .bind(body)
+        .bind(&key_id)
+        .bind(&submission.received_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO submissions (id, organisation_id, municipality_id, sha256, adapter, mapping, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&submission.id)
+        .bind(&submission.organisation_id)
+        .bind(&submission.municipality_id)
+        .bind(&submission.sha256)
+        .bind(&submission.adapter)
+        .bind(&submission.mapping)
+        .bind(&submission.received_at)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+        ))
+        .bind(&submission.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.submission_from_row(&row)
+    }
+
+    async fn complete(
+        &self,
+        submission_id: &str,
+        completion: &Completion,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let key_id = self.sealer.primary_key_id();
+        let (status, error) = match completion {
+            Completion::Accepted(_) => (SubmissionStatus::Accepted, None),
+            Completion::Rejected(r) => (
+                SubmissionStatus::Rejected,
+                Some(
+                    self.sealer
+                        .seal_json("submissions.error_json", submission_id, r)?,
+                ),
+            ),
+        };
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        let updated = sqlx::query(
+            "UPDATE submissions SET status = ?, error_json = ?, key_id = ?, completed_at = ? WHERE id = ? AND status = 'received' RETURNING organisation_id, municipality_id",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(&key_id)
+        .bind(&at)
+        .bind(submission_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(owner) = updated else {
+            // Completed by an earlier or concurrent run of the same submission.
+            return Ok(());
+        };
+        let organisation: Option<String> = owner.try_get("organisation_id")?;
+        let municipality: Option<String> = owner.try_get("municipality_id")?;
+        if let Completion::Accepted(sheets) = completion {
+            for (index, checked) in sheets.iter().enumerate() {
+                let sheet = &checked.sheet;
+                sqlx::query(
+                    "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?)",
+                )
+                .bind(&checked.id)
+                .bind(submission_id)
+                .bind(index as i64)
+                .bind(sheet.kind.as_str())
+                .bind(sheet.disease.group.map(i64::from))
+                .bind(sheet.disease.number.map(i64::from))
+                .bind(crate::checks::has_errors(&checked.findings))
+                .bind(self.sealer.seal_json("sheets.body_json", &checked.id, sheet)?)
+                .bind(&key_id)
+                .bind(&organisation)
+                .bind(&municipality)
+                .bind(self.sealer.patient_ref(sheet))
+                .bind(&at)
+                .bind(&at)
+                .execute(&mut *tx)
+                .await?;
+                self.write_findings(&mut tx, checked).await?;
+            }
+        }
+        audit::append_at(&mut tx, &at, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn submission(&self, id: &str) -> Result<Option<SubmissionRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(|r| self.submission_from_row(r))
+            .transpose()
+    }
+
+    async fn submission_sheets(&self, id: &str) -> Result<Vec<SheetSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, record_index, kind, disease_group, disease_number, has_errors FROM sheets WHERE submission_id = ? ORDER BY record_index",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_sheet = self.findings_where("s.submission_id = ?", id).await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                Ok(SheetSummary {
+                    findings: by_sheet.remove(&id).unwrap_or_default(),
+                    id,
+                    record_index: u32::try_from(row.try_get::<i64, _>("record_index")?)
+                        .unwrap_or(u32::MAX),
+                    kind: kind_of(row.try_get("kind")?)?,
+                    disease_group: row
+                        .try_get::<Option<i64>, _>("disease_group")?
+                        .and_then(|g| u8::try_from(g).ok()),
+                    disease_number: row
+                        .try_get::<Option<i64>, _>("disease_number")?
+                        .and_then(|n| u16::try_from(n).ok()),
+                    has_errors: row.try_get("has_errors")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn sheet(&self, id: &str) -> Result<Option<StoredSheet>, StoreError> {
+        let row = sqlx::query(
+            "SELECT submission_id, organisation_id, municipality_id, status, patient_ref, body_json, key_id FROM sheets WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let key_id: Option<String> = row.try_get("key_id")?;
+        let sheet: Sheet = self.sealer.open_json(
+            "sheets.body_json",
+            id,
+            row.try_get("body_json")?,
+            key_id.as_deref(),
+        )?;
+        let findings = self
+            .findings_where("s.id = ?", id)
+            .await?
+            .remove(id)
+            .unwrap_or_default();
+        Ok(Some(StoredSheet {
+            id: id.to_owned(),
+            submission_id: row.try_get("submission_id")?,
+            organisation_id: row.try_get("organisation_id")?,
+            municipality_id: row.try_get("municipality_id")?,
+            status: SheetStatus::parse(row.try_get("status")?),
+            patient_ref: row.try_get("patient_ref")?,
+            sheet,
+            findings,
+        }))
+    }
+
+    async fn list_sheets(
+        &self,
+        filter: &SheetFilter,
+        limit: u32,
+    ) -> Result<Vec<SheetListing>, StoreError> {
+        let (column, value) = match filter {
+            SheetFilter::Organisation(o) => ("organisation_id", o),
+            SheetFilter::Municipality(m) => ("municipality_id", m),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT id, submission_id, kind, disease_group, disease_number, status, has_errors, created_at FROM sheets WHERE {column} = ? ORDER BY created_at DESC, id LIMIT ?"
+        ))
+        .bind(value)
+        .bind(i64::from(limit.clamp(1, 1000)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SheetListing {
+                    id: row.try_get("id")?,
+                    submission_id: row.try_get("submission_id")?,
+                    kind: kind_of(row.try_get("kind")?)?,
+                    disease_group: row
+                        .try_get::<Option<i64>, _>("disease_group")?
+                        .and_then(|g| u8::try_from(g).ok()),
+                    disease_number: row
+                        .try_get::<Option<i64>, _>("disease_number")?
+                        .and_then(|n| u16::try_from(n).ok()),
+                    status: SheetStatus::parse(row.try_get("status")?),
+                    has_errors: row.try_get("has_errors")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn update_sheet(
+        &self,
+        checked: &CheckedSheet,
+        audit_event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let sheet = &checked.sheet;
+        let body = self
+            .sealer
+            .seal_json("sheets.body_json", &checked.id, sheet)?;
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        let updated = sqlx::query(
+            "UPDATE sheets SET body_json = ?, key_id = ?, kind = ?, disease_group = ?, disease_number = ?, has_errors = ?, patient_ref = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
+        )
+        .bind(body)
+        .bind(self.sealer.primary_key_id())
+        .bind(sheet.kind.as_str())
+        .bind(sheet.disease.group.map(i64::from))
+        .bind(sheet.disease.number.map(i64::from))
+        .bind(crate::checks::has_errors(&checked.findings))
+        .bind(self.sealer.patient_ref(sheet))
+        .bind(&at)
+        .bind(&checked.id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.write_findings(&mut tx, checked).await?;
+        audit::append_at(&mut tx, &at, audit_event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn confirm_sheet(
+        &self,
+        id: &str,
+        confirmed_by: &str,
+        audit_event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        let updated = sqlx::query(
+            "UPDATE sheets SET status = 'confirmed', confirmed_by = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
+        )
+        .bind(confirmed_by)
+        .bind(&at)
+        .bind(&at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit::append_at(&mut tx, &at, audit_event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn raw_input(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(Option<String>, Vec<u8>)>, StoreError> {
+        let row = sqlx::query("SELECT content_type, body, key_id FROM raw_inputs WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let key_id: Option<String> = row.try_get("key_id")?;
+        let body = self.sealer.open(
+            "raw_inputs.body",
+            sha256,
+            row.try_get("body")?,
+            key_id.as_deref(),
+        )?;
+        Ok(Some((row.try_get("content_type")?, body)))
+    }
+
+    async fn pending_submissions(&self) -> Result<Vec<SubmissionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE status = 'received' ORDER BY received_at"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| self.submission_from_row(r)).collect()
+    }
+
+    async fn reseal(&self) -> Result<u64, StoreError> {
+        let mut total = 0;
+        for (table, key_column, columns) in SEALED_COLUMNS {
+            total += self.reseal_table(table, key_column, columns).await?;
+        }
+        total += self.reseal_findings().await?;
+        Ok(total)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

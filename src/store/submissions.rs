@@ -1,0 +1,259 @@
+//! Submissions and the sheets they carry: the pipeline's side of the store.
+
+use kakehashi_sdk::{AdapterError, AdapterErrorKind, Finding, Sheet, SheetKind, SourceLocation};
+use serde::{Deserialize, Serialize};
+
+use super::{AuditEvent, StoreError};
+
+/// Where a submission is in the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionStatus {
+    /// Journaled; conversion not finished (a crash here is resumed at start-up).
+    Received,
+    /// Converted and checked; its sheets are stored (they may still carry error findings).
+    Accepted,
+    /// The document could not be converted; the raw input is kept.
+    Rejected,
+}
+
+impl SubmissionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::Received => "received",
+            SubmissionStatus::Accepted => "accepted",
+            SubmissionStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "accepted" => SubmissionStatus::Accepted,
+            "rejected" => SubmissionStatus::Rejected,
+            _ => SubmissionStatus::Received,
+        }
+    }
+}
+
+/// What kind of rejection: an unreadable format or encoding, a mapping problem, or a broken
+/// document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionKind {
+    Unsupported,
+    Mapping,
+    Malformed,
+}
+
+/// Why a document was rejected, as stored and as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Rejection {
+    pub kind: RejectionKind,
+    pub code: String,
+    pub message: String,
+    pub message_ja: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+}
+
+impl From<&AdapterError> for Rejection {
+    fn from(e: &AdapterError) -> Self {
+        Self {
+            kind: match e.kind {
+                AdapterErrorKind::Unsupported => RejectionKind::Unsupported,
+                AdapterErrorKind::Mapping => RejectionKind::Mapping,
+                AdapterErrorKind::Malformed => RejectionKind::Malformed,
+            },
+            code: e.code.to_owned(),
+            message: e.message.clone(),
+            message_ja: e.message_ja.clone(),
+            location: e.location.as_deref().cloned(),
+        }
+    }
+}
+
+/// A raw input to journal.
+#[derive(Debug, Clone)]
+pub struct RawInput<'a> {
+    pub sha256: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// A submission's identity and state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SubmissionRecord {
+    pub id: String,
+    /// The organisation that registered it (`hospital:<医療機関コード>`).
+    pub organisation_id: String,
+    /// The municipality it is for (`municipality:<code>`), when the sender named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality_id: Option<String>,
+    pub sha256: String,
+    pub adapter: String,
+    /// The mapping asked for; empty when the adapter chose one itself.
+    pub mapping: String,
+    pub status: SubmissionStatus,
+    pub received_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Rejection>,
+}
+
+/// A checked sheet ready to store.
+#[derive(Debug, Clone)]
+pub struct CheckedSheet {
+    pub id: String,
+    pub sheet: Sheet,
+    pub findings: Vec<Finding>,
+}
+
+/// A stored sheet's summary, as a submission lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SheetSummary {
+    pub id: String,
+    pub record_index: u32,
+    pub kind: SheetKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disease_group: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disease_number: Option<u16>,
+    pub has_errors: bool,
+    pub findings: Vec<Finding>,
+}
+
+/// What the conversion of a submission came to.
+#[derive(Debug, Clone)]
+pub enum Completion {
+    Accepted(Vec<CheckedSheet>),
+    Rejected(Rejection),
+}
+
+/// Where a sheet is in its life: 仮登録 until a designated doctor confirms it (登録).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SheetStatus {
+    Draft,
+    Confirmed,
+}
+
+impl SheetStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SheetStatus::Draft => "draft",
+            SheetStatus::Confirmed => "confirmed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "confirmed" {
+            SheetStatus::Confirmed
+        } else {
+            SheetStatus::Draft
+        }
+    }
+}
+
+/// A stored sheet with what access decisions need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSheet {
+    pub id: String,
+    pub submission_id: String,
+    pub organisation_id: Option<String>,
+    pub municipality_id: Option<String>,
+    pub status: SheetStatus,
+    pub patient_ref: Option<String>,
+    pub sheet: Sheet,
+    pub findings: Vec<Finding>,
+}
+
+/// Which sheets to list: those of one organisation, or those for one municipality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetFilter {
+    Organisation(String),
+    Municipality(String),
+}
+
+/// A sheet as a list shows it: no personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SheetListing {
+    pub id: String,
+    pub submission_id: String,
+    pub kind: SheetKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disease_group: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disease_number: Option<u16>,
+    pub status: SheetStatus,
+    pub has_errors: bool,
+    pub created_at: String,
+}
+
+/// Storage of submissions and sheets.
+#[async_trait::async_trait]
+pub trait Submissions: Send + Sync {
+    /// Journals the raw input (once per SHA-256) and the submission row (once per id), in one
+    /// transaction. Returns the submission as stored: a resubmission finds the earlier one.
+    async fn journal(
+        &self,
+        raw: RawInput<'_>,
+        submission: &SubmissionRecord,
+    ) -> Result<SubmissionRecord, StoreError>;
+
+    /// Stores the outcome of a `received` submission with its audit record, in one
+    /// transaction. Does nothing when the submission was completed already.
+    async fn complete(
+        &self,
+        submission_id: &str,
+        completion: &Completion,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    async fn submission(&self, id: &str) -> Result<Option<SubmissionRecord>, StoreError>;
+
+    /// The sheets of a submission with their findings, in record order.
+    async fn submission_sheets(&self, id: &str) -> Result<Vec<SheetSummary>, StoreError>;
+
+    /// A stored sheet with its findings and ownership.
+    async fn sheet(&self, id: &str) -> Result<Option<StoredSheet>, StoreError>;
+
+    /// Sheets visible through `filter`, newest first.
+    async fn list_sheets(
+        &self,
+        filter: &SheetFilter,
+        limit: u32,
+    ) -> Result<Vec<SheetListing>, StoreError>;
+
+    /// Replaces a draft sheet and its findings, with its audit record. False when the sheet is
+    /// no longer a draft.
+    async fn update_sheet(
+        &self,
+        sheet: &CheckedSheet,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Confirms a draft sheet, with its audit record. False when it was not a draft.
+    async fn confirm_sheet(
+        &self,
+        id: &str,
+        confirmed_by: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// The raw input with this SHA-256.
+    async fn raw_input(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(Option<String>, Vec<u8>)>, StoreError>;
+
+    /// Submissions journaled but never completed (a crash came between the two steps).
+    async fn pending_submissions(&self) -> Result<Vec<SubmissionRecord>, StoreError>;
+
+    /// Re-seals every row not sealed with the primary data key (after a rotation, or rows a
+    /// version-1 store wrote in clear). Returns how many rows were re-sealed.
+    async fn reseal(&self) -> Result<u64, StoreError>;
+
+    /// Whether the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
