@@ -2,21 +2,24 @@
 //!
 //! - `rows`: CSV rows → canonical sheets on one core, adapter alone vs adapter + checks, for
 //!   the UTF-8 layout (hospital-a) and the CP932 layout (clinic-b);
-//! - `api`: whole submissions per second through the real HTTP API (loopback) into SQLite, a
-//!   10-row file and the 130-row file, every body distinct so nothing is deduplicated.
+//! - `sealing`: a submission's sheets serialised, and serialised then sealed for the store;
+//! - `api`: whole submissions per second through the real binary's API (loopback) into the
+//!   sealed SQLite store, over plain HTTP (development mode) and over mutual TLS with a login
+//!   token, a 10-row file and the 130-row file, every body distinct so nothing is
+//!   deduplicated.
 //!
 //! Run with `cargo bench --bench pipeline`.
 
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kakehashi::api::{AppState, router};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use kakehashi::catalog::Catalog;
-use kakehashi::pipeline::{self, Pipeline, content_hash};
-use kakehashi::store::SqliteStore;
+use kakehashi::pipeline::{self, content_hash};
 use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_sdk::{Adapter, Input, MappingContext};
 
@@ -74,6 +77,31 @@ fn bench_rows(c: &mut Criterion) {
     group.finish();
 }
 
+/// A gateway (the real binary) and a logged-in clerk, over plain HTTP (development mode) or
+/// mutual TLS; the store is sealed either way.
+fn gateway(
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    tls: bool,
+) -> (common::Gateway, common::Session) {
+    let config = if tls {
+        "[security]\nrequests_per_second_per_terminal = 100000\nrequests_per_second_per_address = 100000\n"
+    } else {
+        "[tls]\nplain_http_for_development = true\n[security]\nrequests_per_second_per_terminal = 100000\nrequests_per_second_per_address = 100000\n"
+    };
+    let data = dir.join(if tls { "tls" } else { "plain" });
+    if !tls {
+        // The plain gateway makes no PKI; borrow the development organisations from one.
+        common::kakehashi(
+            &["certs", "init", "--data-dir", data.to_str().unwrap()],
+            Path::new("/dev/null"),
+        );
+    }
+    let gw = common::Gateway::start(&data, config);
+    let session = runtime.block_on(gw.user("bench-clerk", common::HOSPITAL, "clerk", "hospital"));
+    (gw, session)
+}
+
 fn bench_api(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -81,54 +109,89 @@ fn bench_api(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let base = runtime.block_on(async {
-        let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
-        let pipeline = Pipeline::new(store, Arc::new(Catalog::load(None).unwrap()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = router(AppState {
-            pipeline,
-            max_body_bytes: 32 << 20,
-        });
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}/v1/submissions?mapping=hospital-a")
-    });
-    let client = reqwest::Client::new();
     let full = corpus("hospital-a.csv");
     let text = String::from_utf8(full.clone()).unwrap();
     let small: String = text.split_inclusive('\n').take(11).collect();
     let counter = AtomicUsize::new(0);
     let mut group = c.benchmark_group("api");
     group.sample_size(20);
-    for (name, body) in [
-        ("submit-10-rows", small.into_bytes()),
-        ("submit-130-rows", full),
-    ] {
-        group.throughput(Throughput::Elements(1));
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                // 24 blank trailing lines, each LF or CRLF by one bit of a counter, make every
-                // body distinct without changing its sheets or growing it.
-                let n = counter.fetch_add(1, Ordering::Relaxed);
-                let mut body = body.clone();
-                for bit in 0..24 {
-                    body.extend_from_slice(if n >> bit & 1 == 1 { b"\r\n" } else { b"\n" });
-                }
-                let response = runtime
-                    .block_on(
-                        client
-                            .post(&base)
-                            .header("content-type", "text/csv")
-                            .body(body)
-                            .send(),
-                    )
-                    .unwrap();
-                assert_eq!(response.status(), 202);
-            })
-        });
+    for tls in [false, true] {
+        let (_gw, session) = gateway(&runtime, dir.path(), tls);
+        let transport = if tls { "mtls" } else { "plain" };
+        for (name, body) in [
+            ("submit-10-rows", small.as_bytes()),
+            ("submit-130-rows", &full[..]),
+        ] {
+            group.throughput(Throughput::Elements(1));
+            group.bench_function(format!("{transport}/{name}"), |b| {
+                b.iter(|| {
+                    // 24 blank trailing lines, each LF or CRLF by one bit of a counter, make every
+                    // body distinct without changing its sheets or growing it.
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let mut body = body.to_vec();
+                    for bit in 0..24 {
+                        body.extend_from_slice(if n >> bit & 1 == 1 { b"\r\n" } else { b"\n" });
+                    }
+                    let response = runtime
+                        .block_on(
+                            session
+                                .post("/v1/submissions?mapping=hospital-a")
+                                .header("content-type", "text/csv")
+                                .body(body)
+                                .send(),
+                        )
+                        .unwrap();
+                    assert_eq!(response.status(), 202);
+                })
+            });
+        }
     }
     group.finish();
 }
 
-criterion_group!(benches, bench_rows, bench_api);
+/// Sealing at rest: one 130-sheet submission's canonical JSON, serialised alone and serialised
+/// then sealed (XChaCha20-Poly1305), to put the encryption's share of a store write in numbers.
+fn bench_sealing(c: &mut Criterion) {
+    let catalog = Catalog::load(None).unwrap();
+    let bytes = corpus("hospital-a.csv");
+    let sha = content_hash(&bytes);
+    let input = Input {
+        bytes: &bytes,
+        content_type: None,
+        sha256: &sha,
+    };
+    let kakehashi::store::Completion::Accepted(sheets) = pipeline::convert(
+        &CsvAdapter,
+        &catalog,
+        &input,
+        Some("hospital-a"),
+        "00000000-0000-0000-0000-000000000000",
+        pipeline::today_in_japan(),
+    ) else {
+        panic!("hospital-a converts")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, _) =
+        kakehashi_vault::KeyRing::load_or_create(&dir.path().join("keys.json")).unwrap();
+    let mut group = c.benchmark_group("sealing");
+    group.throughput(Throughput::Elements(sheets.len() as u64));
+    group.bench_function("serialise", |b| {
+        b.iter(|| {
+            for s in &sheets {
+                black_box(serde_json::to_vec(&s.sheet).unwrap());
+            }
+        })
+    });
+    group.bench_function("serialise+seal", |b| {
+        b.iter(|| {
+            for s in &sheets {
+                let json = serde_json::to_vec(&s.sheet).unwrap();
+                black_box(keys.seal(&json, s.id.as_bytes()));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_rows, bench_sealing, bench_api);
 criterion_main!(benches);

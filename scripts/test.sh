@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Everything CI checks, from a fresh clone: formatting, lints, then unit, end-to-end and
-# conformance tests. Needs only the Rust toolchain; SQLite is built in.
+# Everything CI checks, from a fresh clone: formatting, lints, unit, end-to-end (real TLS
+# handshakes against the real binary) and conformance tests, then a TLS scan of a running
+# gateway. Needs the Rust toolchain and the Debian packages scripts/setup.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,8 +9,17 @@ if ! command -v cargo >/dev/null; then
   echo "scripts/test.sh: cargo not found; install Rust with rustup first" >&2
   exit 1
 fi
+for tool in sslscan pdftotext openssl python3; do
+  command -v "$tool" >/dev/null || { echo "scripts/test.sh: $tool not found; run scripts/setup.sh first" >&2; exit 1; }
+done
+[[ -r /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ]] || {
+  echo "scripts/test.sh: the IPAex Gothic font is missing; run scripts/setup.sh first" >&2
+  exit 1
+}
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+cargo build --locked --bin kakehashi
+conformance/tls/gateway.sh target/debug/kakehashi

@@ -1,44 +1,237 @@
-//! A running `kakehashi serve` for end-to-end tests: the real binary on an ephemeral loopback
-//! port over a temporary data directory, stopped when dropped.
+//! A running `kakehashi serve` for end-to-end tests and benchmarks: the real binary on an
+//! ephemeral loopback port over a temporary data directory, with its development PKI, stopped
+//! when dropped; and clients that present a terminal's certificate and log in as a person.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use reqwest::{Certificate, Client, Identity, StatusCode};
+use serde_json::{Value, json};
+
+pub const HOSPITAL: &str = "hospital:1310000017";
+pub const MUNICIPALITY: &str = "municipality:130001";
+pub const OPERATOR: &str = "operator:kakehashi";
+/// The password every test user changes to at first login.
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
 pub struct Gateway {
     child: Child,
     pub base: String,
+    pub data_dir: PathBuf,
+    config_path: PathBuf,
+}
+
+/// Runs a `kakehashi` subcommand on the gateway's configuration; returns its stdout.
+pub fn kakehashi(args: &[&str], config: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env("KAKEHASHI_LOG", "warn")
+        .output()
+        .expect("kakehashi runs");
+    assert!(
+        output.status.success(),
+        "kakehashi {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
 impl Gateway {
-    /// Starts the gateway on `data_dir` with extra `kakehashi.toml` lines.
+    /// Starts the gateway on `data_dir` with extra `kakehashi.toml` lines; the development
+    /// PKI is made on the way.
     pub fn start(data_dir: &Path, config: &str) -> Self {
         let config_path = data_dir.with_extension("toml");
-        std::fs::write(&config_path, format!("listen = \"127.0.0.1:0\"\n{config}")).unwrap();
+        std::fs::write(
+            &config_path,
+            format!(
+                "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n{config}",
+                data_dir.display()
+            ),
+        )
+        .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
             .args(["serve", "--config"])
             .arg(&config_path)
-            .arg("--data-dir")
-            .arg(data_dir)
             .env("KAKEHASHI_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
             .expect("kakehashi starts");
         let stdout = child.stdout.take().expect("stdout is piped");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("a start-up line");
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in start-up line {line:?}"))
-            .to_owned();
-        Self { child, base }
+        let base = loop {
+            line.clear();
+            if reader.read_line(&mut line).expect("a start-up line") == 0 {
+                panic!("kakehashi exited before listening");
+            }
+            if let Some(url) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+            {
+                break url.to_owned();
+            }
+        };
+        Self {
+            child,
+            base,
+            data_dir: data_dir.to_owned(),
+            config_path,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    pub fn config(&self) -> &Path {
+        &self.config_path
+    }
+
+    pub fn certs(&self) -> PathBuf {
+        self.data_dir.join("certs")
+    }
+
+    /// A client presenting terminal `name`'s certificate (none when `name` is None), trusting
+    /// only the development CA.
+    pub fn client(&self, name: Option<&str>) -> Client {
+        let certs = self.certs();
+        let ca = std::fs::read(certs.join("ca.pem")).unwrap();
+        let mut builder = Client::builder()
+            .tls_certs_only([Certificate::from_pem(&ca).unwrap()])
+            .no_proxy();
+        if let Some(name) = name {
+            let mut pem = std::fs::read(certs.join(format!("{name}.pem"))).unwrap();
+            pem.extend(std::fs::read(certs.join(format!("{name}.key"))).unwrap());
+            builder = builder.identity(Identity::from_pem(&pem).unwrap());
+        }
+        builder.build().unwrap()
+    }
+
+    /// Creates a user with the CLI; returns the CLI's JSON (initial password, TOTP secret).
+    pub fn add_user(&self, user: &str, organisation: &str, role: &str) -> Value {
+        let out = kakehashi(
+            &[
+                "users",
+                "add",
+                "--user",
+                user,
+                "--organisation",
+                organisation,
+                "--role",
+                role,
+                "--name",
+                user,
+            ],
+            &self.config_path,
+        );
+        serde_json::from_str(&out).unwrap()
+    }
+
+    /// Creates a user and logs them in through `terminal`, changing the initial password on
+    /// the way; returns an authenticated session.
+    pub async fn user(
+        &self,
+        user: &str,
+        organisation: &str,
+        role: &str,
+        terminal: &str,
+    ) -> Session {
+        let issued = self.add_user(user, organisation, role);
+        let client = self.client(Some(terminal));
+        let totp = issued["totp_secret"].as_str().map(str::to_owned);
+        let first = login(
+            self,
+            &client,
+            user,
+            issued["initial_password"].as_str().unwrap(),
+            totp.as_deref(),
+        )
+        .await;
+        assert_eq!(first.0, StatusCode::OK, "{}", first.1);
+        assert_eq!(first.1["scope"], "password_change");
+        let token = first.1["token"].as_str().unwrap();
+        let (status, body) = send(
+            client
+                .post(self.url("/v1/auth/password"))
+                .bearer_auth(token)
+                .json(&json!({
+                    "current_password": issued["initial_password"],
+                    "new_password": PASSWORD,
+                })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.session(user, terminal, totp.as_deref()).await
+    }
+
+    /// Logs an existing user (password already changed) in through `terminal`.
+    pub async fn session(&self, user: &str, terminal: &str, totp_secret: Option<&str>) -> Session {
+        let client = self.client(Some(terminal));
+        let (status, body) = login(self, &client, user, PASSWORD, totp_secret).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["scope"], "full");
+        Session {
+            client,
+            token: body["token"].as_str().unwrap().to_owned(),
+            base: self.base.clone(),
+        }
+    }
+}
+
+/// Logs in; an administrator's TOTP code is computed from `totp_secret`.
+pub async fn login(
+    gw: &Gateway,
+    client: &Client,
+    user: &str,
+    password: &str,
+    totp_secret: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut body = json!({ "user_id": user, "password": password });
+    if let Some(secret) = totp_secret {
+        body["totp"] = json!(kakehashi::auth::totp::current_code(secret, user).unwrap());
+    }
+    send(client.post(gw.url("/v1/auth/login")).json(&body)).await
+}
+
+/// Sends a request; the status and the JSON body (Null when there is none).
+pub async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let bytes = response.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// A logged-in person at a terminal.
+pub struct Session {
+    pub client: Client,
+    pub token: String,
+    base: String,
+}
+
+impl Session {
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
     }
 }
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Kakehashi needs besides the Rust toolchain: the Japanese font
+# printed documents embed, and the tools the tests use (a TLS scanner, pdftotext, openssl).
+set -euo pipefail
+packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
