@@ -63,8 +63,16 @@ impl AppState {
 }
 
 async fn count_responses(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     crate::metrics::record_response(response.status().as_u16());
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is never read, so the connection cannot carry another request:
+        // say so, or the client's pool would reuse it.
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
     response
 }
 
