@@ -175,11 +175,16 @@ pub async fn update(
     if !state.store().update_sheet(&checked, &audit).await? {
         return Err(not_draft(&id));
     }
+    reloaded(&state, &id).await
+}
+
+/// The sheet as stored after a change.
+async fn reloaded(state: &AppState, id: &str) -> Result<Json<SheetView>, ApiError> {
     let stored = state
         .store()
-        .sheet(&id)
+        .sheet(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("sheet", "調査票", &id))?;
+        .ok_or_else(|| ApiError::not_found("sheet", "調査票", id))?;
     Ok(Json(stored.into()))
 }
 
@@ -231,10 +236,5 @@ pub async fn confirm(
     {
         return Err(not_draft(&id));
     }
-    let stored = state
-        .store()
-        .sheet(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("sheet", "調査票", &id))?;
-    Ok(Json(stored.into()))
+    reloaded(&state, &id).await
 }

@@ -27,6 +27,16 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The 疾患群 and 告示番号 columns of a sheet row.
+fn disease_of(row: &sqlx::sqlite::SqliteRow) -> Result<(Option<u8>, Option<u16>), StoreError> {
+    Ok((
+        row.try_get::<Option<i64>, _>("disease_group")?
+            .and_then(|g| u8::try_from(g).ok()),
+        row.try_get::<Option<i64>, _>("disease_number")?
+            .and_then(|n| u16::try_from(n).ok()),
+    ))
+}
+
 fn kind_of(text: &str) -> Result<SheetKind, StoreError> {
     Ok(serde_json::from_value(serde_json::Value::String(
         text.to_owned(),
@@ -359,18 +369,15 @@ impl Submissions for SqliteStore {
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
+                let (disease_group, disease_number) = disease_of(row)?;
                 Ok(SheetSummary {
                     findings: by_sheet.remove(&id).unwrap_or_default(),
                     id,
                     record_index: u32::try_from(row.try_get::<i64, _>("record_index")?)
                         .unwrap_or(u32::MAX),
                     kind: kind_of(row.try_get("kind")?)?,
-                    disease_group: row
-                        .try_get::<Option<i64>, _>("disease_group")?
-                        .and_then(|g| u8::try_from(g).ok()),
-                    disease_number: row
-                        .try_get::<Option<i64>, _>("disease_number")?
-                        .and_then(|n| u16::try_from(n).ok()),
+                    disease_group,
+                    disease_number,
                     has_errors: row.try_get("has_errors")?,
                 })
             })
@@ -427,16 +434,13 @@ impl Submissions for SqliteStore {
         .await?;
         rows.iter()
             .map(|row| {
+                let (disease_group, disease_number) = disease_of(row)?;
                 Ok(SheetListing {
                     id: row.try_get("id")?,
                     submission_id: row.try_get("submission_id")?,
                     kind: kind_of(row.try_get("kind")?)?,
-                    disease_group: row
-                        .try_get::<Option<i64>, _>("disease_group")?
-                        .and_then(|g| u8::try_from(g).ok()),
-                    disease_number: row
-                        .try_get::<Option<i64>, _>("disease_number")?
-                        .and_then(|n| u16::try_from(n).ok()),
+                    disease_group,
+                    disease_number,
                     status: SheetStatus::parse(row.try_get("status")?),
                     has_errors: row.try_get("has_errors")?,
                     created_at: row.try_get("created_at")?,
