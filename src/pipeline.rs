@@ -191,9 +191,30 @@ impl Pipeline {
         mapping: Option<String>,
     ) -> Result<Completion, SubmitError> {
         let adapter = self.adapter_for(&body, content_type.as_deref(), adapter.as_deref())?;
+        let sha256 = content_hash(&body);
+        self.convert_in_worker(
+            adapter,
+            body,
+            content_type,
+            sha256,
+            mapping,
+            "dry-run".into(),
+        )
+        .await
+    }
+
+    /// Converts and checks a document on a blocking worker thread.
+    async fn convert_in_worker(
+        &self,
+        adapter: Arc<dyn Adapter>,
+        body: bytes::Bytes,
+        content_type: Option<String>,
+        sha256: String,
+        mapping: Option<String>,
+        submission_id: String,
+    ) -> Result<Completion, SubmitError> {
         let catalog = self.catalog.clone();
         tokio::task::spawn_blocking(move || {
-            let sha256 = content_hash(&body);
             let input = Input {
                 bytes: &body,
                 content_type: content_type.as_deref(),
@@ -204,7 +225,7 @@ impl Pipeline {
                 &catalog,
                 &input,
                 mapping.as_deref(),
-                "dry-run",
+                &submission_id,
                 today_in_japan(),
             )
         })
@@ -223,27 +244,17 @@ impl Pipeline {
     ) -> Result<SubmissionRecord, SubmitError> {
         let span = tracing::info_span!("submission", id = %record.id, adapter = %record.adapter, bytes = body.len());
         let _entered = span.enter();
-        let catalog = self.catalog.clone();
-        let id = record.id.clone();
-        let sha = record.sha256.clone();
         let mapping = (!record.mapping.is_empty()).then(|| record.mapping.clone());
-        let completion = tokio::task::spawn_blocking(move || {
-            let input = Input {
-                bytes: &body,
-                content_type: content_type.as_deref(),
-                sha256: &sha,
-            };
-            convert(
-                adapter.as_ref(),
-                &catalog,
-                &input,
-                mapping.as_deref(),
-                &id,
-                today_in_japan(),
+        let completion = self
+            .convert_in_worker(
+                adapter,
+                body,
+                content_type,
+                record.sha256.clone(),
+                mapping,
+                record.id.clone(),
             )
-        })
-        .await
-        .map_err(|e| SubmitError::Worker(e.to_string()))?;
+            .await?;
         let outcome = match &completion {
             Completion::Accepted(sheets) => {
                 crate::metrics::record_accepted(sheets);

@@ -89,7 +89,7 @@ pub struct Gateway {
     app: axum::Router,
     tls: Option<Arc<rustls::ServerConfig>>,
     guard: Arc<Guard>,
-    _lock: std::fs::File,
+    lock: std::fs::File,
 }
 
 impl Gateway {
@@ -158,7 +158,7 @@ impl Gateway {
             app,
             tls,
             guard,
-            _lock: lock,
+            lock,
         })
     }
 
@@ -191,7 +191,7 @@ impl Gateway {
                 guard.sweep();
             }
         });
-        let _lock = self._lock;
+        let _lock = self.lock;
         match self.tls {
             Some(tls) => {
                 println!(

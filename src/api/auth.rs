@@ -6,11 +6,10 @@
 
 use axum::Json;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::guard::FailureVerdict;
-use super::{ApiError, AppState, Transport};
+use super::{ApiError, AppState, Transport, identity};
 use crate::auth::{Caller, Principal, password, token, totp};
 use crate::store::{Role, SessionScope, User};
 
@@ -90,16 +89,10 @@ async fn failed(
     if let Err(e) = store.append_audit(&event).await {
         return e.into();
     }
-    if state.guard.record_failure(caller.source) == FailureVerdict::Blocked {
-        let alert = caller
-            .audit(user_id, "security.source_blocked", "alert")
-            .with_detail("repeated login failures");
-        if let Err(e) = store.append_audit(&alert).await {
-            return e.into();
-        }
-        tracing::warn!(source = ?caller.source, "blocked an address after repeated login failures");
+    match identity::count_failure(state, caller, user_id, "repeated login failures").await {
+        Ok(()) => error,
+        Err(e) => e,
     }
-    error
 }
 
 pub async fn login(
@@ -152,19 +145,13 @@ pub async fn login(
     if state.transport == Transport::MutualTls
         && caller.organisation_id.as_deref() != Some(user.organisation_id.as_str())
     {
-        let error = ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.wrong_organisation",
-            "this user belongs to another organisation than this terminal",
-            "このユーザーはこの端末とは別の組織に所属しています",
-        );
         return Err(failed(
             &state,
             &caller,
             None,
             &user.id,
             "terminal of another organisation",
-            error,
+            identity::wrong_organisation(),
         )
         .await);
     }
@@ -297,14 +284,10 @@ pub async fn logout(
     Extension(principal): Extension<Principal>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+    let presented = identity::bearer(&headers).unwrap_or_default();
     state
         .store()
-        .end_session(&token::token_hash(presented.trim()))
+        .end_session(&token::token_hash(presented))
         .await?;
     state
         .store()

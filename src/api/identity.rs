@@ -107,9 +107,36 @@ pub async fn identify_terminal(
     next.run(request).await
 }
 
-fn bearer(request: &Request) -> Option<&str> {
-    request
-        .headers()
+/// Refused: the user belongs to another organisation than the terminal.
+pub(super) fn wrong_organisation() -> ApiError {
+    forbidden(
+        "auth.wrong_organisation",
+        "this user belongs to another organisation than this terminal",
+        "このユーザーはこの端末とは別の組織に所属しています",
+    )
+}
+
+/// Counts an authentication failure against the caller's address; when it crosses the
+/// threshold, the address is blocked and an audit alert says why.
+pub(super) async fn count_failure(
+    state: &AppState,
+    caller: &Caller,
+    actor: &str,
+    why: &str,
+) -> Result<(), ApiError> {
+    if state.guard.record_failure(caller.source) == super::guard::FailureVerdict::Blocked {
+        let alert = caller
+            .audit(actor, "security.source_blocked", "alert")
+            .with_detail(why);
+        state.store().append_audit(&alert).await?;
+        tracing::warn!(source = ?caller.source, %why, "blocked an address after repeated authentication failures");
+    }
+    Ok(())
+}
+
+/// The bearer token of a request, if it carries one.
+pub(super) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
@@ -150,7 +177,7 @@ async fn authenticate(
         )
         .into_response();
     };
-    let Some(presented) = bearer(&request) else {
+    let Some(presented) = bearer(request.headers()) else {
         return unauthorised(
             "auth.token_required",
             "log in first and send the token as `Authorization: Bearer <token>`",
@@ -168,13 +195,8 @@ async fn authenticate(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let Some(session) = session else {
-        if state.guard.record_failure(caller.source) == super::guard::FailureVerdict::Blocked {
-            let alert = caller
-                .audit("unknown", "security.source_blocked", "alert")
-                .with_detail("invalid tokens");
-            if let Err(e) = state.store().append_audit(&alert).await {
-                return ApiError::from(e).into_response();
-            }
+        if let Err(e) = count_failure(&state, &caller, "unknown", "invalid tokens").await {
+            return e.into_response();
         }
         let error = unauthorised(
             "auth.token_invalid",
@@ -187,12 +209,14 @@ async fn authenticate(
     if state.transport == Transport::MutualTls
         && caller.organisation_id.as_deref() != Some(user.organisation_id.as_str())
     {
-        let error = forbidden(
-            "auth.wrong_organisation",
-            "this user belongs to another organisation than this terminal",
-            "このユーザーはこの端末とは別の組織に所属しています",
-        );
-        return refuse(&state, &caller, &user.id, "auth.token", error).await;
+        return refuse(
+            &state,
+            &caller,
+            &user.id,
+            "auth.token",
+            wrong_organisation(),
+        )
+        .await;
     }
     if session.scope == SessionScope::PasswordChange && !password_change_allowed {
         return forbidden(

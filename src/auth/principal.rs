@@ -21,15 +21,12 @@ pub struct Principal {
 impl Principal {
     /// An audit event by this caller.
     pub fn audit(&self, action: &str, outcome: &str) -> AuditEvent {
-        AuditEvent {
-            actor: self.user_id.clone(),
+        Caller {
             terminal: self.terminal.clone(),
-            organisation: Some(self.organisation_id.clone()),
-            source: self.source.map(|a| a.to_string()),
-            action: action.to_owned(),
-            outcome: outcome.to_owned(),
-            ..AuditEvent::default()
+            organisation_id: Some(self.organisation_id.clone()),
+            source: self.source,
         }
+        .audit(&self.user_id, action, outcome)
     }
 }
 

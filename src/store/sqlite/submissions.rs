@@ -15,7 +15,8 @@ use crate::store::submissions::{
 
 const SUBMISSION_COLUMNS: &str = "id, organisation_id, municipality_id, sha256, adapter, mapping, status, error_json, key_id, received_at, completed_at";
 
-/// Tables and their sealed columns, for re-sealing: (table, key column, sealed columns).
+/// Tables and their sealed columns, for re-sealing: (table, the SQL expression of the row id
+/// the values were sealed under, sealed columns).
 const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("raw_inputs", "sha256", &["body"]),
     ("submissions", "id", &["error_json"]),
@@ -25,6 +26,7 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
         "id",
         &["profile", "initial_password", "totp_secret"],
     ),
+    ("findings", "sheet_id || '/' || seq", &["body_json"]),
 ];
 
 /// The 疾患群 and 告示番号 columns of a sheet row.
@@ -143,7 +145,7 @@ impl SqliteStore {
     async fn reseal_table(
         &self,
         table: &str,
-        key_column: &str,
+        row_key: &str,
         columns: &[&str],
     ) -> Result<u64, StoreError> {
         let primary = self.sealer.primary_key_id();
@@ -152,7 +154,7 @@ impl SqliteStore {
             let _writer = self.write_lock().await;
             let mut tx = self.pool.begin().await?;
             let rows = sqlx::query(&format!(
-                "SELECT {key_column} AS row_key, key_id, {} FROM {table} WHERE key_id IS NULL OR key_id != ? LIMIT 200",
+                "SELECT rowid AS row_number, {row_key} AS row_key, key_id, {} FROM {table} WHERE key_id IS NULL OR key_id != ? LIMIT 200",
                 columns.join(", ")
             ))
             .bind(&primary)
@@ -182,52 +184,9 @@ impl SqliteStore {
                     update.push(format!(", {column} = ")).push_bind(resealed);
                 }
                 update
-                    .push(format!(" WHERE {key_column} = "))
-                    .push_bind(&row_key);
+                    .push(" WHERE rowid = ")
+                    .push_bind(row.try_get::<i64, _>("row_number")?);
                 update.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            total += rows.len() as u64;
-        }
-        Ok(total)
-    }
-
-    /// Findings are keyed by (sheet, seq), so they get their own pass.
-    async fn reseal_findings(&self) -> Result<u64, StoreError> {
-        let primary = self.sealer.primary_key_id();
-        let mut total = 0;
-        loop {
-            let _writer = self.write_lock().await;
-            let mut tx = self.pool.begin().await?;
-            let rows = sqlx::query(
-                "SELECT sheet_id, seq, key_id, body_json FROM findings WHERE key_id IS NULL OR key_id != ? LIMIT 500",
-            )
-            .bind(&primary)
-            .fetch_all(&mut *tx)
-            .await?;
-            if rows.is_empty() {
-                break;
-            }
-            for row in &rows {
-                let sheet_id: String = row.try_get("sheet_id")?;
-                let seq: i64 = row.try_get("seq")?;
-                let key_id: Option<String> = row.try_get("key_id")?;
-                let place = format!("{sheet_id}/{seq}");
-                let plain = self.sealer.open(
-                    "findings.body_json",
-                    &place,
-                    row.try_get("body_json")?,
-                    key_id.as_deref(),
-                )?;
-                sqlx::query(
-                    "UPDATE findings SET body_json = ?, key_id = ? WHERE sheet_id = ? AND seq = ?",
-                )
-                .bind(self.sealer.seal("findings.body_json", &place, &plain))
-                .bind(&primary)
-                .bind(&sheet_id)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
             }
             tx.commit().await?;
             total += rows.len() as u64;
@@ -540,10 +499,9 @@ impl Submissions for SqliteStore {
 
     async fn reseal(&self) -> Result<u64, StoreError> {
         let mut total = 0;
-        for (table, key_column, columns) in SEALED_COLUMNS {
-            total += self.reseal_table(table, key_column, columns).await?;
+        for (table, row_key, columns) in SEALED_COLUMNS {
+            total += self.reseal_table(table, row_key, columns).await?;
         }
-        total += self.reseal_findings().await?;
         Ok(total)
     }
 
