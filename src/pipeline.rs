@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use kakehashi_adapter_csv::CsvAdapter;
+use kakehashi_adapter_fhir::FhirAdapter;
 use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, Record};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -302,7 +303,8 @@ impl Pipeline {
 
 /// Adapters built into the gateway.
 pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
-    vec![Arc::new(CsvAdapter)]
+    // FHIR first: JSON has commas, and the CSV adapter's sniff takes any text with commas.
+    vec![Arc::new(FhirAdapter), Arc::new(CsvAdapter)]
 }
 
 /// Converts and checks one document: pure, no store — the CLI's `convert` and the API share it.

@@ -18,10 +18,8 @@ fn describe(formula: &Formula) -> String {
 /// An item as the checks leave a value they computed.
 fn computed(value: ItemValue, formula: String) -> Item {
     Item {
-        value,
-        source: None,
         computed_by: Some(formula),
-        confidence: None,
+        ..Item::read(value, None)
     }
 }
 

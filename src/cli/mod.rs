@@ -182,7 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let adapter = pipeline::builtin_adapters()
                 .into_iter()
                 .find(|a| a.name() == adapter)
-                .with_context(|| format!("no adapter named `{adapter}` (known: csv)"))?;
+                .with_context(|| format!("no adapter named `{adapter}` (known: csv, fhir)"))?;
             let sha = content_hash(&bytes);
             let input = Input {
                 bytes: &bytes,

@@ -36,7 +36,7 @@ pub use record::Record;
 pub use sheet::{
     Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Institution,
     Insurance, Item, LivingConditions, LongTermCare, Patient, SCHEMA_VERSION, SeverityGrade, Sheet,
-    SheetKind,
+    SheetKind, Treatment, TreatmentKind,
 };
 pub use template::{
     AllowedValue, Combine, CompareOp, Condition, Criterion, Formula, FormulaOp, ItemDef, ItemType,

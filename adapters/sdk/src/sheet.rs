@@ -241,6 +241,9 @@ pub struct Clinical {
     /// 特記事項 (free-text remarks)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remarks: Option<String>,
+    /// 治療歴 (treatment history: drugs, surgery)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub treatments: Vec<Treatment>,
 }
 
 /// 入院／外来 (inpatient or outpatient care), 小慢 only.
@@ -347,6 +350,11 @@ pub struct Item {
     /// Recognition confidence 0–1, for values read by OCR.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f32>,
+    /// The number exactly as the source wrote it (`1.50`, or more digits than a binary
+    /// floating-point number holds), when the typed `value` cannot show it: the checks type a
+    /// decimal item as a number, and this keeps what the doctor recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_written: Option<String>,
 }
 
 impl Item {
@@ -356,8 +364,57 @@ impl Item {
             source,
             computed_by: None,
             confidence: None,
+            as_written: None,
         }
     }
+
+    /// A number read from its literal text: the text is the value, and is kept as written
+    /// when a floating-point number would not reproduce it.
+    pub fn read_number(literal: &str, source: Option<SourceLocation>) -> Self {
+        let exact = literal
+            .parse::<f64>()
+            .is_ok_and(|v| v.is_finite() && v.to_string() == literal);
+        Self {
+            as_written: (!exact).then(|| literal.to_owned()),
+            ..Self::read(ItemValue::Text(literal.to_owned()), source)
+        }
+    }
+}
+
+/// 治療歴 (treatment history): one drug or procedure, as the source recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Treatment {
+    /// `medication` (薬物治療) or `procedure` (手術・処置).
+    pub kind: TreatmentKind,
+    /// The drug or procedure, as named.
+    pub name: String,
+    /// Its code, `system|code` (YJ, HOT9, K-code, SNOMED CT …), when coded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// When it was ordered or performed (a FHIR date or date-time, as written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Order or procedure status (`active`, `completed`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Dosage or other detail in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Where it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceLocation>,
+}
+
+/// Which kind of treatment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TreatmentKind {
+    /// 薬物治療
+    #[default]
+    Medication,
+    /// 手術・処置
+    Procedure,
 }
 
 /// A clinical survey sheet in canonical form.

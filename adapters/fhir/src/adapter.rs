@@ -1,0 +1,148 @@
+//! The FHIR adapter: bytes → (JSON as written, fhir-sdk's typed reading) → what the model kept,
+//! with every dropped element a located finding → sheets.
+
+use kakehashi_sdk::{
+    Adapter, AdapterError, Converted, Finding, Input, MappingContext, SourceLocation,
+};
+
+use crate::document::Document;
+use crate::json;
+use crate::locate::locate;
+use crate::maps::{CATEGORY, Maps};
+use crate::model;
+use crate::readable::keep_readable;
+use crate::reader::Reader;
+
+/// The FHIR adapter (`application/fhir+json`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FhirAdapter;
+
+fn located(bytes: &[u8], offset: usize, element: String) -> SourceLocation {
+    SourceLocation {
+        line: Some(json::line_of(bytes, offset)),
+        element: Some(element),
+        ..SourceLocation::default()
+    }
+}
+
+/// Converts a FHIR JSON document with the given maps.
+pub fn convert_document(
+    bytes: &[u8],
+    sha256: &str,
+    maps: &Maps,
+    context: &MappingContext<'_>,
+) -> Result<Vec<Converted>, AdapterError> {
+    let raw = json::parse(bytes).map_err(|e| {
+        AdapterError::malformed(
+            "fhir.syntax",
+            format!(
+                "not JSON at line {}, column {}: {}",
+                e.line, e.column, e.reason
+            ),
+            format!(
+                "JSON として読めません（{} 行 {} 列）: {}",
+                e.line, e.column, e.reason
+            ),
+        )
+        .at(SourceLocation {
+            line: Some(e.line),
+            column: u32::try_from(e.column).ok(),
+            ..SourceLocation::default()
+        })
+    })?;
+    if raw.str("resourceType").is_none() {
+        return Err(AdapterError::unsupported(
+            "fhir.not_a_resource",
+            "the document is JSON but not a FHIR resource (no `resourceType`)".into(),
+            "JSON ですが FHIR リソースではありません（resourceType がありません）".into(),
+        )
+        .at(located(bytes, raw.offset, "$.resourceType".into())));
+    }
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let model = model::round_trip(body).map_err(|e| {
+        let (path, node) = locate(&raw, &e.reason);
+        AdapterError::malformed(
+            "fhir.invalid",
+            format!("{path}: not valid FHIR R4: {}", e.reason),
+            format!("{path} が FHIR R4 として正しくありません: {}", e.reason),
+        )
+        .at(located(bytes, node.offset, path))
+    })?;
+    let (kept, losses) = keep_readable(raw, &model);
+    let doc = Document::new(&kept);
+    let reader = Reader {
+        doc: &doc,
+        maps,
+        diseases: context.diseases,
+        templates: context.templates,
+        bytes,
+    };
+    let mut sheets = reader.sheets(sha256);
+    let lost: Vec<Finding> = losses
+        .iter()
+        .map(|loss| {
+            let why = loss.reason.as_deref().unwrap_or(
+                "an element the FHIR R4 model does not know, or a value of the wrong type",
+            );
+            Finding::error(
+                "fhir.unreadable",
+                None,
+                format!(
+                    "{}: could not be read ({why}); its value was not used",
+                    loss.path
+                ),
+                format!("{} を読めないため使っていません（{why}）", loss.path),
+            )
+            .at(Some(located(bytes, loss.offset, loss.path.clone())))
+        })
+        .collect();
+    for converted in &mut sheets {
+        converted.findings.splice(0..0, lost.iter().cloned());
+    }
+    Ok(sheets)
+}
+
+impl Adapter for FhirAdapter {
+    fn name(&self) -> &'static str {
+        CATEGORY
+    }
+
+    fn sniff(&self, input: &Input<'_>) -> bool {
+        let media = input
+            .content_type
+            .and_then(|c| c.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase());
+        match media.as_deref() {
+            Some("application/fhir+json" | "application/json+fhir") => true,
+            Some("application/json") | None => {
+                let head = &input.bytes[..input.bytes.len().min(4096)];
+                let text = String::from_utf8_lossy(head);
+                text.trim_start_matches('\u{feff}')
+                    .trim_start()
+                    .starts_with('{')
+                    && text.contains("\"resourceType\"")
+            }
+            Some(_) => false,
+        }
+    }
+
+    fn convert(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+    ) -> Result<Vec<Converted>, AdapterError> {
+        if let Some(name) = context.mapping {
+            return Err(AdapterError::mapping(
+                "mapping.not_used",
+                format!(
+                    "the FHIR adapter reads the code maps in mappings/fhir/ and takes no mapping (`{name}` given)"
+                ),
+                format!(
+                    "FHIR アダプターは mappings/fhir/ のコード表を使うため、マッピング（`{name}`）は指定できません"
+                ),
+            ));
+        }
+        let maps = Maps::load(context.mappings)?;
+        convert_document(input.bytes, input.sha256, &maps, context)
+    }
+}

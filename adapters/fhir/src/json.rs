@@ -1,0 +1,454 @@
+//! The document as written: a JSON tree that keeps every number's literal (`1.50` stays
+//! `1.50`) and every value's byte offset. `serde_json::Value` keeps neither (numbers become
+//! `f64` unless the workspace-wide `arbitrary_precision` feature is switched on), and the
+//! adapter needs both: clinical values must not be rounded, and findings name their line.
+
+use std::borrow::Cow;
+
+/// Deepest nesting read, as serde_json's own limit, so both readers refuse the same documents.
+const MAX_DEPTH: usize = 128;
+
+/// One JSON value and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node<'a> {
+    pub value: Value<'a>,
+    /// Byte offset of the value's first character.
+    pub offset: usize,
+}
+
+/// A JSON value; numbers as their literal text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a str),
+    String(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
+    /// Members in document order.
+    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+/// Why the bytes are not JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {reason}")]
+pub struct SyntaxError {
+    pub line: u64,
+    pub column: u64,
+    pub reason: String,
+}
+
+impl<'a> Node<'a> {
+    /// The member `key` of an object.
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        match &self.value {
+            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The member `key` as a string.
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Node::as_str)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The elements of the member `key` when it is an array, else none.
+    pub fn array(&self, key: &str) -> &[Node<'a>] {
+        match self.get(key).map(|n| &n.value) {
+            Some(Value::Array(items)) => items,
+            _ => &[],
+        }
+    }
+
+    /// Members of an object (none for other values).
+    pub fn members(&self) -> &[(Cow<'a, str>, Node<'a>)] {
+        match &self.value {
+            Value::Object(members) => members,
+            _ => &[],
+        }
+    }
+}
+
+impl Node<'_> {
+    /// Whether the value carries no data (null, `[]`, `{}`).
+    pub fn is_empty(&self) -> bool {
+        match &self.value {
+            Value::Null => true,
+            Value::Array(items) => items.is_empty(),
+            Value::Object(members) => members.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The value as compact JSON, numbers as written.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+
+    fn write_json(&self, out: &mut String) {
+        match &self.value {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(n),
+            Value::String(s) => write_string(s, out),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+            Value::Object(members) => {
+                out.push('{');
+                for (i, (key, value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(key, out);
+                    out.push(':');
+                    value.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(bytes: &[u8], offset: usize) -> u64 {
+    let end = offset.min(bytes.len());
+    bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}
+
+/// Parses a whole document (RFC 8259; a leading byte-order mark is skipped).
+pub fn parse(bytes: &[u8]) -> Result<Node<'_>, SyntaxError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        syntax(bytes, offset, "the document is not UTF-8".into())
+    })?;
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut parser = Parser {
+        text,
+        bytes,
+        pos: start,
+    };
+    parser.skip_ws();
+    let node = parser.value(0)?;
+    parser.skip_ws();
+    if parser.pos < bytes.len() {
+        return Err(parser.error("text after the end of the JSON value".into()));
+    }
+    Ok(node)
+}
+
+fn syntax(bytes: &[u8], offset: usize, reason: String) -> SyntaxError {
+    let end = offset.min(bytes.len());
+    let line_start = bytes[..end]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&bytes[line_start..end])
+        .chars()
+        .count() as u64
+        + 1;
+    SyntaxError {
+        line: line_of(bytes, offset),
+        column,
+        reason,
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn error(&self, reason: String) -> SyntaxError {
+        syntax(self.bytes, self.pos, reason)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), SyntaxError> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(format!("expected `{}`", byte as char)))
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, SyntaxError> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a JSON value".into()))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, SyntaxError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(format!("nested more than {MAX_DEPTH} levels deep")));
+        }
+        let offset = self.pos;
+        let value = match self.peek() {
+            Some(b'{') => self.object(depth)?,
+            Some(b'[') => self.array(depth)?,
+            Some(b'"') => Value::String(self.string()?),
+            Some(b't') => self.literal("true", Value::Bool(true))?,
+            Some(b'f') => self.literal("false", Value::Bool(false))?,
+            Some(b'n') => self.literal("null", Value::Null)?,
+            Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
+            Some(_) => return Err(self.error("expected a JSON value".into())),
+            None => return Err(self.error("the document ends where a value should be".into())),
+        };
+        Ok(Node { value, offset })
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value<'a>, SyntaxError> {
+        self.pos += 1;
+        let mut members = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a member name in double quotes".into()));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            self.expect(b':')?;
+            self.skip_ws();
+            let value = self.value(depth + 1)?;
+            members.push((key, value));
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                _ => return Err(self.error("expected `,` or `}` after an object member".into())),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value<'a>, SyntaxError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.error("expected `,` or `]` after an array element".into())),
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<&'a str, SyntaxError> {
+        let start = self.pos;
+        let digits = |p: &mut Self| {
+            let from = p.pos;
+            while matches!(p.peek(), Some(b'0'..=b'9')) {
+                p.pos += 1;
+            }
+            p.pos > from
+        };
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        if self.peek() == Some(b'0') {
+            self.pos += 1;
+        } else if !digits(self) {
+            return Err(self.error("a number needs digits".into()));
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !digits(self) {
+                return Err(self.error("a decimal point needs digits after it".into()));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return Err(self.error("an exponent needs digits".into()));
+            }
+        }
+        Ok(&self.text[start..self.pos])
+    }
+
+    fn hex4(&mut self) -> Result<u32, SyntaxError> {
+        let hex = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| self.error("`\\u` needs four hex digits".into()))?;
+        self.pos += 4;
+        u32::from_str_radix(hex, 16).map_err(|_| self.error("bad `\\u` escape".into()))
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut owned: Option<String> = None;
+        loop {
+            let Some(byte) = self.peek() else {
+                return Err(self.error("a string is not closed".into()));
+            };
+            match byte {
+                b'"' => {
+                    let end = self.pos;
+                    self.pos += 1;
+                    return Ok(match owned {
+                        Some(s) => Cow::Owned(s),
+                        None => Cow::Borrowed(&self.text[start..end]),
+                    });
+                }
+                b'\\' => {
+                    let s = owned.get_or_insert_with(|| self.text[start..self.pos].to_owned());
+                    self.pos += 1;
+                    let escaped = match self.peek() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.pos += 1;
+                            let high = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&high) {
+                                if !self.bytes[self.pos..].starts_with(b"\\u") {
+                                    return Err(self.error("a lone surrogate in `\\u`".into()));
+                                }
+                                self.pos += 2;
+                                let low = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return Err(self.error("a lone surrogate in `\\u`".into()));
+                                }
+                                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                high
+                            };
+                            let c = char::from_u32(code)
+                                .ok_or_else(|| self.error("a lone surrogate in `\\u`".into()))?;
+                            s.push(c);
+                            continue;
+                        }
+                        _ => return Err(self.error("an unknown escape in a string".into())),
+                    };
+                    s.push(escaped);
+                    self.pos += 1;
+                }
+                0x00..=0x1f => {
+                    return Err(self.error("a control character inside a string".into()));
+                }
+                _ => {
+                    // Whole UTF-8 characters: the text is valid UTF-8.
+                    let len = self.text[self.pos..]
+                        .chars()
+                        .next()
+                        .map_or(1, char::len_utf8);
+                    if let Some(s) = owned.as_mut() {
+                        s.push_str(&self.text[self.pos..self.pos + len]);
+                    }
+                    self.pos += len;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_their_literal_and_strings_unescape() {
+        let text = "\u{feff}{\"a\": 1.50, \"b\": [-0, 2e-3], \"c\": \"x\\u00e9\\ud83d\\ude00\\n\", \"d\": \"山田\"}";
+        let doc = parse(text.as_bytes()).unwrap();
+        assert_eq!(doc.get("a").unwrap().value, Value::Number("1.50"));
+        let b: Vec<_> = doc.array("b").iter().map(|n| n.value.clone()).collect();
+        assert_eq!(b, vec![Value::Number("-0"), Value::Number("2e-3")]);
+        assert_eq!(doc.str("c"), Some("xé😀\n"));
+        assert_eq!(doc.str("d"), Some("山田"));
+        let at = doc.get("d").unwrap().offset;
+        assert!(text[at..].starts_with("\"山田\""), "{at}");
+    }
+
+    #[test]
+    fn bad_documents_are_located() {
+        for (text, line, column) in [
+            ("{\n  \"a\": 01\n}", 2, 9),
+            ("{\n  \"a\": 1,\n}", 3, 1),
+            ("[1, 2", 1, 6),
+            ("{\"a\": \"\\ud800\"}", 1, 14),
+            ("{\"a\": tru}", 1, 7),
+            ("{} {}", 1, 4),
+            ("{\"a\": 1.}", 1, 9),
+        ] {
+            let err = parse(text.as_bytes()).unwrap_err();
+            assert_eq!((err.line, err.column), (line, column), "{text}: {err}");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(parse(deep.as_bytes()).unwrap_err().reason.contains("128"));
+        assert!(parse(&[b'"', 0xff, b'"']).is_err());
+    }
+}

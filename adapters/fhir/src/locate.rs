@@ -1,0 +1,120 @@
+//! Where in a document fhir-sdk's refusal lies. Its errors carry no path (resources are an
+//! internally tagged enum, read from a buffer), so the element is found by asking the model
+//! again: descend into the one child whose removal makes the error go away or change, until
+//! no child does. Only failing documents pay for this, and the number of probes is bounded.
+
+use crate::json::{Node, Value};
+use crate::model;
+
+/// Most re-reads spent on one document.
+const MAX_PROBES: usize = 300;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn child<'n, 'a>(node: &'n Node<'a>, step: &Step) -> Option<&'n Node<'a>> {
+    match (&node.value, step) {
+        (Value::Object(members), Step::Key(k)) => {
+            members.iter().find(|(m, _)| m == k).map(|(_, v)| v)
+        }
+        (Value::Array(items), Step::Index(i)) => items.get(*i),
+        _ => None,
+    }
+}
+
+fn child_mut<'n, 'a>(node: &'n mut Node<'a>, step: &Step) -> Option<&'n mut Node<'a>> {
+    match (&mut node.value, step) {
+        (Value::Object(members), Step::Key(k)) => {
+            members.iter_mut().find(|(m, _)| m == k).map(|(_, v)| v)
+        }
+        (Value::Array(items), Step::Index(i)) => items.get_mut(*i),
+        _ => None,
+    }
+}
+
+fn remove(node: &mut Node<'_>, step: &Step) {
+    match (&mut node.value, step) {
+        (Value::Object(members), Step::Key(k)) => members.retain(|(m, _)| m != k),
+        (Value::Array(items), Step::Index(i)) if *i < items.len() => {
+            items.remove(*i);
+        }
+        _ => {}
+    }
+}
+
+fn steps_of(node: &Node<'_>) -> Vec<Step> {
+    match &node.value {
+        Value::Object(members) => members
+            .iter()
+            .filter(|(k, _)| k != "resourceType")
+            .map(|(k, _)| Step::Key(k.to_string()))
+            .collect(),
+        Value::Array(items) => (0..items.len()).map(Step::Index).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The JSON path of the element the model refuses, and the node there.
+pub fn locate<'n, 'a>(root: &'n Node<'a>, reason: &str) -> (String, &'n Node<'a>) {
+    let mut path: Vec<Step> = Vec::new();
+    let mut probes = 0;
+    'descend: loop {
+        let Some(here) = path.iter().try_fold(root, |n, s| child(n, s)) else {
+            break;
+        };
+        for step in steps_of(here) {
+            if probes == MAX_PROBES {
+                break 'descend;
+            }
+            probes += 1;
+            let mut candidate = root.clone();
+            if let Some(parent) = path.iter().try_fold(&mut candidate, |n, s| child_mut(n, s)) {
+                remove(parent, &step);
+            }
+            let culprit = match model::reads(candidate.to_json().as_bytes()) {
+                Ok(()) => true,
+                Err(e) => e.reason != reason && !e.reason.starts_with("missing field"),
+            };
+            if culprit {
+                path.push(step);
+                continue 'descend;
+            }
+        }
+        break;
+    }
+    let mut text = String::from("$");
+    let mut node = root;
+    for step in &path {
+        match step {
+            Step::Key(k) => {
+                text.push('.');
+                text.push_str(k);
+            }
+            Step::Index(i) => text.push_str(&format!("[{i}]")),
+        }
+        node = child(node, step).unwrap_or(node);
+    }
+    (text, node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn finds_an_object_written_where_an_array_belongs_inside_a_bundle() {
+        let text = br#"{"resourceType":"Bundle","type":"collection","entry":[
+            {"resource":{"resourceType":"Patient","id":"p","gender":"male"}},
+            {"resource":{"resourceType":"Organization","id":"o","name":"x",
+              "type":[{"coding":{"system":"s","code":"c"}}]}}]}"#;
+        let root = json::parse(text).unwrap();
+        let reason = model::reads(text).unwrap_err().reason;
+        let (path, node) = locate(&root, &reason);
+        assert_eq!(path, "$.entry[1].resource.type[0].coding");
+        assert!(matches!(node.value, Value::Object(_)));
+    }
+}

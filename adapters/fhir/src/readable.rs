@@ -1,0 +1,112 @@
+//! What fhir-sdk could read, with the values as written. The document is read twice: as
+//! written ([`crate::json`]) and through the typed model ([`crate::model`]), which silently
+//! drops what it cannot read (a malformed `value[x]`, an unknown element) and rounds decimals
+//! to `f64`. Walking both side by side keeps exactly the elements the model kept — with their
+//! literal text — and lists every element it dropped, with its JSON path, so nothing is lost
+//! without a finding.
+
+use crate::json::{Node, Value};
+use crate::model;
+
+/// An element of the document the typed model did not keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loss {
+    /// JSON path, `$.entry[2].resource.valueQuantity`.
+    pub path: String,
+    /// Byte offset of the element's value.
+    pub offset: usize,
+    /// Why, when the element's data type says (`invalid type: string "abc", expected f64`).
+    pub reason: Option<String>,
+}
+
+/// The raw tree pruned to what the model re-serialised, and the elements it dropped.
+pub fn keep_readable<'a>(raw: Node<'a>, model: &serde_json::Value) -> (Node<'a>, Vec<Loss>) {
+    let mut losses = Vec::new();
+    let mut path = String::from("$");
+    let kept = prune(raw, model, &mut path, &mut losses);
+    (kept, losses)
+}
+
+fn lost(node: &Node<'_>, element: &str, path: &str, losses: &mut Vec<Loss>) {
+    if node.is_empty() {
+        return;
+    }
+    losses.push(Loss {
+        path: path.to_owned(),
+        offset: node.offset,
+        reason: model::choice_error(element, node.to_json().as_bytes()),
+    });
+}
+
+fn prune<'a>(
+    node: Node<'a>,
+    model: &serde_json::Value,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+) -> Node<'a> {
+    let offset = node.offset;
+    let value = match (node.value, model) {
+        (Value::Object(members), serde_json::Value::Object(kept)) => {
+            let mut out = Vec::with_capacity(members.len());
+            for (key, value) in members {
+                let len = path.len();
+                path.push('.');
+                path.push_str(&key);
+                match kept.get(key.as_ref()) {
+                    Some(m) => out.push((key, prune(value, m, path, losses))),
+                    None => lost(&value, &key, path, losses),
+                }
+                path.truncate(len);
+            }
+            Value::Object(out)
+        }
+        (Value::Array(items), serde_json::Value::Array(kept)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                match kept.get(i) {
+                    Some(m) => out.push(prune(item, m, path, losses)),
+                    None => lost(&item, "", path, losses),
+                }
+                path.truncate(len);
+            }
+            Value::Array(out)
+        }
+        // A leaf the model kept: the literal as written is the value.
+        (value, _) => value,
+    };
+    Node { value, offset }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn a_malformed_value_is_listed_with_its_reason_and_decimals_keep_their_digits() {
+        let text = br#"{"resourceType":"Observation","status":"final","code":{"text":"x"},
+            "valueQuantity":{"value":"abc","unit":"%"},
+            "component":[{"code":{"text":"y"},"valueQuantity":{"value":1.50}}],
+            "unknownElement":true}"#;
+        let model = model::round_trip(text).unwrap();
+        // fhir-sdk reads it "fine": the value is gone, the decimal is an f64.
+        assert!(model.get("valueQuantity").is_none());
+        assert_eq!(model["component"][0]["valueQuantity"]["value"], 1.5);
+        let (kept, losses) = keep_readable(json::parse(text).unwrap(), &model);
+        let paths: Vec<_> = losses.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, ["$.valueQuantity", "$.unknownElement"]);
+        let reason = losses[0].reason.as_deref().unwrap();
+        assert!(reason.contains("invalid type: string \"abc\""), "{reason}");
+        assert_eq!(losses[1].reason, None);
+        assert!(kept.get("valueQuantity").is_none());
+        let component = &kept.array("component")[0];
+        let value = component
+            .get("valueQuantity")
+            .unwrap()
+            .get("value")
+            .unwrap();
+        assert_eq!(value.value, Value::Number("1.50"));
+    }
+}

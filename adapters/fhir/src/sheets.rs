@@ -1,0 +1,316 @@
+//! A document's resources → sheets. One sheet per patient and notified disease: each
+//! QuestionnaireResponse is a sheet, each Condition bound to a disease not already answered
+//! for that patient is another, and a patient with neither still gets one (its missing items
+//! become check findings, not a rejection). Coverage, Observation, MedicationRequest and
+//! Procedure go to the sheets of the patient they are about; the doctor and the institution
+//! to every sheet. What maps to nothing is listed as info findings, so partial data is
+//! visible rather than silently dropped.
+
+use std::collections::BTreeMap;
+
+use kakehashi_sdk::{Converted, DiseaseKey, Finding, Provenance, Record, Sheet, SheetKind};
+
+use crate::condition::Binding;
+use crate::reader::Reader;
+
+/// Resource types the mapping reads (the rest are listed as unmapped).
+const READ: [&str; 13] = [
+    "Bundle",
+    "Composition",
+    "Patient",
+    "Coverage",
+    "Condition",
+    "Observation",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "MedicationRequest",
+    "Medication",
+    "Procedure",
+    "QuestionnaireResponse",
+];
+
+/// What one sheet is made of.
+struct Plan {
+    patient: Option<usize>,
+    disease: Option<(usize, Binding)>,
+    response: Option<(usize, DiseaseKey)>,
+}
+
+impl Reader<'_, '_, '_> {
+    /// The patient a resource is about (subject, patient or beneficiary).
+    fn patient_of(&self, index: usize) -> Option<usize> {
+        let node = self.doc.resources[index].node;
+        ["subject", "patient", "beneficiary"]
+            .iter()
+            .find_map(|k| self.doc.follow(index, node.get(k)))
+            .filter(|p| self.doc.resources[*p].kind == "Patient")
+    }
+
+    /// Whether a resource belongs on the sheets of `patient`: it is about that patient, or
+    /// about no patient while the document has at most one.
+    fn belongs(&self, index: usize, patient: Option<usize>, patients: usize) -> bool {
+        match self.patient_of(index) {
+            Some(p) => Some(p) == patient,
+            None => patients <= 1,
+        }
+    }
+
+    fn plans(&self, findings: &mut Vec<Finding>) -> Vec<Plan> {
+        let mut plans = Vec::new();
+        for (i, r) in self.doc.of_kind("QuestionnaireResponse") {
+            match self.answered(i) {
+                Some(key) => plans.push(Plan {
+                    patient: self.patient_of(i),
+                    disease: None,
+                    response: Some((i, key)),
+                }),
+                None => findings.push(self.info(
+                    "fhir.unknown_questionnaire",
+                    "the QuestionnaireResponse does not answer a disease template's Questionnaire; it was not used".into(),
+                    "QuestionnaireResponse が疾病テンプレートの Questionnaire への回答ではないため使っていません".into(),
+                    self.at(r.node, format!("{}.questionnaire", r.path)),
+                )),
+            }
+        }
+        for (i, r) in self.doc.of_kind("Condition") {
+            let patient = self.patient_of(i);
+            match self.bind(i) {
+                Some(binding) => {
+                    let covered = plans.iter().any(|p: &Plan| {
+                        p.patient == patient
+                            && (p.response.as_ref().map(|(_, k)| *k) == Some(binding.key)
+                                || p.disease.as_ref().map(|(_, b)| b.key) == Some(binding.key))
+                    });
+                    if !covered {
+                        plans.push(Plan {
+                            patient,
+                            disease: Some((i, binding)),
+                            response: None,
+                        });
+                    }
+                }
+                None => findings.push(self.info(
+                    "fhir.not_a_notified_disease",
+                    format!(
+                        "Condition `{}` is not a notified disease by its codes or name; it was not used",
+                        crate::reader::concept_text(r.node.get("code")).unwrap_or("(no code)")
+                    ),
+                    format!(
+                        "Condition「{}」はコードでも名称でも告示病名に当たらないため使っていません",
+                        crate::reader::concept_text(r.node.get("code")).unwrap_or("(コードなし)")
+                    ),
+                    self.at(r.node, format!("{}.code", r.path)),
+                )),
+            }
+        }
+        for (i, _) in self.doc.of_kind("Patient") {
+            if !plans.iter().any(|p| p.patient == Some(i)) {
+                plans.push(Plan {
+                    patient: Some(i),
+                    disease: None,
+                    response: None,
+                });
+            }
+        }
+        if plans.is_empty() {
+            plans.push(Plan {
+                patient: None,
+                disease: None,
+                response: None,
+            });
+        }
+        plans
+    }
+
+    /// The doctor and institution the document names: its author, else a Condition's
+    /// recorder or asserter, else its only Practitioner and Organization.
+    fn authors(&self) -> (Option<usize>, Option<usize>) {
+        let mut people = Vec::new();
+        for kind in ["Composition", "QuestionnaireResponse"] {
+            for (i, r) in self.doc.of_kind(kind) {
+                for author in r.node.array("author").iter().chain(r.node.get("author")) {
+                    people.extend(self.doc.follow(i, Some(author)));
+                }
+                people.extend(self.doc.follow(i, r.node.get("custodian")));
+            }
+        }
+        for (i, r) in self.doc.of_kind("Condition") {
+            for key in ["recorder", "asserter"] {
+                people.extend(self.doc.follow(i, r.node.get(key)));
+            }
+        }
+        let (mut doctor, mut institution) = (None, None);
+        for p in people {
+            let (d, o) = self.people(p);
+            doctor = doctor.or(d);
+            institution = institution.or(o);
+        }
+        let only = |kind: &str| {
+            let mut all = self
+                .doc
+                .of_kind(kind)
+                .filter(|(_, r)| r.container.is_none() || kind == "Practitioner");
+            match (all.next(), all.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        };
+        let doctor = doctor.or_else(|| only("Practitioner"));
+        let institution = institution
+            .or_else(|| {
+                doctor.and_then(|d| {
+                    self.doc
+                        .of_kind("PractitionerRole")
+                        .find(|(i, r)| self.doc.follow(*i, r.node.get("practitioner")) == Some(d))
+                        .and_then(|(i, _)| self.people(i).1)
+                })
+            })
+            .or_else(|| only("Organization").filter(|o| !self.is_payor(*o)));
+        (doctor, institution)
+    }
+
+    /// Whether an Organization is some Coverage's payor (an insurer, not the institution).
+    fn is_payor(&self, org: usize) -> bool {
+        self.doc.of_kind("Coverage").any(|(i, r)| {
+            r.node
+                .array("payor")
+                .iter()
+                .any(|p| self.doc.follow(i, Some(p)) == Some(org))
+        })
+    }
+
+    /// Every sheet of the document.
+    pub fn sheets(&self, sha256: &str) -> Vec<Converted> {
+        let mut shared = Vec::new();
+        let plans = self.plans(&mut shared);
+        let patients = self.doc.of_kind("Patient").count();
+        let (doctor, institution) = self.authors();
+        let mut unmapped: BTreeMap<String, (usize, Vec<String>, Option<&str>)> = BTreeMap::new();
+        for (i, r) in self.doc.resources.iter().enumerate() {
+            if !READ.contains(&r.kind) {
+                let e = unmapped
+                    .entry(r.kind.to_owned())
+                    .or_insert((i, Vec::new(), None));
+                e.1.push(r.path.clone());
+            }
+        }
+        let mut out = Vec::with_capacity(plans.len());
+        for (n, plan) in plans.iter().enumerate() {
+            let start = plan
+                .response
+                .as_ref()
+                .map(|(i, _)| *i)
+                .or(plan.disease.as_ref().map(|(i, _)| *i))
+                .or(plan.patient)
+                .unwrap_or(0);
+            let provenance = Provenance {
+                adapter: crate::maps::CATEGORY.to_owned(),
+                mapping: None,
+                source_sha256: sha256.to_owned(),
+                record_index: u32::try_from(n).unwrap_or(u32::MAX),
+                record_location: self.at(
+                    self.doc.resources[start].node,
+                    self.doc.resources[start].path.clone(),
+                ),
+                fields: BTreeMap::new(),
+            };
+            let mut sheet = Sheet::new(SheetKind::Nanbyo, provenance);
+            let mut findings = shared.clone();
+            if let Some((_, key)) = &plan.response {
+                sheet.kind = key.kind;
+                if key.kind == SheetKind::Shoman {
+                    sheet.child.get_or_insert_with(Default::default);
+                }
+                sheet.disease.group = key.group;
+                sheet.disease.number = Some(key.number);
+            }
+            if let Some((i, binding)) = &plan.disease {
+                self.condition(*i, binding, &mut sheet, &mut findings);
+            }
+            if let Some(p) = plan.patient {
+                self.patient(p, &mut sheet, &mut findings);
+            }
+            for (i, _) in self.doc.of_kind("Coverage") {
+                if self.belongs(i, plan.patient, patients) {
+                    self.coverage(i, &mut sheet, &mut findings);
+                }
+            }
+            if let Some(d) = doctor {
+                self.practitioner(d, &mut sheet, &mut findings);
+            }
+            if let Some(o) = institution {
+                self.organization(o, &mut sheet, &mut findings);
+            }
+            let mut measurements = Vec::new();
+            let mut codes: BTreeMap<String, (usize, Option<&str>, usize)> = BTreeMap::new();
+            for (i, _) in self.doc.of_kind("Observation") {
+                if !self.belongs(i, plan.patient, patients) {
+                    continue;
+                }
+                let (found, missed) = self.measurements(i);
+                measurements.extend(found);
+                for (code, display) in missed {
+                    codes.entry(code).or_insert((i, display, 0)).2 += 1;
+                }
+            }
+            self.place(measurements, &mut sheet, &mut findings);
+            for (code, (first, display, count)) in codes {
+                let r = &self.doc.resources[first];
+                let name = display.map(|d| format!(" ({d})")).unwrap_or_default();
+                findings.push(self.info(
+                    "fhir.unmapped_observation",
+                    format!("{count} Observation value(s) coded {code}{name} map to no item; the first is here"),
+                    format!("{code}{name} のObservation {count} 件は調査票のどの項目にも当たりません（最初のものの位置）"),
+                    self.at(r.node, format!("{}.code", r.path)),
+                ));
+            }
+            for (i, _) in self
+                .doc
+                .resources
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| matches!(r.kind, "MedicationRequest" | "Procedure"))
+            {
+                if self.belongs(i, plan.patient, patients)
+                    && let Some(t) = self.treatment(i)
+                {
+                    sheet.clinical.treatments.push(t);
+                }
+            }
+            if let Some((i, _)) = plan.response {
+                self.response(i, &mut sheet, &mut findings);
+            }
+            for (kind, (first, paths, _)) in &unmapped {
+                let shown: Vec<&str> = paths.iter().take(5).map(String::as_str).collect();
+                let more = if paths.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                };
+                findings.push(self.info(
+                    "fhir.unmapped_resource",
+                    format!(
+                        "{} {kind} resource(s) map to nothing on the sheet: {}{more}",
+                        paths.len(),
+                        shown.join(", ")
+                    ),
+                    format!(
+                        "{kind} リソース {} 件は調査票のどこにも当たりません: {}{more}",
+                        paths.len(),
+                        shown.join(", ")
+                    ),
+                    self.at(
+                        self.doc.resources[*first].node,
+                        self.doc.resources[*first].path.clone(),
+                    ),
+                ));
+            }
+            out.push(Converted {
+                record: Record::Sheet(Box::new(sheet)),
+                findings,
+            });
+        }
+        out
+    }
+}
