@@ -22,4 +22,5 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 cargo build --locked --bin kakehashi
+target/debug/kakehashi conformance run --corpus ../shared/testdata/fhir --kit conformance/fhir
 conformance/tls/gateway.sh target/debug/kakehashi

@@ -47,6 +47,22 @@ impl Reader<'_, '_, '_> {
             .filter(|p| self.doc.resources[*p].kind == "Patient")
     }
 
+    /// Whether the patient was 20 or older when the Condition was recorded (or began): 小慢
+    /// covers children, and a 小慢 disease name in an adult's record is not a 小慢 sheet.
+    fn adult_at(&self, condition: usize, patient: Option<usize>) -> bool {
+        let date = |node: Option<&crate::json::Node<'_>>| {
+            let text = node?.as_str()?;
+            chrono::NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
+        };
+        let node = self.doc.resources[condition].node;
+        let when = date(node.get("recordedDate")).or_else(|| date(node.get("onsetDateTime")));
+        let born = patient.and_then(|p| date(self.doc.resources[p].node.get("birthDate")));
+        match (born, when) {
+            (Some(born), Some(when)) => when.years_since(born).is_some_and(|y| y >= 20),
+            _ => false,
+        }
+    }
+
     /// Whether a resource belongs on the sheets of `patient`: it is about that patient, or
     /// about no patient while the document has at most one.
     fn belongs(&self, index: usize, patient: Option<usize>, patients: usize) -> bool {
@@ -76,6 +92,16 @@ impl Reader<'_, '_, '_> {
         for (i, r) in self.doc.of_kind("Condition") {
             let patient = self.patient_of(i);
             match self.bind(i) {
+                Some(binding)
+                    if binding.key.kind == SheetKind::Shoman && self.adult_at(i, patient) =>
+                {
+                    findings.push(self.info(
+                        "fhir.shoman_adult",
+                        format!("the Condition names the 小慢 disease {}, but the patient was 20 or older then; it was not used", binding.key),
+                        format!("Condition は小慢の {} ですが、当時患者は 20 歳以上のため使っていません", binding.key),
+                        self.at(r.node, format!("{}.code", r.path)),
+                    ));
+                }
                 Some(binding) => {
                     let covered = plans.iter().any(|p: &Plan| {
                         p.patient == patient
@@ -186,12 +212,10 @@ impl Reader<'_, '_, '_> {
         let plans = self.plans(&mut shared);
         let patients = self.doc.of_kind("Patient").count();
         let (doctor, institution) = self.authors();
-        let mut unmapped: BTreeMap<String, (usize, Vec<String>, Option<&str>)> = BTreeMap::new();
+        let mut unmapped: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
         for (i, r) in self.doc.resources.iter().enumerate() {
             if !READ.contains(&r.kind) {
-                let e = unmapped
-                    .entry(r.kind.to_owned())
-                    .or_insert((i, Vec::new(), None));
+                let e = unmapped.entry(r.kind.to_owned()).or_insert((i, Vec::new()));
                 e.1.push(r.path.clone());
             }
         }
@@ -281,7 +305,7 @@ impl Reader<'_, '_, '_> {
             if let Some((i, _)) = plan.response {
                 self.response(i, &mut sheet, &mut findings);
             }
-            for (kind, (first, paths, _)) in &unmapped {
+            for (kind, (first, paths)) in &unmapped {
                 let shown: Vec<&str> = paths.iter().take(5).map(String::as_str).collect();
                 let more = if paths.len() > shown.len() {
                     ", …"
