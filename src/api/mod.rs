@@ -16,6 +16,7 @@ mod openapi;
 mod sheets;
 mod submissions;
 mod system;
+mod templates;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +90,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sheets", get(sheets::list))
         .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
         .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
+        .route(
+            "/v1/templates/{kind}/{number}/questionnaire",
+            get(templates::questionnaire),
+        )
         .route("/v1/doctors", post(doctors::register_one))
         .route("/v1/doctors/import", post(doctors::import))
         .route(

@@ -67,11 +67,22 @@ pub fn document() -> Value {
                 }
             }},
             "/v1/sheets/{id}": { "get": {
-                "summary": "One sheet in canonical JSON",
+                "summary": "One sheet in canonical JSON, or with ?format=fhir as a FHIR Bundle of QuestionnaireResponse and Patient",
                 "parameters": id_param("Sheet id"),
                 "responses": {
-                    "200": { "description": "The sheet", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Sheet" } } } },
+                    "200": { "description": "The sheet", "content": {
+                        "application/json": { "schema": { "$ref": "#/components/schemas/Sheet" } },
+                        "application/fhir+json": { "schema": { "type": "object" } }
+                    } },
+                    "400": error_response("Unknown format"),
                     "404": error_response("No such sheet")
+                }
+            }},
+            "/v1/templates/{kind}/{number}/questionnaire": { "get": {
+                "summary": "A disease template as a FHIR Questionnaire (kind nanbyo or shoman; number 49, or group-number 7-1 for 小慢)",
+                "responses": {
+                    "200": { "description": "The Questionnaire", "content": { "application/fhir+json": { "schema": { "type": "object" } } } },
+                    "404": error_response("No template for that disease")
                 }
             }},
             "/v1/healthz": { "get": {

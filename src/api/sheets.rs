@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use kakehashi_sdk::{Finding, Sheet};
 use serde::{Deserialize, Serialize};
 
@@ -99,11 +100,31 @@ async fn load(
     }
 }
 
+/// `?format=json` (the default) or `?format=fhir`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadParams {
+    format: Option<String>,
+}
+
 pub async fn read(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-) -> Result<Json<SheetView>, ApiError> {
+    Query(params): Query<ReadParams>,
+) -> Result<Response, ApiError> {
+    let fhir = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("fhir") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.unknown_format",
+                format!("unknown format `{other}`: use json or fhir"),
+                format!("形式「{other}」は指定できません。json か fhir を指定してください"),
+            ));
+        }
+    };
     let sheet = load(
         &state,
         &principal,
@@ -131,8 +152,20 @@ pub async fn read(
         store.append_audit(&alert).await?;
         tracing::warn!(user = %principal.user_id, "unusual bulk reading of sheets");
     }
-    Ok(Json(sheet.into()))
+    if !fhir {
+        return Ok(Json(SheetView::from(sheet)).into_response());
+    }
+    let status = match sheet.status {
+        SheetStatus::Draft => "in-progress",
+        _ => "completed",
+    };
+    let bundle = kakehashi_adapter_fhir::sheet_bundle(&sheet.sheet, &sheet.id, status)
+        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, FHIR_JSON)], bundle).into_response())
 }
+
+/// The media type of FHIR JSON.
+pub(super) const FHIR_JSON: &str = "application/fhir+json";
 
 pub async fn update(
     State(state): State<AppState>,

@@ -1,0 +1,56 @@
+//! Disease templates for EHR form tools: `GET /v1/templates/{kind}/{number}/questionnaire`
+//! gives a template as a FHIR Questionnaire. Templates are published data, not personal data:
+//! any signed-in user may read them, and reads are not audited.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use kakehashi_sdk::{DiseaseKey, SheetKind};
+
+use super::sheets::FHIR_JSON;
+use super::{ApiError, AppState};
+
+/// `nanbyo` + `49`, or `shoman` + `7-1` (疾患群-告示番号).
+fn key(kind: &str, number: &str) -> Option<DiseaseKey> {
+    let kind: SheetKind = kind.parse().ok()?;
+    match (kind, number.split_once('-')) {
+        (SheetKind::Nanbyo, None) => Some(DiseaseKey {
+            kind,
+            group: None,
+            number: number.parse().ok()?,
+        }),
+        (SheetKind::Shoman, Some((group, number))) => Some(DiseaseKey {
+            kind,
+            group: Some(group.parse().ok()?),
+            number: number.parse().ok()?,
+        }),
+        _ => None,
+    }
+}
+
+pub async fn questionnaire(
+    State(state): State<AppState>,
+    Path((kind, number)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let what = format!("{kind}/{number}");
+    let template = key(&kind, &number)
+        .and_then(|k| state.pipeline.catalog().templates.get(&k))
+        .ok_or_else(|| ApiError::not_found("disease template", "疾病テンプレート", &what))?;
+    let body = kakehashi_adapter_fhir::questionnaire(template).to_string();
+    Ok(([(header::CONTENT_TYPE, FHIR_JSON)], body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_paths_name_nanbyo_by_number_and_shoman_by_group_and_number() {
+        assert_eq!(key("nanbyo", "49").map(|k| k.number), Some(49));
+        let t1d = key("shoman", "7-1").unwrap();
+        assert_eq!((t1d.group, t1d.number), (Some(7), 1));
+        assert!(key("shoman", "7").is_none());
+        assert!(key("nanbyo", "7-1").is_none());
+        assert!(key("other", "1").is_none());
+    }
+}
