@@ -61,10 +61,7 @@ fn steps_of(node: &Node<'_>) -> Vec<Step> {
 pub fn locate<'n, 'a>(root: &'n Node<'a>, reason: &str) -> (String, &'n Node<'a>) {
     let mut path: Vec<Step> = Vec::new();
     let mut probes = 0;
-    'descend: loop {
-        let Some(here) = path.iter().try_fold(root, |n, s| child(n, s)) else {
-            break;
-        };
+    'descend: while let Some(here) = path.iter().try_fold(root, |n, s| child(n, s)) {
         for step in steps_of(here) {
             if probes == MAX_PROBES {
                 break 'descend;

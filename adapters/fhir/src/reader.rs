@@ -79,8 +79,11 @@ pub fn representation<'n>(name: &'n Node<'_>) -> Option<&'n str> {
         .and_then(|e| e.str("valueCode"))
 }
 
+/// One of a resource's names: its index in `name` and its text.
+pub type NameAt = Option<(usize, String)>;
+
 /// A person's name in kanji (IDE, else a name without representation) and in kana (SYL).
-pub fn person_names(resource: &Node<'_>) -> (Option<(usize, String)>, Option<(usize, String)>) {
+pub fn person_names(resource: &Node<'_>) -> (NameAt, NameAt) {
     let names = resource.array("name");
     let pick = |want: &dyn Fn(Option<&str>) -> bool| {
         names
