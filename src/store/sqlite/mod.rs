@@ -7,6 +7,7 @@
 //! the record before it, and no writer ever waits on a lock upgrade.
 
 mod audit;
+mod deliveries;
 mod directory;
 mod submissions;
 
