@@ -26,6 +26,8 @@ pub enum ServeError {
     Keys(#[from] kakehashi_vault::VaultError),
     #[error("development certificates: {0}")]
     Pki(#[from] kakehashi_tls::PkiError),
+    #[error("development payload keys: {0}")]
+    PayloadKeys(#[from] kakehashi_envelope::EnvelopeError),
     #[error("TLS: {0}")]
     Tls(#[from] kakehashi_tls::TlsError),
     #[error("font for printed documents: {0}")]
