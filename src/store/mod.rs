@@ -59,6 +59,11 @@ pub enum StoreError {
     },
 }
 
+/// The current time as stored: RFC 3339, UTC, milliseconds.
+pub fn timestamp_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Everything the gateway stores.
 pub trait Store: Submissions + Deliveries + Directory + AuditTrail + 'static {}
 

@@ -15,13 +15,12 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::Utc;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::{Sealer, StoreError};
+use super::{Sealer, StoreError, timestamp_now as now};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -34,10 +33,6 @@ pub struct SqliteStore {
     pool: SqlitePool,
     sealer: Sealer,
     writer: Arc<Mutex<()>>,
-}
-
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl SqliteStore {
