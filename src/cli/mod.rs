@@ -1,6 +1,7 @@
 //! The `kakehashi` command line.
 
 mod admin;
+mod receiver;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -88,6 +89,9 @@ pub enum Command {
     /// Data keys for encryption at rest.
     #[command(subcommand)]
     Keys(admin::KeysCommand),
+    /// The reference receiver, a national-DB stand-in speaking kakehashi-push/1 over mutual TLS
+    /// (conformance/push/PROTOCOL.md), until Ctrl-C or SIGTERM.
+    Receiver(receiver::ReceiverArgs),
     /// Write the canonical JSON Schemas (conformance/schema/).
     Schema {
         /// Folder to write into.
@@ -287,6 +291,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Users(command) => admin::users(command),
         Command::Audit(command) => admin::audit(command),
         Command::Keys(command) => admin::keys(command),
+        Command::Receiver(args) => receiver::run(args),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in crate::schema::published() {

@@ -12,6 +12,8 @@ use crate::ReceiverError;
 
 /// The default port, next to the gateway's 8443.
 pub const DEFAULT_PORT: u16 = 9443;
+/// The default data directory.
+pub const DEFAULT_DATA_DIR: &str = "kakehashi-receiver-data";
 
 /// Configuration of a [`crate::Receiver`]. Relative paths are taken from the working directory.
 ///
@@ -56,7 +58,7 @@ fn default_listen() -> SocketAddr {
 }
 
 fn default_data_dir() -> PathBuf {
-    PathBuf::from("kakehashi-receiver-data")
+    PathBuf::from(DEFAULT_DATA_DIR)
 }
 
 fn default_require_encryption() -> bool {

@@ -14,10 +14,10 @@ pub enum ReceiverError {
     #[error("no sender_keys configured: no delivery could be verified")]
     NoSenderKeys,
     /// The TLS certificates or key cannot be loaded.
-    #[error("TLS: {0}")]
+    #[error(transparent)]
     Tls(#[from] kakehashi_tls::TlsError),
     /// A payload key cannot be loaded.
-    #[error("payload key: {0}")]
+    #[error(transparent)]
     PayloadKey(#[from] kakehashi_envelope::EnvelopeError),
     /// The embedded sheet schema does not compile (a build defect).
     #[error("sheet schema: {0}")]
