@@ -32,11 +32,19 @@ struct World {
 async fn world(dir: &Path, push_lines: &str) -> World {
     let mut gw = Gateway::start(&dir.join("data"), CONFIG);
     let receiver = gw.start_receiver(&dir.join("receiver"));
-    gw.configure(&format!("endpoint = \"{}\"\n{push_lines}", receiver.endpoint()));
+    gw.configure(&format!(
+        "endpoint = \"{}\"\n{push_lines}",
+        receiver.endpoint()
+    ));
     gw.restart();
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
     let officer = gw
-        .user("officer1", MUNICIPALITY, "municipal_officer", "municipality")
+        .user(
+            "officer1",
+            MUNICIPALITY,
+            "municipal_officer",
+            "municipality",
+        )
         .await;
     let issued = gw.add_user("admin1", OPERATOR, "administrator");
     let admin = admin_session(&gw, &issued).await;
@@ -72,17 +80,19 @@ async fn admin_session(gw: &Gateway, issued: &Value) -> Session {
 async fn submit(session: &Session, body: Vec<u8>) -> Option<(String, Vec<(String, bool)>)> {
     let response = session
         .post(&format!(
-            "/v1/submissions?mapping=hospital-a&municipality={MUNICIPALITY}"
+            "/v1/submissions?mapping=hospital-a&municipality=130001"
         ))
         .header("content-type", "text/csv")
         .body(body)
         .send()
         .await
         .ok()?;
-    if !response.status().is_success() {
+    let status = response.status();
+    let submission: Value = response.json().await.ok()?;
+    if !status.is_success() {
+        eprintln!("submission not acknowledged: {status} {submission}");
         return None;
     }
-    let submission: Value = response.json().await.ok()?;
     let sheets = submission["sheets"]
         .as_array()?
         .iter()
@@ -153,7 +163,11 @@ async fn csv_confirmation_and_consent_reach_the_receiver_once_over_mutual_tls() 
     for (id, _) in &sheets {
         in_data.insert(id.clone(), consent_in_data(&w.doctor, id).await);
     }
-    let clean: Vec<&String> = sheets.iter().filter(|(_, e)| !e).map(|(id, _)| id).collect();
+    let clean: Vec<&String> = sheets
+        .iter()
+        .filter(|(_, e)| !e)
+        .map(|(id, _)| id)
+        .collect();
     let blank = clean
         .iter()
         .find(|id| in_data[**id].is_none())
@@ -230,7 +244,10 @@ async fn csv_confirmation_and_consent_reach_the_receiver_once_over_mutual_tls() 
             assert!(d["last_error"].as_str().unwrap().contains("connect"), "{d}");
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "no retries: {d}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no retries: {d}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     w.receiver.start_again();
@@ -239,19 +256,27 @@ async fn csv_confirmation_and_consent_reach_the_receiver_once_over_mutual_tls() 
     assert_eq!(w.receiver.stats().await["receipts"], expected.len() + 1);
 
     // Metrics and the audit trail saw it.
-    let metrics = w
-        .gw
-        .client(Some("hospital"))
-        .get(w.gw.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(metrics.contains("kakehashi_deliveries_delivered_total"), "{metrics}");
-    assert!(metrics.contains("kakehashi_delivery_retries_total"), "{metrics}");
-    assert!(metrics.contains("kakehashi_delivery_latency_seconds_bucket"), "{metrics}");
+    let metrics =
+        w.gw.client(Some("hospital"))
+            .get(w.gw.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        metrics.contains("kakehashi_deliveries_delivered_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kakehashi_delivery_retries_total"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kakehashi_delivery_latency_seconds_bucket"),
+        "{metrics}"
+    );
     let (_, audit) = send(w.admin.get("/v1/audit?action=delivery.send&limit=1000")).await;
     assert_eq!(
         audit.as_array().unwrap().len(),
@@ -310,26 +335,37 @@ async fn a_permanent_refusal_is_a_dead_letter_until_an_operator_acts() {
         config.replace(&format!("signing_key = \"{}\"\n", signing.display()), ""),
     )
     .unwrap();
-    let mut gw = w.gw;
+    let World {
+        mut gw,
+        receiver,
+        mut doctor,
+        mut admin,
+        ..
+    } = w;
     gw.restart();
+    doctor.reconnect(&gw);
+    admin.reconnect(&gw);
     let listed = kakehashi(&["deliveries", "list", "--status", "dead"], gw.config());
     assert_eq!(listed.lines().count(), 2, "{listed}");
     let retried = dead[0]["id"].as_str().unwrap();
     let discarded = dead[1]["id"].as_str().unwrap();
     let out = kakehashi(&["deliveries", "retry", retried], gw.config());
     assert!(out.contains("pending"), "{out}");
-    let (status, d) = send(w.admin.post(&format!("/v1/deliveries/{discarded}/discard"))).await;
+    let (status, d) = send(admin.post(&format!("/v1/deliveries/{discarded}/discard"))).await;
     assert_eq!(status, StatusCode::OK, "{d}");
     assert_eq!(d["status"], "discarded");
-    let (status, again) = send(w.admin.post(&format!("/v1/deliveries/{discarded}/retry"))).await;
+    let (status, again) = send(admin.post(&format!("/v1/deliveries/{discarded}/retry"))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
     assert_eq!(again["code"], "delivery.not_dead");
     // Deliveries are for operators only.
-    let (status, _) = send(w.doctor.get("/v1/deliveries")).await;
+    let (status, _) = send(doctor.get("/v1/deliveries")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let received = await_receipts(&w.receiver, 1, Duration::from_secs(30)).await;
-    assert_eq!(received, vec![dead[0]["sheet_id"].as_str().unwrap().to_owned()]);
+    let received = await_receipts(&receiver, 1, Duration::from_secs(30)).await;
+    assert_eq!(
+        received,
+        vec![dead[0]["sheet_id"].as_str().unwrap().to_owned()]
+    );
 }
 
 /// A tiny deterministic generator, seeded from the clock (printed, to replay a failure).
@@ -396,6 +432,7 @@ async fn sigkill_during_ingest_and_delivery_loses_nothing_and_sends_nothing_twic
             clean_sheets.extend(sheets);
         }
         w.gw.restart();
+        w.doctor.reconnect(&w.gw);
     }
 
     // Catch up what the crashes interrupted: confirm every clean sheet of what was
@@ -405,7 +442,11 @@ async fn sigkill_during_ingest_and_delivery_loses_nothing_and_sends_nothing_twic
     }
     for id in &acknowledged {
         let (status, s) = send(w.doctor.get(&format!("/v1/submissions/{id}"))).await;
-        assert_eq!(status, StatusCode::OK, "acknowledged submission {id} lost: {s}");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "acknowledged submission {id} lost: {s}"
+        );
         assert_eq!(s["status"], "accepted", "{s}");
     }
     let mut expected = BTreeSet::new();
@@ -414,11 +455,22 @@ async fn sigkill_during_ingest_and_delivery_loses_nothing_and_sends_nothing_twic
             expected.insert(id.clone());
         }
     }
-    assert!(acknowledged.len() >= CYCLES / 5, "too few acknowledged: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() >= CYCLES / 5,
+        "too few acknowledged: {}",
+        acknowledged.len()
+    );
     let received = await_receipts(&w.receiver, expected.len(), Duration::from_secs(60)).await;
     let received_set: BTreeSet<String> = received.iter().cloned().collect();
-    assert_eq!(received.len(), received_set.len(), "a sheet was stored twice");
-    assert_eq!(received_set, expected, "delivered ≠ consented and confirmed");
+    assert_eq!(
+        received.len(),
+        received_set.len(),
+        "a sheet was stored twice"
+    );
+    assert_eq!(
+        received_set, expected,
+        "delivered ≠ consented and confirmed"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stats = w.receiver.stats().await;
     assert_eq!(stats["receipts"], expected.len(), "{stats}");
@@ -464,7 +516,7 @@ async fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
     let disk = SmallDisk::mount(&dir.path().join("disk"), 8);
     let data = disk.0.join("data");
     let mut gw = Gateway::start(&data, CONFIG);
-    let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
+    let mut doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
     let csv = std::fs::read_to_string(corpus("hospital-a.csv")).unwrap();
     let mut lines = csv.split_inclusive("\r\n");
     let header = lines.next().unwrap().to_owned();
@@ -478,7 +530,9 @@ async fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
     let mut refused = None;
     for (i, row) in rows.iter().enumerate() {
         let response = doctor
-            .post(&format!("/v1/submissions?mapping=hospital-a&municipality={MUNICIPALITY}"))
+            .post(&format!(
+                "/v1/submissions?mapping=hospital-a&municipality=130001"
+            ))
             .header("content-type", "text/csv")
             .body(format!("{header}{row}"))
             .send()
@@ -491,7 +545,10 @@ async fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
         } else {
             assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "row {i}: {body}");
             assert_eq!(body["code"], "store.unavailable", "{body}");
-            assert!(body["message_ja"].as_str().unwrap().contains("再送"), "{body}");
+            assert!(
+                body["message_ja"].as_str().unwrap().contains("再送"),
+                "{body}"
+            );
             refused = Some(row.clone());
             break;
         }
@@ -511,13 +568,16 @@ async fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
     // With room again the refused submission goes through, and a restart loses nothing.
     let (status, body) = send(
         doctor
-            .post(&format!("/v1/submissions?mapping=hospital-a&municipality={MUNICIPALITY}"))
+            .post(&format!(
+                "/v1/submissions?mapping=hospital-a&municipality=130001"
+            ))
             .header("content-type", "text/csv")
             .body(format!("{header}{refused}")),
     )
     .await;
     assert!(status.is_success(), "{status} {body}");
     gw.restart();
+    doctor.reconnect(&gw);
     for id in &acknowledged {
         let (status, _) = send(doctor.get(&format!("/v1/submissions/{id}"))).await;
         assert_eq!(status, StatusCode::OK);

@@ -210,6 +210,7 @@ impl Gateway {
             client,
             token: body["token"].as_str().unwrap().to_owned(),
             base: self.base.clone(),
+            terminal: terminal.to_owned(),
         }
     }
 }
@@ -284,7 +285,11 @@ impl Receiver {
     /// Starts it again on the same port and data.
     pub fn start_again(&mut self) {
         self.stop();
-        let listen = self.base.trim_start_matches("https://").trim_end_matches('/').to_owned();
+        let listen = self
+            .base
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned();
         let (child, base) = spawn_listening(
             &[
                 "receiver",
@@ -339,9 +344,17 @@ pub struct Session {
     pub client: Client,
     pub token: String,
     base: String,
+    terminal: String,
 }
 
 impl Session {
+    /// The same session over new connections (after the gateway restarted, the pooled ones
+    /// are dead).
+    pub fn reconnect(&mut self, gw: &Gateway) {
+        self.client = gw.client(Some(&self.terminal));
+        self.base = gw.base.clone();
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .get(format!("{}{path}", self.base))
