@@ -16,6 +16,9 @@ use common::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// Submissions for the development municipality (地方公共団体コード 130001).
+const SUBMIT: &str = "/v1/submissions?mapping=hospital-a&municipality=130001";
+
 /// Fast retries, generous rates: tests must not wait minutes.
 const CONFIG: &str = "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n[push]\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1\n";
 
@@ -79,9 +82,7 @@ async fn admin_session(gw: &Gateway, issued: &Value) -> Session {
 /// submission was not acknowledged.
 async fn submit(session: &Session, body: Vec<u8>) -> Option<(String, Vec<(String, bool)>)> {
     let response = session
-        .post(&format!(
-            "/v1/submissions?mapping=hospital-a&municipality=130001"
-        ))
+        .post(SUBMIT)
         .header("content-type", "text/csv")
         .body(body)
         .send()
@@ -530,9 +531,7 @@ async fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
     let mut refused = None;
     for (i, row) in rows.iter().enumerate() {
         let response = doctor
-            .post(&format!(
-                "/v1/submissions?mapping=hospital-a&municipality=130001"
-            ))
+            .post(SUBMIT)
             .header("content-type", "text/csv")
             .body(format!("{header}{row}"))
             .send()
@@ -568,9 +567,7 @@ async fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
     // With room again the refused submission goes through, and a restart loses nothing.
     let (status, body) = send(
         doctor
-            .post(&format!(
-                "/v1/submissions?mapping=hospital-a&municipality=130001"
-            ))
+            .post(SUBMIT)
             .header("content-type", "text/csv")
             .body(format!("{header}{refused}")),
     )
