@@ -363,17 +363,9 @@ impl Deliveries for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{CheckedSheet, Completion, RawInput, SubmissionRecord, Submissions};
+    use crate::store::sqlite::tests::{event, submission};
+    use crate::store::{CheckedSheet, Completion, RawInput, Submissions};
     use kakehashi_sdk::{Sheet, SheetKind};
-
-    fn event(action: &str) -> AuditEvent {
-        AuditEvent {
-            actor: "test".into(),
-            action: action.into(),
-            outcome: "ok".into(),
-            ..AuditEvent::default()
-        }
-    }
 
     /// A store holding one draft sheet `s1` whose source data said `research_consent`.
     async fn store_with_sheet(
@@ -381,24 +373,12 @@ mod tests {
         research_consent: Option<bool>,
     ) -> SqliteStore {
         let store = SqliteStore::open_for_tests(dir).await;
-        let submission = SubmissionRecord {
-            id: "sub".into(),
-            organisation_id: "hospital:1310000017".into(),
-            municipality_id: None,
-            sha256: "aa".into(),
-            adapter: "csv".into(),
-            mapping: String::new(),
-            status: crate::store::SubmissionStatus::Received,
-            received_at: now(),
-            completed_at: None,
-            error: None,
-        };
         let raw = RawInput {
             sha256: "aa",
             content_type: None,
             body: b"x",
         };
-        store.journal(raw, &submission).await.unwrap();
+        store.journal(raw, &submission("sub", "aa")).await.unwrap();
         let mut sheet = Sheet::new(SheetKind::Nanbyo, Default::default());
         sheet.administrative.research_consent = research_consent;
         let checked = CheckedSheet {

@@ -91,7 +91,7 @@ mod tests {
     };
     use kakehashi_sdk::{Sheet, SheetKind};
 
-    fn submission(id: &str, sha: &str) -> SubmissionRecord {
+    pub(super) fn submission(id: &str, sha: &str) -> SubmissionRecord {
         SubmissionRecord {
             id: id.into(),
             organisation_id: "hospital:1310000017".into(),
@@ -106,7 +106,7 @@ mod tests {
         }
     }
 
-    fn event(action: &str) -> AuditEvent {
+    pub(super) fn event(action: &str) -> AuditEvent {
         AuditEvent {
             actor: "test".into(),
             action: action.into(),
