@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kakehashi needs besides the Rust toolchain: the Japanese font
-# printed documents embed, and the tools the tests use (a TLS scanner, pdftotext, openssl).
+# printed documents embed, the tools the tests use (a TLS scanner, pdftotext, openssl), and
+# OpenSSL's headers with pkg-config, which josekit (the delivery envelope) links against.
 set -euo pipefail
-packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3)
+packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3 libssl-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,6 +27,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// Sessions, lockout and intrusion protection.
     pub security: SecurityConfig,
+    /// Delivery of consented sheets to the national DB.
+    pub push: PushConfig,
 }
 
 impl Default for Config {
@@ -39,6 +41,7 @@ impl Default for Config {
             key_file: None,
             tls: TlsConfig::default(),
             security: SecurityConfig::default(),
+            push: PushConfig::default(),
         }
     }
 }
@@ -113,6 +116,61 @@ impl Default for SecurityConfig {
     }
 }
 
+/// `[push]`: delivery of consented, confirmed sheets to the national DB over mutual TLS, the
+/// document signed by the gateway and encrypted to the national DB's key. File paths default to
+/// the development PKI in `<data_dir>/certs/`, where `kakehashi receiver` finds the other half.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// The national DB's delivery endpoint, e.g. `https://localhost:9443/v1/deliveries` for the
+    /// reference receiver. Default none: deliveries are enqueued and wait (pending) until one is
+    /// configured. The gateway connects to no other host.
+    pub endpoint: Option<String>,
+    /// PEM file of the CA certificate(s) that may sign the national DB's server certificate.
+    /// Only these are trusted; to trust the system store, name its bundle here (for example
+    /// `/etc/ssl/certs/ca-certificates.crt`). Default `<data_dir>/certs/ca.pem`.
+    pub server_ca: Option<PathBuf>,
+    /// The gateway's client certificate (chain) and key for the national DB. Default
+    /// `<data_dir>/certs/gateway.pem` and `gateway.key`.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// The national DB's public payload-encryption key (PEM). Default
+    /// `<data_dir>/certs/payload-encryption.pub`.
+    pub recipient_key: Option<PathBuf>,
+    /// The gateway's payload-signing key (PKCS#8 PEM). Default
+    /// `<data_dir>/certs/payload-signing.key`.
+    pub signing_key: Option<PathBuf>,
+    /// Time allowed for one attempt, in seconds. Default 30.
+    pub timeout_seconds: u64,
+    /// Deliveries in flight at once. Default 8.
+    pub concurrency: usize,
+    /// Wait after the first failed attempt, in milliseconds; it doubles (with jitter) up to
+    /// `max_backoff_seconds`. Defaults 2000 and 300.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_seconds: u64,
+    /// Attempts before a transiently failing delivery becomes a dead letter. Default 48
+    /// (about four hours with the default backoff).
+    pub max_attempts: u32,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            server_ca: None,
+            client_cert: None,
+            client_key: None,
+            recipient_key: None,
+            signing_key: None,
+            timeout_seconds: 30,
+            concurrency: 8,
+            initial_backoff_ms: 2000,
+            max_backoff_seconds: 300,
+            max_attempts: 48,
+        }
+    }
+}
+
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -151,6 +209,52 @@ impl Config {
             } else {
                 tls.crls.clone()
             },
+        }
+    }
+
+    /// The push client for the configured endpoint, or `None` when push is off.
+    pub fn push_client(
+        &self,
+    ) -> Result<Option<crate::push::NationalDbClient>, crate::push::PushError> {
+        let push = &self.push;
+        let Some(endpoint) = &push.endpoint else {
+            return Ok(None);
+        };
+        let certs = self.certs_dir();
+        let or_dev =
+            |path: &Option<PathBuf>, file: &str| path.clone().unwrap_or_else(|| certs.join(file));
+        let tls = kakehashi_tls::client_config(
+            &or_dev(&push.server_ca, "ca.pem"),
+            Some((
+                &or_dev(&push.client_cert, "gateway.pem"),
+                &or_dev(&push.client_key, "gateway.key"),
+            )),
+        )?;
+        let envelope = crate::push::Envelope::Sealed {
+            signer: kakehashi_envelope::SigningKey::from_pem_file(&or_dev(
+                &push.signing_key,
+                kakehashi_envelope::SIGNING_KEY_FILE,
+            ))?,
+            recipient: kakehashi_envelope::RecipientKey::from_pem_file(&or_dev(
+                &push.recipient_key,
+                kakehashi_envelope::ENCRYPTION_PUBLIC_FILE,
+            ))?,
+        };
+        crate::push::NationalDbClient::new(
+            endpoint,
+            tls,
+            envelope,
+            std::time::Duration::from_secs(push.timeout_seconds),
+        )
+        .map(Some)
+    }
+
+    /// The retry policy of deliveries.
+    pub fn retry_policy(&self) -> crate::push::RetryPolicy {
+        crate::push::RetryPolicy {
+            initial_backoff: std::time::Duration::from_millis(self.push.initial_backoff_ms),
+            max_backoff: std::time::Duration::from_secs(self.push.max_backoff_seconds),
+            max_attempts: self.push.max_attempts.max(1),
         }
     }
 

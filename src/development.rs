@@ -1,6 +1,7 @@
 //! The development set-up a first `kakehashi serve` (or `kakehashi certs init`) makes so the
 //! gateway runs on a fresh machine with nothing configured: a development CA with a server
-//! certificate for `localhost`/`127.0.0.1` and terminal certificates, and the directory
+//! certificate for `localhost`/`127.0.0.1` and terminal certificates, the payload keys that
+//! seal deliveries for the reference receiver (`kakehashi receiver`), and the directory
 //! entries that make those terminals permitted — a hospital, a municipality and the operator.
 //! Nothing here is for production: `certs/README.md` says how to bring CA-issued certificates
 //! and register real terminals.
@@ -67,6 +68,13 @@ pub async fn prepare(config: &Config, directory: &dyn Directory) -> Result<(), S
                 .map(|c| c.name.as_str())
                 .collect::<Vec<_>>()
                 .join(".pem/.key, ")
+        );
+    }
+    let keys = kakehashi_envelope::generate_dev_keys(&dir)?;
+    if !keys.files.is_empty() {
+        println!(
+            "made development payload keys in {} (payload-signing.key/.pub for the gateway, payload-encryption.key/.pub for the reference receiver); never use them in production",
+            dir.display()
         );
     }
     for terminal in TERMINALS {

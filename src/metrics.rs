@@ -6,9 +6,11 @@ use std::sync::LazyLock;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::store::CheckedSheet;
+use crate::store::{CheckedSheet, DeliveryCounts};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
@@ -25,8 +27,19 @@ struct StatusLabels {
     status: u16,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryStatusLabels {
+    status: &'static str,
+}
+
 struct Metrics {
     registry: Registry,
+    deliveries: Family<DeliveryStatusLabels, Gauge>,
+    delivered: Counter,
+    retried: Counter,
+    dead: Counter,
+    attempt_seconds: Histogram,
+    delivery_latency_seconds: Histogram,
     submissions: Family<OutcomeLabels, Counter>,
     sheets: Counter,
     findings: Family<SeverityLabels, Counter>,
@@ -55,8 +68,51 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "HTTP responses, by status code",
         responses.clone(),
     );
+    let deliveries = Family::default();
+    let delivered = Counter::default();
+    let retried = Counter::default();
+    let dead = Counter::default();
+    // 5 ms … ~2.6 min per attempt; 50 ms … ~7 days from enqueue to receipt.
+    let attempt_seconds = Histogram::new(exponential_buckets(0.005, 2.0, 16));
+    let delivery_latency_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 24));
+    registry.register(
+        "deliveries",
+        "Deliveries to the national DB in the outbox, by status (pending, delivered, dead, discarded, withdrawn)",
+        deliveries.clone(),
+    );
+    registry.register(
+        "deliveries_delivered",
+        "Deliveries the national DB acknowledged with a receipt",
+        delivered.clone(),
+    );
+    registry.register(
+        "delivery_retries",
+        "Delivery attempts that failed transiently and were scheduled again",
+        retried.clone(),
+    );
+    registry.register(
+        "deliveries_dead",
+        "Deliveries that became dead letters",
+        dead.clone(),
+    );
+    registry.register(
+        "delivery_attempt_seconds",
+        "Duration of one delivery attempt (seal, send, receipt)",
+        attempt_seconds.clone(),
+    );
+    registry.register(
+        "delivery_latency_seconds",
+        "Time from enqueueing a delivery to its receipt",
+        delivery_latency_seconds.clone(),
+    );
     Metrics {
         registry,
+        deliveries,
+        delivered,
+        retried,
+        dead,
+        attempt_seconds,
+        delivery_latency_seconds,
         submissions,
         sheets,
         findings,
@@ -95,6 +151,41 @@ pub fn record_response(status: u16) {
         .responses
         .get_or_create(&StatusLabels { status })
         .inc();
+}
+
+/// The outbox's current counts by status.
+pub fn set_delivery_counts(counts: &DeliveryCounts) {
+    for (status, n) in counts {
+        METRICS
+            .deliveries
+            .get_or_create(&DeliveryStatusLabels {
+                status: status.as_str(),
+            })
+            .set(i64::try_from(*n).unwrap_or(i64::MAX));
+    }
+}
+
+pub fn record_delivery_attempt(duration: std::time::Duration) {
+    METRICS.attempt_seconds.observe(duration.as_secs_f64());
+}
+
+/// A receipt for a delivery enqueued at `created_at` (RFC 3339).
+pub fn record_delivered(created_at: &str) {
+    METRICS.delivered.inc();
+    if let Ok(created) = chrono::DateTime::parse_from_rfc3339(created_at) {
+        let latency = chrono::Utc::now().signed_duration_since(created);
+        METRICS
+            .delivery_latency_seconds
+            .observe(latency.num_milliseconds().max(0) as f64 / 1000.0);
+    }
+}
+
+pub fn record_retry() {
+    METRICS.retried.inc();
+}
+
+pub fn record_dead() {
+    METRICS.dead.inc();
 }
 
 /// The metrics in the Prometheus text format.

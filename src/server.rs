@@ -26,10 +26,14 @@ pub enum ServeError {
     Keys(#[from] kakehashi_vault::VaultError),
     #[error("development certificates: {0}")]
     Pki(#[from] kakehashi_tls::PkiError),
+    #[error("development payload keys: {0}")]
+    PayloadKeys(#[from] kakehashi_envelope::EnvelopeError),
     #[error("TLS: {0}")]
     Tls(#[from] kakehashi_tls::TlsError),
     #[error("font for printed documents: {0}")]
     Font(#[from] kakehashi_pdf::PdfError),
+    #[error("{0}")]
+    Push(#[from] crate::push::PushError),
     #[error("resuming journaled submissions: {0}")]
     Resume(#[from] SubmitError),
     #[error("listening on {addr}: {source}")]
@@ -41,6 +45,15 @@ pub enum ServeError {
     Busy(String),
     #[error("serving: {0}")]
     Serve(std::io::Error),
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Holds the data directory for one gateway (or one key rotation) at a time: an exclusive
@@ -89,6 +102,7 @@ pub struct Gateway {
     app: axum::Router,
     tls: Option<Arc<rustls::ServerConfig>>,
     guard: Arc<Guard>,
+    outbox: Option<crate::push::Outbox>,
     lock: std::fs::File,
 }
 
@@ -117,6 +131,25 @@ impl Gateway {
             development::prepare(&config, store.as_ref()).await?;
         }
         let store: Arc<dyn Store> = store;
+        let waker = crate::push::OutboxWaker::default();
+        let outbox = match config.push_client()? {
+            Some(client) => {
+                tracing::info!(endpoint = %client.endpoint(), "delivering consented sheets to the national DB");
+                Some(crate::push::Outbox {
+                    store: store.clone(),
+                    client: Arc::new(client),
+                    policy: config.retry_policy(),
+                    concurrency: config.push.concurrency.max(1),
+                    waker: waker.clone(),
+                })
+            }
+            None => {
+                tracing::warn!(
+                    "no [push] endpoint configured: consented sheets wait in the outbox"
+                );
+                None
+            }
+        };
         let pipeline = Pipeline::new(store, catalog.clone());
         let resumed = pipeline.resume_pending().await?;
         if resumed > 0 {
@@ -145,6 +178,7 @@ impl Gateway {
             security,
             guard: guard.clone(),
             font,
+            outbox: waker,
         });
         tracing::info!(
             data_dir = %config.data_dir.display(),
@@ -158,6 +192,7 @@ impl Gateway {
             app,
             tls,
             guard,
+            outbox,
             lock,
         })
     }
@@ -192,6 +227,11 @@ impl Gateway {
             }
         });
         let _lock = self.lock;
+        // Dropped (and so stopped) with this function; an attempt cut short is repeated at the
+        // next start under the same idempotency key.
+        let _outbox = self
+            .outbox
+            .map(|outbox| AbortOnDrop(tokio::spawn(outbox.run())));
         match self.tls {
             Some(tls) => {
                 println!(

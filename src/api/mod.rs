@@ -8,6 +8,8 @@
 
 mod audit;
 mod auth;
+mod consent;
+mod deliveries;
 mod doctors;
 mod error;
 mod guard;
@@ -55,6 +57,8 @@ pub struct AppState {
     pub guard: Arc<Guard>,
     /// The Japanese font for printed documents.
     pub font: Arc<kakehashi_pdf::Font>,
+    /// Wakes the delivery worker when a delivery becomes due.
+    pub outbox: crate::push::OutboxWaker,
 }
 
 impl AppState {
@@ -94,6 +98,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/templates/{kind}/{number}/questionnaire",
             get(templates::questionnaire),
         )
+        .route("/v1/sheets/{id}/consent", post(consent::record))
+        .route("/v1/deliveries", get(deliveries::list))
+        .route("/v1/deliveries/{id}", get(deliveries::read))
+        .route("/v1/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/v1/deliveries/{id}/discard", post(deliveries::discard))
         .route("/v1/doctors", post(doctors::register_one))
         .route("/v1/doctors/import", post(doctors::import))
         .route(

@@ -74,7 +74,7 @@ pub async fn list(
 
 /// Loads a sheet the caller may act on by `allowed`, auditing `action` either way; a sheet
 /// they may not see is "not found".
-async fn load(
+pub(super) async fn load(
     state: &AppState,
     principal: &Principal,
     id: &str,
@@ -269,5 +269,7 @@ pub async fn confirm(
     {
         return Err(not_draft(&id));
     }
+    // A consented sheet's delivery was enqueued with the confirmation.
+    state.outbox.wake();
     reloaded(&state, &id).await
 }

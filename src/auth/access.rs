@@ -5,8 +5,9 @@
 //! - A hospital's doctors and clerks see and change only sheets their organisation
 //!   registered; a clerk drafts, only a designated doctor confirms.
 //! - A municipal officer sees only sheets submitted to their municipality, and changes none.
+//! - A municipal officer records the patient's consent to research use; nobody else does.
 //! - Administrators and integrators see no stored personal data; integrators may run
-//!   conversions that store nothing.
+//!   conversions that store nothing; administrators operate the deliveries.
 
 use super::Principal;
 use crate::store::{Role, SheetFilter, SheetStatus, StoredSheet, SubmissionRecord};
@@ -60,6 +61,18 @@ pub fn may_convert(p: &Principal) -> bool {
 /// in their area, and administrators).
 pub fn may_register_doctors(p: &Principal) -> bool {
     matches!(p.role, Role::MunicipalOfficer | Role::Administrator)
+}
+
+/// Whether the caller may record the patient's consent to research use on this sheet: a
+/// municipal officer of the municipality the sheet was submitted to.
+pub fn may_record_consent(p: &Principal, sheet: &StoredSheet) -> bool {
+    p.role == Role::MunicipalOfficer && sheet.municipality_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// Whether the caller may see and resolve deliveries to the national DB (operators). The
+/// deliveries carry no personal data.
+pub fn may_operate_deliveries(p: &Principal) -> bool {
+    p.role == Role::Administrator
 }
 
 /// Whether the caller may read the audit trail.
@@ -131,6 +144,16 @@ mod tests {
             assert!(
                 !may_update_sheet(&p, &confirmed),
                 "{role:?} changed a confirmed sheet"
+            );
+            assert_eq!(
+                may_record_consent(&p, &confirmed),
+                role == Role::MunicipalOfficer && read,
+                "{role:?} {org} consent"
+            );
+            assert_eq!(
+                may_operate_deliveries(&p),
+                role == Role::Administrator,
+                "{role:?} deliveries"
             );
         }
     }

@@ -27,7 +27,7 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    fn config(self) -> anyhow::Result<Config> {
+    pub(super) fn config(self) -> anyhow::Result<Config> {
         super::load_config(self.config, None, self.data_dir)
     }
 }
@@ -119,7 +119,7 @@ pub enum KeysCommand {
     Rotate(DataArgs),
 }
 
-fn cli_actor(action: &str) -> AuditEvent {
+pub(super) fn cli_actor(action: &str) -> AuditEvent {
     AuditEvent {
         actor: "system:cli".into(),
         action: action.into(),
@@ -128,7 +128,7 @@ fn cli_actor(action: &str) -> AuditEvent {
     }
 }
 
-fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+pub(super) fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     Ok(runtime.block_on(future))
 }

@@ -2,6 +2,8 @@
 
 mod admin;
 mod conformance;
+mod deliveries;
+mod receiver;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -92,6 +94,12 @@ pub enum Command {
     /// The conformance kit: the FHIR corpus against its expected canonical output.
     #[command(subcommand)]
     Conformance(conformance::ConformanceCommand),
+    /// Deliveries to the national DB: list, and retry or discard dead letters.
+    #[command(subcommand)]
+    Deliveries(deliveries::DeliveriesCommand),
+    /// The reference receiver, a national-DB stand-in speaking kakehashi-push/1 over mutual TLS
+    /// (conformance/push/PROTOCOL.md), until Ctrl-C or SIGTERM.
+    Receiver(receiver::ReceiverArgs),
     /// Write the canonical JSON Schemas (conformance/schema/).
     Schema {
         /// Folder to write into.
@@ -292,6 +300,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(command) => admin::audit(command),
         Command::Keys(command) => admin::keys(command),
         Command::Conformance(command) => conformance::run(command),
+        Command::Deliveries(command) => deliveries::run(command),
+        Command::Receiver(args) => receiver::run(args),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in crate::schema::published() {

@@ -7,19 +7,26 @@
 //! 1. [`Submissions::journal`] — the raw input, content-addressed by SHA-256, and its
 //!    submission row, before anything is acknowledged;
 //! 2. [`Submissions::complete`] — the sheets and findings (or the rejection) and the audit
-//!    record, together, only while the submission is still `received`.
+//!    record, together, only while the submission is still `received`;
+//! 3. [`Deliveries`] — a sheet's delivery to the national DB, enqueued in the transaction that
+//!    made it due (consent on a confirmed sheet), and its outcome with the receipt.
 //!
 //! Personal data (raw inputs, sheets, findings, rejection messages, doctors' profiles, TOTP
 //! secrets) is sealed with the data key before it reaches the database ([`sealing`]); the
 //! audit trail ([`audit`]) is chained by hash.
 
 pub mod audit;
+mod deliveries;
 pub mod directory;
 mod sealing;
 mod sqlite;
 mod submissions;
 
 pub use audit::{AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
+pub use deliveries::{
+    Consent, ConsentEffect, ConsentSource, Deliveries, Delivery, DeliveryCounts, DeliveryStatus,
+    NATIONAL_DB, delivery_id,
+};
 pub use directory::{
     Directory, DoctorProfile, IssuedAccount, NewUser, Organisation, OrganisationKind, Role,
     Session, SessionScope, Terminal, User,
@@ -52,7 +59,12 @@ pub enum StoreError {
     },
 }
 
-/// Everything the gateway stores.
-pub trait Store: Submissions + Directory + AuditTrail + 'static {}
+/// The current time as stored: RFC 3339, UTC, milliseconds.
+pub fn timestamp_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
 
-impl<T: Submissions + Directory + AuditTrail + 'static> Store for T {}
+/// Everything the gateway stores.
+pub trait Store: Submissions + Deliveries + Directory + AuditTrail + 'static {}
+
+impl<T: Submissions + Deliveries + Directory + AuditTrail + 'static> Store for T {}

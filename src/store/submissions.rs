@@ -233,7 +233,8 @@ pub trait Submissions: Send + Sync {
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 
-    /// Confirms a draft sheet, with its audit record. False when it was not a draft.
+    /// Confirms a draft sheet, with its audit record, enqueueing its delivery when the patient
+    /// consented. False when it was not a draft.
     async fn confirm_sheet(
         &self,
         id: &str,

@@ -53,33 +53,65 @@ impl Gateway {
             ),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
-            .args(["serve", "--config"])
-            .arg(&config_path)
-            .env("KAKEHASHI_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("kakehashi starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let base = loop {
-            line.clear();
-            if reader.read_line(&mut line).expect("a start-up line") == 0 {
-                panic!("kakehashi exited before listening");
-            }
-            if let Some(url) = line
-                .split_whitespace()
-                .find(|w| w.starts_with("https://") || w.starts_with("http://"))
-            {
-                break url.to_owned();
-            }
-        };
+        let (child, base) = spawn_listening(&["serve", "--config"], &config_path);
         Self {
             child,
             base,
             data_dir: data_dir.to_owned(),
             config_path,
+        }
+    }
+
+    /// Appends lines to the configuration (read at the next start).
+    pub fn configure(&self, lines: &str) {
+        let mut config = std::fs::read_to_string(&self.config_path).unwrap();
+        config.push_str(lines);
+        std::fs::write(&self.config_path, config).unwrap();
+    }
+
+    /// Kills the process with SIGKILL, as a power cut would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the gateway again on the same data and configuration (killing it first if it
+    /// runs). The address may change.
+    pub fn restart(&mut self) {
+        self.kill();
+        // Keep the port, so that clients and sessions carry on.
+        let addr = self.base.rsplit('/').next().unwrap().to_owned();
+        let config = std::fs::read_to_string(&self.config_path).unwrap();
+        std::fs::write(
+            &self.config_path,
+            config.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\"")),
+        )
+        .unwrap();
+        let (child, base) = spawn_listening(&["serve", "--config"], &self.config_path);
+        self.child = child;
+        self.base = base;
+    }
+
+    /// Starts the reference receiver with this gateway's development PKI, on `data_dir`.
+    pub fn start_receiver(&self, data_dir: &Path) -> Receiver {
+        let certs = self.certs();
+        let (child, base) = spawn_listening(
+            &[
+                "receiver",
+                "--listen",
+                "127.0.0.1:0",
+                "--certs-dir",
+                certs.to_str().unwrap(),
+                "--data-dir",
+            ],
+            data_dir,
+        );
+        Receiver {
+            child: Some(child),
+            base,
+            client: self.client(Some("gateway")),
+            certs,
+            data_dir: data_dir.to_owned(),
         }
     }
 
@@ -178,7 +210,105 @@ impl Gateway {
             client,
             token: body["token"].as_str().unwrap().to_owned(),
             base: self.base.clone(),
+            terminal: terminal.to_owned(),
         }
+    }
+}
+
+/// Runs `kakehashi ARGS LAST` and waits for the line that says where it listens.
+fn spawn_listening(args: &[&str], last: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(args)
+        .arg(last)
+        .env("KAKEHASHI_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("kakehashi starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    let base = loop {
+        line.clear();
+        if reader.read_line(&mut line).expect("a start-up line") == 0 {
+            panic!("kakehashi {args:?} exited before listening");
+        }
+        if let Some(url) = line
+            .split_whitespace()
+            .find(|w| w.starts_with("https://") || w.starts_with("http://"))
+        {
+            break url.to_owned();
+        }
+    };
+    // Keep reading so that the process never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    (child, base)
+}
+
+/// The reference receiver (`kakehashi receiver`), stopped when dropped.
+pub struct Receiver {
+    child: Option<Child>,
+    pub base: String,
+    client: Client,
+    certs: PathBuf,
+    data_dir: PathBuf,
+}
+
+impl Receiver {
+    /// The delivery endpoint, with the host name the development server certificate names.
+    pub fn endpoint(&self) -> String {
+        let port = self.base.rsplit(':').next().unwrap().trim_end_matches('/');
+        format!("https://localhost:{port}/v1/deliveries")
+    }
+
+    /// `GET /v1/receipts`.
+    pub async fn receipts(&self) -> Vec<Value> {
+        let (status, body) = send(self.client.get(format!("{}/v1/receipts", self.base))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.as_array().unwrap().clone()
+    }
+
+    /// `GET /v1/stats`.
+    pub async fn stats(&self) -> Value {
+        let (status, body) = send(self.client.get(format!("{}/v1/stats", self.base))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Stops it (the port closes).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn start_again(&mut self) {
+        self.stop();
+        let listen = self
+            .base
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned();
+        let (child, base) = spawn_listening(
+            &[
+                "receiver",
+                "--listen",
+                &listen,
+                "--certs-dir",
+                self.certs.to_str().unwrap(),
+                "--data-dir",
+            ],
+            &self.data_dir,
+        );
+        self.child = Some(child);
+        self.base = base;
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -209,13 +339,22 @@ pub async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
 }
 
 /// A logged-in person at a terminal.
+#[derive(Clone)]
 pub struct Session {
     pub client: Client,
     pub token: String,
     base: String,
+    terminal: String,
 }
 
 impl Session {
+    /// The same session over new connections (after the gateway restarted, the pooled ones
+    /// are dead).
+    pub fn reconnect(&mut self, gw: &Gateway) {
+        self.client = gw.client(Some(&self.terminal));
+        self.base = gw.base.clone();
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .get(format!("{}{path}", self.base))

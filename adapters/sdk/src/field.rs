@@ -100,6 +100,7 @@ header_fields! {
     PayerNumber => "administrative.payer_number", Digits;
     RecipientNumber => "administrative.recipient_number", Digits;
     Certification => "administrative.certification", Code;
+    ResearchConsent => "administrative.research_consent", Code;
 }
 
 fn child_of(sheet: &mut Sheet) -> &mut crate::ChildDetails {
@@ -295,6 +296,41 @@ impl HeaderField {
                         ),
                     ],
                     "decision (認定/不認定)",
+                )?)
+            }
+            HeaderField::ResearchConsent => {
+                sheet.administrative.research_consent = Some(code(
+                    text,
+                    &[
+                        (
+                            &[
+                                "同意",
+                                "同意する",
+                                "同意あり",
+                                "あり",
+                                "有",
+                                "yes",
+                                "true",
+                                "1",
+                            ],
+                            true,
+                        ),
+                        (
+                            &[
+                                "不同意",
+                                "同意しない",
+                                "同意なし",
+                                "なし",
+                                "無",
+                                "no",
+                                "false",
+                                "0",
+                                "2",
+                            ],
+                            false,
+                        ),
+                    ],
+                    "consent answer (同意/不同意)",
                 )?)
             }
         }

@@ -334,6 +334,10 @@ pub struct Administrative {
     /// 認定 / 不認定 (the decision, once there is one)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certification: Option<crate::CertificationDecision>,
+    /// 研究利用への同意 (the patient's consent to research use, when the source carries it):
+    /// only consented sheets are copied to the national DB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub research_consent: Option<bool>,
 }
 
 /// One disease-specific item value with where it came from.

@@ -789,6 +789,7 @@ TRAILER_A = [
     ("記載年月日", "institution.date_written"),
     ("公費負担者番号", "administrative.payer_number"),
     ("受給者番号", "administrative.recipient_number"),
+    ("研究利用同意", "administrative.research_consent"),
 ]
 COLUMNS_A = [h for h, _ in HEADER_A] + [h for h, _ in ITEMS_A] + [h for h, _ in TRAILER_A]
 
@@ -922,6 +923,8 @@ def hospital_a(rng: random.Random) -> list[list[str]]:
             "記載年月日": wareki(written, written_style, fw=written_style == "kanji" and rng.random() < 0.3),
             "公費負担者番号": fullwidth(payer) if fw_numbers else payer,
             "受給者番号": fullwidth(recipient) if fw_numbers else recipient,
+            # The patient's answer on research use, from the consent form; blank when not asked.
+            "研究利用同意": ["同意", "同意", "不同意", ""][i % 4],
         }
         for header, code in ITEMS_A:
             row[header] = str(items.get(code, ""))

@@ -7,6 +7,7 @@
 //! the record before it, and no writer ever waits on a lock upgrade.
 
 mod audit;
+mod deliveries;
 mod directory;
 mod submissions;
 
@@ -14,13 +15,12 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::Utc;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::{Sealer, StoreError};
+use super::{Sealer, StoreError, timestamp_now as now};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -33,10 +33,6 @@ pub struct SqliteStore {
     pool: SqlitePool,
     sealer: Sealer,
     writer: Arc<Mutex<()>>,
-}
-
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl SqliteStore {
@@ -95,7 +91,7 @@ mod tests {
     };
     use kakehashi_sdk::{Sheet, SheetKind};
 
-    fn submission(id: &str, sha: &str) -> SubmissionRecord {
+    pub(super) fn submission(id: &str, sha: &str) -> SubmissionRecord {
         SubmissionRecord {
             id: id.into(),
             organisation_id: "hospital:1310000017".into(),
@@ -110,7 +106,7 @@ mod tests {
         }
     }
 
-    fn event(action: &str) -> AuditEvent {
+    pub(super) fn event(action: &str) -> AuditEvent {
         AuditEvent {
             actor: "test".into(),
             action: action.into(),

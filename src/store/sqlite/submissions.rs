@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use kakehashi_sdk::{Finding, Sheet, SheetKind};
 use sqlx::{Row, SqliteConnection};
 
-use super::{SqliteStore, audit, now};
+use super::{SqliteStore, audit, deliveries, now};
 use crate::store::StoreError;
 use crate::store::audit::AuditEvent;
 use crate::store::submissions::{
@@ -298,6 +298,14 @@ impl Submissions for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
                 self.write_findings(&mut tx, checked).await?;
+                deliveries::record_source_consent(
+                    &mut tx,
+                    &checked.id,
+                    sheet.administrative.research_consent,
+                    &audit.actor,
+                    &at,
+                )
+                .await?;
             }
         }
         audit::append_at(&mut tx, &at, audit).await?;
@@ -438,6 +446,14 @@ impl Submissions for SqliteStore {
             return Ok(false);
         }
         self.write_findings(&mut tx, checked).await?;
+        deliveries::record_source_consent(
+            &mut tx,
+            &checked.id,
+            sheet.administrative.research_consent,
+            &audit_event.actor,
+            &at,
+        )
+        .await?;
         audit::append_at(&mut tx, &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)
@@ -464,6 +480,7 @@ impl Submissions for SqliteStore {
         if updated.rows_affected() == 0 {
             return Ok(false);
         }
+        deliveries::enqueue_if_due(&mut tx, id, &at).await?;
         audit::append_at(&mut tx, &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)

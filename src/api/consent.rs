@@ -1,0 +1,94 @@
+//! `POST /v1/sheets/{id}/consent`: a municipal officer records the patient's answer on
+//! research use (研究利用への同意). Consent on a confirmed sheet enqueues its delivery to the
+//! national DB in the same transaction; a refusal withdraws a delivery not yet made. Without
+//! consent nothing is ever sent.
+
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, AppState, sheets};
+use crate::auth::{Principal, access};
+use crate::store::{Consent, ConsentEffect, ConsentSource, Delivery};
+
+/// The patient's answer.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// True when the patient consented to research use; false records a refusal or a
+    /// withdrawal.
+    pub consented: bool,
+}
+
+/// What the national DB will get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOutlook {
+    /// Consented, but the sheet is a draft: it is sent once a designated doctor confirms it.
+    AwaitingConfirmation,
+    /// Enqueued (or being retried, or a dead letter: see `delivery`).
+    Enqueued,
+    /// Already delivered; a refusal now cannot unsend it.
+    Delivered,
+    /// Nothing is or will be sent.
+    NotSent,
+}
+
+/// The consent as recorded and what it means for delivery.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ConsentView {
+    pub sheet_id: String,
+    pub consent: Consent,
+    pub outlook: DeliveryOutlook,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+pub async fn record(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    Json(request): Json<ConsentRequest>,
+) -> Result<Json<ConsentView>, ApiError> {
+    let sheet = sheets::load(
+        &state,
+        &principal,
+        &id,
+        "sheet.consent",
+        access::may_record_consent,
+    )
+    .await?;
+    let consent = Consent {
+        consented: request.consented,
+        source: ConsentSource::Api,
+        recorded_by: principal.user_id.clone(),
+        recorded_at: crate::store::timestamp_now(),
+    };
+    let audit = principal
+        .audit("sheet.consent", "ok")
+        .on("sheet", &id)
+        .with_patient(sheet.patient_ref)
+        .with_detail(if request.consented {
+            "consented"
+        } else {
+            "refused"
+        });
+    let effect = state.store().record_consent(&id, &consent, &audit).await?;
+    let (outlook, delivery) = match effect {
+        ConsentEffect::AwaitingConfirmation => (DeliveryOutlook::AwaitingConfirmation, None),
+        ConsentEffect::Delivery(d) if d.status == crate::store::DeliveryStatus::Delivered => {
+            (DeliveryOutlook::Delivered, Some(d))
+        }
+        ConsentEffect::Delivery(d) => {
+            state.outbox.wake();
+            (DeliveryOutlook::Enqueued, Some(d))
+        }
+        ConsentEffect::NotSent { withdrawn } => (DeliveryOutlook::NotSent, withdrawn),
+    };
+    Ok(Json(ConsentView {
+        sheet_id: id,
+        consent,
+        outlook,
+        delivery,
+    }))
+}

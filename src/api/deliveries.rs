@@ -1,0 +1,108 @@
+//! Deliveries to the national DB, for operators: list (dead letters with `?status=dead`), read,
+//! retry a dead letter with a fresh retry budget, or discard it. Deliveries carry no personal
+//! data; every decision is audited.
+
+use axum::Json;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+use crate::auth::{Principal, access};
+use crate::store::{Delivery, DeliveryStatus};
+
+/// `?status=dead&limit=N`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<DeliveryStatus>,
+    limit: Option<u32>,
+}
+
+/// Refuses callers other than operators.
+macro_rules! operators_only {
+    ($principal:expr) => {
+        if !access::may_operate_deliveries(&$principal) {
+            return Err(ApiError::role_denied(
+                "operate deliveries",
+                "送信の管理をすることは",
+            ));
+        }
+    };
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Vec<Delivery>>, ApiError> {
+    operators_only!(principal);
+    let deliveries = state
+        .store()
+        .deliveries(params.status, params.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(deliveries))
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Delivery>, ApiError> {
+    operators_only!(principal);
+    state
+        .store()
+        .delivery(&id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("delivery", "送信", &id))
+}
+
+pub async fn retry(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    id: Path<String>,
+) -> Result<Json<Delivery>, ApiError> {
+    resolve(state, principal, id, DeliveryStatus::Pending).await
+}
+
+pub async fn discard(
+    state: State<AppState>,
+    principal: Extension<Principal>,
+    id: Path<String>,
+) -> Result<Json<Delivery>, ApiError> {
+    resolve(state, principal, id, DeliveryStatus::Discarded).await
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    to: DeliveryStatus,
+) -> Result<Json<Delivery>, ApiError> {
+    operators_only!(principal);
+    let action = if to == DeliveryStatus::Pending {
+        "delivery.retry"
+    } else {
+        "delivery.discard"
+    };
+    let audit = principal.audit(action, "ok").on("delivery", &id);
+    match state.store().resolve_dead_letter(&id, to, &audit).await? {
+        Some(delivery) => {
+            state.outbox.wake();
+            Ok(Json(delivery))
+        }
+        None => match state.store().delivery(&id).await? {
+            Some(d) => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "delivery.not_dead",
+                format!("delivery {id} is {}, not a dead letter", d.status.as_str()),
+                format!(
+                    "送信 {id} は配信不能ではありません（{}）",
+                    d.status.as_str()
+                ),
+            )),
+            None => Err(ApiError::not_found("delivery", "送信", &id)),
+        },
+    }
+}

@@ -1,0 +1,572 @@
+//! Consent and the outbox in SQLite. Deliveries carry no personal data (the document is built
+//! from the sealed sheet when it is sent), so nothing here is sealed.
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{Row, SqliteConnection};
+
+use super::{SqliteStore, audit, now};
+use crate::store::StoreError;
+use crate::store::audit::AuditEvent;
+use crate::store::deliveries::{
+    Consent, ConsentEffect, ConsentSource, Deliveries, Delivery, DeliveryCounts, DeliveryStatus,
+    NATIONAL_DB, delivery_id,
+};
+
+const DELIVERY_COLUMNS: &str = "id, sheet_id, destination, status, consent_source, consent_recorded_at, attempts, next_attempt_at, last_error, receipt_id, created_at, updated_at, delivered_at";
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery, StoreError> {
+    let status: String = row.try_get("status")?;
+    let next: i64 = row.try_get("next_attempt_at")?;
+    let attempts: i64 = row.try_get("attempts")?;
+    Ok(Delivery {
+        id: row.try_get("id")?,
+        sheet_id: row.try_get("sheet_id")?,
+        destination: row.try_get("destination")?,
+        status: DeliveryStatus::parse(&status).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Decode(
+                format!("unknown delivery status `{status}`").into(),
+            ))
+        })?,
+        consent_source: ConsentSource::parse(&row.try_get::<String, _>("consent_source")?),
+        consent_recorded_at: row.try_get("consent_recorded_at")?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_attempt_at: Utc.timestamp_millis_opt(next).single().unwrap_or_default(),
+        last_error: row.try_get("last_error")?,
+        receipt_id: row.try_get("receipt_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+    })
+}
+
+async fn delivery_of_sheet(
+    conn: &mut SqliteConnection,
+    sheet_id: &str,
+) -> Result<Option<Delivery>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE sheet_id = ? AND destination = ?"
+    ))
+    .bind(sheet_id)
+    .bind(NATIONAL_DB)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(delivery_from_row)
+    .transpose()
+}
+
+/// Records the consent a submitted sheet carries (`administrative.research_consent`), unless
+/// an officer has answered through the API: their word outranks the source data.
+pub(super) async fn record_source_consent(
+    conn: &mut SqliteConnection,
+    sheet_id: &str,
+    research_consent: Option<bool>,
+    recorded_by: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    let Some(consented) = research_consent else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES (?, ?, 'source_data', ?, ?)
+         ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
+         WHERE consents.source = 'source_data'",
+    )
+    .bind(sheet_id)
+    .bind(consented)
+    .bind(recorded_by)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Enqueues the sheet's delivery when it is confirmed and consented; a delivery withdrawn
+/// earlier is revived. Returns the sheet's delivery, if it has one now.
+pub(super) async fn enqueue_if_due(
+    conn: &mut SqliteConnection,
+    sheet_id: &str,
+    at: &str,
+) -> Result<Option<Delivery>, StoreError> {
+    let due = sqlx::query(
+        "SELECT c.source, c.recorded_at FROM consents c JOIN sheets s ON s.id = c.sheet_id
+         WHERE c.sheet_id = ? AND c.consented = 1 AND s.status = 'confirmed'",
+    )
+    .bind(sheet_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(consent) = due {
+        let source: String = consent.try_get("source")?;
+        let recorded_at: String = consent.try_get("recorded_at")?;
+        sqlx::query(
+            "INSERT INTO deliveries (id, sheet_id, destination, status, consent_source, consent_recorded_at, attempts, next_attempt_at, created_at, updated_at)
+             VALUES (?, ?, ?, 'pending', ?, ?, 0, ?, ?, ?)
+             ON CONFLICT (sheet_id, destination) DO UPDATE SET status = 'pending', consent_source = excluded.consent_source,
+               consent_recorded_at = excluded.consent_recorded_at, attempts = 0, next_attempt_at = excluded.next_attempt_at,
+               last_error = NULL, updated_at = excluded.updated_at
+             WHERE deliveries.status = 'withdrawn'",
+        )
+        .bind(delivery_id(sheet_id, NATIONAL_DB))
+        .bind(sheet_id)
+        .bind(NATIONAL_DB)
+        .bind(source)
+        .bind(recorded_at)
+        .bind(millis(Utc::now()))
+        .bind(at)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    delivery_of_sheet(conn, sheet_id).await
+}
+
+#[async_trait::async_trait]
+impl Deliveries for SqliteStore {
+    async fn record_consent(
+        &self,
+        sheet_id: &str,
+        consent: &Consent,
+        audit_event: &AuditEvent,
+    ) -> Result<ConsentEffect, StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        sqlx::query(
+            "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, source = excluded.source,
+               recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+        )
+        .bind(sheet_id)
+        .bind(consent.consented)
+        .bind(consent.source.as_str())
+        .bind(&consent.recorded_by)
+        .bind(&consent.recorded_at)
+        .execute(&mut *tx)
+        .await?;
+        let effect = if consent.consented {
+            match enqueue_if_due(&mut tx, sheet_id, &at).await? {
+                Some(delivery) => ConsentEffect::Delivery(delivery),
+                None => ConsentEffect::AwaitingConfirmation,
+            }
+        } else {
+            let withdrawn = sqlx::query(&format!(
+                "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE sheet_id = ? AND status IN ('pending', 'dead') RETURNING {DELIVERY_COLUMNS}"
+            ))
+            .bind(&at)
+            .bind(sheet_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .as_ref()
+            .map(delivery_from_row)
+            .transpose()?;
+            match delivery_of_sheet(&mut tx, sheet_id).await? {
+                Some(done) if done.status == DeliveryStatus::Delivered => {
+                    ConsentEffect::Delivery(done)
+                }
+                _ => ConsentEffect::NotSent { withdrawn },
+            }
+        };
+        audit::append_at(&mut tx, &at, audit_event).await?;
+        tx.commit().await?;
+        Ok(effect)
+    }
+
+    async fn consent(&self, sheet_id: &str) -> Result<Option<Consent>, StoreError> {
+        let row = sqlx::query(
+            "SELECT consented, source, recorded_by, recorded_at FROM consents WHERE sheet_id = ?",
+        )
+        .bind(sheet_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Consent {
+                consented: row.try_get("consented")?,
+                source: ConsentSource::parse(&row.try_get::<String, _>("source")?),
+                recorded_by: row.try_get("recorded_by")?,
+                recorded_at: row.try_get("recorded_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        exclude: &[String],
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let excluded = serde_json::to_string(exclude)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+             AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at LIMIT ?"
+        ))
+        .bind(millis(now))
+        .bind(excluded)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(next.and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
+    }
+
+    async fn delivered(
+        &self,
+        id: &str,
+        receipt_id: &str,
+        audit_event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        // A delivery in flight when consent was withdrawn did reach the receiver: say so.
+        let updated = sqlx::query(
+            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, receipt_id = ?, last_error = NULL, delivered_at = ?, updated_at = ?
+             WHERE id = ? AND status IN ('pending', 'withdrawn')",
+        )
+        .bind(receipt_id)
+        .bind(&at)
+        .bind(&at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() > 0 {
+            audit::append_at(&mut tx, &at, audit_event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn attempt_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        let status = if retry_at.is_some() {
+            "pending"
+        } else {
+            "dead"
+        };
+        sqlx::query(
+            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+             WHERE id = ? AND status = 'pending'",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(millis(retry_at.unwrap_or_else(Utc::now)))
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn expedite_retries(&self, now_at: DateTime<Utc>) -> Result<u64, StoreError> {
+        let _writer = self.write_lock().await;
+        let updated = sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND next_attempt_at > ?",
+        )
+        .bind(millis(now_at))
+        .bind(millis(now_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected())
+    }
+
+    async fn deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at DESC, id LIMIT ?2"
+        ))
+        .bind(status.map(DeliveryStatus::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    async fn delivery(&self, id: &str) -> Result<Option<Delivery>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(delivery_from_row)
+        .transpose()
+    }
+
+    async fn resolve_dead_letter(
+        &self,
+        id: &str,
+        to: DeliveryStatus,
+        audit_event: &AuditEvent,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        let row = sqlx::query(&format!(
+            "UPDATE deliveries SET status = ?, attempts = CASE WHEN ? = 'pending' THEN 0 ELSE attempts END,
+               next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'dead' RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(to.as_str())
+        .bind(to.as_str())
+        .bind(millis(Utc::now()))
+        .bind(&at)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        audit::append_at(&mut tx, &at, audit_event).await?;
+        tx.commit().await?;
+        delivery_from_row(&row).map(Some)
+    }
+
+    async fn delivery_counts(&self) -> Result<DeliveryCounts, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut counts: DeliveryCounts = DeliveryStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let n: i64 = row.try_get("n")?;
+            if let Some(slot) = counts
+                .iter_mut()
+                .find(|(s, _)| Some(*s) == DeliveryStatus::parse(&status))
+            {
+                slot.1 = u64::try_from(n).unwrap_or(0);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::tests::{event, submission};
+    use crate::store::{CheckedSheet, Completion, RawInput, Submissions};
+    use kakehashi_sdk::{Sheet, SheetKind};
+
+    /// A store holding one draft sheet `s1` whose source data said `research_consent`.
+    async fn store_with_sheet(
+        dir: &std::path::Path,
+        research_consent: Option<bool>,
+    ) -> SqliteStore {
+        let store = SqliteStore::open_for_tests(dir).await;
+        let raw = RawInput {
+            sha256: "aa",
+            content_type: None,
+            body: b"x",
+        };
+        store.journal(raw, &submission("sub", "aa")).await.unwrap();
+        let mut sheet = Sheet::new(SheetKind::Nanbyo, Default::default());
+        sheet.administrative.research_consent = research_consent;
+        let checked = CheckedSheet {
+            id: "s1".into(),
+            sheet,
+            findings: vec![],
+        };
+        store
+            .complete(
+                "sub",
+                &Completion::Accepted(vec![checked]),
+                &event("submit"),
+            )
+            .await
+            .unwrap();
+        store
+    }
+
+    fn officer(consented: bool) -> Consent {
+        Consent {
+            consented,
+            source: ConsentSource::Api,
+            recorded_by: "officer".into(),
+            recorded_at: now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn consent_in_the_data_enqueues_at_confirmation_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_sheet(dir.path(), Some(true)).await;
+        let consent = store.consent("s1").await.unwrap().unwrap();
+        assert!(consent.consented);
+        assert_eq!(consent.source, ConsentSource::SourceData);
+        // A draft is never sent.
+        assert!(store.deliveries(None, 10).await.unwrap().is_empty());
+
+        assert!(
+            store
+                .confirm_sheet("s1", "dr1", &event("confirm"))
+                .await
+                .unwrap()
+        );
+        let due = store.due_deliveries(Utc::now(), &[], 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].id, delivery_id("s1", NATIONAL_DB));
+        assert_eq!(due[0].consent_source, ConsentSource::SourceData);
+        // Consent given again changes nothing: still one delivery, same id.
+        let effect = store
+            .record_consent("s1", &officer(true), &event("consent"))
+            .await
+            .unwrap();
+        assert!(matches!(effect, ConsentEffect::Delivery(ref d) if d.id == due[0].id));
+        assert_eq!(store.deliveries(None, 10).await.unwrap().len(), 1);
+        // In flight: not handed out twice.
+        assert!(
+            store
+                .due_deliveries(Utc::now(), std::slice::from_ref(&due[0].id), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn no_consent_means_nothing_is_enqueued_and_refusal_withdraws() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_sheet(dir.path(), None).await;
+        store
+            .confirm_sheet("s1", "dr1", &event("confirm"))
+            .await
+            .unwrap();
+        assert!(store.deliveries(None, 10).await.unwrap().is_empty());
+
+        let effect = store
+            .record_consent("s1", &officer(true), &event("consent"))
+            .await
+            .unwrap();
+        let ConsentEffect::Delivery(delivery) = effect else {
+            panic!("consent on a confirmed sheet enqueues: {effect:?}");
+        };
+        assert_eq!(delivery.status, DeliveryStatus::Pending);
+        let effect = store
+            .record_consent("s1", &officer(false), &event("consent"))
+            .await
+            .unwrap();
+        assert!(
+            matches!(effect, ConsentEffect::NotSent { withdrawn: Some(ref d) } if d.status == DeliveryStatus::Withdrawn),
+            "{effect:?}"
+        );
+        assert!(
+            store
+                .due_deliveries(Utc::now(), &[], 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The source data cannot overrule the officer.
+        let mut tx = store.pool.begin().await.unwrap();
+        record_source_consent(&mut tx, "s1", Some(true), "clerk", &now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(!store.consent("s1").await.unwrap().unwrap().consented);
+    }
+
+    #[tokio::test]
+    async fn failures_back_off_dead_letters_wait_for_an_operator() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_sheet(dir.path(), Some(true)).await;
+        store
+            .confirm_sheet("s1", "dr1", &event("confirm"))
+            .await
+            .unwrap();
+        let id = delivery_id("s1", NATIONAL_DB);
+        let later = Utc::now() + chrono::Duration::minutes(5);
+        store.attempt_failed(&id, "503", Some(later)).await.unwrap();
+        assert!(
+            store
+                .due_deliveries(Utc::now(), &[], 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.next_due().await.unwrap().map(|t| t.timestamp()),
+            Some(later.timestamp())
+        );
+        assert_eq!(store.expedite_retries(Utc::now()).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .due_deliveries(Utc::now(), &[], 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        store
+            .attempt_failed(&id, "400 payload.schema", None)
+            .await
+            .unwrap();
+        let dead = store.delivery(&id).await.unwrap().unwrap();
+        assert_eq!(dead.status, DeliveryStatus::Dead);
+        assert_eq!(dead.attempts, 2);
+        assert_eq!(dead.last_error.as_deref(), Some("400 payload.schema"));
+        assert!(
+            store
+                .due_deliveries(Utc::now(), &[], 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let retried = store
+            .resolve_dead_letter(&id, DeliveryStatus::Pending, &event("retry"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (retried.status, retried.attempts),
+            (DeliveryStatus::Pending, 0)
+        );
+        // Only a dead letter can be retried or discarded.
+        assert!(
+            store
+                .resolve_dead_letter(&id, DeliveryStatus::Discarded, &event("discard"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        store
+            .delivered(&id, "rcpt-1", &event("deliver"))
+            .await
+            .unwrap();
+        let done = store.delivery(&id).await.unwrap().unwrap();
+        assert_eq!(done.status, DeliveryStatus::Delivered);
+        assert_eq!(done.receipt_id.as_deref(), Some("rcpt-1"));
+        let counts = store.delivery_counts().await.unwrap();
+        assert!(counts.contains(&(DeliveryStatus::Delivered, 1)));
+        assert!(counts.contains(&(DeliveryStatus::Pending, 0)));
+        // Refusing after delivery cannot unsend: the answer says it was delivered.
+        let effect = store
+            .record_consent("s1", &officer(false), &event("consent"))
+            .await
+            .unwrap();
+        assert!(
+            matches!(effect, ConsentEffect::Delivery(ref d) if d.status == DeliveryStatus::Delivered)
+        );
+    }
+}
