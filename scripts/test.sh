@@ -22,5 +22,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 cargo build --locked --bin kakehashi
-target/debug/kakehashi conformance run --corpus ../shared/testdata/fhir --kit conformance/fhir
+# The public FHIR examples are read in place (their licences do not all allow copying them).
+fhir_corpus=${KAKEHASHI_FHIR_CORPUS:-../shared/testdata/fhir}
+[[ -d $fhir_corpus ]] || fhir_corpus=/work/shared/testdata/fhir
+[[ -d $fhir_corpus ]] || { echo "scripts/test.sh: FHIR corpus not found; set KAKEHASHI_FHIR_CORPUS to shared/testdata/fhir" >&2; exit 1; }
+target/debug/kakehashi conformance run --corpus "$fhir_corpus" --kit conformance/fhir
 conformance/tls/gateway.sh target/debug/kakehashi
