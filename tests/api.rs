@@ -156,15 +156,7 @@ async fn csv_sheets_survive_restart_and_resubmission_creates_nothing() {
     assert_eq!(sheet_ids(&dup), a_ids);
 
     // Metrics count what happened; unknown ids and paths answer JSON errors.
-    let metrics = gw
-        .client(Some("hospital"))
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(
         metrics.contains("kakehashi_http_responses_total"),
         "{metrics}"

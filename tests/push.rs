@@ -257,15 +257,7 @@ async fn csv_confirmation_and_consent_reach_the_receiver_once_over_mutual_tls() 
     assert_eq!(w.receiver.stats().await["receipts"], expected.len() + 1);
 
     // Metrics and the audit trail saw it.
-    let metrics =
-        w.gw.client(Some("hospital"))
-            .get(w.gw.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+    let metrics = w.gw.metrics().await;
     assert!(
         metrics.contains("kakehashi_deliveries_delivered_total"),
         "{metrics}"

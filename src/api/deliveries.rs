@@ -19,16 +19,9 @@ pub struct ListParams {
     limit: Option<u32>,
 }
 
-/// Refuses callers other than operators.
-macro_rules! operators_only {
-    ($principal:expr) => {
-        if !access::may_operate_deliveries(&$principal) {
-            return Err(ApiError::role_denied(
-                "operate deliveries",
-                "送信の管理をすることは",
-            ));
-        }
-    };
+/// The refusal for callers other than operators.
+fn not_an_operator() -> ApiError {
+    ApiError::role_denied("operate deliveries", "送信の管理をすることは")
 }
 
 pub async fn list(
@@ -36,7 +29,9 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<Delivery>>, ApiError> {
-    operators_only!(principal);
+    if !access::may_operate_deliveries(&principal) {
+        return Err(not_an_operator());
+    }
     let deliveries = state
         .store()
         .deliveries(params.status, params.limit.unwrap_or(100))
@@ -49,7 +44,9 @@ pub async fn read(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<Delivery>, ApiError> {
-    operators_only!(principal);
+    if !access::may_operate_deliveries(&principal) {
+        return Err(not_an_operator());
+    }
     state
         .store()
         .delivery(&id)
@@ -80,7 +77,9 @@ async fn resolve(
     Path(id): Path<String>,
     to: DeliveryStatus,
 ) -> Result<Json<Delivery>, ApiError> {
-    operators_only!(principal);
+    if !access::may_operate_deliveries(&principal) {
+        return Err(not_an_operator());
+    }
     let action = if to == DeliveryStatus::Pending {
         "delivery.retry"
     } else {

@@ -7,13 +7,15 @@
 use std::time::Duration;
 
 use kakehashi_envelope::{RecipientKey, SigningKey};
+use kakehashi_receiver::protocol::{
+    IDEMPOTENCY_HEADER, JOSE_CONTENT_TYPE, JSON_CONTENT_TYPE, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    Problem,
+};
 use reqwest::Url;
-use serde::Deserialize;
+
+pub use kakehashi_receiver::protocol::Receipt;
 
 use super::EgressPolicy;
-
-/// The protocol version header value (`conformance/push/PROTOCOL.md`).
-pub const PROTOCOL_VERSION: &str = "1";
 
 /// Why the client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -41,13 +43,6 @@ pub enum Envelope {
     PlainForBenchmarks,
 }
 
-/// The national DB's receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Receipt {
-    pub receipt_id: String,
-    pub received_at: String,
-}
-
 /// Why a delivery attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
@@ -70,15 +65,6 @@ impl DeliveryError {
     pub fn is_transient(&self) -> bool {
         matches!(self, DeliveryError::Unavailable(_))
     }
-}
-
-/// A refusal body (`{code, message}`), as far as it can be read.
-#[derive(Debug, Default, Deserialize)]
-struct Refusal {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
 }
 
 /// The push client.
@@ -145,19 +131,19 @@ impl NationalDbClient {
         self.egress.check(url).map_err(DeliveryError::NotSent)?;
         let (content_type, body) = match &self.envelope {
             Envelope::Sealed { signer, recipient } => (
-                "application/jose",
+                JOSE_CONTENT_TYPE,
                 kakehashi_envelope::seal(document, signer, recipient)
                     .map_err(|e| DeliveryError::NotSent(e.to_string()))?
                     .into_bytes(),
             ),
-            Envelope::PlainForBenchmarks => ("application/json", document.to_vec()),
+            Envelope::PlainForBenchmarks => (JSON_CONTENT_TYPE, document.to_vec()),
         };
         let response = self
             .http
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .header("Idempotency-Key", idempotency_key)
-            .header("Kakehashi-Protocol", PROTOCOL_VERSION)
+            .header(IDEMPOTENCY_HEADER, idempotency_key)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION)
             .body(body)
             .send()
             .await
@@ -172,7 +158,12 @@ impl NationalDbClient {
                 DeliveryError::Unavailable(format!("{status} with an unreadable receipt: {e}"))
             });
         }
-        let refusal: Refusal = serde_json::from_slice(&bytes).unwrap_or_default();
+        // A refusal body is `{code, message, message_ja}`, as far as it can be read.
+        let refusal: Problem = serde_json::from_slice(&bytes).unwrap_or_else(|_| Problem {
+            code: String::new(),
+            message: String::new(),
+            message_ja: String::new(),
+        });
         let transient = status.is_server_error()
             || status == reqwest::StatusCode::REQUEST_TIMEOUT
             || status == reqwest::StatusCode::TOO_MANY_REQUESTS;

@@ -2,13 +2,11 @@
 //! (`conformance/push/PROTOCOL.md`). Built from the stored sheet when it is sent, the same bytes
 //! on every attempt, so that the receiver can tell a retry from a conflicting delivery.
 
+use kakehashi_receiver::protocol::PROTOCOL;
 use kakehashi_sdk::Sheet;
 use serde::Serialize;
 
 use crate::store::{ConsentSource, Delivery};
-
-/// The protocol this document follows.
-pub const PROTOCOL: &str = "kakehashi-push/1";
 
 #[derive(Serialize)]
 struct DeliveryDocument<'a> {

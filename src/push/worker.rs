@@ -17,6 +17,10 @@ use crate::store::{AuditEvent, Delivery, Store, StoreError};
 /// How often the worker looks for due deliveries when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
+/// How often the outbox's counts by status are refreshed for the metrics (a count over the
+/// whole table: not once per attempt).
+const COUNTS_EVERY: Duration = Duration::from_secs(5);
+
 /// Wakes the worker when a delivery was enqueued or a dead letter retried.
 #[derive(Debug, Clone, Default)]
 pub struct OutboxWaker(Arc<Notify>);
@@ -49,7 +53,12 @@ impl Outbox {
         let mut in_flight: JoinSet<(String, Attempted)> = JoinSet::new();
         let mut flying: Vec<String> = Vec::new();
         let mut failing = false;
+        let mut counted: Option<Instant> = None;
         loop {
+            if counted.is_none_or(|at| at.elapsed() >= COUNTS_EVERY) {
+                self.publish_counts().await;
+                counted = Some(Instant::now());
+            }
             if flying.len() < self.concurrency {
                 let room = (self.concurrency - flying.len()) as u32;
                 match self.store.due_deliveries(Utc::now(), &flying, room).await {
@@ -69,7 +78,6 @@ impl Outbox {
                     }
                     Err(e) => tracing::error!(error = %e, "outbox: reading due deliveries"),
                 }
-                self.publish_counts().await;
             }
             let wait = self.wait().await;
             tokio::select! {

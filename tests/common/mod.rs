@@ -119,6 +119,18 @@ impl Gateway {
         format!("{}{path}", self.base)
     }
 
+    /// `GET /metrics` through the hospital's terminal.
+    pub async fn metrics(&self) -> String {
+        self.client(Some("hospital"))
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub fn config(&self) -> &Path {
         &self.config_path
     }

@@ -250,23 +250,9 @@ impl CsvAdapter {
                 }
                 let location = cell(c.index, &c.name);
                 match c.target {
-                    Target::Field(field) => match field.apply(&mut sheet, text) {
-                        Ok(()) => {
-                            sheet
-                                .provenance
-                                .fields
-                                .insert(field.path().to_owned(), location);
-                        }
-                        Err(reason) => findings.push(
-                            Finding::error(
-                                "field.unreadable",
-                                Some(field.path()),
-                                format!("{}: {reason}", field.path()),
-                                format!("{} の値を読めません: {reason}", field.path()),
-                            )
-                            .at(Some(location)),
-                        ),
-                    },
+                    Target::Field(field) => {
+                        findings.extend(field.apply_from(&mut sheet, text, location))
+                    }
                     Target::Item(code) => {
                         sheet.items.insert(
                             code.to_owned(),
@@ -376,11 +362,7 @@ impl Adapter for CsvAdapter {
     }
 
     fn sniff(&self, input: &Input<'_>) -> bool {
-        let media = input
-            .content_type
-            .and_then(|c| c.split(';').next())
-            .map(|m| m.trim().to_ascii_lowercase());
-        match media.as_deref() {
+        match input.media_type().as_deref() {
             Some("text/csv" | "application/csv" | "text/comma-separated-values") => true,
             Some(_) => false,
             None => {

@@ -108,11 +108,7 @@ impl Adapter for FhirAdapter {
     }
 
     fn sniff(&self, input: &Input<'_>) -> bool {
-        let media = input
-            .content_type
-            .and_then(|c| c.split(';').next())
-            .map(|m| m.trim().to_ascii_lowercase());
-        match media.as_deref() {
+        match input.media_type().as_deref() {
             Some("application/fhir+json" | "application/json+fhir") => true,
             Some("application/json") | None => {
                 let head = &input.bytes[..input.bytes.len().min(4096)];

@@ -141,23 +141,7 @@ impl Reader<'_, '_, '_> {
         text: &str,
         location: SourceLocation,
     ) {
-        match field.apply(sheet, text) {
-            Ok(()) => {
-                sheet
-                    .provenance
-                    .fields
-                    .insert(field.path().to_owned(), location);
-            }
-            Err(reason) => findings.push(
-                Finding::error(
-                    "field.unreadable",
-                    Some(field.path()),
-                    format!("{}: {reason}", field.path()),
-                    format!("{} の値を読めません: {reason}", field.path()),
-                )
-                .at(Some(location)),
-            ),
-        }
+        findings.extend(field.apply_from(sheet, text, location));
     }
 
     /// An info finding about a resource or element the sheet does not use.

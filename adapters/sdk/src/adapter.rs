@@ -18,6 +18,15 @@ pub struct Input<'a> {
     pub sha256: &'a str,
 }
 
+impl Input<'_> {
+    /// The declared media type without parameters, lower-case (`text/csv`).
+    pub fn media_type(&self) -> Option<String> {
+        self.content_type
+            .and_then(|c| c.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+    }
+}
+
 /// What an adapter may consult: the disease list, the templates, and the mapping files.
 #[derive(Debug, Clone, Copy)]
 pub struct MappingContext<'a> {

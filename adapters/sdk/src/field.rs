@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ApplicationType, CareSetting, CertificationDecision, LongTermCare, SeverityGrade, Sheet,
-    SheetKind, parse,
+    ApplicationType, CareSetting, CertificationDecision, Finding, LongTermCare, SeverityGrade,
+    Sheet, SheetKind, SourceLocation, parse,
 };
 
 /// How the text of a field is read.
@@ -36,6 +36,32 @@ macro_rules! header_fields {
         }
 
         impl HeaderField {
+    /// Reads `text` found at `location` into the field, recording where it came from. Returns
+    /// the located `field.unreadable` finding saying why when it cannot be read.
+    pub fn apply_from(
+        self,
+        sheet: &mut Sheet,
+        text: &str,
+        location: SourceLocation,
+    ) -> Option<Finding> {
+        match self.apply(sheet, text) {
+            Ok(()) => {
+                sheet
+                    .provenance
+                    .fields
+                    .insert(self.path().to_owned(), location);
+                None
+            }
+            Err(reason) => Some(Finding::error(
+                "field.unreadable",
+                Some(self.path()),
+                format!("{}: {reason}", self.path()),
+                format!("{} の値を読めません: {reason}", self.path()),
+            )
+            .at(Some(location))),
+        }
+    }
+
             /// Every field, in the order of the form.
             pub const ALL: &'static [HeaderField] = &[$( HeaderField::$variant, )*];
 
