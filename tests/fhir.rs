@@ -1,12 +1,24 @@
 //! FHIR out and back in: a sheet written as a Bundle of Patient and QuestionnaireResponse
 //! converts back to the same sheet, decimals as written; a template's Questionnaire marks its
-//! auto-calculated items.
+//! auto-calculated items; and the same through the real binary's API: a hospital posts
+//! `application/fhir+json`, reads the sheet back as FHIR and posts that again.
+
+mod common;
 
 use kakehashi::catalog::Catalog;
 use kakehashi::pipeline::{self, content_hash};
 use kakehashi::store::Completion;
 use kakehashi_adapter_fhir::FhirAdapter;
 use kakehashi_sdk::{DiseaseKey, Input, Sheet, SheetKind};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use common::{Gateway, HOSPITAL, Session, send};
+
+const T1D_BUNDLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/conformance/fhir/cases/shoman-t1d-bundle.json"
+);
 
 fn convert(catalog: &Catalog, bytes: &[u8]) -> Vec<(Sheet, Vec<kakehashi_sdk::Finding>)> {
     let sha = content_hash(bytes);
@@ -32,11 +44,7 @@ fn convert(catalog: &Catalog, bytes: &[u8]) -> Vec<(Sheet, Vec<kakehashi_sdk::Fi
 #[test]
 fn a_sheet_goes_out_as_fhir_and_comes_back_the_same() {
     let catalog = Catalog::load(None).unwrap();
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/conformance/fhir/cases/shoman-t1d-bundle.json"
-    ))
-    .unwrap();
+    let bytes = std::fs::read(T1D_BUNDLE).unwrap();
     let (original, _) = convert(&catalog, &bytes).remove(0);
     assert_eq!(
         original.items["t1d.hba1c_1"].as_written.as_deref(),
@@ -99,4 +107,143 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
     let header = q["item"][0]["item"].as_array().unwrap();
     assert!(header.iter().any(|i| i["linkId"] == "child.height_cm"));
     assert!(header.iter().all(|i| i["linkId"] != "disease.number"));
+}
+
+async fn submit_fhir(clerk: &Session, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    send(
+        clerk
+            .post("/v1/submissions")
+            .header("content-type", content_type)
+            .body(body),
+    )
+    .await
+}
+
+/// The one sheet of an accepted submission, as the API shows it.
+async fn only_sheet(clerk: &Session, submission: &Value) -> Value {
+    let sheets = submission["sheets"].as_array().unwrap();
+    assert_eq!(sheets.len(), 1, "{submission}");
+    let id = sheets[0]["id"].as_str().unwrap();
+    let (status, view) = send(clerk.get(&format!("/v1/sheets/{id}"))).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    view
+}
+
+#[tokio::test]
+async fn a_hospital_posts_fhir_reads_it_back_as_fhir_and_posts_that_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), "");
+    let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
+
+    // Picked by Content-Type alone; the unreadable `valueQuantity.value: "abc"` is a located
+    // error finding, not a lost value and not a rejected document.
+    let bundle = std::fs::read(T1D_BUNDLE).unwrap();
+    let (status, submission) = submit_fhir(&clerk, "application/fhir+json", bundle).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{submission}");
+    let view = only_sheet(&clerk, &submission).await;
+    let sheet = &view["sheet"];
+    assert_eq!(sheet["provenance"]["adapter"], "fhir");
+    assert_eq!(sheet["disease"]["name"], "1型糖尿病");
+    assert_eq!(sheet["items"]["t1d.hba1c_1"]["as_written"], "7.50");
+    let unreadable: Vec<_> = view["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "fhir.unreadable")
+        .collect();
+    assert!(
+        unreadable.iter().any(|f| {
+            f["location"]["element"] == "$.entry[7].resource.valueQuantity"
+                && f["message"].as_str().unwrap().contains(r#""abc""#)
+        }),
+        "{unreadable:?}"
+    );
+
+    // Out as a Bundle of Patient and QuestionnaireResponse, decimals as written.
+    let id = view["id"].as_str().unwrap();
+    let response = clerk
+        .get(&format!("/v1/sheets/{id}?format=fhir"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/fhir+json");
+    let text = response.text().await.unwrap();
+    assert!(text.contains(r#""valueDecimal":7.50"#), "{text}");
+    let out: Value = serde_json::from_str(&text).unwrap();
+    let types: Vec<_> = out["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Patient", "QuestionnaireResponse"]);
+
+    // And back in: the same patient, disease and values, as a new submission of new bytes.
+    let (status, again) = submit_fhir(&clerk, "application/fhir+json", text.into_bytes()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(again["duplicate"], false);
+    let back = only_sheet(&clerk, &again).await;
+    for part in ["patient", "disease", "institution", "child"] {
+        assert_eq!(back["sheet"][part], sheet[part], "{part}");
+    }
+    for (code, item) in sheet["items"].as_object().unwrap() {
+        assert_eq!(
+            back["sheet"]["items"][code]["value"], item["value"],
+            "{code}"
+        );
+    }
+
+    // An unknown format is refused by name.
+    let (status, body) = send(clerk.get(&format!("/v1/sheets/{id}?format=xml"))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("request.unknown_format"))
+    );
+}
+
+#[tokio::test]
+async fn templates_are_questionnaires_and_unreadable_fhir_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), "");
+    let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
+
+    let response = clerk
+        .get("/v1/templates/shoman/7-1/questionnaire")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let questionnaire: Value = response.json().await.unwrap();
+    assert_eq!(questionnaire["resourceType"], "Questionnaire");
+    assert_eq!(
+        questionnaire["url"],
+        kakehashi_adapter_fhir::canonical(&DiseaseKey {
+            kind: SheetKind::Shoman,
+            group: Some(7),
+            number: 1,
+        })
+    );
+    let (status, body) = send(clerk.get("/v1/templates/nanbyo/999/questionnaire")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+
+    // Broken JSON declared as FHIR: rejected with line and column, and still journaled.
+    let broken = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/conformance/fhir/cases/not-json.json"
+    ))
+    .unwrap();
+    let (status, body) = submit_fhir(&clerk, "application/fhir+json", broken).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "fhir.syntax");
+    assert_eq!(body["location"]["line"], 5);
+    let id = body["submission_id"].as_str().unwrap();
+    let (status, stored) = send(clerk.get(&format!("/v1/submissions/{id}"))).await;
+    assert_eq!(
+        (status, &stored["status"]),
+        (StatusCode::OK, &Value::from("rejected"))
+    );
 }
