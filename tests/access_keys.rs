@@ -267,6 +267,18 @@ async fn a_confirmed_sheet_reaches_the_municipality_that_presents_its_key() {
     assert!(listed(&list, id), "{list}");
     let (status, _) = send(officer.get(&format!("/v1/sheets/{id}"))).await;
     assert_eq!(status, StatusCode::OK);
+    // …and records the patient's consent on it, which enqueues the confirmed sheet's delivery.
+    let (status, consent) = send(
+        officer
+            .post(&format!("/v1/sheets/{id}/consent"))
+            .json(&json!({"consented": true})),
+    )
+    .await;
+    assert_eq!(
+        (status, &consent["outlook"]),
+        (StatusCode::OK, &json!("enqueued")),
+        "{consent}"
+    );
     // Presenting the key again is harmless.
     let (status, again) = lookup(&officer, &key).await;
     assert_eq!((status, &again["id"]), (StatusCode::OK, &view["id"]));

@@ -277,6 +277,22 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_text_is_refused_without_panicking() {
+        let mut bytes = [0u8; 96];
+        for round in 0..2000 {
+            getrandom::fill(&mut bytes).unwrap();
+            let len = round % bytes.len();
+            let text = String::from_utf8_lossy(&bytes[..len]);
+            let typed: String = text.chars().chain("ー－　ｏＩ".chars()).collect();
+            for candidate in [text.as_ref(), typed.as_str()] {
+                if let Ok(key) = AccessKey::parse(candidate) {
+                    assert_eq!(AccessKey::parse(&key.to_string()), Ok(key));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_alphabet_has_no_look_alikes() {
         for forbidden in [b'I', b'L', b'O', b'U'] {
             assert!(!ALPHABET.contains(&forbidden));
