@@ -3,7 +3,7 @@
 //!
 //! A key is 20 symbols of Crockford's base32 alphabet (digits and upper-case letters without
 //! `I L O U`, so nothing can be mistaken for a look-alike), printed in five groups of four:
-//! `7K3M-Q9XD-2HBT-V4NC-8RWF`. Nineteen symbols come from the operating system's CSPRNG
+//! `7K3M-Q9XD-2HBT-V4NC-8RWY`. Nineteen symbols come from the operating system's CSPRNG
 //! (95 bits: guessing one of a million live keys takes ~2⁷⁵ tries); the twentieth is a check
 //! character that catches every single mistyped symbol and every swap of two neighbours
 //! ([`check`]), so a typo is told apart from a wrong key before any lookup. [`AccessKey::parse`]
@@ -20,6 +20,9 @@
 //! let key = AccessKey::generate()?;
 //! let typed = key.to_string().to_lowercase().replace('-', " ");
 //! assert_eq!(AccessKey::parse(&typed)?, key);
+//! // The example above, and the same key mistyped.
+//! assert!(AccessKey::parse("7K3M-Q9XD-2HBT-V4NC-8RWY").is_ok());
+//! assert!(AccessKey::parse("7K3M-Q9XD-2HBT-V4CN-8RWY").is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
