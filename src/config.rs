@@ -29,6 +29,8 @@ pub struct Config {
     pub security: SecurityConfig,
     /// Delivery of consented sheets to the national DB.
     pub push: PushConfig,
+    /// Access keys (アクセスキー) that hand confirmed sheets to municipalities.
+    pub access_keys: AccessKeyConfig,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             security: SecurityConfig::default(),
             push: PushConfig::default(),
+            access_keys: AccessKeyConfig::default(),
         }
     }
 }
@@ -171,6 +174,42 @@ impl Default for PushConfig {
     }
 }
 
+/// `[access_keys]`: the アクセスキー a designated doctor's confirmation issues for the patient to
+/// take to their municipality, and how hard guessing one is made.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessKeyConfig {
+    /// How long a key opens its sheet after it was issued, in seconds. Default 31536000
+    /// (365 days: a recipient certificate's 有効期間 is at most a year); more than 100 years
+    /// counts as 100 years.
+    pub validity_seconds: u64,
+    /// Wrong keys (mistyped or unknown) one person, or one terminal, may present within
+    /// `block_minutes` before their lookups are refused for `block_minutes` (429 with
+    /// `Retry-After`, and an audit alert). Default 10.
+    pub failures_before_block: u32,
+    /// Default 15.
+    pub block_minutes: u32,
+}
+
+impl Default for AccessKeyConfig {
+    fn default() -> Self {
+        Self {
+            validity_seconds: 365 * 24 * 60 * 60,
+            failures_before_block: 10,
+            block_minutes: 15,
+        }
+    }
+}
+
+impl AccessKeyConfig {
+    /// How long a key is valid.
+    pub fn validity(&self) -> chrono::Duration {
+        const CENTURY: u64 = 100 * 366 * 24 * 60 * 60;
+        let seconds = i64::try_from(self.validity_seconds.min(CENTURY)).unwrap_or(0);
+        chrono::Duration::seconds(seconds)
+    }
+}
+
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -286,5 +325,14 @@ mod tests {
             err.to_string().contains("unknown field `data_dri`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn access_keys_last_a_year_unless_configured() {
+        let c: Config = toml::from_str("").unwrap();
+        assert_eq!(c.access_keys.validity(), chrono::Duration::days(365));
+        let c: Config = toml::from_str("[access_keys]\nvalidity_seconds = 2").unwrap();
+        assert_eq!(c.access_keys.validity(), chrono::Duration::seconds(2));
+        assert_eq!(c.access_keys.failures_before_block, 10);
     }
 }

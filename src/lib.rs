@@ -3,6 +3,7 @@
 //! them; the store keeps them durably with an audit trail; the API and the CLI expose it all.
 #![forbid(unsafe_code)]
 
+pub mod access_key_notice;
 pub mod accounts;
 pub mod api;
 pub mod auth;

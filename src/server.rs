@@ -170,12 +170,13 @@ impl Gateway {
                     source,
                 })?;
         let security = Arc::new(config.security.clone());
-        let guard = Arc::new(Guard::new(&security));
+        let guard = Arc::new(Guard::new(&security, &config.access_keys));
         let app = router(AppState {
             pipeline,
             max_body_bytes: config.max_body_bytes,
             transport,
             security,
+            access_keys: Arc::new(config.access_keys.clone()),
             guard: guard.clone(),
             font,
             outbox: waker,

@@ -106,6 +106,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<kakehashi_access_key::RandomError> for ApiError {
+    fn from(e: kakehashi_access_key::RandomError) -> Self {
+        Self::internal(&e.to_string())
+    }
+}
+
 impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         match e {

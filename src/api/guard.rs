@@ -1,10 +1,12 @@
 //! Intrusion protection kept in memory: request rates per terminal and per address, blocking
-//! an address after repeated authentication failures, and flagging a user who reads far more
+//! an address after repeated authentication failures, blocking the person and the terminal
+//! that present too many wrong access keys, and flagging a user who reads far more
 //! sheets in an hour than anyone should (seed 001 asks that reuse of earlier data be
 //! monitored). What it decides is written to the audit trail by the caller; its counters
 //! start afresh at each restart, which errs towards letting people work.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -12,14 +14,85 @@ use std::time::{Duration, Instant};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::config::SecurityConfig;
+use crate::config::{AccessKeyConfig, SecurityConfig};
 
-/// A sliding count of failures from one address.
+/// A count of one key's failures since the first of them.
 #[derive(Debug, Clone, Copy)]
 struct Failures {
     since: Instant,
     count: u32,
     blocked_until: Option<Instant>,
+}
+
+/// Failures per key within a window: the `limit`-th failure within `window` of the first
+/// blocks the key for `window`.
+#[derive(Debug)]
+struct FailureWindow<K> {
+    counts: Mutex<HashMap<K, Failures>>,
+    limit: u32,
+    window: Duration,
+}
+
+impl<K: Hash + Eq> FailureWindow<K> {
+    fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            counts: Mutex::new(HashMap::new()),
+            limit: limit.max(1),
+            window,
+        }
+    }
+
+    /// How long the key stays blocked, if it is.
+    fn blocked_for(&self, key: &K) -> Option<Duration> {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let until = counts.get(key)?.blocked_until?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    fn record(&self, key: K) -> FailureVerdict {
+        let now = Instant::now();
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = counts.entry(key).or_insert(Failures {
+            since: now,
+            count: 0,
+            blocked_until: None,
+        });
+        if now.duration_since(entry.since) > self.window {
+            *entry = Failures {
+                since: now,
+                count: 0,
+                blocked_until: None,
+            };
+        }
+        entry.count += 1;
+        if entry.count == self.limit {
+            entry.blocked_until = Some(now + self.window);
+            return FailureVerdict::Blocked;
+        }
+        FailureVerdict::Counted
+    }
+
+    fn sweep(&self, now: Instant) {
+        self.counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, f| {
+                now.duration_since(f.since) <= self.window
+                    || f.blocked_until.is_some_and(|u| now < u)
+            });
+    }
+}
+
+/// Who presents access keys: a person, and the terminal they use.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Presenter {
+    User(String),
+    Terminal(String),
+}
+
+fn presenters(user: &str, terminal: Option<&str>) -> impl Iterator<Item = Presenter> {
+    std::iter::once(Presenter::User(user.to_owned()))
+        .chain(terminal.map(|t| Presenter::Terminal(t.to_owned())))
 }
 
 /// Sheets read by one user in the current hour.
@@ -43,10 +116,9 @@ pub enum FailureVerdict {
 pub struct Guard {
     per_terminal: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
-    failures: Mutex<HashMap<IpAddr, Failures>>,
+    failures: FailureWindow<IpAddr>,
+    key_failures: FailureWindow<Presenter>,
     reads: Mutex<HashMap<String, Reads>>,
-    block_after: u32,
-    block_for: Duration,
     bulk_read_alert: u32,
 }
 
@@ -59,14 +131,20 @@ fn quota(per_second: u32) -> Quota {
 const HOUR: Duration = Duration::from_secs(3600);
 
 impl Guard {
-    pub fn new(config: &SecurityConfig) -> Self {
+    pub fn new(config: &SecurityConfig, access_keys: &AccessKeyConfig) -> Self {
+        let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
         Self {
             per_terminal: RateLimiter::keyed(quota(config.requests_per_second_per_terminal)),
             per_address: RateLimiter::keyed(quota(config.requests_per_second_per_address)),
-            failures: Mutex::new(HashMap::new()),
+            failures: FailureWindow::new(
+                config.block_after_failures,
+                minutes(config.block_minutes),
+            ),
+            key_failures: FailureWindow::new(
+                access_keys.failures_before_block,
+                minutes(access_keys.block_minutes),
+            ),
             reads: Mutex::new(HashMap::new()),
-            block_after: config.block_after_failures.max(1),
-            block_for: Duration::from_secs(u64::from(config.block_minutes) * 60),
             bulk_read_alert: config.bulk_read_alert_per_hour.max(1),
         }
     }
@@ -81,39 +159,37 @@ impl Guard {
 
     /// Whether the address is blocked for repeated authentication failures.
     pub fn is_blocked(&self, address: Option<IpAddr>) -> bool {
-        let Some(address) = address else { return false };
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures
-            .get(&address)
-            .and_then(|f| f.blocked_until)
-            .is_some_and(|until| Instant::now() < until)
+        address.is_some_and(|a| self.failures.blocked_for(&a).is_some())
     }
 
     /// Counts an authentication failure from the address.
     pub fn record_failure(&self, address: Option<IpAddr>) -> FailureVerdict {
-        let Some(address) = address else {
-            return FailureVerdict::Counted;
-        };
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = failures.entry(address).or_insert(Failures {
-            since: now,
-            count: 0,
-            blocked_until: None,
-        });
-        if now.duration_since(entry.since) > self.block_for {
-            *entry = Failures {
-                since: now,
-                count: 0,
-                blocked_until: None,
-            };
+        match address {
+            Some(address) => self.failures.record(address),
+            None => FailureVerdict::Counted,
         }
-        entry.count += 1;
-        if entry.count == self.block_after {
-            entry.blocked_until = Some(now + self.block_for);
-            return FailureVerdict::Blocked;
-        }
-        FailureVerdict::Counted
+    }
+
+    /// How long the person or the terminal may present no access keys, if they are blocked
+    /// for too many wrong ones.
+    pub fn access_keys_blocked_for(&self, user: &str, terminal: Option<&str>) -> Option<Duration> {
+        presenters(user, terminal)
+            .filter_map(|p| self.key_failures.blocked_for(&p))
+            .max()
+    }
+
+    /// Counts a wrong access key against the person and the terminal; `Blocked` when this one
+    /// blocked either of them.
+    pub fn record_access_key_failure(&self, user: &str, terminal: Option<&str>) -> FailureVerdict {
+        presenters(user, terminal)
+            .map(|p| self.key_failures.record(p))
+            .fold(FailureVerdict::Counted, |verdict, next| {
+                if next == FailureVerdict::Blocked {
+                    next
+                } else {
+                    verdict
+                }
+            })
     }
 
     /// Counts a sheet read by the user; true exactly once per hour, when the reads cross the
@@ -146,13 +222,8 @@ impl Guard {
         self.per_terminal.retain_recent();
         self.per_address.retain_recent();
         let now = Instant::now();
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, f| {
-                now.duration_since(f.since) <= self.block_for
-                    || f.blocked_until.is_some_and(|u| now < u)
-            });
+        self.failures.sweep(now);
+        self.key_failures.sweep(now);
         self.reads
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -174,9 +245,19 @@ mod tests {
         }
     }
 
+    fn guard() -> Guard {
+        Guard::new(
+            &config(),
+            &AccessKeyConfig {
+                failures_before_block: 3,
+                ..AccessKeyConfig::default()
+            },
+        )
+    }
+
     #[test]
     fn a_terminal_over_its_rate_is_refused_while_others_go_on() {
-        let guard = Guard::new(&config());
+        let guard = guard();
         let a = Some("hospital");
         let admitted = (0..10).filter(|_| guard.admit(a, None)).count();
         assert_eq!(admitted, 4, "burst of twice the rate");
@@ -185,7 +266,7 @@ mod tests {
 
     #[test]
     fn repeated_failures_block_the_address_once() {
-        let guard = Guard::new(&config());
+        let guard = guard();
         let ip: Option<IpAddr> = Some([192, 0, 2, 1].into());
         assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
         assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
@@ -198,7 +279,7 @@ mod tests {
 
     #[test]
     fn bulk_reads_raise_one_alert_per_hour() {
-        let guard = Guard::new(&config());
+        let guard = guard();
         let alerts: Vec<bool> = (0..8).map(|_| guard.record_read("dr-sato")).collect();
         assert_eq!(
             alerts,
@@ -206,5 +287,38 @@ mod tests {
         );
         assert!(!guard.record_read("dr-suzuki"));
         guard.sweep();
+    }
+
+    #[test]
+    fn wrong_access_keys_block_the_person_and_the_terminal() {
+        let guard = guard();
+        let verdicts: Vec<FailureVerdict> = (0..3)
+            .map(|_| guard.record_access_key_failure("officer-a", Some("town-hall")))
+            .collect();
+        assert_eq!(verdicts[2], FailureVerdict::Blocked);
+        let blocked = guard.access_keys_blocked_for("officer-a", Some("town-hall"));
+        assert!(
+            blocked.is_some_and(|d| d > Duration::from_secs(14 * 60)),
+            "{blocked:?}"
+        );
+        // A colleague at the same terminal is blocked too; at another terminal, not.
+        assert!(
+            guard
+                .access_keys_blocked_for("officer-b", Some("town-hall"))
+                .is_some()
+        );
+        assert!(
+            guard
+                .access_keys_blocked_for("officer-b", Some("branch"))
+                .is_none()
+        );
+        // The person is blocked wherever they go.
+        assert!(
+            guard
+                .access_keys_blocked_for("officer-a", Some("branch"))
+                .is_some()
+        );
+        guard.sweep();
+        assert!(guard.access_keys_blocked_for("officer-a", None).is_some());
     }
 }

@@ -6,6 +6,7 @@
 //! bearer token of a user of the terminal's own organisation). Handlers get a
 //! [`Principal`](crate::auth::Principal) and decide per object with [`crate::auth::access`].
 
+mod access_keys;
 mod audit;
 mod auth;
 mod consent;
@@ -34,7 +35,7 @@ pub use guard::Guard;
 pub use openapi::document as openapi_document;
 pub use submissions::SubmissionView;
 
-use crate::config::SecurityConfig;
+use crate::config::{AccessKeyConfig, SecurityConfig};
 use crate::pipeline::Pipeline;
 
 /// How requests reach the gateway.
@@ -54,6 +55,7 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub transport: Transport,
     pub security: Arc<SecurityConfig>,
+    pub access_keys: Arc<AccessKeyConfig>,
     pub guard: Arc<Guard>,
     /// The Japanese font for printed documents.
     pub font: Arc<kakehashi_pdf::Font>,
@@ -94,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sheets", get(sheets::list))
         .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
         .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
+        .route("/v1/sheets/{id}/access-key", post(access_keys::reissue))
+        .route("/v1/access-keys/lookup", post(access_keys::lookup))
         .route(
             "/v1/templates/{kind}/{number}/questionnaire",
             get(templates::questionnaire),

@@ -4,6 +4,8 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
+use super::access_keys::{IssuedKeyView, LookupRequest};
+use super::sheets::SheetView;
 use super::{ApiError, SubmissionView};
 
 fn error_response(description: &str) -> Value {
@@ -21,6 +23,9 @@ pub fn document() -> Value {
     let sheet = generator.subschema_for::<kakehashi_sdk::Sheet>();
     let submission = generator.subschema_for::<SubmissionView>();
     let error = generator.subschema_for::<ApiError>();
+    let sheet_view = generator.subschema_for::<SheetView>();
+    let issued_key = generator.subschema_for::<IssuedKeyView>();
+    let lookup = generator.subschema_for::<LookupRequest>();
     let mut schemas = generator.take_definitions(true);
     schemas.entry("Sheet").or_insert_with(|| sheet.to_value());
     schemas
@@ -29,6 +34,17 @@ pub fn document() -> Value {
     schemas
         .entry("ApiError")
         .or_insert_with(|| error.to_value());
+    for (name, schema) in [
+        ("SheetView", sheet_view),
+        ("IssuedKeyView", issued_key),
+        ("LookupRequest", lookup),
+    ] {
+        schemas.entry(name).or_insert_with(|| schema.to_value());
+    }
+    let issued_key_answer = json!({
+        "application/json": { "schema": { "$ref": "#/components/schemas/IssuedKeyView" } },
+        "application/pdf": { "schema": { "type": "string", "format": "binary" } }
+    });
     let id_param = |what: &str| json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": what }]);
     json!({
         "openapi": "3.1.0",
@@ -78,6 +94,38 @@ pub fn document() -> Value {
                     "404": error_response("No such sheet")
                 }
             }},
+            "/v1/sheets/{id}/confirm": { "post": {
+                "summary": "A designated doctor confirms (登録) a draft; issues its access key (アクセスキー), shown only in this answer. With Accept: application/pdf the answer is the patient's printed notice of the key",
+                "parameters": id_param("Sheet id"),
+                "responses": {
+                    "200": { "description": "Confirmed, with the key", "content": issued_key_answer.clone() },
+                    "403": error_response("Only a designated doctor of the institution confirms"),
+                    "404": error_response("No such sheet"),
+                    "409": error_response("Confirmed already (sheet.not_draft) or still has errors (sheet.has_errors)")
+                }
+            }},
+            "/v1/sheets/{id}/access-key": { "post": {
+                "summary": "Issue a new access key for a confirmed sheet (the patient lost the paper); the previous key stops working. JSON, or with Accept: application/pdf the printed notice",
+                "parameters": id_param("Sheet id"),
+                "responses": {
+                    "200": { "description": "The new key", "content": issued_key_answer },
+                    "403": error_response("Only the hospital that registered the sheet issues keys"),
+                    "404": error_response("No such sheet"),
+                    "409": error_response("The sheet is a draft (access_key.sheet_not_confirmed)")
+                }
+            }},
+            "/v1/access-keys/lookup": { "post": {
+                "summary": "A municipal officer fetches a sheet by its access key; the sheet is bound to the officer's municipality",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LookupRequest" } } } },
+                "responses": {
+                    "200": { "description": "The sheet, now visible to the municipality", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SheetView" } } } },
+                    "403": error_response("Only municipal officers look up keys"),
+                    "404": error_response("Unknown, expired or replaced key (access_key.unknown)"),
+                    "409": error_response("Another municipality took the sheet up (access_key.bound_elsewhere)"),
+                    "422": error_response("Not a key: wrong length, a character keys never use, or a check character that does not match (access_key.malformed)"),
+                    "429": error_response("Too many wrong keys from this person or terminal; see Retry-After (access_key.rate_limited)")
+                }
+            }},
             "/v1/templates/{kind}/{number}/questionnaire": { "get": {
                 "summary": "A disease template as a FHIR Questionnaire (kind nanbyo or shoman; number 49, or group-number 7-1 for 小慢)",
                 "responses": {
@@ -115,7 +163,15 @@ mod tests {
             let name = &part[..part.find('"').unwrap()];
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
-        for name in ["Sheet", "SubmissionView", "ApiError", "Finding"] {
+        for name in [
+            "Sheet",
+            "SubmissionView",
+            "ApiError",
+            "Finding",
+            "SheetView",
+            "IssuedKeyView",
+            "LookupRequest",
+        ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }
     }

@@ -1,15 +1,15 @@
-//! Sheets: list, read, update a draft, confirm. An object the caller may not see answers
-//! exactly as one that does not exist (404), so ids cannot be probed; the audit trail records
-//! the refusal.
+//! Sheets: list, read, update a draft, confirm (which issues the sheet's access key). An
+//! object the caller may not see answers exactly as one that does not exist (404), so ids
+//! cannot be probed; the audit trail records the refusal.
 
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_sdk::{Finding, Sheet};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, access_keys};
 use crate::auth::{Principal, access};
 use crate::store::{CheckedSheet, SheetListing, SheetStatus, StoredSheet};
 
@@ -25,11 +25,17 @@ pub struct SheetView {
     pub municipality_id: Option<String>,
     pub sheet: Sheet,
     pub findings: Vec<Finding>,
+    /// When the sheet's アクセスキー (access key) lapses, once a confirmation issued one. The key
+    /// itself is shown only in the answer that issued it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_expires_at: Option<String>,
 }
 
-impl From<StoredSheet> for SheetView {
-    fn from(s: StoredSheet) -> Self {
-        Self {
+impl SheetView {
+    /// The view of a stored sheet, with its access key's expiry.
+    pub(super) async fn load(state: &AppState, s: StoredSheet) -> Result<Self, ApiError> {
+        let key = state.store().access_key(&s.id).await?;
+        Ok(Self {
             id: s.id,
             submission_id: s.submission_id,
             status: s.status,
@@ -37,7 +43,8 @@ impl From<StoredSheet> for SheetView {
             municipality_id: s.municipality_id,
             sheet: s.sheet,
             findings: s.findings,
-        }
+            access_key_expires_at: key.map(|k| k.expires_at),
+        })
     }
 }
 
@@ -133,8 +140,8 @@ pub async fn read(
         access::may_read_sheet,
     )
     .await?;
-    let store = state.store();
-    store
+    state
+        .store()
         .append_audit(
             &principal
                 .audit("sheet.read", "ok")
@@ -142,18 +149,9 @@ pub async fn read(
                 .with_patient(sheet.patient_ref.clone()),
         )
         .await?;
-    if state.guard.record_read(&principal.user_id) {
-        let alert = principal
-            .audit("security.bulk_read", "alert")
-            .with_detail(format!(
-                "more than {} sheets read within an hour",
-                state.security.bulk_read_alert_per_hour
-            ));
-        store.append_audit(&alert).await?;
-        tracing::warn!(user = %principal.user_id, "unusual bulk reading of sheets");
-    }
+    count_read(&state, &principal).await?;
     if !fhir {
-        return Ok(Json(SheetView::from(sheet)).into_response());
+        return Ok(Json(SheetView::load(&state, sheet).await?).into_response());
     }
     let status = match sheet.status {
         SheetStatus::Draft => "in-progress",
@@ -162,6 +160,21 @@ pub async fn read(
     let bundle = kakehashi_adapter_fhir::sheet_bundle(&sheet.sheet, &sheet.id, status)
         .map_err(|e| ApiError::internal(&e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, FHIR_JSON)], bundle).into_response())
+}
+
+/// Counts a sheet the caller read; an audit alert flags unusual bulk reading.
+pub(super) async fn count_read(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
+    if state.guard.record_read(&principal.user_id) {
+        let alert = principal
+            .audit("security.bulk_read", "alert")
+            .with_detail(format!(
+                "more than {} sheets read within an hour",
+                state.security.bulk_read_alert_per_hour
+            ));
+        state.store().append_audit(&alert).await?;
+        tracing::warn!(user = %principal.user_id, "unusual bulk reading of sheets");
+    }
+    Ok(())
 }
 
 /// The media type of FHIR JSON.
@@ -208,17 +221,17 @@ pub async fn update(
     if !state.store().update_sheet(&checked, &audit).await? {
         return Err(not_draft(&id));
     }
-    reloaded(&state, &id).await
+    reloaded(&state, &id).await.map(Json)
 }
 
 /// The sheet as stored after a change.
-async fn reloaded(state: &AppState, id: &str) -> Result<Json<SheetView>, ApiError> {
+pub(super) async fn reloaded(state: &AppState, id: &str) -> Result<SheetView, ApiError> {
     let stored = state
         .store()
         .sheet(id)
         .await?
         .ok_or_else(|| ApiError::not_found("sheet", "調査票", id))?;
-    Ok(Json(stored.into()))
+    SheetView::load(state, stored).await
 }
 
 fn not_draft(id: &str) -> ApiError {
@@ -230,11 +243,14 @@ fn not_draft(id: &str) -> ApiError {
     )
 }
 
+/// Confirms a draft and issues its access key: answered as JSON ([`access_keys::IssuedKeyView`]) or, with
+/// `Accept: application/pdf`, as the patient's printed copy of the key.
 pub async fn confirm(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-) -> Result<Json<SheetView>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let current = load(
         &state,
         &principal,
@@ -262,14 +278,19 @@ pub async fn confirm(
             "調査票にエラーが残っています。修正してから登録してください",
         ));
     }
+    let (key, new_key) = access_keys::new_key(&state)?;
+    let audit = audit.with_detail(format!(
+        "access key issued, valid until {}",
+        new_key.expires_at
+    ));
     if !state
         .store()
-        .confirm_sheet(&id, &principal.user_id, &audit)
+        .confirm_sheet(&id, &principal.user_id, &new_key, &audit)
         .await?
     {
         return Err(not_draft(&id));
     }
     // A consented sheet's delivery was enqueued with the confirmation.
     state.outbox.wake();
-    reloaded(&state, &id).await
+    access_keys::issued(&state, &headers, &id, &key).await
 }

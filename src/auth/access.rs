@@ -6,6 +6,8 @@
 //!   registered; a clerk drafts, only a designated doctor confirms.
 //! - A municipal officer sees only sheets submitted to their municipality, and changes none.
 //! - A municipal officer records the patient's consent to research use; nobody else does.
+//! - The hospital that registered a sheet issues its access keys; only municipal officers
+//!   look sheets up by key (which binds the sheet to their municipality).
 //! - Administrators and integrators see no stored personal data; integrators may run
 //!   conversions that store nothing; administrators operate the deliveries.
 
@@ -67,6 +69,18 @@ pub fn may_register_doctors(p: &Principal) -> bool {
 /// municipal officer of the municipality the sheet was submitted to.
 pub fn may_record_consent(p: &Principal, sheet: &StoredSheet) -> bool {
     p.role == Role::MunicipalOfficer && sheet.municipality_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// Whether the caller may issue a new access key for this sheet: a doctor or clerk of the
+/// hospital that registered it (they print the patient's copy).
+pub fn may_issue_access_key(p: &Principal, sheet: &StoredSheet) -> bool {
+    matches!(p.role, Role::Doctor | Role::Clerk)
+        && sheet.organisation_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// Whether the caller may present access keys: municipal officers, for their municipality.
+pub fn may_look_up_access_keys(p: &Principal) -> bool {
+    p.role == Role::MunicipalOfficer
 }
 
 /// Whether the caller may see and resolve deliveries to the national DB (operators). The
@@ -149,6 +163,16 @@ mod tests {
                 may_record_consent(&p, &confirmed),
                 role == Role::MunicipalOfficer && read,
                 "{role:?} {org} consent"
+            );
+            assert_eq!(
+                may_issue_access_key(&p, &confirmed),
+                matches!(role, Role::Doctor | Role::Clerk) && read,
+                "{role:?} {org} issue access key"
+            );
+            assert_eq!(
+                may_look_up_access_keys(&p),
+                role == Role::MunicipalOfficer,
+                "{role:?} look up access keys"
             );
             assert_eq!(
                 may_operate_deliveries(&p),

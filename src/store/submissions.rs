@@ -3,7 +3,7 @@
 use kakehashi_sdk::{AdapterError, AdapterErrorKind, Finding, Sheet, SheetKind, SourceLocation};
 use serde::{Deserialize, Serialize};
 
-use super::{AuditEvent, StoreError};
+use super::{AuditEvent, NewAccessKey, StoreError};
 
 /// Where a submission is in the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -233,12 +233,13 @@ pub trait Submissions: Send + Sync {
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 
-    /// Confirms a draft sheet, with its audit record, enqueueing its delivery when the patient
-    /// consented. False when it was not a draft.
+    /// Confirms a draft sheet and issues its access key, with its audit record, enqueueing its
+    /// delivery when the patient consented. False (and no key) when it was not a draft.
     async fn confirm_sheet(
         &self,
         id: &str,
         confirmed_by: &str,
+        access_key: &NewAccessKey,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 

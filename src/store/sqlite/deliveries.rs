@@ -397,6 +397,13 @@ mod tests {
         store
     }
 
+    fn access_key() -> crate::store::NewAccessKey {
+        crate::store::NewAccessKey {
+            digest: "digest".into(),
+            expires_at: "2999-01-01T00:00:00.000Z".into(),
+        }
+    }
+
     fn officer(consented: bool) -> Consent {
         Consent {
             consented,
@@ -418,7 +425,7 @@ mod tests {
 
         assert!(
             store
-                .confirm_sheet("s1", "dr1", &event("confirm"))
+                .confirm_sheet("s1", "dr1", &access_key(), &event("confirm"))
                 .await
                 .unwrap()
         );
@@ -448,7 +455,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_sheet(dir.path(), None).await;
         store
-            .confirm_sheet("s1", "dr1", &event("confirm"))
+            .confirm_sheet("s1", "dr1", &access_key(), &event("confirm"))
             .await
             .unwrap();
         assert!(store.deliveries(None, 10).await.unwrap().is_empty());
@@ -490,7 +497,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_sheet(dir.path(), Some(true)).await;
         store
-            .confirm_sheet("s1", "dr1", &event("confirm"))
+            .confirm_sheet("s1", "dr1", &access_key(), &event("confirm"))
             .await
             .unwrap();
         let id = delivery_id("s1", NATIONAL_DB);

@@ -6,6 +6,7 @@
 //! process rather than left to SQLite's busy handling: the audit chain needs each append to see
 //! the record before it, and no writer ever waits on a lock upgrade.
 
+mod access_keys;
 mod audit;
 mod deliveries;
 mod directory;

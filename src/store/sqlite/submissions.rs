@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use kakehashi_sdk::{Finding, Sheet, SheetKind};
 use sqlx::{Row, SqliteConnection};
 
-use super::{SqliteStore, audit, deliveries, now};
-use crate::store::StoreError;
+use super::{SqliteStore, access_keys, audit, deliveries, now};
 use crate::store::audit::AuditEvent;
 use crate::store::submissions::{
     CheckedSheet, Completion, RawInput, Rejection, SheetFilter, SheetListing, SheetStatus,
     SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, Submissions,
 };
+use crate::store::{NewAccessKey, StoreError};
 
 const SUBMISSION_COLUMNS: &str = "id, organisation_id, municipality_id, sha256, adapter, mapping, status, error_json, key_id, received_at, completed_at";
 
@@ -463,6 +463,7 @@ impl Submissions for SqliteStore {
         &self,
         id: &str,
         confirmed_by: &str,
+        access_key: &NewAccessKey,
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
@@ -480,6 +481,7 @@ impl Submissions for SqliteStore {
         if updated.rows_affected() == 0 {
             return Ok(false);
         }
+        access_keys::issue(&mut tx, id, confirmed_by, access_key, &at).await?;
         deliveries::enqueue_if_due(&mut tx, id, &at).await?;
         audit::append_at(&mut tx, &at, audit_event).await?;
         tx.commit().await?;
