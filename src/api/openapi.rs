@@ -4,6 +4,7 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
+use super::certifications::CertificationConversionView;
 use super::{ApiError, SubmissionView};
 
 fn error_response(description: &str) -> Value {
@@ -21,6 +22,7 @@ pub fn document() -> Value {
     let sheet = generator.subschema_for::<kakehashi_sdk::Sheet>();
     let submission = generator.subschema_for::<SubmissionView>();
     let error = generator.subschema_for::<ApiError>();
+    let decisions = generator.subschema_for::<CertificationConversionView>();
     let mut schemas = generator.take_definitions(true);
     schemas.entry("Sheet").or_insert_with(|| sheet.to_value());
     schemas
@@ -29,6 +31,9 @@ pub fn document() -> Value {
     schemas
         .entry("ApiError")
         .or_insert_with(|| error.to_value());
+    schemas
+        .entry("CertificationConversionView")
+        .or_insert_with(|| decisions.to_value());
     let id_param = |what: &str| json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": what }]);
     json!({
         "openapi": "3.1.0",
@@ -56,6 +61,25 @@ pub fn document() -> Value {
                     "415": error_response("Unsupported media type or undecodable encoding"),
                     "422": error_response("The document is broken (e.g. a truncated row); located"),
                     "503": error_response("Store unavailable; nothing acknowledged")
+                }
+            }},
+            "/v1/certifications/convert": { "post": {
+                "summary": "Read a municipal back office's decision file (CSV or fixed-length, CP932) with a layout, storing nothing: the certifications and their findings (municipal officers, integrators)",
+                "parameters": [
+                    { "name": "layout", "in": "query", "required": true, "schema": { "type": "string" }, "description": "Decision file layout (mappings/municipal/NAME.toml)" }
+                ],
+                "requestBody": { "required": true, "content": {
+                    "text/csv": { "schema": { "type": "string", "format": "binary" } },
+                    "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }
+                }},
+                "responses": {
+                    "200": { "description": "Every decision of the file, with findings (bad values located by line and column or byte)",
+                             "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CertificationConversionView" } } } },
+                    "400": error_response("Unknown or invalid layout, missing ?layout=, or an empty body"),
+                    "403": error_response("The caller's role may not read decision files"),
+                    "413": error_response("Body over the configured limit"),
+                    "415": error_response("Bytes that are not Shift_JIS (CP932) / UTF-8; located by line and byte"),
+                    "422": error_response("A broken file (wrong record length, field count, unknown decision); located")
                 }
             }},
             "/v1/submissions/{id}": { "get": {

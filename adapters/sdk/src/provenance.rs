@@ -17,7 +17,11 @@ pub struct SourceLocation {
     /// 1-based column (field) number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
-    /// The column's header, when the source has one.
+    /// 1-based byte position in the record (fixed-length files, counted in the file's
+    /// encoding: a full-width Shift_JIS character is two bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte: Option<u32>,
+    /// The column's header (or a fixed-length field's name), when the source has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column_name: Option<String>,
     /// Path of an element in a structured document (FHIR, XML).
@@ -59,6 +63,9 @@ impl std::fmt::Display for SourceLocation {
             (Some(c), None) => parts.push(format!("column {c}")),
             (None, Some(n)) => parts.push(format!("column {n}")),
             (None, None) => {}
+        }
+        if let Some(b) = self.byte {
+            parts.push(format!("byte {b}"));
         }
         if let Some(e) = &self.element {
             parts.push(format!("element {e}"));
