@@ -21,8 +21,9 @@ use crate::store::Rejection;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertParams {
-    /// The decision file's layout (`mappings/municipal/NAME.toml`).
-    pub layout: String,
+    /// The decision file's layout (`mappings/municipal/NAME.toml`); without it the adapter
+    /// answers `municipal.layout_required` with the known layouts.
+    pub layout: Option<String>,
 }
 
 /// One decision as read, with what the adapter found.
@@ -67,7 +68,7 @@ pub async fn convert(
             diseases: &catalog.diseases,
             templates: &catalog.templates,
             mappings: &catalog.mappings,
-            mapping: Some(&layout),
+            mapping: layout.as_deref(),
         };
         MunicipalAdapter.convert(&input, &context)
     })

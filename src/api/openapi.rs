@@ -66,7 +66,7 @@ pub fn document() -> Value {
             "/v1/certifications/convert": { "post": {
                 "summary": "Read a municipal back office's decision file (CSV or fixed-length, CP932) with a layout, storing nothing: the certifications and their findings (municipal officers, integrators)",
                 "parameters": [
-                    { "name": "layout", "in": "query", "required": true, "schema": { "type": "string" }, "description": "Decision file layout (mappings/municipal/NAME.toml)" }
+                    { "name": "layout", "in": "query", "schema": { "type": "string" }, "description": "Decision file layout (mappings/municipal/NAME.toml); without it a 400 municipal.layout_required lists the known ones" }
                 ],
                 "requestBody": { "required": true, "content": {
                     "text/csv": { "schema": { "type": "string", "format": "binary" } },

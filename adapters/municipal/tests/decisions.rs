@@ -485,3 +485,49 @@ fn pmh_registration_has_the_hub_shape_and_checks_the_numbers() {
         Some("patient.name")
     );
 }
+
+/// A cheap, deterministic stand-in for the fuzz target (fuzz/fuzz_targets/municipal_adapter.rs)
+/// that runs with the tests: every single-byte change and every truncation of both corpus files
+/// is read or refused with a located error, and whatever is read writes out again — never a
+/// panic.
+#[test]
+fn every_single_byte_change_is_read_or_refused_never_panics() {
+    let patient = patients().remove(1);
+    for (file, name) in [("city-a.csv", "city-a"), ("city-b.dat", "city-b")] {
+        let original = corpus(file);
+        let layout = layout(name);
+        let tables = tables();
+        let mut variants: Vec<Vec<u8>> = (0..original.len())
+            .flat_map(|i| {
+                [b' ', b',', b'\n', 0x82].map(|b| {
+                    let mut v = original.clone();
+                    v[i] = b;
+                    v
+                })
+            })
+            .collect();
+        variants.extend(
+            (0..original.len())
+                .step_by(7)
+                .map(|n| original[..n].to_vec()),
+        );
+        for bytes in variants {
+            match read_decisions(&bytes, "00", &layout, &tables) {
+                Ok(converted) => {
+                    for c in certifications(&converted) {
+                        let row = IssuingRow {
+                            certification: &c,
+                            patient: &patient,
+                        };
+                        let _ = write_issuing_file(&layout, &[row]);
+                        let _ = pmh_registration(&c, &patient);
+                    }
+                }
+                Err(e) => assert!(
+                    e.location.is_some() || e.code == "municipal.empty",
+                    "{file}: unlocated {e:?}"
+                ),
+            }
+        }
+    }
+}
