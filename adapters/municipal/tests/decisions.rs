@@ -531,3 +531,105 @@ fn every_single_byte_change_is_read_or_refused_never_panics() {
         }
     }
 }
+
+#[test]
+fn fixed_length_records_without_line_ends_read_the_same() {
+    let text = std::fs::read_to_string(repo().join("mappings/municipal/city-b.toml"))
+        .unwrap()
+        .replace("line_end = \"crlf\"", "line_end = \"none\"");
+    let packed_layout = Layout::parse("city-b-packed", &text).unwrap();
+    let packed: Vec<u8> = corpus("city-b.dat")
+        .split(|b| *b == b'\n')
+        .flat_map(|r| r.strip_suffix(b"\r").unwrap_or(r).to_vec())
+        .collect();
+    assert_eq!(packed.len(), 5 * 160);
+    let read_packed = read_decisions(&packed, "00", &packed_layout, &tables()).unwrap();
+    assert_eq!(
+        without_provenance(certifications(&read_packed)),
+        without_provenance(certifications(
+            &read(&corpus("city-b.dat"), "city-b").unwrap()
+        ))
+    );
+    // A cut-off last record is refused with its record number.
+    let err =
+        read_decisions(&packed[..packed.len() - 3], "00", &packed_layout, &tables()).unwrap_err();
+    assert_eq!(err.code, "municipal.record_length");
+    assert_eq!(err.location.unwrap().line, Some(5));
+}
+
+/// A header-less CSV whose columns are known by position only, with a column the layout does
+/// not use: written and read back through the same layout.
+#[test]
+fn csv_columns_by_number_round_trip() {
+    let by_number = Layout::parse(
+        "by-number",
+        r#"
+description = "header-less, columns by number"
+kind = "shoman"
+
+[csv]
+encoding = "shift_jis"
+header = false
+line_end = "lf"
+
+[[fields]]
+field = "recipient_number"
+index = 1
+
+[[fields]]
+field = "decision"
+index = 2
+codes = { certified = "A", not_certified = "B" }
+
+[[fields]]
+field = "income_tier"
+index = 4
+
+[[fields]]
+field = "valid_from"
+index = 5
+date = "iso"
+
+[[fields]]
+field = "valid_to"
+index = 6
+date = "era_code"
+
+[[fields]]
+field = "patient.name_kana"
+index = 7
+kana = "halfwidth"
+"#,
+    )
+    .unwrap();
+    let certs = certifications(&read(&corpus("city-a.csv"), "city-a").unwrap());
+    let patients = patients();
+    let rows: Vec<IssuingRow<'_>> = certs
+        .iter()
+        .zip(&patients)
+        .map(|(certification, patient)| IssuingRow {
+            certification,
+            patient,
+        })
+        .collect();
+    let written = write_issuing_file(&by_number, &rows).unwrap();
+    let text = encoding_rs::SHIFT_JIS.decode(&written).0.into_owned();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "0001016,A,,一般所得Ⅰ,2025-04-01,5080331,ﾔﾏﾀﾞ ﾀﾛｳ"
+    );
+    assert!(!text.contains('\r'));
+    let back = certifications(&read_decisions(&written, "00", &by_number, &tables()).unwrap());
+    for (b, c) in back.iter().zip(&certs) {
+        assert_eq!(b.recipient_number, c.recipient_number);
+        assert_eq!(b.decision, c.decision);
+        assert_eq!(b.income_tier, c.income_tier);
+        assert_eq!((b.valid_from, b.valid_to), (c.valid_from, c.valid_to));
+        assert_eq!(b.kind, SheetKind::Shoman, "the layout's programme");
+    }
+    let at = &back[0].provenance.fields["income_tier"];
+    assert_eq!(
+        (at.line, at.column, at.column_name.as_deref()),
+        (Some(1), Some(4), None)
+    );
+}
