@@ -137,3 +137,99 @@ async fn an_officer_reads_decision_files_and_bad_ones_are_located() {
         "personal data in the audit trail"
     );
 }
+
+/// Runs `kakehashi municipal ARGS`: exit code, stdout, stderr.
+fn municipal(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .arg("municipal")
+        .args(args)
+        .env("KAKEHASHI_LOG", "warn")
+        .output()
+        .expect("kakehashi runs");
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_cli_reads_decision_files_and_prices_caps() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance/corpus/municipal");
+    let file = corpus.join("city-b.dat");
+    let (code, out, err) = municipal(&["convert", "--layout", "city-b", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 5);
+    assert_eq!(records[0]["record_type"], "certification");
+    assert_eq!(records[4]["monthly_copayment_cap"], 5_000);
+    assert!(err.contains("5 decisions, 0 with errors"), "{err}");
+
+    // A record with a bad value: the record is printed, the finding located, exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[32] = b'9'; // 階層区分 (byte 33) code 9 on line 1
+    let bad = dir.path().join("bad.dat");
+    std::fs::write(&bad, &bytes).unwrap();
+    let (code, out, err) = municipal(&["convert", "--layout", "city-b", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(out.lines().count(), 5);
+    assert!(err.contains("line 1, byte 33 (income_tier)"), "{err}");
+    assert!(err.contains("municipal.income_tier"), "{err}");
+
+    // A file that cannot be read: nothing on stdout, exit 2.
+    std::fs::write(&bad, &bytes[..100]).unwrap();
+    let (code, out, err) = municipal(&["convert", "--layout", "city-b", bad.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (Some(2), ""), "{err}");
+    assert!(err.contains("municipal.record_length"), "{err}");
+
+    for (args, cap) in [
+        (&["--kind", "nanbyo", "--tier", "一般所得I"][..], "10000"),
+        (
+            &[
+                "--kind",
+                "nanbyo",
+                "--tier",
+                "上位所得",
+                "--status",
+                "高額かつ長期",
+            ][..],
+            "20000",
+        ),
+        (
+            &[
+                "--kind",
+                "nanbyo",
+                "--tier",
+                "low_income_2",
+                "--status",
+                "ventilator",
+            ][..],
+            "1000",
+        ),
+        (
+            &[
+                "--kind",
+                "shoman",
+                "--tier",
+                "一般所得Ⅱ",
+                "--status",
+                "severe",
+            ][..],
+            "5000",
+        ),
+        (&["--kind", "小慢", "--tier", "低所得Ⅰ"][..], "1250"),
+    ] {
+        let mut all = vec!["copayment"];
+        all.extend_from_slice(args);
+        let (code, out, err) = municipal(&all);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert_eq!(out.trim(), cap, "{args:?}");
+    }
+    let (code, _, err) = municipal(&["copayment", "--kind", "nanbyo", "--tier", "中所得"]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("階層区分"), "{err}");
+}

@@ -58,14 +58,16 @@ impl std::fmt::Display for SourceLocation {
         if let Some(l) = self.line {
             parts.push(format!("line {l}"));
         }
-        match (self.column, &self.column_name) {
-            (Some(c), Some(n)) => parts.push(format!("column {c} ({n})")),
-            (Some(c), None) => parts.push(format!("column {c}")),
-            (None, Some(n)) => parts.push(format!("column {n}")),
-            (None, None) => {}
+        match (self.column, &self.column_name, self.byte) {
+            (Some(c), Some(n), _) => parts.push(format!("column {c} ({n})")),
+            (Some(c), None, _) => parts.push(format!("column {c}")),
+            (None, Some(n), None) => parts.push(format!("column {n}")),
+            (None, Some(_), Some(_)) | (None, None, _) => {}
         }
-        if let Some(b) = self.byte {
-            parts.push(format!("byte {b}"));
+        match (self.byte, &self.column_name, self.column) {
+            (Some(b), Some(n), None) => parts.push(format!("byte {b} ({n})")),
+            (Some(b), _, _) => parts.push(format!("byte {b}")),
+            (None, _, _) => {}
         }
         if let Some(e) = &self.element {
             parts.push(format!("element {e}"));
