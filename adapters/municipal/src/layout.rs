@@ -69,7 +69,8 @@ pub enum DecisionField {
     /// 有効期間（終了）
     #[serde(rename = "valid_to")]
     ValidTo,
-    /// 研究利用への同意 (research consent)
+    /// 研究利用への同意 (research consent); blank reads as no consent, so nothing is sent to
+    /// the national DB on a file's silence.
     #[serde(rename = "research_consent")]
     ResearchConsent,
     /// 氏名: written to issuing files; a decision file's copy is not read (the application
