@@ -12,10 +12,17 @@ pub fn record_schema() -> serde_json::Value {
     schemars::schema_for!(Record).to_value()
 }
 
+/// JSON Schema (draft 2020-12) of a registration for the PMH hub's 医療費助成対象者情報登録API
+/// (see conformance/pmh/README.md for what is assumed).
+pub fn pmh_registration_schema() -> serde_json::Value {
+    schemars::schema_for!(kakehashi_adapter_municipal::PmhRegistration).to_value()
+}
+
 /// The files of `conformance/schema/`, by name.
-pub fn published() -> [(&'static str, serde_json::Value); 2] {
+pub fn published() -> [(&'static str, serde_json::Value); 3] {
     [
         ("sheet.schema.json", sheet_schema()),
         ("record.schema.json", record_schema()),
+        ("pmh-registration.schema.json", pmh_registration_schema()),
     ]
 }

@@ -159,3 +159,74 @@ fn csv_corpus_converts_to_the_expected_canonical_output() {
         );
     }
 }
+
+#[test]
+fn municipal_corpus_converts_to_the_expected_certifications() {
+    let catalog = Catalog::load(None).unwrap();
+    let mut decisions = Vec::new();
+    for (file, layout) in [("city-a.csv", "city-a"), ("city-b.dat", "city-b")] {
+        let bytes = std::fs::read(root().join("corpus/municipal").join(file)).unwrap();
+        let sha = content_hash(&bytes);
+        let input = Input {
+            bytes: &bytes,
+            content_type: None,
+            sha256: &sha,
+        };
+        let context = kakehashi_sdk::MappingContext {
+            diseases: &catalog.diseases,
+            templates: &catalog.templates,
+            mappings: &catalog.mappings,
+            mapping: Some(layout),
+        };
+        let converted = kakehashi_adapter_municipal::MunicipalAdapter
+            .convert(&input, &context)
+            .unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        let mut text = String::new();
+        for c in &converted {
+            assert!(c.findings.is_empty(), "{file}: {:?}", c.findings);
+            let record = json!({ "record": c.record, "findings": c.findings });
+            text += &(serde_json::to_string(&record).unwrap() + "\n");
+        }
+        expect_file(
+            &root()
+                .join("expected/municipal")
+                .join(format!("{layout}.jsonl")),
+            &text,
+        );
+        // Both layouts carry the same decisions; only the provenance differs.
+        decisions.push(
+            converted
+                .into_iter()
+                .map(|c| {
+                    let mut v = serde_json::to_value(c.record).unwrap();
+                    v.as_object_mut().unwrap().remove("provenance");
+                    v
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(decisions[0], decisions[1]);
+}
+
+#[test]
+fn the_pmh_example_validates_against_its_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/pmh-registration.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let example: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("pmh/example.json")).unwrap())
+            .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&example)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    serde_json::from_value::<kakehashi_adapter_municipal::PmhRegistration>(example.clone())
+        .unwrap();
+    let mut broken = example;
+    broken["medicalSubsidyInsurerNumber"] = json!("1234");
+    broken["basicFiveInfo"]["sex"] = json!("M");
+    assert!(validator.iter_errors(&broken).count() >= 2);
+}

@@ -9,6 +9,7 @@
 mod access_keys;
 mod audit;
 mod auth;
+mod certifications;
 mod consent;
 mod deliveries;
 mod doctors;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/submissions", post(submissions::create))
         .route("/v1/submissions/{id}", get(submissions::read))
         .route("/v1/convert", post(submissions::convert))
+        .route("/v1/certifications/convert", post(certifications::convert))
         .route("/v1/sheets", get(sheets::list))
         .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
         .route("/v1/sheets/{id}/confirm", post(sheets::confirm))

@@ -5,6 +5,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
 use super::access_keys::{IssuedKeyView, LookupRequest};
+use super::certifications::CertificationConversionView;
 use super::sheets::SheetView;
 use super::{ApiError, SubmissionView};
 
@@ -26,6 +27,7 @@ pub fn document() -> Value {
     let sheet_view = generator.subschema_for::<SheetView>();
     let issued_key = generator.subschema_for::<IssuedKeyView>();
     let lookup = generator.subschema_for::<LookupRequest>();
+    let decisions = generator.subschema_for::<CertificationConversionView>();
     let mut schemas = generator.take_definitions(true);
     schemas.entry("Sheet").or_insert_with(|| sheet.to_value());
     schemas
@@ -38,6 +40,7 @@ pub fn document() -> Value {
         ("SheetView", sheet_view),
         ("IssuedKeyView", issued_key),
         ("LookupRequest", lookup),
+        ("CertificationConversionView", decisions),
     ] {
         schemas.entry(name).or_insert_with(|| schema.to_value());
     }
@@ -72,6 +75,25 @@ pub fn document() -> Value {
                     "415": error_response("Unsupported media type or undecodable encoding"),
                     "422": error_response("The document is broken (e.g. a truncated row); located"),
                     "503": error_response("Store unavailable; nothing acknowledged")
+                }
+            }},
+            "/v1/certifications/convert": { "post": {
+                "summary": "Read a municipal back office's decision file (CSV or fixed-length, CP932) with a layout, storing nothing: the certifications and their findings (municipal officers, integrators)",
+                "parameters": [
+                    { "name": "layout", "in": "query", "schema": { "type": "string" }, "description": "Decision file layout (mappings/municipal/NAME.toml); without it a 400 municipal.layout_required lists the known ones" }
+                ],
+                "requestBody": { "required": true, "content": {
+                    "text/csv": { "schema": { "type": "string", "format": "binary" } },
+                    "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }
+                }},
+                "responses": {
+                    "200": { "description": "Every decision of the file, with findings (bad values located by line and column or byte)",
+                             "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CertificationConversionView" } } } },
+                    "400": error_response("Unknown or invalid layout, missing ?layout=, or an empty body"),
+                    "403": error_response("The caller's role may not read decision files"),
+                    "413": error_response("Body over the configured limit"),
+                    "415": error_response("Bytes that are not Shift_JIS (CP932) / UTF-8; located by line and byte"),
+                    "422": error_response("A broken file (wrong record length, field count, unknown decision); located")
                 }
             }},
             "/v1/submissions/{id}": { "get": {

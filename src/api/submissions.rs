@@ -78,7 +78,7 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 /// Reads a submitted body within the size limit.
-async fn read_body(
+pub(super) async fn read_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,

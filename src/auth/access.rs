@@ -9,7 +9,7 @@
 //! - The hospital that registered a sheet issues its access keys; only municipal officers
 //!   look sheets up by key (which binds the sheet to their municipality).
 //! - Administrators and integrators see no stored personal data; integrators may run
-//!   conversions that store nothing; administrators operate the deliveries.
+//!   conversions that store nothing (municipal officers too, for decision files); administrators operate the deliveries.
 
 use super::Principal;
 use crate::store::{Role, SheetFilter, SheetStatus, StoredSheet, SubmissionRecord};
@@ -57,6 +57,12 @@ pub fn may_read_submission(p: &Principal, submission: &SubmissionRecord) -> bool
 /// Whether the caller may run a conversion that stores nothing.
 pub fn may_convert(p: &Principal) -> bool {
     matches!(p.role, Role::Integrator | Role::Doctor | Role::Clerk)
+}
+
+/// Whether the caller may read a certification back office's decision file without storing it
+/// (municipal officers, and integrators testing a layout).
+pub fn may_convert_decisions(p: &Principal) -> bool {
+    matches!(p.role, Role::MunicipalOfficer | Role::Integrator)
 }
 
 /// Whether the caller may register designated doctors (municipal officers, for the hospitals

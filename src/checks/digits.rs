@@ -1,27 +1,8 @@
 //! Identifier formats: 公費負担者番号 (payer number, 8 digits) and 受給者番号 (recipient number,
 //! 7 digits) end in a check digit; 医療機関コード has 10 digits.
 
+use kakehashi_sdk::parse::check_digit_is_valid;
 use kakehashi_sdk::{Finding, Sheet};
-
-/// Whether the last digit of `number` is its check digit: from the digit before the check digit
-/// leftwards, multiply by 2, 1, 2, …, add the digits of each product; the check digit is
-/// (10 − sum mod 10) mod 10.
-pub fn check_digit_is_valid(number: &str) -> bool {
-    let digits: Option<Vec<u32>> = number.chars().map(|c| c.to_digit(10)).collect();
-    let Some((check, body)) = digits.as_deref().and_then(|d| d.split_last()) else {
-        return false;
-    };
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| {
-            let product = d * if i % 2 == 0 { 2 } else { 1 };
-            product / 10 + product % 10
-        })
-        .sum();
-    (10 - sum % 10) % 10 == *check
-}
 
 fn numbered(
     findings: &mut Vec<Finding>,

@@ -3,6 +3,7 @@
 mod admin;
 mod conformance;
 mod deliveries;
+mod municipal;
 mod receiver;
 
 use std::io::Write;
@@ -97,6 +98,9 @@ pub enum Command {
     /// Deliveries to the national DB: list, and retry or discard dead letters.
     #[command(subcommand)]
     Deliveries(deliveries::DeliveriesCommand),
+    /// The municipal certification back office: decision files and co-payment caps.
+    #[command(subcommand)]
+    Municipal(municipal::MunicipalCommand),
     /// The reference receiver, a national-DB stand-in speaking kakehashi-push/1 over mutual TLS
     /// (conformance/push/PROTOCOL.md), until Ctrl-C or SIGTERM.
     Receiver(receiver::ReceiverArgs),
@@ -301,6 +305,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(command) => admin::keys(command),
         Command::Conformance(command) => conformance::run(command),
         Command::Deliveries(command) => deliveries::run(command),
+        Command::Municipal(command) => municipal::run(command),
         Command::Receiver(args) => receiver::run(args),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;

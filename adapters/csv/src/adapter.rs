@@ -299,14 +299,14 @@ impl CsvAdapter {
 /// Physical line numbers from byte offsets. The csv crate's own line count is one short for a
 /// record that follows a CRLF (its position sits between the `\r` and the `\n`), so lines are
 /// counted here: a record starts after any line breaks at its offset.
-struct LineCounter<'t> {
+pub struct LineCounter<'t> {
     text: &'t [u8],
     offset: usize,
     line: u64,
 }
 
 impl<'t> LineCounter<'t> {
-    fn new(text: &'t str) -> Self {
+    pub fn new(text: &'t str) -> Self {
         Self {
             text: text.as_bytes(),
             offset: 0,
@@ -315,7 +315,7 @@ impl<'t> LineCounter<'t> {
     }
 
     /// The line of the first non-line-break byte at or after `offset`; offsets only grow.
-    fn line_at(&mut self, offset: usize) -> u64 {
+    pub fn line_at(&mut self, offset: usize) -> u64 {
         let mut end = offset.min(self.text.len());
         while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
             end += 1;

@@ -12,6 +12,6 @@ mod adapter;
 mod decode;
 pub mod mapping;
 
-pub use adapter::CsvAdapter;
+pub use adapter::{CsvAdapter, LineCounter};
 pub use decode::decode;
 pub use mapping::CsvMapping;

@@ -27,7 +27,7 @@ pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
 };
 pub use application::Application;
-pub use certification::{Certification, CertificationDecision};
+pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldType, HeaderField};
 pub use finding::{Finding, Severity};

@@ -144,6 +144,66 @@ pub fn parse_year_month(text: &str) -> Result<YearMonth, String> {
     YearMonth::new(year, m).ok_or_else(|| format!("`{text}` has no month {m}"))
 }
 
+/// A date in the era-coded form of Japanese administrative records, `GYYMMDD`: the era code
+/// (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和) and two digits each of year of era, month and day
+/// (`5060401` is 令和6年4月1日).
+pub fn parse_era_coded_date(text: &str) -> Result<NaiveDate, String> {
+    let compact = to_halfwidth(text.trim());
+    let bytes = compact.as_bytes();
+    if bytes.len() != 7 || !bytes.iter().all(u8::is_ascii_digit) {
+        return Err(format!(
+            "`{text}` is not an era-coded date (GYYMMDD, e.g. 5060401)"
+        ));
+    }
+    let number = |range: std::ops::Range<usize>| compact[range].parse::<u32>().unwrap_or(0);
+    let era = match number(0..1) {
+        code @ 1..=5 => ERAS.len() - code as usize,
+        _ => return Err(format!("`{text}`: era code must be 1–5 (明治–令和)")),
+    };
+    let year = era_year(era, number(1..3), text)?;
+    let date = NaiveDate::from_ymd_opt(year, number(3..5), number(5..7))
+        .ok_or_else(|| format!("`{text}` is not a calendar date"))?;
+    within_era(era, date, text)
+}
+
+/// Writes a date as `GYYMMDD` (see [`parse_era_coded_date`]); `None` before 明治.
+pub fn format_era_coded_date(date: NaiveDate) -> Option<String> {
+    use chrono::Datelike;
+    ERAS.iter().enumerate().find_map(|(i, (_, _, (y, m, d)))| {
+        let start = NaiveDate::from_ymd_opt(*y, *m, *d)?;
+        (date >= start).then(|| {
+            format!(
+                "{}{:02}{:02}{:02}",
+                ERAS.len() - i,
+                date.year() - y + 1,
+                date.month(),
+                date.day()
+            )
+        })
+    })
+}
+
+/// Whether the last digit of `number` is its check digit, as 公費負担者番号 (payer number),
+/// 受給者番号 (recipient number) and 保険者番号 (insurer number) end: from the digit before the
+/// check digit leftwards, multiply by 2, 1, 2, …, add the digits of each product; the check
+/// digit is (10 − sum mod 10) mod 10.
+pub fn check_digit_is_valid(number: &str) -> bool {
+    let digits: Option<Vec<u32>> = number.chars().map(|c| c.to_digit(10)).collect();
+    let Some((check, body)) = digits.as_deref().and_then(|d| d.split_last()) else {
+        return false;
+    };
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let product = d * if i % 2 == 0 { 2 } else { 1 };
+            product / 10 + product % 10
+        })
+        .sum();
+    (10 - sum % 10) % 10 == *check
+}
+
 /// Sex as EHRs export it: `1`/`2` (the JIS X 0303 codes), 男/女, M/F, male/female.
 pub fn parse_sex(text: &str) -> Result<Sex, String> {
     match to_halfwidth(text.trim()).to_ascii_lowercase().as_str() {
@@ -242,6 +302,31 @@ mod tests {
             assert_eq!(parse_sex(f), Ok(Sex::Female), "{f}");
         }
         assert!(parse_sex("3").is_err());
+    }
+
+    #[test]
+    fn era_coded_dates_both_ways() {
+        assert_eq!(parse_era_coded_date("5060401"), Ok(d(2024, 4, 1)));
+        assert_eq!(parse_era_coded_date("4310430"), Ok(d(2019, 4, 30)));
+        assert_eq!(parse_era_coded_date("3550314"), Ok(d(1980, 3, 14)));
+        for bad in [
+            "4310501", "6010101", "5000101", "50604", "506040a", "5060230",
+        ] {
+            assert!(parse_era_coded_date(bad).is_err(), "{bad}");
+        }
+        for date in [d(2024, 4, 1), d(2019, 4, 30), d(2019, 5, 1), d(1980, 3, 14)] {
+            let text = format_era_coded_date(date).unwrap();
+            assert_eq!(parse_era_coded_date(&text), Ok(date), "{text}");
+        }
+        assert_eq!(format_era_coded_date(d(2019, 5, 1)).unwrap(), "5010501");
+    }
+
+    #[test]
+    fn check_digits() {
+        assert!(check_digit_is_valid("54016027"));
+        assert!(!check_digit_is_valid("88134458"));
+        assert!(check_digit_is_valid("1234566"));
+        assert!(!check_digit_is_valid(""));
     }
 
     #[test]

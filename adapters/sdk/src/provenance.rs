@@ -17,7 +17,11 @@ pub struct SourceLocation {
     /// 1-based column (field) number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
-    /// The column's header, when the source has one.
+    /// 1-based byte position in the record (fixed-length files, counted in the file's
+    /// encoding: a full-width Shift_JIS character is two bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte: Option<u32>,
+    /// The column's header (or a fixed-length field's name), when the source has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column_name: Option<String>,
     /// Path of an element in a structured document (FHIR, XML).
@@ -54,11 +58,16 @@ impl std::fmt::Display for SourceLocation {
         if let Some(l) = self.line {
             parts.push(format!("line {l}"));
         }
-        match (self.column, &self.column_name) {
-            (Some(c), Some(n)) => parts.push(format!("column {c} ({n})")),
-            (Some(c), None) => parts.push(format!("column {c}")),
-            (None, Some(n)) => parts.push(format!("column {n}")),
-            (None, None) => {}
+        match (self.column, &self.column_name, self.byte) {
+            (Some(c), Some(n), _) => parts.push(format!("column {c} ({n})")),
+            (Some(c), None, _) => parts.push(format!("column {c}")),
+            (None, Some(n), None) => parts.push(format!("column {n}")),
+            (None, Some(_), Some(_)) | (None, None, _) => {}
+        }
+        match (self.byte, &self.column_name, self.column) {
+            (Some(b), Some(n), None) => parts.push(format!("byte {b} ({n})")),
+            (Some(b), _, _) => parts.push(format!("byte {b}")),
+            (None, _, _) => {}
         }
         if let Some(e) = &self.element {
             parts.push(format!("element {e}"));
