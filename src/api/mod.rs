@@ -15,6 +15,7 @@ mod error;
 mod guard;
 mod identity;
 mod openapi;
+mod print;
 mod sheets;
 mod submissions;
 mod system;
@@ -94,6 +95,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sheets", get(sheets::list))
         .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
         .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
+        .route("/v1/sheets/{id}/print", get(print::sheet))
+        .route(
+            "/v1/sheets/{id}/registration-card",
+            get(print::registration_card),
+        )
         .route(
             "/v1/templates/{kind}/{number}/questionnaire",
             get(templates::questionnaire),
