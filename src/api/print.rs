@@ -22,17 +22,24 @@ pub struct PrintParams {
     masked: Option<String>,
 }
 
-fn disclosure(params: &PrintParams) -> Result<Disclosure, ApiError> {
-    match params.masked.as_deref() {
-        None | Some("true") => Ok(Disclosure::Masked),
-        Some("false") => Ok(Disclosure::Full),
-        Some(other) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.invalid_parameter",
-            format!("masked must be true or false, not `{other}`"),
-            format!("masked には true か false を指定してください（「{other}」は指定できません）"),
-        )),
+impl PrintParams {
+    /// The disclosure asked for, or the value that is neither `true` nor `false`.
+    fn disclosure(&self) -> Result<Disclosure, &str> {
+        match self.masked.as_deref() {
+            None | Some("true") => Ok(Disclosure::Masked),
+            Some("false") => Ok(Disclosure::Full),
+            Some(other) => Err(other),
+        }
     }
+}
+
+fn invalid_masked(value: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "request.invalid_parameter",
+        format!("masked must be true or false, not `{value}`"),
+        format!("masked には true か false を指定してください（「{value}」は指定できません）"),
+    )
 }
 
 pub async fn sheet(
@@ -41,7 +48,7 @@ pub async fn sheet(
     Path(id): Path<String>,
     Query(params): Query<PrintParams>,
 ) -> Result<Response, ApiError> {
-    let disclosure = disclosure(&params)?;
+    let disclosure = params.disclosure().map_err(invalid_masked)?;
     let detail = match disclosure {
         Disclosure::Masked => "masked=true",
         Disclosure::Full => "masked=false",
