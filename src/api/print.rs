@@ -91,6 +91,7 @@ pub async fn sheet(
     })
     .await?;
     state.store().append_audit(&audit).await?;
+    sheets::watch_bulk_reading(&state, &principal).await?;
     let name = match disclosure {
         Disclosure::Masked => format!("sheet-{id}-masked.pdf"),
         Disclosure::Full => format!("sheet-{id}.pdf"),
@@ -175,6 +176,7 @@ pub async fn registration_card(
     })
     .await?;
     store.append_audit(&audit).await?;
+    sheets::watch_bulk_reading(&state, &principal).await?;
     Ok(pdf_response(pdf, &format!("registration-card-{id}.pdf")))
 }
 

@@ -142,16 +142,7 @@ pub async fn read(
                 .with_patient(sheet.patient_ref.clone()),
         )
         .await?;
-    if state.guard.record_read(&principal.user_id) {
-        let alert = principal
-            .audit("security.bulk_read", "alert")
-            .with_detail(format!(
-                "more than {} sheets read within an hour",
-                state.security.bulk_read_alert_per_hour
-            ));
-        store.append_audit(&alert).await?;
-        tracing::warn!(user = %principal.user_id, "unusual bulk reading of sheets");
-    }
+    watch_bulk_reading(&state, &principal).await?;
     if !fhir {
         return Ok(Json(SheetView::from(sheet)).into_response());
     }
@@ -162,6 +153,25 @@ pub async fn read(
     let bundle = kakehashi_adapter_fhir::sheet_bundle(&sheet.sheet, &sheet.id, status)
         .map_err(|e| ApiError::internal(&e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, FHIR_JSON)], bundle).into_response())
+}
+
+/// Counts a read of a sheet's personal data (as JSON, FHIR or a print) towards the caller's
+/// hourly reads; past the configured number, an alert goes into the audit trail and the log.
+pub(super) async fn watch_bulk_reading(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<(), ApiError> {
+    if state.guard.record_read(&principal.user_id) {
+        let alert = principal
+            .audit("security.bulk_read", "alert")
+            .with_detail(format!(
+                "more than {} sheets read within an hour",
+                state.security.bulk_read_alert_per_hour
+            ));
+        state.store().append_audit(&alert).await?;
+        tracing::warn!(user = %principal.user_id, "unusual bulk reading of sheets");
+    }
+    Ok(())
 }
 
 /// The media type of FHIR JSON.

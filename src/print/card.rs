@@ -106,8 +106,8 @@ pub fn registration_card(font: &Font, card: &RegistrationCard<'_>) -> Result<Vec
     ];
     let mut document = Document::new(font, card.title());
     let page = document.page();
-    page.rect(20.0, 20.0, 170.0, 120.0, false);
-    page.rect(22.0, 22.0, 166.0, 116.0, false);
+    page.rect(20.0, 20.0, 170.0, 100.0, false);
+    page.rect(22.0, 22.0, 166.0, 96.0, false);
     page.text(30.0, 28.0, 18.0, card.title());
     page.line(30.0, 37.0, 180.0, 37.0, 0.8);
     let mut y = 42.0;
@@ -138,7 +138,7 @@ pub fn registration_card(font: &Font, card: &RegistrationCard<'_>) -> Result<Vec
     );
     page.wrapped_text(
         20.0,
-        150.0,
+        128.0,
         170.0,
         8.0,
         12.0,
