@@ -3,7 +3,7 @@
 //! subset or the `ToUnicode` map, not as glyph codes in the content — while the full print has
 //! every value. End to end, with the real binary over mutual TLS: the municipal officer's
 //! masked print, the doctor's full print, an unrelated hospital's 404, and the registration
-//! card refused before consent and issued after.
+//! card of a mild case (no subsidy) refused before consent and issued after.
 
 mod common;
 
@@ -408,13 +408,16 @@ async fn the_board_gets_a_masked_print_and_the_patient_a_registration_card() {
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{submission}");
-    // Two clean sheets whose patients did not consent on the form.
+    // Two clean sheets of mild cases (軽症: no subsidy, seed 000's patients) whose patients did
+    // not consent on the form.
     let mut clean = Vec::new();
     for s in submission["sheets"].as_array().unwrap() {
         if s["has_errors"].as_bool() == Some(false) {
             let id = s["id"].as_str().unwrap().to_owned();
             let (_, view) = send(doctor.get(&format!("/v1/sheets/{id}"))).await;
-            if view["sheet"]["administrative"]["research_consent"] == json!(false) {
+            if view["sheet"]["administrative"]["research_consent"] == json!(false)
+                && view["sheet"]["clinical"]["severity"] == "mild"
+            {
                 clean.push((id, view["sheet"].clone()));
             }
         }
@@ -488,7 +491,8 @@ async fn the_board_gets_a_masked_print_and_the_patient_a_registration_card() {
         (StatusCode::CONFLICT, Some("registration_card.no_consent")),
         "{body}"
     );
-    for sheet in [&id, &draft] {
+    // A mild case is registered and sent all the same once consented.
+    for (sheet, outlook) in [(&id, "enqueued"), (&draft, "awaiting_confirmation")] {
         let (status, body) = send(
             officer
                 .post(&format!("/v1/sheets/{sheet}/consent"))
@@ -496,6 +500,7 @@ async fn the_board_gets_a_masked_print_and_the_patient_a_registration_card() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["outlook"], outlook, "{body}");
     }
     let (status, bytes, body) = pdf(&officer, &card).await;
     assert_eq!(status, StatusCode::OK, "{body}");
