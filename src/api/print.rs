@@ -131,7 +131,8 @@ pub async fn registration_card(
             japan_date(confirmed_at.max(&c.recorded_at))
         }
         (SheetStatus::Draft, ..) | (_, None, _) => {
-            store.append_audit(&audit.outcome("refused")).await?;
+            let refused = audit.outcome("refused").with_detail("not confirmed");
+            store.append_audit(&refused).await?;
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "registration_card.not_confirmed",
@@ -144,7 +145,8 @@ pub async fn registration_card(
             ));
         }
         _ => {
-            store.append_audit(&audit.outcome("refused")).await?;
+            let refused = audit.outcome("refused").with_detail("no consent");
+            store.append_audit(&refused).await?;
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "registration_card.no_consent",
