@@ -17,6 +17,7 @@ pub mod fhir_audit;
 pub mod metrics;
 pub mod notice;
 pub mod pipeline;
+pub mod print;
 pub mod push;
 pub mod schema;
 pub mod server;

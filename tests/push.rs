@@ -10,9 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{
-    Gateway, HOSPITAL, MUNICIPALITY, OPERATOR, Receiver, Session, corpus, kakehashi, send,
-};
+use common::{Gateway, HOSPITAL, MUNICIPALITY, Receiver, Session, corpus, kakehashi, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -49,8 +47,7 @@ async fn world(dir: &Path, push_lines: &str) -> World {
             "municipality",
         )
         .await;
-    let issued = gw.add_user("admin1", OPERATOR, "administrator");
-    let admin = admin_session(&gw, &issued).await;
+    let admin = gw.admin("admin1").await;
     World {
         gw,
         receiver,
@@ -58,24 +55,6 @@ async fn world(dir: &Path, push_lines: &str) -> World {
         officer,
         admin,
     }
-}
-
-/// Logs the administrator in (second factor included) after changing the initial password.
-async fn admin_session(gw: &Gateway, issued: &Value) -> Session {
-    let client = gw.client(Some("operator"));
-    let secret = issued["totp_secret"].as_str().unwrap();
-    let initial = issued["initial_password"].as_str().unwrap();
-    let (status, first) = common::login(gw, &client, "admin1", initial, Some(secret)).await;
-    assert_eq!(status, StatusCode::OK, "{first}");
-    let (status, body) = send(
-        client
-            .post(gw.url("/v1/auth/password"))
-            .bearer_auth(first["token"].as_str().unwrap())
-            .json(&json!({"current_password": initial, "new_password": common::PASSWORD})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    gw.session("admin1", "operator", Some(secret)).await
 }
 
 /// Submits CSV bytes for the development municipality; the sheet ids, or None when the

@@ -25,38 +25,11 @@ fn start(dir: &std::path::Path) -> Gateway {
         &data,
         "[security]\nrequests_per_second_per_terminal = 2000\n",
     );
-    let config = gw.config().to_owned();
     for (kind, code, name, terminal) in [
         ("hospital", "2710000011", "大阪北病院", "hospital-b"),
         ("municipality", "270008", "大阪府", "municipality-b"),
     ] {
-        kakehashi(
-            &[
-                "organisations",
-                "add",
-                "--kind",
-                kind,
-                "--code",
-                code,
-                "--name",
-                name,
-            ],
-            &config,
-        );
-        kakehashi(
-            &["certs", "issue", terminal, "--organisation", name],
-            &config,
-        );
-        kakehashi(
-            &[
-                "terminals",
-                "add",
-                terminal,
-                "--organisation",
-                &format!("{kind}:{code}"),
-            ],
-            &config,
-        );
+        gw.add_organisation(kind, code, name, terminal);
     }
     gw
 }

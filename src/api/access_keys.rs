@@ -240,7 +240,7 @@ pub async fn lookup(
             "このアクセスキーの調査票は、すでに別の自治体が受け付けています",
         )),
         Redemption::Bound { sheet_id, .. } => {
-            sheets::count_read(&state, &principal).await?;
+            sheets::watch_bulk_reading(&state, &principal).await?;
             Ok(Json(sheets::reloaded(&state, &sheet_id).await?).into_response())
         }
     }

@@ -17,6 +17,7 @@ mod error;
 mod guard;
 mod identity;
 mod openapi;
+mod print;
 mod sheets;
 mod submissions;
 mod system;
@@ -100,6 +101,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
         .route("/v1/sheets/{id}/access-key", post(access_keys::reissue))
         .route("/v1/access-keys/lookup", post(access_keys::lookup))
+        .route("/v1/sheets/{id}/print", get(print::sheet))
+        .route(
+            "/v1/sheets/{id}/registration-card",
+            get(print::registration_card),
+        )
         .route(
             "/v1/templates/{kind}/{number}/questionnaire",
             get(templates::questionnaire),

@@ -148,6 +148,29 @@ pub fn document() -> Value {
                     "429": error_response("Too many wrong keys from this person or terminal; see Retry-After (access_key.rate_limited)")
                 }
             }},
+            "/v1/sheets/{id}/print": { "get": {
+                "summary": "The sheet as a printable A4 PDF: masked for the review board (name, kana, address, postal code, date of birth — the age is printed instead —, insurance identifiers, payer and recipient numbers, phone blacked out and absent from the file), or with ?masked=false in full for the sheet's institution and municipality",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": "Sheet id" },
+                    { "name": "masked", "in": "query", "schema": { "type": "boolean", "default": true }, "description": "false prints the personal data too" }
+                ],
+                "responses": {
+                    "200": { "description": "The print", "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } },
+                    "400": error_response("masked is neither true nor false"),
+                    "403": error_response("The caller's role may not print unmasked"),
+                    "404": error_response("No such sheet, or not the caller's")
+                }
+            }},
+            "/v1/sheets/{id}/registration-card": { "get": {
+                "summary": "The registration card (指定難病登録者証 / 小児慢性特定疾病登録者証) as a PDF, for a confirmed sheet whose patient consented; municipal officers of the sheet's municipality",
+                "parameters": id_param("Sheet id"),
+                "responses": {
+                    "200": { "description": "The card", "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } },
+                    "403": error_response("The caller is not the sheet's municipality"),
+                    "404": error_response("No such sheet, or not the caller's"),
+                    "409": error_response("registration_card.not_confirmed or registration_card.no_consent")
+                }
+            }},
             "/v1/templates/{kind}/{number}/questionnaire": { "get": {
                 "summary": "A disease template as a FHIR Questionnaire (kind nanbyo or shoman; number 49, or group-number 7-1 for 小慢)",
                 "responses": {

@@ -149,7 +149,7 @@ pub async fn read(
                 .with_patient(sheet.patient_ref.clone()),
         )
         .await?;
-    count_read(&state, &principal).await?;
+    watch_bulk_reading(&state, &principal).await?;
     if !fhir {
         return Ok(Json(SheetView::load(&state, sheet).await?).into_response());
     }
@@ -162,8 +162,12 @@ pub async fn read(
     Ok(([(header::CONTENT_TYPE, FHIR_JSON)], bundle).into_response())
 }
 
-/// Counts a sheet the caller read; an audit alert flags unusual bulk reading.
-pub(super) async fn count_read(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
+/// Counts a read of a sheet's personal data (as JSON, FHIR or a print) towards the caller's
+/// hourly reads; past the configured number, an alert goes into the audit trail and the log.
+pub(super) async fn watch_bulk_reading(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<(), ApiError> {
     if state.guard.record_read(&principal.user_id) {
         let alert = principal
             .audit("security.bulk_read", "alert")

@@ -8,10 +8,13 @@
 //! - A municipal officer records the patient's consent to research use; nobody else does.
 //! - The hospital that registered a sheet issues its access keys; only municipal officers
 //!   look sheets up by key (which binds the sheet to their municipality).
+//! - Whoever reads a sheet may print it masked; in full only its institution and municipality.
+//!   The municipality issues the registration card (登録者証).
 //! - Administrators and integrators see no stored personal data; integrators may run
 //!   conversions that store nothing (municipal officers too, for decision files); administrators operate the deliveries.
 
 use super::Principal;
+use crate::print::Disclosure;
 use crate::store::{Role, SheetFilter, SheetStatus, StoredSheet, SubmissionRecord};
 
 /// Whether the caller may read this sheet.
@@ -89,6 +92,26 @@ pub fn may_look_up_access_keys(p: &Principal) -> bool {
     p.role == Role::MunicipalOfficer
 }
 
+/// Whether the caller may print this sheet. Masked (personal data removed, as the review board
+/// gets it): whoever may read the sheet. In full: only the institution's doctors and clerks and
+/// the officer of its municipality, so that a role that reads sheets for another purpose
+/// later (a review-board member) gets the masked print alone.
+pub fn may_print_sheet(p: &Principal, sheet: &StoredSheet, disclosure: Disclosure) -> bool {
+    may_read_sheet(p, sheet)
+        && match disclosure {
+            Disclosure::Masked => true,
+            Disclosure::Full => {
+                matches!(p.role, Role::Doctor | Role::Clerk | Role::MunicipalOfficer)
+            }
+        }
+}
+
+/// Whether the caller may issue the registration card (登録者証) for this sheet: the
+/// municipality that records the consent the card rests on.
+pub fn may_issue_registration_card(p: &Principal, sheet: &StoredSheet) -> bool {
+    may_record_consent(p, sheet)
+}
+
 /// Whether the caller may see and resolve deliveries to the national DB (operators). The
 /// deliveries carry no personal data.
 pub fn may_operate_deliveries(p: &Principal) -> bool {
@@ -122,6 +145,7 @@ mod tests {
             organisation_id: Some("hospital:A".into()),
             municipality_id: Some("municipality:M".into()),
             status,
+            confirmed_at: None,
             patient_ref: None,
             sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
             findings: vec![],
@@ -184,6 +208,44 @@ mod tests {
                 may_operate_deliveries(&p),
                 role == Role::Administrator,
                 "{role:?} deliveries"
+            );
+        }
+    }
+
+    #[test]
+    fn prints_in_full_only_for_the_institution_and_its_municipality() {
+        let confirmed = sheet(SheetStatus::Confirmed);
+        let cases = [
+            (Role::Doctor, "hospital:A", true, true, false),
+            (Role::Clerk, "hospital:A", true, true, false),
+            (Role::Doctor, "hospital:B", false, false, false),
+            (Role::MunicipalOfficer, "municipality:M", true, true, true),
+            (
+                Role::MunicipalOfficer,
+                "municipality:N",
+                false,
+                false,
+                false,
+            ),
+            (Role::Administrator, "operator:X", false, false, false),
+            (Role::Integrator, "operator:X", false, false, false),
+        ];
+        for (role, org, masked, full, card) in cases {
+            let p = principal(role, org);
+            assert_eq!(
+                may_print_sheet(&p, &confirmed, Disclosure::Masked),
+                masked,
+                "{role:?} {org} masked print"
+            );
+            assert_eq!(
+                may_print_sheet(&p, &confirmed, Disclosure::Full),
+                full,
+                "{role:?} {org} full print"
+            );
+            assert_eq!(
+                may_issue_registration_card(&p, &confirmed),
+                card,
+                "{role:?} {org} registration card"
             );
         }
     }

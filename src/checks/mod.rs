@@ -35,13 +35,7 @@ pub fn check_sheet(sheet: &mut Sheet, context: &CheckContext<'_>) -> Vec<Finding
     header::check(sheet, &mut findings);
     digits::check(sheet, &mut findings);
     dates::check(sheet, context.today, &mut findings);
-    let template = sheet.disease.number.and_then(|number| {
-        context.templates.get(&kakehashi_sdk::DiseaseKey {
-            kind: sheet.kind,
-            group: sheet.disease.group,
-            number,
-        })
-    });
+    let template = context.templates.for_sheet(sheet);
     items::check(sheet, template, &mut findings);
     if let Some(template) = template {
         formulas::compute(sheet, template, &mut findings);

@@ -163,6 +163,8 @@ pub struct StoredSheet {
     pub organisation_id: Option<String>,
     pub municipality_id: Option<String>,
     pub status: SheetStatus,
+    /// When a designated doctor confirmed it (RFC 3339, UTC); None for a draft.
+    pub confirmed_at: Option<String>,
     pub patient_ref: Option<String>,
     pub sheet: Sheet,
     pub findings: Vec<Finding>,

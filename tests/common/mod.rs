@@ -155,6 +155,40 @@ impl Gateway {
         builder.build().unwrap()
     }
 
+    /// Registers an organisation (`kind` hospital or municipality) with a terminal of its own
+    /// and that terminal's certificate, through the CLI.
+    pub fn add_organisation(&self, kind: &str, code: &str, name: &str, terminal: &str) {
+        let config = &self.config_path;
+        kakehashi(
+            &[
+                "organisations",
+                "add",
+                "--kind",
+                kind,
+                "--code",
+                code,
+                "--name",
+                name,
+            ],
+            config,
+        );
+        kakehashi(
+            &["certs", "issue", terminal, "--organisation", name],
+            config,
+        );
+        let organisation = format!("{kind}:{code}");
+        kakehashi(
+            &[
+                "terminals",
+                "add",
+                terminal,
+                "--organisation",
+                &organisation,
+            ],
+            config,
+        );
+    }
+
     /// Creates a user with the CLI; returns the CLI's JSON (initial password, TOTP secret).
     pub fn add_user(&self, user: &str, organisation: &str, role: &str) -> Value {
         let out = kakehashi(
@@ -210,6 +244,26 @@ impl Gateway {
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         self.session(user, terminal, totp.as_deref()).await
+    }
+
+    /// Creates an administrator of the operator and logs them in through the operator's
+    /// terminal, second factor included, changing the initial password on the way.
+    pub async fn admin(&self, user: &str) -> Session {
+        let issued = self.add_user(user, OPERATOR, "administrator");
+        let client = self.client(Some("operator"));
+        let secret = issued["totp_secret"].as_str().unwrap();
+        let initial = issued["initial_password"].as_str().unwrap();
+        let (status, first) = login(self, &client, user, initial, Some(secret)).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        let (status, body) = send(
+            client
+                .post(self.url("/v1/auth/password"))
+                .bearer_auth(first["token"].as_str().unwrap())
+                .json(&json!({"current_password": initial, "new_password": PASSWORD})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.session(user, "operator", Some(secret)).await
     }
 
     /// Logs an existing user (password already changed) in through `terminal`.

@@ -391,6 +391,16 @@ impl TemplateSet {
         self.templates.get(key).map(|(_, t)| t)
     }
 
+    /// The template of the disease a sheet names (kind, 疾患群 and 告示番号), if there is one.
+    pub fn for_sheet(&self, sheet: &crate::Sheet) -> Option<&Template> {
+        let number = sheet.disease.number?;
+        self.get(&DiseaseKey {
+            kind: sheet.kind,
+            group: sheet.disease.group,
+            number,
+        })
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Template> {
         self.templates.values().map(|(_, t)| t)
     }

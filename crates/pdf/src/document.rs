@@ -11,7 +11,7 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Object, Stream, StringFormat, dictionary};
 
 use crate::font::EmbeddedFont;
-use crate::{Font, PdfError, wrap};
+use crate::{Font, PdfError};
 
 /// A4 portrait, in points.
 pub const PAGE_WIDTH_PT: f32 = 595.28;
@@ -89,6 +89,12 @@ impl<'f> Document<'f> {
         });
         let last = self.pages.len() - 1;
         &mut self.pages[last]
+    }
+
+    /// The pages added so far, in order: to draw on one again, for example page numbers once
+    /// the number of pages is known.
+    pub fn pages_mut(&mut self) -> std::slice::IterMut<'_, Page<'f>> {
+        self.pages.iter_mut()
     }
 
     /// Writes the PDF: the font subset to the glyphs used, compressed streams, and an Info
@@ -251,8 +257,7 @@ impl Page<'_> {
         if !self.all_finite(&[x_mm, y_mm, width_mm, size_pt, line_height_pt]) {
             return y_mm;
         }
-        let font = self.font;
-        let lines = wrap::wrap(text, width_mm * PT_PER_MM, |c| font.advance_pt(c, size_pt));
+        let lines = self.font.wrap(text, width_mm, size_pt);
         let line_height_mm = line_height_pt / PT_PER_MM;
         let mut y = y_mm;
         for line in &lines {

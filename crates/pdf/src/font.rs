@@ -144,6 +144,15 @@ impl Font {
         text.chars().map(|c| self.advance_pt(c, size_pt)).sum()
     }
 
+    /// `text` broken into lines at most `width_mm` wide when set at `size_pt`, by the rules of
+    /// [`crate::Page::wrapped_text`]: for a caller that places the lines itself, for example to
+    /// continue a long value on the next page.
+    pub fn wrap(&self, text: &str, width_mm: f32, size_pt: f32) -> Vec<String> {
+        crate::wrap::wrap(text, width_mm * crate::PT_PER_MM, |c| {
+            self.advance_pt(c, size_pt)
+        })
+    }
+
     /// The distinct characters of `text` the font has no glyph for, in order of first
     /// appearance. A document that draws any of them is refused by
     /// [`crate::Document::finish`]; call this first to substitute them (for example with `〓`,

@@ -353,7 +353,7 @@ impl Submissions for SqliteStore {
 
     async fn sheet(&self, id: &str) -> Result<Option<StoredSheet>, StoreError> {
         let row = sqlx::query(
-            "SELECT submission_id, organisation_id, municipality_id, status, patient_ref, body_json, key_id FROM sheets WHERE id = ?",
+            "SELECT submission_id, organisation_id, municipality_id, status, confirmed_at, patient_ref, body_json, key_id FROM sheets WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -377,6 +377,7 @@ impl Submissions for SqliteStore {
             organisation_id: row.try_get("organisation_id")?,
             municipality_id: row.try_get("municipality_id")?,
             status: SheetStatus::parse(row.try_get("status")?),
+            confirmed_at: row.try_get("confirmed_at")?,
             patient_ref: row.try_get("patient_ref")?,
             sheet,
             findings,
