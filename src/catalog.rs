@@ -8,6 +8,8 @@ use std::path::Path;
 use include_dir::{Dir, include_dir};
 use kakehashi_sdk::{DiseaseRegistry, MappingFiles, RegistryError, TemplateError, TemplateSet};
 
+use crate::judgment::MildHighCostRules;
+
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/mappings");
 
 /// Why the catalog could not be loaded.
@@ -26,6 +28,8 @@ pub enum CatalogError {
     NotUtf8(String),
     #[error("{0}: missing from the built-in mappings")]
     Missing(String),
+    #[error("judgment rules {0}")]
+    Judgment(String),
 }
 
 /// Disease lists, templates and mappings, loaded once at start-up and shared read-only.
@@ -34,6 +38,8 @@ pub struct Catalog {
     pub diseases: DiseaseRegistry,
     pub templates: TemplateSet,
     pub mappings: MappingFiles,
+    /// 軽症高額 (mild but high cost), per programme: `judgment/mild_high_cost.toml`.
+    pub mild_high_cost: MildHighCostRules,
 }
 
 /// A mapping-folder file: its category (first folder), its name (file stem), its text.
@@ -104,7 +110,7 @@ fn dir_sources(root: &Path) -> Result<Vec<Source>, CatalogError> {
     Ok(out)
 }
 
-fn builtin_text(path: &str) -> Result<&'static str, CatalogError> {
+pub(crate) fn builtin_text(path: &str) -> Result<&'static str, CatalogError> {
     let origin = format!("mappings/{path}");
     let file = BUILTIN
         .get_file(path)
@@ -140,9 +146,14 @@ impl Catalog {
         }
         let mut templates = TemplateSet::default();
         let mut mappings = MappingFiles::default();
+        let mut mild_high_cost = None;
         for s in by_name.into_values() {
             if s.category == "diseases" {
                 templates.add(&s.origin, &s.text, Some(&diseases))?;
+            } else if (s.category.as_str(), s.name.as_str()) == ("judgment", "mild_high_cost") {
+                mild_high_cost = Some(
+                    MildHighCostRules::parse(&s.origin, &s.text).map_err(CatalogError::Judgment)?,
+                );
             } else {
                 mappings.insert(&s.category, &s.name, &s.origin, s.text);
             }
@@ -151,6 +162,9 @@ impl Catalog {
             diseases,
             templates,
             mappings,
+            mild_high_cost: mild_high_cost.ok_or_else(|| {
+                CatalogError::Missing("mappings/judgment/mild_high_cost.toml".into())
+            })?,
         })
     }
 }

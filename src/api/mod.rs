@@ -14,6 +14,7 @@ mod doctors;
 mod error;
 mod guard;
 mod identity;
+mod judgment;
 mod openapi;
 mod sheets;
 mod submissions;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sheets", get(sheets::list))
         .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
         .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
+        .route("/v1/sheets/{id}/judgment", get(judgment::read))
         .route(
             "/v1/templates/{kind}/{number}/questionnaire",
             get(templates::questionnaire),

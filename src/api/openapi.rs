@@ -21,6 +21,7 @@ pub fn document() -> Value {
     let sheet = generator.subschema_for::<kakehashi_sdk::Sheet>();
     let submission = generator.subschema_for::<SubmissionView>();
     let error = generator.subschema_for::<ApiError>();
+    let judgment = generator.subschema_for::<crate::judgment::Judgment>();
     let mut schemas = generator.take_definitions(true);
     schemas.entry("Sheet").or_insert_with(|| sheet.to_value());
     schemas
@@ -29,6 +30,9 @@ pub fn document() -> Value {
     schemas
         .entry("ApiError")
         .or_insert_with(|| error.to_value());
+    schemas
+        .entry("Judgment")
+        .or_insert_with(|| judgment.to_value());
     let id_param = |what: &str| json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": what }]);
     json!({
         "openapi": "3.1.0",
@@ -78,6 +82,18 @@ pub fn document() -> Value {
                     "404": error_response("No such sheet")
                 }
             }},
+            "/v1/sheets/{id}/judgment": { "get": {
+                "summary": "Machine judgment (機械判定 / 一次判定) of a sheet: 該当 / 非該当 / 要確認 for the diagnostic category, the severity and 軽症高額, with the reasons item by item",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": "Sheet id" },
+                    { "name": "applied_on", "in": "query", "schema": { "type": "string" }, "description": "申請日 (YYYY-MM-DD or 和暦): the 軽症高額 window is the 12 months up to its month; today (JST) when absent" }
+                ],
+                "responses": {
+                    "200": { "description": "The judgment", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Judgment" } } } },
+                    "400": error_response("applied_on is not a date"),
+                    "404": error_response("No such sheet (or not one the caller may read)")
+                }
+            }},
             "/v1/templates/{kind}/{number}/questionnaire": { "get": {
                 "summary": "A disease template as a FHIR Questionnaire (kind nanbyo or shoman; number 49, or group-number 7-1 for 小慢)",
                 "responses": {
@@ -115,7 +131,7 @@ mod tests {
             let name = &part[..part.find('"').unwrap()];
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
-        for name in ["Sheet", "SubmissionView", "ApiError", "Finding"] {
+        for name in ["Sheet", "SubmissionView", "ApiError", "Finding", "Judgment"] {
             assert!(schemas.contains_key(name), "{name} missing");
         }
     }
