@@ -212,6 +212,56 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_judgment_rule_or_mild_high_cost_file_stops_the_load_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("diseases")).unwrap();
+        let builtin = builtin_text("diseases/nanbyo-049.toml").unwrap();
+        let file = dir.path().join("diseases/nanbyo-049.toml");
+        std::fs::write(
+            &file,
+            builtin.replace("\"sledai.score\", op", "\"sledai.scor\", op"),
+        )
+        .unwrap();
+        let err = Catalog::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("nanbyo-049.toml")
+                && err.contains("judgment.severity rule `sledai_4`")
+                && err.contains("unknown item `sledai.scor`"),
+            "{err}"
+        );
+        std::fs::remove_file(&file).unwrap();
+
+        std::fs::create_dir(dir.path().join("judgment")).unwrap();
+        let costs = builtin_text("judgment/mild_high_cost.toml").unwrap();
+        std::fs::write(
+            dir.path().join("judgment/mild_high_cost.toml"),
+            costs.replace("months_at_least = 3", "months_at_least = 2"),
+        )
+        .unwrap();
+        let catalog = Catalog::load(Some(dir.path())).unwrap();
+        assert_eq!(
+            catalog
+                .mild_high_cost
+                .nanbyo
+                .as_ref()
+                .unwrap()
+                .months_at_least,
+            2,
+            "a configured rule replaces the built-in one"
+        );
+        std::fs::write(
+            dir.path().join("judgment/mild_high_cost.toml"),
+            costs.replace("window_months = 12", "window_months = 2"),
+        )
+        .unwrap();
+        let err = Catalog::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("mild_high_cost.toml") && err.contains("months_at_least = 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_configured_folder_adds_templates_and_reports_bad_ones_by_path() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("diseases")).unwrap();

@@ -3,8 +3,7 @@
 //! so an unknown only matters where it could change the result.
 
 use kakehashi_sdk::{
-    All, Any, AtLeast, CompareOp, Condition, Expectation, ItemType, ItemValue, Rule, Sheet,
-    Template, Test,
+    All, Any, AtLeast, CompareOp, Condition, Expectation, ItemValue, Rule, Sheet, Template, Test,
 };
 use serde_json::Value;
 
@@ -38,20 +37,10 @@ impl<'a> SheetView<'a> {
         if let Some(def) = self.template.item(name) {
             return match self.sheet.items.get(name) {
                 None => Observed::Missing,
-                Some(item) => {
-                    let fits = match def.item_type {
-                        ItemType::Integer | ItemType::Decimal => item.value.as_f64().is_some(),
-                        ItemType::Boolean => matches!(item.value, ItemValue::Boolean(_)),
-                        ItemType::Text | ItemType::Code | ItemType::Date => {
-                            matches!(item.value, ItemValue::Text(_))
-                        }
-                    };
-                    if fits {
-                        Observed::Value(item.value.clone())
-                    } else {
-                        Observed::Unreadable(item.value.clone())
-                    }
+                Some(item) if def.item_type.holds(&item.value) => {
+                    Observed::Value(item.value.clone())
                 }
+                Some(item) => Observed::Unreadable(item.value.clone()),
             };
         }
         if self.template.formulas.iter().any(|f| f.code == name) {

@@ -50,6 +50,21 @@ pub enum ItemType {
     Code,
 }
 
+impl ItemType {
+    /// Whether a value is of this type (a decimal item holds whole numbers too; dates are
+    /// text).
+    pub fn holds(self, value: &ItemValue) -> bool {
+        match self {
+            ItemType::Integer => matches!(value, ItemValue::Integer(_)),
+            ItemType::Decimal => value.as_f64().is_some(),
+            ItemType::Boolean => matches!(value, ItemValue::Boolean(_)),
+            ItemType::Text | ItemType::Code | ItemType::Date => {
+                matches!(value, ItemValue::Text(_))
+            }
+        }
+    }
+}
+
 /// One permitted value with its label on the form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,15 +293,7 @@ impl Template {
                 return Err(format!("item `{}`: type code needs `allowed`", item.code));
             }
             for allowed in &item.allowed {
-                let fits = match item.item_type {
-                    ItemType::Integer => matches!(allowed.value, ItemValue::Integer(_)),
-                    ItemType::Decimal => allowed.value.as_f64().is_some(),
-                    ItemType::Boolean => matches!(allowed.value, ItemValue::Boolean(_)),
-                    ItemType::Text | ItemType::Code | ItemType::Date => {
-                        matches!(allowed.value, ItemValue::Text(_))
-                    }
-                };
-                if !fits {
+                if !item.item_type.holds(&allowed.value) {
                     return Err(format!(
                         "item `{}`: allowed value {} does not fit type {:?}",
                         item.code, allowed.value, item.item_type
