@@ -1,7 +1,7 @@
 //! Disease templates: for each notified disease, the items its sheet asks for (criteria,
 //! severity scales, research items), the formulas the gateway computes (自動計算), and the
-//! rules machine judgment evaluates (see [`crate::JudgmentRules`]). Templates are TOML files in `mappings/diseases/`,
-//! one per disease, meant to be read and reviewed by clinicians.
+//! rules machine judgment evaluates (see [`crate::JudgmentRules`]). Templates are TOML files in
+//! `mappings/diseases/`, one per disease, meant to be read and reviewed by clinicians.
 //!
 //! ```toml
 //! kind = "nanbyo"
