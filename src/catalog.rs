@@ -8,6 +8,8 @@ use std::path::Path;
 use include_dir::{Dir, include_dir};
 use kakehashi_sdk::{DiseaseRegistry, MappingFiles, RegistryError, TemplateError, TemplateSet};
 
+use crate::judgment::MildHighCostRules;
+
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/mappings");
 
 /// Why the catalog could not be loaded.
@@ -26,6 +28,8 @@ pub enum CatalogError {
     NotUtf8(String),
     #[error("{0}: missing from the built-in mappings")]
     Missing(String),
+    #[error("judgment rules {0}")]
+    Judgment(String),
 }
 
 /// Disease lists, templates and mappings, loaded once at start-up and shared read-only.
@@ -34,6 +38,8 @@ pub struct Catalog {
     pub diseases: DiseaseRegistry,
     pub templates: TemplateSet,
     pub mappings: MappingFiles,
+    /// 軽症高額 (mild but high cost), per programme: `judgment/mild_high_cost.toml`.
+    pub mild_high_cost: MildHighCostRules,
 }
 
 /// A mapping-folder file: its category (first folder), its name (file stem), its text.
@@ -104,7 +110,7 @@ fn dir_sources(root: &Path) -> Result<Vec<Source>, CatalogError> {
     Ok(out)
 }
 
-fn builtin_text(path: &str) -> Result<&'static str, CatalogError> {
+pub(crate) fn builtin_text(path: &str) -> Result<&'static str, CatalogError> {
     let origin = format!("mappings/{path}");
     let file = BUILTIN
         .get_file(path)
@@ -140,9 +146,14 @@ impl Catalog {
         }
         let mut templates = TemplateSet::default();
         let mut mappings = MappingFiles::default();
+        let mut mild_high_cost = None;
         for s in by_name.into_values() {
             if s.category == "diseases" {
                 templates.add(&s.origin, &s.text, Some(&diseases))?;
+            } else if (s.category.as_str(), s.name.as_str()) == ("judgment", "mild_high_cost") {
+                mild_high_cost = Some(
+                    MildHighCostRules::parse(&s.origin, &s.text).map_err(CatalogError::Judgment)?,
+                );
             } else {
                 mappings.insert(&s.category, &s.name, &s.origin, s.text);
             }
@@ -151,6 +162,9 @@ impl Catalog {
             diseases,
             templates,
             mappings,
+            mild_high_cost: mild_high_cost.ok_or_else(|| {
+                CatalogError::Missing("mappings/judgment/mild_high_cost.toml".into())
+            })?,
         })
     }
 }
@@ -195,6 +209,56 @@ mod tests {
                 .any(|t| t.kind == SheetKind::Shoman)
         );
         assert!(catalog.mappings.names("csv").count() >= 2);
+    }
+
+    #[test]
+    fn a_bad_judgment_rule_or_mild_high_cost_file_stops_the_load_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("diseases")).unwrap();
+        let builtin = builtin_text("diseases/nanbyo-049.toml").unwrap();
+        let file = dir.path().join("diseases/nanbyo-049.toml");
+        std::fs::write(
+            &file,
+            builtin.replace("\"sledai.score\", op", "\"sledai.scor\", op"),
+        )
+        .unwrap();
+        let err = Catalog::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("nanbyo-049.toml")
+                && err.contains("judgment.severity rule `sledai_4`")
+                && err.contains("unknown item `sledai.scor`"),
+            "{err}"
+        );
+        std::fs::remove_file(&file).unwrap();
+
+        std::fs::create_dir(dir.path().join("judgment")).unwrap();
+        let costs = builtin_text("judgment/mild_high_cost.toml").unwrap();
+        std::fs::write(
+            dir.path().join("judgment/mild_high_cost.toml"),
+            costs.replace("months_at_least = 3", "months_at_least = 2"),
+        )
+        .unwrap();
+        let catalog = Catalog::load(Some(dir.path())).unwrap();
+        assert_eq!(
+            catalog
+                .mild_high_cost
+                .nanbyo
+                .as_ref()
+                .unwrap()
+                .months_at_least,
+            2,
+            "a configured rule replaces the built-in one"
+        );
+        std::fs::write(
+            dir.path().join("judgment/mild_high_cost.toml"),
+            costs.replace("window_months = 12", "window_months = 2"),
+        )
+        .unwrap();
+        let err = Catalog::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("mild_high_cost.toml") && err.contains("months_at_least = 3"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod config;
 pub mod development;
 pub mod doctors;
 pub mod fhir_audit;
+pub mod judgment;
 pub mod metrics;
 pub mod notice;
 pub mod pipeline;

@@ -16,6 +16,7 @@ mod doctors;
 mod error;
 mod guard;
 mod identity;
+mod judgment;
 mod openapi;
 mod print;
 mod sheets;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/sheets/{id}/registration-card",
             get(print::registration_card),
         )
+        .route("/v1/sheets/{id}/judgment", get(judgment::read))
         .route(
             "/v1/templates/{kind}/{number}/questionnaire",
             get(templates::questionnaire),

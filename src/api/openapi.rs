@@ -28,6 +28,7 @@ pub fn document() -> Value {
     let issued_key = generator.subschema_for::<IssuedKeyView>();
     let lookup = generator.subschema_for::<LookupRequest>();
     let decisions = generator.subschema_for::<CertificationConversionView>();
+    let judgment = generator.subschema_for::<crate::judgment::Judgment>();
     let mut schemas = generator.take_definitions(true);
     schemas.entry("Sheet").or_insert_with(|| sheet.to_value());
     schemas
@@ -41,6 +42,7 @@ pub fn document() -> Value {
         ("IssuedKeyView", issued_key),
         ("LookupRequest", lookup),
         ("CertificationConversionView", decisions),
+        ("Judgment", judgment),
     ] {
         schemas.entry(name).or_insert_with(|| schema.to_value());
     }
@@ -171,6 +173,18 @@ pub fn document() -> Value {
                     "409": error_response("registration_card.not_confirmed or registration_card.no_consent")
                 }
             }},
+            "/v1/sheets/{id}/judgment": { "get": {
+                "summary": "Machine judgment (機械判定 / 一次判定) of a sheet: 該当 / 非該当 / 要確認 for the diagnostic category, the severity and 軽症高額, with the reasons item by item",
+                "parameters": [
+                    { "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "description": "Sheet id" },
+                    { "name": "applied_on", "in": "query", "schema": { "type": "string" }, "description": "申請日 (YYYY-MM-DD or 和暦): the 軽症高額 window is the 12 months up to its month; today (JST) when absent" }
+                ],
+                "responses": {
+                    "200": { "description": "The judgment", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Judgment" } } } },
+                    "400": error_response("applied_on is not a date"),
+                    "404": error_response("No such sheet (or not one the caller may read)")
+                }
+            }},
             "/v1/templates/{kind}/{number}/questionnaire": { "get": {
                 "summary": "A disease template as a FHIR Questionnaire (kind nanbyo or shoman; number 49, or group-number 7-1 for 小慢)",
                 "responses": {
@@ -216,6 +230,7 @@ mod tests {
             "SheetView",
             "IssuedKeyView",
             "LookupRequest",
+            "Judgment",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }

@@ -57,12 +57,16 @@ pub enum Command {
         /// The file.
         file: PathBuf,
     },
-    /// Check a canonical sheet (JSON): prints the normalised sheet, findings on stderr; exits 1
-    /// when it has errors.
+    /// Check a canonical sheet (JSON): prints the normalised sheet, findings and the machine
+    /// judgment (機械判定) on stderr; exits 1 when it has errors.
     Check {
         /// Extra mappings folder (same layout as mappings/).
         #[arg(long)]
         mappings_dir: Option<PathBuf>,
+        /// 申請日 (application date, YYYY-MM-DD or 和暦) for the 軽症高額 window; today when
+        /// absent.
+        #[arg(long, value_parser = kakehashi_sdk::parse::parse_date)]
+        applied_on: Option<chrono::NaiveDate>,
         /// The sheet.
         sheet: PathBuf,
     },
@@ -132,6 +136,48 @@ fn print_findings(label: &str, findings: &[Finding]) {
             f.code,
             f.message,
             f.message_ja
+        );
+    }
+}
+
+/// The machine judgment in lines: the outcome, each part, and every tested item.
+fn print_judgment(label: &str, j: &crate::judgment::Judgment) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{label}: 一次判定 {} ({:?})", j.outcome_ja, j.outcome);
+    for (part, section) in [
+        ("診断のカテゴリー", &j.category),
+        ("重症度分類", &j.severity),
+    ] {
+        let _ = writeln!(err, "{label}:   {part} {}", section.outcome_ja);
+        if let Some(note) = &section.note {
+            let _ = writeln!(err, "{label}:     {}", note.message_ja);
+        }
+        for rule in &section.rules {
+            let _ = writeln!(err, "{label}:     {} [{:?}]", rule.label, rule.status);
+            for r in &rule.reasons {
+                let observed = r
+                    .observed
+                    .as_ref()
+                    .map_or("(未記入)".to_owned(), |v| v.to_string());
+                let _ = writeln!(
+                    err,
+                    "{label}:       {} = {observed} ({}) [{:?}] {}",
+                    r.item, r.expected, r.status, r.reason
+                );
+            }
+        }
+    }
+    if let Some(m) = &j.mild_high_cost {
+        let over: Vec<String> = m.months_over.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            err,
+            "{label}:   軽症高額 {} ({}～{}: {} か月が {} 円超; 未記載 {} か月)",
+            m.outcome_ja,
+            m.window_from,
+            m.window_to,
+            over.len(),
+            m.monthly_total_over_yen,
+            m.months_missing.len()
         );
     }
 }
@@ -253,6 +299,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check {
             mappings_dir,
+            applied_on,
             sheet,
         } => {
             let catalog = Catalog::load(mappings_dir.as_deref())?;
@@ -267,7 +314,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let findings = check_sheet(&mut parsed, &context);
             println!("{}", serde_json::to_string_pretty(&parsed)?);
-            print_findings(&sheet.display().to_string(), &findings);
+            let label = sheet.display().to_string();
+            print_findings(&label, &findings);
+            let judgment = crate::judgment::judge(
+                &parsed,
+                &catalog,
+                applied_on.unwrap_or_else(today_in_japan),
+            );
+            print_judgment(&label, &judgment);
             Ok(if findings.iter().any(|f| f.severity == Severity::Error) {
                 ExitCode::from(1)
             } else {

@@ -447,8 +447,14 @@ fn items(flow: &mut Flow<'_>, sheet: &Sheet, template: Option<&Template>) {
             });
             flow.row(&formula.label, &cell);
         }
-        if let Some(rule) = &template.severity {
-            flow.row("重症度分類の基準", &Cell::Plain(rule.description.clone()));
+        let severity: Vec<&str> = template
+            .judgment
+            .severity
+            .iter()
+            .map(|rule| rule.label.as_str())
+            .collect();
+        if !severity.is_empty() {
+            flow.row("重症度分類の基準", &Cell::Plain(severity.join("、または ")));
         }
     }
     for (code, item) in &sheet.items {

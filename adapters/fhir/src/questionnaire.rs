@@ -63,6 +63,7 @@ pub fn header_fields(kind: SheetKind) -> impl Iterator<Item = HeaderField> {
                 | HeaderField::PayerNumber
                 | HeaderField::RecipientNumber
                 | HeaderField::Certification
+                | HeaderField::MonthlyMedicalCosts
         ) && (kind == SheetKind::Shoman || !path.starts_with("child."))
     })
 }

@@ -272,6 +272,7 @@ mod tests {
                 recipient_number: Some("0001016".into()),
                 certification: Some(CertificationDecision::Certified),
                 research_consent: Some(true),
+                ..Administrative::default()
             }
         );
     }

@@ -25,6 +25,8 @@ pub enum FieldType {
     Presence,
     /// One of a fixed set of codes (kind, long-term care, severity …).
     Code,
+    /// Amounts per month, `YYYY-MM:yen` entries separated by `;` (医療費総額 per month).
+    MonthlyAmounts,
 }
 
 macro_rules! header_fields {
@@ -127,6 +129,7 @@ header_fields! {
     RecipientNumber => "administrative.recipient_number", Digits;
     Certification => "administrative.certification", Code;
     ResearchConsent => "administrative.research_consent", Code;
+    MonthlyMedicalCosts => "administrative.monthly_medical_costs", MonthlyAmounts;
 }
 
 fn child_of(sheet: &mut Sheet) -> &mut crate::ChildDetails {
@@ -158,6 +161,35 @@ fn decimal(text: &str) -> Result<f64, String> {
         .ok()
         .filter(|v| v.is_finite())
         .ok_or_else(|| format!("`{text}` is not a number"))
+}
+
+/// `2026-04:45000; R8.5:33,330円` → one cost per month, in month order.
+fn monthly_amounts(text: &str) -> Result<Vec<crate::MonthlyMedicalCost>, String> {
+    let mut costs: Vec<crate::MonthlyMedicalCost> = Vec::new();
+    let text = parse::to_halfwidth(text);
+    for entry in text
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let (month, amount) = entry
+            .rsplit_once([':', '='])
+            .ok_or_else(|| format!("`{entry}` is not `YYYY-MM:yen`"))?;
+        let month = parse::parse_year_month(month.trim())?;
+        let amount: String = amount
+            .chars()
+            .filter(|c| !matches!(c, ',' | '円' | '¥' | ' '))
+            .collect();
+        let total_yen = amount
+            .parse()
+            .map_err(|_| format!("`{entry}`: the amount is not a whole number of yen"))?;
+        if costs.iter().any(|c| c.month == month) {
+            return Err(format!("the month {month} is given twice"));
+        }
+        costs.push(crate::MonthlyMedicalCost { month, total_yen });
+    }
+    costs.sort_by_key(|c| c.month);
+    Ok(costs)
 }
 
 fn digits(text: &str) -> Result<String, String> {
@@ -359,6 +391,9 @@ impl HeaderField {
                     "consent answer (同意/不同意)",
                 )?)
             }
+            HeaderField::MonthlyMedicalCosts => {
+                sheet.administrative.monthly_medical_costs = monthly_amounts(text)?
+            }
         }
         Ok(())
     }
@@ -410,5 +445,33 @@ mod tests {
         assert!(HeaderField::Mobility.apply(&mut sheet, "300").is_err());
         HeaderField::PatientName.apply(&mut sheet, "  ").unwrap();
         assert_eq!(sheet.patient.name, None);
+    }
+
+    #[test]
+    fn monthly_costs_read_as_months_with_yen() {
+        let mut sheet = Sheet::new(SheetKind::Nanbyo, Provenance::default());
+        HeaderField::MonthlyMedicalCosts
+            .apply(&mut sheet, "R8.5：３３，３３１円; 2026-04:45000")
+            .unwrap();
+        let got: Vec<(String, u64)> = sheet
+            .administrative
+            .monthly_medical_costs
+            .iter()
+            .map(|c| (c.month.to_string(), c.total_yen))
+            .collect();
+        assert_eq!(
+            got,
+            [("2026-04".to_owned(), 45000), ("2026-05".to_owned(), 33331)]
+        );
+        for (bad, why) in [
+            ("2026-04", "is not `YYYY-MM:yen`"),
+            ("2026-04:abc", "not a whole number of yen"),
+            ("2026-04:1; 2026-04:2", "given twice"),
+        ] {
+            let err = HeaderField::MonthlyMedicalCosts
+                .apply(&mut sheet, bad)
+                .unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 }

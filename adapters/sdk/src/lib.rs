@@ -16,6 +16,7 @@ mod certification;
 mod disease;
 mod field;
 mod finding;
+mod judgment;
 pub mod parse;
 mod provenance;
 mod record;
@@ -31,15 +32,16 @@ pub use certification::{Certification, CertificationDecision, IncomeTier, Specia
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldType, HeaderField};
 pub use finding::{Finding, Severity};
+pub use judgment::{All, Any, AtLeast, Condition, Expectation, JudgmentRules, Rule, Test};
 pub use provenance::{Provenance, SourceLocation};
 pub use record::Record;
 pub use sheet::{
     Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Institution,
-    Insurance, Item, LivingConditions, LongTermCare, Patient, SCHEMA_VERSION, SeverityGrade, Sheet,
-    SheetKind, Treatment, TreatmentKind,
+    Insurance, Item, LivingConditions, LongTermCare, MonthlyMedicalCost, Patient, SCHEMA_VERSION,
+    SeverityGrade, Sheet, SheetKind, Treatment, TreatmentKind,
 };
 pub use template::{
-    AllowedValue, Combine, CompareOp, Condition, Criterion, Formula, FormulaOp, ItemDef, ItemType,
-    SeverityRule, Template, TemplateError, TemplateSet,
+    AllowedValue, CompareOp, Formula, FormulaCondition, FormulaOp, ItemDef, ItemType, Template,
+    TemplateError, TemplateSet,
 };
 pub use value::{ItemValue, Presence, Sex, YearMonth};

@@ -338,6 +338,20 @@ pub struct Administrative {
     /// only consented sheets are copied to the national DB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub research_consent: Option<bool>,
+    /// 医療費総額 per month (total medical cost, before the subsidy and insurance), as the
+    /// application documents it: what the 軽症高額 rule (mild but high cost) counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monthly_medical_costs: Vec<MonthlyMedicalCost>,
+}
+
+/// 月ごとの医療費総額 (one month's total medical cost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonthlyMedicalCost {
+    /// 診療月 (the month of care), `YYYY-MM`.
+    pub month: YearMonth,
+    /// 医療費総額 (10割), yen.
+    pub total_yen: u64,
 }
 
 /// One disease-specific item value with where it came from.

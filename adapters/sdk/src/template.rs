@@ -1,7 +1,7 @@
 //! Disease templates: for each notified disease, the items its sheet asks for (criteria,
 //! severity scales, research items), the formulas the gateway computes (自動計算), and the
-//! severity rule machine judgment evaluates. Templates are TOML files in `mappings/diseases/`,
-//! one per disease, meant to be read and reviewed by clinicians.
+//! rules machine judgment evaluates (see [`crate::JudgmentRules`]). Templates are TOML files in
+//! `mappings/diseases/`, one per disease, meant to be read and reviewed by clinicians.
 //!
 //! ```toml
 //! kind = "nanbyo"
@@ -23,17 +23,19 @@
 //! op = "sum"
 //! of = ["barthel.feeding"]
 //!
-//! [severity]
-//! description = "Barthel Index 85点以下"
-//! combine = "all"
-//! criteria = [{ item = "barthel.total", op = "<=", value = 85 }]
+//! [[judgment.severity]]
+//! id = "barthel_85"
+//! label = "Barthel Index 85点以下"
+//! label_en = "Barthel Index 85 or less"
+//! when = { item = "barthel.total", op = "<=", value = 85, reason = "Barthel Index 85点以下", reason_en = "Barthel Index 85 or less" }
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DiseaseKey, DiseaseRegistry, ItemValue, SheetKind};
+use crate::judgment::Names;
+use crate::{DiseaseKey, DiseaseRegistry, ItemValue, JudgmentRules, SheetKind};
 
 /// The type of an item's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +48,21 @@ pub enum ItemType {
     Date,
     /// One of `allowed`, written as text.
     Code,
+}
+
+impl ItemType {
+    /// Whether a value is of this type (a decimal item holds whole numbers too; dates are
+    /// text).
+    pub fn holds(self, value: &ItemValue) -> bool {
+        match self {
+            ItemType::Integer => matches!(value, ItemValue::Integer(_)),
+            ItemType::Decimal => value.as_f64().is_some(),
+            ItemType::Boolean => matches!(value, ItemValue::Boolean(_)),
+            ItemType::Text | ItemType::Code | ItemType::Date => {
+                matches!(value, ItemValue::Text(_))
+            }
+        }
+    }
 }
 
 /// One permitted value with its label on the form.
@@ -89,7 +106,7 @@ pub struct ItemDef {
     pub note: Option<String>,
 }
 
-/// A comparison, as used by count formulas and severity criteria.
+/// A comparison, as used by count formulas and judgment rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CompareOp {
     #[serde(rename = "<")]
@@ -107,6 +124,23 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The operator as written in a template.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Ge => ">=",
+            CompareOp::Gt => ">",
+        }
+    }
+
+    /// Whether the operator orders numbers (rather than testing equality).
+    pub fn is_ordering(self) -> bool {
+        !matches!(self, CompareOp::Eq | CompareOp::Ne)
+    }
+
     /// Whether `lhs op rhs` holds: numerically when both are numbers (booleans count as 1/0),
     /// otherwise as equality of text.
     pub fn holds(self, lhs: &ItemValue, rhs: &ItemValue) -> bool {
@@ -135,7 +169,7 @@ impl CompareOp {
 /// A condition on one value (`>= 2`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Condition {
+pub struct FormulaCondition {
     pub op: CompareOp,
     pub value: ItemValue,
 }
@@ -166,7 +200,7 @@ pub struct Formula {
     pub of: Vec<String>,
     /// For `count`: which inputs count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition: Option<Condition>,
+    pub condition: Option<FormulaCondition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Decimal places to round a mean to.
@@ -176,40 +210,6 @@ pub struct Formula {
     /// warning).
     #[serde(default)]
     pub allow_partial: bool,
-}
-
-/// How the criteria of a severity rule combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Combine {
-    #[default]
-    All,
-    Any,
-}
-
-/// One criterion of a severity rule: an item (or computed item) compared with a threshold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Criterion {
-    pub item: String,
-    pub op: CompareOp,
-    pub value: ItemValue,
-    /// What the criterion says, as the 重症度分類 words it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
-
-/// The disease's 重症度分類 threshold for subsidy: 該当 when the criteria hold. Machine judgment
-/// (機械判定) evaluates it; the checks only make sure it names existing items.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeverityRule {
-    /// The published rule in words.
-    pub description: String,
-    #[serde(default)]
-    pub combine: Combine,
-    #[serde(default)]
-    pub criteria: Vec<Criterion>,
 }
 
 /// A disease template.
@@ -237,8 +237,9 @@ pub struct Template {
     pub items: Vec<ItemDef>,
     #[serde(default)]
     pub formulas: Vec<Formula>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<SeverityRule>,
+    /// 機械判定: the rules for the diagnostic category and the severity threshold.
+    #[serde(default, skip_serializing_if = "JudgmentRules::is_empty")]
+    pub judgment: JudgmentRules,
 }
 
 /// Why a template could not be loaded.
@@ -269,8 +270,9 @@ impl Template {
         self.items.iter().find(|i| i.code == code)
     }
 
-    /// Checks the template's internal consistency: unique codes, formulas and criteria that
-    /// name existing items, sane bounds and allowed values, a 疾患群 exactly for 小慢.
+    /// Checks the template's internal consistency: unique codes, formulas and judgment rules
+    /// that name existing items of the right type, sane bounds and allowed values, a 疾患群
+    /// exactly for 小慢.
     pub fn validate(&self) -> Result<(), String> {
         if (self.kind == SheetKind::Shoman) != self.group.is_some() {
             return Err(
@@ -291,15 +293,7 @@ impl Template {
                 return Err(format!("item `{}`: type code needs `allowed`", item.code));
             }
             for allowed in &item.allowed {
-                let fits = match item.item_type {
-                    ItemType::Integer => matches!(allowed.value, ItemValue::Integer(_)),
-                    ItemType::Decimal => allowed.value.as_f64().is_some(),
-                    ItemType::Boolean => matches!(allowed.value, ItemValue::Boolean(_)),
-                    ItemType::Text | ItemType::Code | ItemType::Date => {
-                        matches!(allowed.value, ItemValue::Text(_))
-                    }
-                };
-                if !fits {
+                if !item.item_type.holds(&allowed.value) {
                     return Err(format!(
                         "item `{}`: allowed value {} does not fit type {:?}",
                         item.code, allowed.value, item.item_type
@@ -329,14 +323,10 @@ impl Template {
                 return Err(format!("formula `{}` reuses an item code", formula.code));
             }
         }
-        if let Some(rule) = &self.severity {
-            for c in &rule.criteria {
-                if !known.contains(c.item.as_str()) {
-                    return Err(format!("severity criterion uses unknown item `{}`", c.item));
-                }
-            }
-        }
-        Ok(())
+        self.judgment.validate(&Names {
+            items: &self.items,
+            formulas: self.formulas.iter().map(|f| f.code.as_str()).collect(),
+        })
     }
 }
 
@@ -443,9 +433,11 @@ label = "合計"
 op = "sum"
 of = ["a", "b"]
 
-[severity]
-description = "合計 5 以下"
-criteria = [{ item = "total", op = "<=", value = 5 }]
+[[judgment.severity]]
+id = "total_5"
+label = "合計 5 以下"
+label_en = "Total 5 or less"
+when = { item = "total", op = "<=", value = 5, reason = "合計 5 以下", reason_en = "Total 5 or less" }
 "#;
 
     #[test]

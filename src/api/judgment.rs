@@ -1,0 +1,57 @@
+//! `GET /v1/sheets/{id}/judgment`: the machine judgment (機械判定 / 一次判定) of a stored sheet,
+//! for whoever may read the sheet; the read is audited like the sheet's own.
+
+use axum::Json;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+use crate::auth::{Principal, access};
+use crate::judgment::{Judgment, judge};
+
+/// `?applied_on=2026-11-21` (申請日; 和暦 accepted): where the 軽症高額 window ends. Today (JST)
+/// when absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgmentParams {
+    applied_on: Option<String>,
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    Query(params): Query<JudgmentParams>,
+) -> Result<Json<Judgment>, ApiError> {
+    let application_date = match params.applied_on.as_deref() {
+        None => crate::pipeline::today_in_japan(),
+        Some(text) => kakehashi_sdk::parse::parse_date(text).map_err(|reason| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.invalid_date",
+                format!("applied_on: {reason}"),
+                format!("applied_on（申請日）を日付として読めません: {reason}"),
+            )
+        })?,
+    };
+    let sheet = super::sheets::load(
+        &state,
+        &principal,
+        &id,
+        "sheet.judgment",
+        access::may_read_sheet,
+    )
+    .await?;
+    let judgment = judge(&sheet.sheet, state.pipeline.catalog(), application_date);
+    state
+        .store()
+        .append_audit(
+            &principal
+                .audit("sheet.judgment", "ok")
+                .on("sheet", &id)
+                .with_patient(sheet.patient_ref),
+        )
+        .await?;
+    Ok(Json(judgment))
+}
