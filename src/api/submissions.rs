@@ -78,7 +78,7 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 /// Reads a submitted body within the size limit.
-async fn read_body(
+pub(super) async fn read_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
@@ -105,7 +105,7 @@ async fn read_body(
     Ok(body)
 }
 
-fn content_type(headers: &HeaderMap) -> Option<String> {
+pub(super) fn content_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

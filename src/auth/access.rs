@@ -6,6 +6,8 @@
 //!   registered; a clerk drafts, only a designated doctor confirms.
 //! - A municipal officer sees only sheets submitted to their municipality, and changes none.
 //! - A municipal officer records the patient's consent to research use; nobody else does.
+//! - A municipal officer handles the applications (申請) of their municipality; nobody else
+//!   sees them.
 //! - Administrators and integrators see no stored personal data; integrators may run
 //!   conversions that store nothing; administrators operate the deliveries.
 
@@ -67,6 +69,12 @@ pub fn may_register_doctors(p: &Principal) -> bool {
 /// municipal officer of the municipality the sheet was submitted to.
 pub fn may_record_consent(p: &Principal, sheet: &StoredSheet) -> bool {
     p.role == Role::MunicipalOfficer && sheet.municipality_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// Whether the caller may import, read and move on subsidy applications (申請): municipal
+/// officers, each only their own municipality's (the store is asked per municipality).
+pub fn may_handle_applications(p: &Principal) -> bool {
+    p.role == Role::MunicipalOfficer
 }
 
 /// Whether the caller may see and resolve deliveries to the national DB (operators). The
@@ -149,6 +157,11 @@ mod tests {
                 may_record_consent(&p, &confirmed),
                 role == Role::MunicipalOfficer && read,
                 "{role:?} {org} consent"
+            );
+            assert_eq!(
+                may_handle_applications(&p),
+                role == Role::MunicipalOfficer,
+                "{role:?} applications"
             );
             assert_eq!(
                 may_operate_deliveries(&p),

@@ -9,12 +9,15 @@
 //! 2. [`Submissions::complete`] — the sheets and findings (or the rejection) and the audit
 //!    record, together, only while the submission is still `received`;
 //! 3. [`Deliveries`] — a sheet's delivery to the national DB, enqueued in the transaction that
-//!    made it due (consent on a confirmed sheet), and its outcome with the receipt.
+//!    made it due (consent on a confirmed sheet), and its outcome with the receipt;
+//! 4. [`Applications`] — subsidy applications from Mynaportal downloads, one per 受付番号 and
+//!    municipality, a whole download in one transaction.
 //!
 //! Personal data (raw inputs, sheets, findings, rejection messages, doctors' profiles, TOTP
-//! secrets) is sealed with the data key before it reaches the database ([`sealing`]); the
+//! secrets, applications) is sealed with the data key before it reaches the database ([`sealing`]); the
 //! audit trail ([`audit`]) is chained by hash.
 
+pub mod applications;
 pub mod audit;
 mod deliveries;
 pub mod directory;
@@ -22,6 +25,10 @@ mod sealing;
 mod sqlite;
 mod submissions;
 
+pub use applications::{
+    ApplicationListing, Applications, ImportOutcome, ImportResult, NewApplication, StatusChange,
+    StoredApplication,
+};
 pub use audit::{AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
 pub use deliveries::{
     Consent, ConsentEffect, ConsentSource, Deliveries, Delivery, DeliveryCounts, DeliveryStatus,
@@ -65,6 +72,9 @@ pub fn timestamp_now() -> String {
 }
 
 /// Everything the gateway stores.
-pub trait Store: Submissions + Deliveries + Directory + AuditTrail + 'static {}
+pub trait Store:
+    Submissions + Deliveries + Directory + AuditTrail + Applications + 'static
+{
+}
 
-impl<T: Submissions + Deliveries + Directory + AuditTrail + 'static> Store for T {}
+impl<T: Submissions + Deliveries + Directory + AuditTrail + Applications + 'static> Store for T {}

@@ -26,7 +26,7 @@ mod value;
 pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
 };
-pub use application::Application;
+pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
 pub use certification::{Certification, CertificationDecision};
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldType, HeaderField};

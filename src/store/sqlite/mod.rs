@@ -6,6 +6,7 @@
 //! process rather than left to SQLite's busy handling: the audit chain needs each append to see
 //! the record before it, and no writer ever waits on a lock upgrade.
 
+mod applications;
 mod audit;
 mod deliveries;
 mod directory;
@@ -129,7 +130,7 @@ mod tests {
     }
 
     /// Everything SQLite has on disk: the database and its write-ahead log.
-    fn files_on_disk(dir: &Path) -> Vec<u8> {
+    pub(super) fn files_on_disk(dir: &Path) -> Vec<u8> {
         let mut all = std::fs::read(dir.join(DATABASE_FILE)).unwrap();
         if let Ok(wal) = std::fs::read(dir.join(format!("{DATABASE_FILE}-wal"))) {
             all.extend(wal);
@@ -137,7 +138,7 @@ mod tests {
         all
     }
 
-    fn contains(haystack: &[u8], needle: &str) -> bool {
+    pub(super) fn contains(haystack: &[u8], needle: &str) -> bool {
         haystack
             .windows(needle.len())
             .any(|w| w == needle.as_bytes())
