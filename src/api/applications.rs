@@ -214,17 +214,6 @@ pub async fn import(
     }))
 }
 
-fn parse_status(text: &str) -> Result<ApplicationStatus, ApiError> {
-    text.parse().map_err(|reason: String| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "application.bad_status",
-            reason,
-            format!("`{text}` は処理状況ではありません（提出済・処理中・要再申請・完了・却下・取消受付）"),
-        )
-    })
-}
-
 /// `?status=processing` (or `処理中`) and, for the export, `&mapping=NAME`
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -234,8 +223,19 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    fn status(&self) -> Result<Option<ApplicationStatus>, ApiError> {
-        self.status.as_deref().map(parse_status).transpose()
+    /// The status asked for, a code or Mynaportal's label (boxed: the error is large).
+    fn status(&self) -> Result<Option<ApplicationStatus>, Box<ApiError>> {
+        let Some(text) = self.status.as_deref() else {
+            return Ok(None);
+        };
+        text.parse().map(Some).map_err(|reason: String| {
+            Box::new(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "application.bad_status",
+                reason,
+                format!("`{text}` は処理状況ではありません（提出済・処理中・要再申請・完了・却下・取消受付）"),
+            ))
+        })
     }
 }
 
@@ -247,7 +247,7 @@ pub async fn list(
     require_officer(&state, &principal, "application.list").await?;
     let listed = state
         .store()
-        .list_applications(&principal.organisation_id, params.status()?)
+        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
         .await?;
     state
         .store()
@@ -430,7 +430,7 @@ pub async fn status_export(
     let export = mapping.status_export;
     let listed = state
         .store()
-        .list_applications(&principal.organisation_id, params.status()?)
+        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
         .await?;
     let rows: Vec<(String, ApplicationStatus)> = listed
         .into_iter()

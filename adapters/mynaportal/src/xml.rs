@@ -161,7 +161,7 @@ fn malformed(entry: &str, line: u64, path: Option<String>, reason: &str) -> Adap
 }
 
 /// Closes the innermost open element into its parent, or returns it as the root.
-fn close(stack: &mut Vec<Element>, mut element: Element) -> Option<Element> {
+fn close(stack: &mut [Element], mut element: Element) -> Option<Element> {
     element.text = element.text.trim().to_owned();
     match stack.last_mut() {
         Some(parent) => {
