@@ -173,11 +173,10 @@ impl Reading<'_> {
             .name
             .rsplit_once('/')
             .map_or(String::new(), |(dir, _)| format!("{dir}/"));
-        let relative = |path: &str| format!("{}/{}", paths.element, path);
+        let name_path = format!("{}/{}", paths.element, paths.file_name);
         let mut attachments = Vec::new();
         let mut total = self.entry.bytes.len() as u64;
         for described in self.root.select(&paths.element) {
-            let name_path = relative(&paths.file_name);
             let name_element = described
                 .text_below(&paths.file_name)
                 .ok_or_else(|| missing(&self.entry.name, &name_path, described.line))?;
