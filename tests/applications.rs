@@ -2,13 +2,13 @@
 //! or truncated download is refused with the entry named and stores nothing; the sample
 //! download imports as a municipal officer; importing it again changes nothing; statuses move
 //! only along allowed transitions; the status export is CP932 CSV; nobody but municipal
-//! officers gets in.
+//! officers gets in, and an officer of another municipality finds nothing.
 
 mod common;
 
 use std::path::Path;
 
-use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, send};
+use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, kakehashi, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -181,6 +181,56 @@ async fn downloads_import_idempotently_and_statuses_move_and_export() {
         text,
         "受付番号,処理状況\r\n241010089569116,完了\r\n241010089569207,処理中\r\n241010089569355,提出済\r\n241011089570012,要再申請\r\n"
     );
+
+    // Another municipality's officer finds nothing.
+    let config = gw.config().to_owned();
+    kakehashi(
+        &[
+            "organisations",
+            "add",
+            "--kind",
+            "municipality",
+            "--code",
+            "270008",
+            "--name",
+            "大阪府",
+        ],
+        &config,
+    );
+    kakehashi(
+        &[
+            "certs",
+            "issue",
+            "municipality-b",
+            "--organisation",
+            "大阪府",
+        ],
+        &config,
+    );
+    kakehashi(
+        &[
+            "terminals",
+            "add",
+            "municipality-b",
+            "--organisation",
+            "municipality:270008",
+        ],
+        &config,
+    );
+    let osaka = gw
+        .user(
+            "officer2",
+            "municipality:270008",
+            "municipal_officer",
+            "municipality-b",
+        )
+        .await;
+    let (status, listed) = send(osaka.get("/v1/applications")).await;
+    assert_eq!((status, listed), (StatusCode::OK, json!([])));
+    let (status, _) = send(osaka.get("/v1/applications/241010089569116")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = set_status(&osaka, "241010089569207", "completed").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Only municipal officers.
     let (status, error) = send(doctor.get("/v1/applications")).await;
