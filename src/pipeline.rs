@@ -343,7 +343,8 @@ pub fn convert(
                             findings,
                         })
                     }
-                    // Applications and certifications come with later adapters.
+                    // Applications arrive through `/v1/applications/import`, certifications
+                    // with a later adapter; a submission stores sheets only.
                     Record::Application(_) | Record::Certification(_) => None,
                 })
                 .collect(),

@@ -1,6 +1,7 @@
 //! The published conformance material stays true: the JSON Schemas in `conformance/schema/` are
 //! what the code generates, the canonical examples validate against them (and a broken one does
-//! not), and converting the CSV corpus gives exactly the expected canonical output.
+//! not), and converting the CSV corpus and the Mynaportal sample download gives exactly the
+//! expected canonical output.
 //!
 //! After an intended change, regenerate with `KAKEHASHI_BLESS=1 cargo test --test conformance`
 //! and review the diff.
@@ -229,4 +230,56 @@ fn the_pmh_example_validates_against_its_schema() {
     broken["medicalSubsidyInsurerNumber"] = json!("1234");
     broken["basicFiveInfo"]["sex"] = json!("M");
     assert!(validator.iter_errors(&broken).count() >= 2);
+}
+
+#[test]
+fn mynaportal_sample_reads_to_the_expected_applications() {
+    let catalog = Catalog::load(None).unwrap();
+    let bytes = std::fs::read(root().join("corpus/mynaportal/sample-download.zip")).unwrap();
+    let sha = content_hash(&bytes);
+    let input = Input {
+        bytes: &bytes,
+        content_type: None,
+        sha256: &sha,
+    };
+    let adapter = kakehashi_adapter_mynaportal::MynaportalAdapter::default();
+    assert!(adapter.sniff(&input));
+    let context = kakehashi_sdk::MappingContext {
+        diseases: &catalog.diseases,
+        templates: &catalog.templates,
+        mappings: &catalog.mappings,
+        mapping: Some("pittari-nanbyo"),
+    };
+    let download = adapter
+        .read_download(&input, &context)
+        .unwrap_or_else(|e| panic!("sample-download.zip: {e:?}"));
+    let text: String = download
+        .applications
+        .iter()
+        .map(|c| {
+            serde_json::to_string(&json!({ "record": c.record, "findings": c.findings })).unwrap()
+                + "\n"
+        })
+        .collect();
+    expect_file(
+        &root().join("expected/mynaportal/sample-download.jsonl"),
+        &text,
+    );
+    assert!(
+        download.applications.iter().all(|c| c.findings.is_empty()),
+        "the sample has findings"
+    );
+    // Every attachment's bytes came with the download, under the hash the record names.
+    for converted in &download.applications {
+        let kakehashi_sdk::Record::Application(a) = &converted.record else {
+            panic!("not an application");
+        };
+        assert!(download.files.contains_key(&a.provenance.source_sha256));
+        for attachment in &a.attachments {
+            assert_eq!(
+                download.files[&attachment.sha256].bytes.len() as u64,
+                attachment.size
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //! [`Principal`](crate::auth::Principal) and decide per object with [`crate::auth::access`].
 
 mod access_keys;
+mod applications;
 mod audit;
 mod auth;
 mod certifications;
@@ -122,6 +123,17 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/doctors/imports/{batch}/notice.pdf",
             get(doctors::notice),
+        )
+        .route("/v1/applications", get(applications::list))
+        .route("/v1/applications/import", post(applications::import))
+        .route(
+            "/v1/applications/status-export",
+            get(applications::status_export),
+        )
+        .route("/v1/applications/{receipt_number}", get(applications::read))
+        .route(
+            "/v1/applications/{receipt_number}/status",
+            post(applications::set_status),
         )
         .route("/v1/audit", get(audit::query))
         .route("/v1/audit/fhir", get(audit::fhir))

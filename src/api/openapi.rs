@@ -5,9 +5,11 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Value, json};
 
 use super::access_keys::{IssuedKeyView, LookupRequest};
+use super::applications::{ApplicationView, ImportView, StatusRequest, StatusView};
 use super::certifications::CertificationConversionView;
 use super::sheets::SheetView;
 use super::{ApiError, SubmissionView};
+use crate::store::ApplicationListing;
 
 fn error_response(description: &str) -> Value {
     json!({
@@ -29,7 +31,23 @@ pub fn document() -> Value {
     let lookup = generator.subschema_for::<LookupRequest>();
     let decisions = generator.subschema_for::<CertificationConversionView>();
     let judgment = generator.subschema_for::<crate::judgment::Judgment>();
+    let named = [
+        ("ImportView", generator.subschema_for::<ImportView>()),
+        (
+            "ApplicationListing",
+            generator.subschema_for::<ApplicationListing>(),
+        ),
+        (
+            "ApplicationView",
+            generator.subschema_for::<ApplicationView>(),
+        ),
+        ("StatusRequest", generator.subschema_for::<StatusRequest>()),
+        ("StatusView", generator.subschema_for::<StatusView>()),
+    ];
     let mut schemas = generator.take_definitions(true);
+    for (name, schema) in named {
+        schemas.entry(name).or_insert_with(|| schema.to_value());
+    }
     schemas.entry("Sheet").or_insert_with(|| sheet.to_value());
     schemas
         .entry("SubmissionView")
@@ -192,6 +210,68 @@ pub fn document() -> Value {
                     "404": error_response("No template for that disease")
                 }
             }},
+            "/v1/applications/import": { "post": {
+                "summary": "Import a Mynaportal 申請管理 download (ZIP of application XML and attachments; municipal officers). Atomic per download; importing it again changes nothing; a changed 処理状況 is taken when it is an allowed transition",
+                "parameters": [
+                    { "name": "mapping", "in": "query", "schema": { "type": "string" }, "description": "Form layout (mappings/mynaportal/NAME.toml); the only one when absent" }
+                ],
+                "requestBody": { "required": true, "content": {
+                    "application/zip": { "schema": { "type": "string", "format": "binary" } }
+                }},
+                "responses": {
+                    "200": { "description": "Per-application results", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ImportView" } } } },
+                    "400": error_response("Unknown mapping, or an empty body"),
+                    "403": error_response("Not a municipal officer"),
+                    "413": error_response("Body over the configured limit"),
+                    "415": error_response("An XML entry in an encoding not read, or an encrypted entry"),
+                    "422": error_response("The download is broken or hostile (truncated, path traversal, zip bomb, too large, bad XML, bad 受付番号); names the entry, line and element; nothing stored"),
+                    "503": error_response("Store unavailable; nothing acknowledged")
+                }
+            }},
+            "/v1/applications": { "get": {
+                "summary": "The municipality's applications, without personal data",
+                "parameters": [
+                    { "name": "status", "in": "query", "schema": { "type": "string" }, "description": "Only this status: a code (processing) or Mynaportal's label (処理中)" }
+                ],
+                "responses": {
+                    "200": { "description": "Applications by 受付番号", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/ApplicationListing" } } } } },
+                    "400": error_response("Unknown status"),
+                    "403": error_response("Not a municipal officer")
+                }
+            }},
+            "/v1/applications/status-export": { "get": {
+                "summary": "CSV of 受付番号 and 処理状況 for Mynaportal's bulk status update; columns, labels and encoding from the mapping's [status_export] (an assumption: the layout is not public)",
+                "parameters": [
+                    { "name": "status", "in": "query", "schema": { "type": "string" }, "description": "Only this status" },
+                    { "name": "mapping", "in": "query", "schema": { "type": "string" }, "description": "Mapping whose [status_export] to use" }
+                ],
+                "responses": {
+                    "200": { "description": "The CSV (CP932 or UTF-8)", "content": { "text/csv": { "schema": { "type": "string" } } } },
+                    "400": error_response("Unknown status or mapping"),
+                    "403": error_response("Not a municipal officer"),
+                    "422": error_response("A label cannot be written in CP932")
+                }
+            }},
+            "/v1/applications/{receipt_number}": { "get": {
+                "summary": "One application with applicant, patient, access key, attachments and the statuses it may move to",
+                "parameters": [{ "name": "receipt_number", "in": "path", "required": true, "schema": { "type": "string" }, "description": "受付番号 (15 digits)" }],
+                "responses": {
+                    "200": { "description": "The application", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ApplicationView" } } } },
+                    "403": error_response("Not a municipal officer"),
+                    "404": error_response("No such application at the caller's municipality")
+                }
+            }},
+            "/v1/applications/{receipt_number}/status": { "post": {
+                "summary": "Move an application's status (状態遷移): open statuses (提出済, 処理中, 要再申請) may move to any status but 提出済; 完了, 却下 and 取消受付 are final",
+                "parameters": [{ "name": "receipt_number", "in": "path", "required": true, "schema": { "type": "string" }, "description": "受付番号 (15 digits)" }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/StatusRequest" } } } },
+                "responses": {
+                    "200": { "description": "Moved, or already there (changed: false)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/StatusView" } } } },
+                    "403": error_response("Not a municipal officer"),
+                    "404": error_response("No such application at the caller's municipality"),
+                    "409": error_response("Not an allowed transition")
+                }
+            }},
             "/v1/healthz": { "get": {
                 "summary": "Liveness and store health",
                 "responses": { "200": { "description": "Healthy" }, "503": error_response("Store unavailable") }
@@ -231,6 +311,8 @@ mod tests {
             "IssuedKeyView",
             "LookupRequest",
             "Judgment",
+            "ImportView",
+            "ApplicationView",
         ] {
             assert!(schemas.contains_key(name), "{name} missing");
         }

@@ -10,6 +10,8 @@
 //!   look sheets up by key (which binds the sheet to their municipality).
 //! - Whoever reads a sheet may print it masked; in full only its institution and municipality.
 //!   The municipality issues the registration card (登録者証).
+//! - A municipal officer handles the applications (申請) of their municipality; nobody else
+//!   sees them.
 //! - Administrators and integrators see no stored personal data; integrators may run
 //!   conversions that store nothing (municipal officers too, for decision files); administrators operate the deliveries.
 
@@ -112,6 +114,12 @@ pub fn may_issue_registration_card(p: &Principal, sheet: &StoredSheet) -> bool {
     may_record_consent(p, sheet)
 }
 
+/// Whether the caller may import, read and move on subsidy applications (申請): municipal
+/// officers, each only their own municipality's (the store is asked per municipality).
+pub fn may_handle_applications(p: &Principal) -> bool {
+    p.role == Role::MunicipalOfficer
+}
+
 /// Whether the caller may see and resolve deliveries to the national DB (operators). The
 /// deliveries carry no personal data.
 pub fn may_operate_deliveries(p: &Principal) -> bool {
@@ -203,6 +211,11 @@ mod tests {
                 may_look_up_access_keys(&p),
                 role == Role::MunicipalOfficer,
                 "{role:?} look up access keys"
+            );
+            assert_eq!(
+                may_handle_applications(&p),
+                role == Role::MunicipalOfficer,
+                "{role:?} applications"
             );
             assert_eq!(
                 may_operate_deliveries(&p),

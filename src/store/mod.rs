@@ -12,12 +12,15 @@
 //!    made it due (consent on a confirmed sheet), and its outcome with the receipt;
 //! 4. [`AccessKeys`] — the key confirmation issues (in the confirmation's transaction) and the
 //!    municipality's lookup that binds the sheet to it.
+//! 5. [`Applications`] — subsidy applications from Mynaportal downloads, one per 受付番号 and
+//!    municipality, a whole download in one transaction.
 //!
 //! Personal data (raw inputs, sheets, findings, rejection messages, doctors' profiles, TOTP
-//! secrets) is sealed with the data key before it reaches the database ([`sealing`]); the
+//! secrets, applications) is sealed with the data key before it reaches the database ([`sealing`]); the
 //! audit trail ([`audit`]) is chained by hash.
 
 mod access_keys;
+pub mod applications;
 pub mod audit;
 mod deliveries;
 pub mod directory;
@@ -26,6 +29,10 @@ mod sqlite;
 mod submissions;
 
 pub use access_keys::{AccessKeyInfo, AccessKeys, NewAccessKey, Redemption};
+pub use applications::{
+    ApplicationListing, Applications, ImportOutcome, ImportResult, NewApplication, StatusChange,
+    StoredApplication,
+};
 pub use audit::{AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
 pub use deliveries::{
     Consent, ConsentEffect, ConsentSource, Deliveries, Delivery, DeliveryCounts, DeliveryStatus,
@@ -69,6 +76,12 @@ pub fn timestamp_now() -> String {
 }
 
 /// Everything the gateway stores.
-pub trait Store: Submissions + Deliveries + Directory + AccessKeys + AuditTrail + 'static {}
+pub trait Store:
+    Submissions + Deliveries + Directory + AccessKeys + Applications + AuditTrail + 'static
+{
+}
 
-impl<T: Submissions + Deliveries + Directory + AccessKeys + AuditTrail + 'static> Store for T {}
+impl<T> Store for T where
+    T: Submissions + Deliveries + Directory + AccessKeys + Applications + AuditTrail + 'static
+{
+}

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use kakehashi_sdk::Sheet;
+use kakehashi_sdk::{Patient, Sheet};
 use kakehashi_vault::KeyRing;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -79,7 +79,12 @@ impl Sealer {
     /// is (kana name, birth date, sex), stable across sheets and key rotations, meaningless
     /// without the key. None when the sheet does not say enough to tell patients apart.
     pub fn patient_ref(&self, sheet: &Sheet) -> Option<String> {
-        let p = &sheet.patient;
+        self.patient_ref_of(&sheet.patient)
+    }
+
+    /// The same reference from the patient's identity alone (an application names the
+    /// patient as a sheet does, so both get the same reference).
+    pub fn patient_ref_of(&self, p: &Patient) -> Option<String> {
         let kana = p.name_kana.as_deref().or(p.name.as_deref())?;
         let birth = p.date_of_birth?;
         let sex = match p.sex {

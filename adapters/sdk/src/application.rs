@@ -1,11 +1,160 @@
-//! A subsidy application (申請), e.g. downloaded from Mynaportal's 申請管理. Only the shape that
-//! keeps room for the Mynaportal adapter of a later version.
+//! A subsidy application (申請), e.g. downloaded from Mynaportal's 申請管理: who applies, for
+//! which patient and disease, which registered sheet it refers to (by access key), the files
+//! attached to it, and where the municipality is in processing it. The patient and disease reuse
+//! the sheet's types, so an application and its sheet compare field by field.
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Provenance, SheetKind};
+use crate::{ApplicationType, Disease, Patient, Provenance, SheetKind};
+
+/// 処理状況: where the application is in Mynaportal's 申請管理.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    /// 提出済: submitted by the applicant, not yet taken up.
+    Submitted,
+    /// 処理中: the municipality is processing it.
+    Processing,
+    /// 要再申請: returned to the applicant to apply again.
+    ResubmissionRequired,
+    /// 完了: processing finished.
+    Completed,
+    /// 却下: refused.
+    Rejected,
+    /// 取消受付: the applicant's withdrawal was accepted.
+    WithdrawalAccepted,
+}
+
+impl ApplicationStatus {
+    /// Every status, in the order an application usually passes through them.
+    pub const ALL: [ApplicationStatus; 6] = [
+        ApplicationStatus::Submitted,
+        ApplicationStatus::Processing,
+        ApplicationStatus::ResubmissionRequired,
+        ApplicationStatus::Completed,
+        ApplicationStatus::Rejected,
+        ApplicationStatus::WithdrawalAccepted,
+    ];
+
+    /// The stable code (`processing`), as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::Processing => "processing",
+            ApplicationStatus::ResubmissionRequired => "resubmission_required",
+            ApplicationStatus::Completed => "completed",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::WithdrawalAccepted => "withdrawal_accepted",
+        }
+    }
+
+    /// The label Mynaportal shows (`処理中`).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            ApplicationStatus::Submitted => "提出済",
+            ApplicationStatus::Processing => "処理中",
+            ApplicationStatus::ResubmissionRequired => "要再申請",
+            ApplicationStatus::Completed => "完了",
+            ApplicationStatus::Rejected => "却下",
+            ApplicationStatus::WithdrawalAccepted => "取消受付",
+        }
+    }
+
+    /// Whether nothing follows this status: 完了, 却下 and 取消受付 close the application.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Completed
+                | ApplicationStatus::Rejected
+                | ApplicationStatus::WithdrawalAccepted
+        )
+    }
+
+    /// 状態遷移: whether an application in this status may move to `next`. Staying is always
+    /// allowed (it changes nothing). Open applications may move forward to any open or final
+    /// status, except back to 提出済, which only the applicant's submission sets; a returned
+    /// application (要再申請) goes back to 処理中 when the applicant applies again; final
+    /// statuses are final.
+    pub fn may_become(self, next: ApplicationStatus) -> bool {
+        self == next || (!self.is_final() && next != ApplicationStatus::Submitted)
+    }
+}
+
+impl std::str::FromStr for ApplicationStatus {
+    type Err = String;
+
+    /// Reads the code (`processing`) or Mynaportal's label (`処理中`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s || status.label_ja() == s)
+            .ok_or_else(|| {
+                format!("`{s}` is not a status (提出済, 処理中, 要再申請, 完了, 却下, 取消受付)")
+            })
+    }
+}
+
+/// 申請者: who submits the application — the patient, or a guardian for a child.
+/// Personal data: encrypted at rest, never logged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Applicant {
+    /// 氏名 (name, kanji)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// 氏名（カナ） (name in katakana)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_kana: Option<String>,
+    /// 続柄 (relationship to the patient, e.g. 本人, 母)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+    /// 電話番号 (phone)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// メールアドレス (e-mail address)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// 郵便番号 (postal code)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// 住所 (address)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// What an attached file is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentRole {
+    /// The paper clinical survey sheet (臨床調査個人票 / 医療意見書), for a scan adapter to read.
+    PaperSheet,
+    /// Any other document (保険証の写し, 住民票, photos …).
+    Other,
+}
+
+/// 添付ファイル: a file attached to the application. The bytes are stored content-addressed
+/// by `sha256`; this is what describes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// ファイル名 (the file name the applicant uploaded)
+    pub file_name: String,
+    /// 書類名 (the document type the application form gives it), when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_type: Option<String>,
+    /// Media type, from the file's first bytes or else its extension (`application/pdf`).
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub role: AttachmentRole,
+}
 
 /// 申請: what a patient (or guardian) submits to the municipality.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -16,11 +165,77 @@ pub struct Application {
     /// 受付番号 (Mynaportal receipt number, 15 digits)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt_number: Option<String>,
+    /// 手続名 (the procedure applied for, as the form names it)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure: Option<String>,
+    /// 新規 / 更新
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<ApplicationType>,
     /// 申請日 (date applied)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_on: Option<NaiveDate>,
-    /// アクセスキー of the sheet the application refers to.
+    /// 処理状況 as the source states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ApplicationStatus>,
+    /// 申請者
+    #[serde(default)]
+    pub applicant: Applicant,
+    /// 対象者: the patient the subsidy is for.
+    #[serde(default)]
+    pub patient: Patient,
+    /// The disease applied for.
+    #[serde(default)]
+    pub disease: Disease,
+    /// アクセスキー of the sheet the application refers to, when the doctor registered it
+    /// online. Personal data (it opens the sheet): sealed at rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key: Option<String>,
+    /// 添付ファイル
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     pub provenance: Provenance,
+}
+
+impl Application {
+    /// An empty application of `kind`, ready to be filled.
+    pub fn new(kind: SheetKind, provenance: Provenance) -> Self {
+        Self {
+            schema_version: crate::SCHEMA_VERSION.to_owned(),
+            kind,
+            receipt_number: None,
+            procedure: None,
+            application_type: None,
+            applied_on: None,
+            status: None,
+            applicant: Applicant::default(),
+            patient: Patient::default(),
+            disease: Disease::default(),
+            access_key: None,
+            attachments: Vec::new(),
+            provenance,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_codes_and_labels_and_final_ones_stay() {
+        for status in ApplicationStatus::ALL {
+            assert_eq!(status.as_str().parse::<ApplicationStatus>(), Ok(status));
+            assert_eq!(status.label_ja().parse::<ApplicationStatus>(), Ok(status));
+            assert!(status.may_become(status));
+        }
+        use ApplicationStatus::*;
+        assert!(Submitted.may_become(Processing));
+        assert!(Processing.may_become(ResubmissionRequired));
+        assert!(ResubmissionRequired.may_become(Processing));
+        assert!(Processing.may_become(WithdrawalAccepted));
+        assert!(!Processing.may_become(Submitted));
+        assert!(!Completed.may_become(Processing));
+        assert!(!Rejected.may_become(Completed));
+        assert!("受付中".parse::<ApplicationStatus>().is_err());
+    }
 }

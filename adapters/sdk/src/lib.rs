@@ -2,8 +2,8 @@
 //!
 //! Inputs of any shape (hospital CSV, FHIR, Mynaportal downloads, scans, municipal files) are
 //! converted by an [`Adapter`] into [`Record`]s of one canonical model: the clinical survey
-//! [`Sheet`] (臨床調査個人票 for 指定難病, 医療意見書 for 小慢), and — in later versions — the
-//! subsidy [`Application`] and the municipal [`Certification`]. Disease-specific content lives in
+//! [`Sheet`] (臨床調査個人票 for 指定難病, 医療意見書 for 小慢), the subsidy [`Application`]
+//! (from Mynaportal downloads), and — in a later version — the municipal [`Certification`]. Disease-specific content lives in
 //! per-disease [`Template`]s, which are data (TOML), not code, so that clinicians can review them.
 //!
 //! This crate is pure: no network, no clock, no storage. It is what a third-party integrator
@@ -27,7 +27,7 @@ mod value;
 pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
 };
-pub use application::Application;
+pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldType, HeaderField};

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceLocation {
+    /// The file inside an archive (an entry of a Mynaportal download), when the source is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
     /// 1-based physical line in the decoded document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
@@ -55,6 +58,9 @@ impl SourceLocation {
 impl std::fmt::Display for SourceLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();
+        if let Some(e) = &self.entry {
+            parts.push(format!("entry {e}"));
+        }
         if let Some(l) = self.line {
             parts.push(format!("line {l}"));
         }

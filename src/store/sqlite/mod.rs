@@ -7,6 +7,7 @@
 //! the record before it, and no writer ever waits on a lock upgrade.
 
 mod access_keys;
+mod applications;
 mod audit;
 mod deliveries;
 mod directory;
@@ -130,7 +131,7 @@ mod tests {
     }
 
     /// Everything SQLite has on disk: the database and its write-ahead log.
-    fn files_on_disk(dir: &Path) -> Vec<u8> {
+    pub(super) fn files_on_disk(dir: &Path) -> Vec<u8> {
         let mut all = std::fs::read(dir.join(DATABASE_FILE)).unwrap();
         if let Ok(wal) = std::fs::read(dir.join(format!("{DATABASE_FILE}-wal"))) {
             all.extend(wal);
@@ -138,7 +139,7 @@ mod tests {
         all
     }
 
-    fn contains(haystack: &[u8], needle: &str) -> bool {
+    pub(super) fn contains(haystack: &[u8], needle: &str) -> bool {
         haystack
             .windows(needle.len())
             .any(|w| w == needle.as_bytes())

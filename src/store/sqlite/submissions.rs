@@ -27,6 +27,7 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
         &["profile", "initial_password", "totp_secret"],
     ),
     ("findings", "sheet_id || '/' || seq", &["body_json"]),
+    ("applications", "id", &["body_json", "findings_json"]),
 ];
 
 /// The 疾患群 and 告示番号 columns of a sheet row.
@@ -140,6 +141,27 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Stores a raw input, sealed, unless one with its SHA-256 is stored already.
+    pub(super) async fn insert_raw(
+        &self,
+        conn: &mut SqliteConnection,
+        raw: &RawInput<'_>,
+        received_at: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO raw_inputs (sha256, size, content_type, body, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(raw.sha256)
+        .bind(raw.body.len() as i64)
+        .bind(raw.content_type)
+        .bind(self.sealer.seal("raw_inputs.body", raw.sha256, raw.body))
+        .bind(self.sealer.primary_key_id())
+        .bind(received_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
     /// Re-seals the sealed columns of one table's rows that the primary key did not seal,
     /// in batches; returns the number of rows.
     async fn reseal_table(
@@ -202,21 +224,10 @@ impl Submissions for SqliteStore {
         raw: RawInput<'_>,
         submission: &SubmissionRecord,
     ) -> Result<SubmissionRecord, StoreError> {
-        let body = self.sealer.seal("raw_inputs.body", raw.sha256, raw.body);
-        let key_id = self.sealer.primary_key_id();
         let _writer = self.write_lock().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO raw_inputs (sha256, size, content_type, body, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-        )
-        .bind(raw.sha256)
-        .bind(raw.body.len() as i64)
-        .bind(raw.content_type)
-        .bind(body)
-        .bind(&key_id)
-        .bind(&submission.received_at)
-        .execute(&mut *tx)
-        .await?;
+        self.insert_raw(&mut tx, &raw, &submission.received_at)
+            .await?;
         sqlx::query(
             "INSERT INTO submissions (id, organisation_id, municipality_id, sha256, adapter, mapping, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING",
         )

@@ -1,0 +1,489 @@
+//! Applications (申請) from Mynaportal: import a download, list, read, move the status on, and
+//! export the statuses for Mynaportal's bulk status update. Only municipal officers, and only
+//! their own municipality's applications: another municipality's 受付番号 answers 404.
+//!
+//! An import is atomic per download: the archive is read whole by the adapter before anything
+//! is stored, and stored in one transaction. A download is one file the officer took from
+//! 申請管理; when part of it cannot be read (truncated, tampered), storing the rest would leave
+//! gaps nobody notices, while re-downloading and importing again is safe because an import is
+//! idempotent.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kakehashi_access_key::AccessKey;
+use kakehashi_adapter_mynaportal::{MynaportalAdapter, choose_mapping};
+use kakehashi_sdk::{Application, ApplicationStatus, Finding, Input, MappingContext, Record};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, AppState, submissions};
+use crate::auth::{Principal, access};
+use crate::pipeline::content_hash;
+use crate::store::{
+    ApplicationListing, ImportOutcome, ImportResult, NewApplication, RawInput, Redemption,
+    Rejection, StatusChange, Store, StoreError, StoredApplication,
+};
+
+/// Refuses callers who are not municipal officers, auditing the refusal.
+async fn require_officer(
+    state: &AppState,
+    principal: &Principal,
+    action: &str,
+) -> Result<(), ApiError> {
+    if access::may_handle_applications(principal) {
+        return Ok(());
+    }
+    state
+        .store()
+        .append_audit(&principal.audit(action, "denied"))
+        .await?;
+    Err(ApiError::role_denied(
+        "handle applications",
+        "申請を扱うことは",
+    ))
+}
+
+/// `?mapping=NAME`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    /// The download's form (`mappings/mynaportal/NAME.toml`); the only one when absent.
+    mapping: Option<String>,
+}
+
+/// Counts of an import's outcomes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ImportSummary {
+    pub applications: usize,
+    pub created: usize,
+    pub unchanged: usize,
+    pub status_updated: usize,
+    pub status_kept: usize,
+}
+
+/// What an import did, per application.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ImportView {
+    /// The mapping the download was read with.
+    pub mapping: String,
+    /// SHA-256 of the download as received.
+    pub sha256: String,
+    pub summary: ImportSummary,
+    pub applications: Vec<ImportResult>,
+}
+
+/// The sheet an application's access key reaches — the key the applicant typed into the
+/// e-application instead of handing over the paper — bound to the importing municipality as an
+/// officer's lookup would bind it (`POST /v1/access-keys/lookup`), and audited the same way. A
+/// key that does not parse, is unknown, expired or replaced, or whose sheet another
+/// municipality took up links nothing; the application is still imported and the officer can
+/// look the key up by hand.
+async fn sheet_for_access_key(
+    store: &dyn Store,
+    principal: &Principal,
+    access_key: &str,
+) -> Result<Option<String>, StoreError> {
+    let audit = principal
+        .audit("access_key.lookup", "ok")
+        .with_detail("from a Mynaportal application");
+    let key = match AccessKey::parse(access_key) {
+        Ok(key) => key,
+        Err(e) => {
+            let event = audit.outcome("malformed").with_detail(e.to_string());
+            store.append_audit(&event).await?;
+            return Ok(None);
+        }
+    };
+    let redemption = store
+        .redeem_access_key(&key.digest(), &principal.organisation_id, &audit)
+        .await?;
+    Ok(match redemption {
+        Redemption::Bound { sheet_id, .. } => Some(sheet_id),
+        Redemption::Unknown | Redemption::BoundElsewhere { .. } => None,
+    })
+}
+
+/// Links freshly imported applications that carry an access key to their sheets.
+async fn link_sheets(
+    state: &AppState,
+    principal: &Principal,
+    results: &[ImportResult],
+) -> Result<(), StoreError> {
+    let store = state.store();
+    for result in results {
+        let Some(stored) = store
+            .application(&principal.organisation_id, &result.receipt_number)
+            .await?
+        else {
+            continue;
+        };
+        let Some(key) = stored.application.access_key.as_deref() else {
+            continue;
+        };
+        if stored.linked_sheet_id.is_some() {
+            continue;
+        }
+        if let Some(sheet_id) = sheet_for_access_key(store.as_ref(), principal, key).await? {
+            let audit = principal
+                .audit("application.link", "ok")
+                .on("application", &stored.id)
+                .with_patient(stored.patient_ref.clone())
+                .with_detail(format!("sheet {sheet_id}"));
+            store
+                .link_application_sheet(&stored.id, &sheet_id, &audit)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ImportParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ImportView>, ApiError> {
+    require_officer(&state, &principal, "application.import").await?;
+    let body = submissions::read_body(&state, &headers, body).await?;
+    let sha256 = content_hash(&body);
+    let catalog = state.pipeline.catalog().clone();
+    let content_type = submissions::content_type(&headers);
+    let read = {
+        let sha256 = sha256.clone();
+        tokio::task::spawn_blocking(move || {
+            let input = Input {
+                bytes: &body,
+                content_type: content_type.as_deref(),
+                sha256: &sha256,
+            };
+            let context = MappingContext {
+                diseases: &catalog.diseases,
+                templates: &catalog.templates,
+                mappings: &catalog.mappings,
+                mapping: params.mapping.as_deref(),
+            };
+            MynaportalAdapter::default().read_download(&input, &context)
+        })
+        .await
+        .map_err(|e| ApiError::internal(&format!("import worker: {e}")))?
+    };
+    let audit = principal.audit("application.import", "ok");
+    let download = match read {
+        Ok(download) => download,
+        Err(e) => {
+            state
+                .store()
+                .append_audit(&audit.outcome("rejected").with_detail(e.code))
+                .await?;
+            return Err(ApiError::rejected(&Rejection::from(&e), None));
+        }
+    };
+    let mut media: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut applications = Vec::with_capacity(download.applications.len());
+    for converted in &download.applications {
+        let Record::Application(application) = &converted.record else {
+            continue;
+        };
+        media.insert(&application.provenance.source_sha256, "application/xml");
+        for attachment in &application.attachments {
+            media.insert(&attachment.sha256, &attachment.media_type);
+        }
+        applications.push(NewApplication {
+            receipt_number: application.receipt_number.clone().unwrap_or_default(),
+            application: (**application).clone(),
+            findings: converted.findings.clone(),
+        });
+    }
+    let files: Vec<RawInput<'_>> = download
+        .files
+        .iter()
+        .map(|(sha, entry)| RawInput {
+            sha256: sha,
+            content_type: media.get(sha.as_str()).copied(),
+            body: &entry.bytes,
+        })
+        .collect();
+    let results = state
+        .store()
+        .import_applications(&principal.organisation_id, &files, &applications, &audit)
+        .await?;
+    link_sheets(&state, &principal, &results).await?;
+    let mut summary = ImportSummary {
+        applications: results.len(),
+        ..ImportSummary::default()
+    };
+    for r in &results {
+        *match r.outcome {
+            ImportOutcome::Created => &mut summary.created,
+            ImportOutcome::Unchanged => &mut summary.unchanged,
+            ImportOutcome::StatusUpdated => &mut summary.status_updated,
+            ImportOutcome::StatusKept => &mut summary.status_kept,
+        } += 1;
+    }
+    Ok(Json(ImportView {
+        mapping: download.mapping,
+        sha256,
+        summary,
+        applications: results,
+    }))
+}
+
+/// `?status=processing` (or `処理中`) and, for the export, `&mapping=NAME`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<String>,
+    mapping: Option<String>,
+}
+
+impl ListParams {
+    /// The status asked for, a code or Mynaportal's label (boxed: the error is large).
+    fn status(&self) -> Result<Option<ApplicationStatus>, Box<ApiError>> {
+        let Some(text) = self.status.as_deref() else {
+            return Ok(None);
+        };
+        text.parse().map(Some).map_err(|reason: String| {
+            Box::new(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "application.bad_status",
+                reason,
+                format!("`{text}` は処理状況ではありません（提出済・処理中・要再申請・完了・却下・取消受付）"),
+            ))
+        })
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Vec<ApplicationListing>>, ApiError> {
+    require_officer(&state, &principal, "application.list").await?;
+    let listed = state
+        .store()
+        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
+        .await?;
+    state
+        .store()
+        .append_audit(
+            &principal
+                .audit("application.list", "ok")
+                .with_detail(format!("{} applications", listed.len())),
+        )
+        .await?;
+    Ok(Json(listed))
+}
+
+/// A stored application with its state.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ApplicationView {
+    /// 受付番号
+    pub receipt_number: String,
+    pub status: ApplicationStatus,
+    /// The statuses it may move to from here.
+    pub next_statuses: Vec<ApplicationStatus>,
+    /// The sheet the access key found; null until linked.
+    pub linked_sheet_id: Option<String>,
+    pub imported_at: String,
+    pub updated_at: String,
+    pub application: Application,
+    pub findings: Vec<Finding>,
+}
+
+fn next_statuses(status: ApplicationStatus) -> Vec<ApplicationStatus> {
+    ApplicationStatus::ALL
+        .into_iter()
+        .filter(|next| *next != status && status.may_become(*next))
+        .collect()
+}
+
+impl From<StoredApplication> for ApplicationView {
+    fn from(s: StoredApplication) -> Self {
+        Self {
+            receipt_number: s.application.receipt_number.clone().unwrap_or_default(),
+            status: s.status,
+            next_statuses: next_statuses(s.status),
+            linked_sheet_id: s.linked_sheet_id,
+            imported_at: s.imported_at,
+            updated_at: s.updated_at,
+            application: s.application,
+            findings: s.findings,
+        }
+    }
+}
+
+/// Loads the caller's municipality's application, auditing `action` either way.
+async fn load(
+    state: &AppState,
+    principal: &Principal,
+    receipt_number: &str,
+    action: &str,
+) -> Result<StoredApplication, ApiError> {
+    require_officer(state, principal, action).await?;
+    let audit = principal.audit(action, "ok");
+    match state
+        .store()
+        .application(&principal.organisation_id, receipt_number)
+        .await?
+    {
+        Some(found) => Ok(found),
+        None => {
+            state
+                .store()
+                .append_audit(&audit.outcome("not_found").with_detail(receipt_number))
+                .await?;
+            Err(ApiError::not_found("application", "申請", receipt_number))
+        }
+    }
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(receipt_number): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let found = load(&state, &principal, &receipt_number, "application.read").await?;
+    state
+        .store()
+        .append_audit(
+            &principal
+                .audit("application.read", "ok")
+                .on("application", &found.id)
+                .with_patient(found.patient_ref.clone()),
+        )
+        .await?;
+    Ok(Json(found.into()))
+}
+
+/// The status to move to.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    pub status: ApplicationStatus,
+}
+
+/// A status change's result.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct StatusView {
+    /// 受付番号
+    pub receipt_number: String,
+    pub status: ApplicationStatus,
+    pub previous: ApplicationStatus,
+    /// False when the application was in that status already.
+    pub changed: bool,
+}
+
+pub async fn set_status(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(receipt_number): Path<String>,
+    Json(request): Json<StatusRequest>,
+) -> Result<Json<StatusView>, ApiError> {
+    let found = load(&state, &principal, &receipt_number, "application.status").await?;
+    let to = request.status;
+    let audit = principal
+        .audit("application.status", "ok")
+        .on("application", &found.id)
+        .with_patient(found.patient_ref.clone())
+        .with_detail(format!("{} -> {}", found.status.as_str(), to.as_str()));
+    let change = state
+        .store()
+        .set_application_status(&principal.organisation_id, &receipt_number, to, &audit)
+        .await?;
+    let (previous, changed) = match change {
+        StatusChange::Changed { from } => (from, true),
+        StatusChange::Unchanged => (to, false),
+        StatusChange::NotFound => {
+            return Err(ApiError::not_found("application", "申請", &receipt_number));
+        }
+        StatusChange::Refused { from } => {
+            let allowed: Vec<&str> = next_statuses(from)
+                .into_iter()
+                .map(ApplicationStatus::as_str)
+                .collect();
+            let allowed = if allowed.is_empty() {
+                "none: it is final".to_owned()
+            } else {
+                allowed.join(", ")
+            };
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "application.transition",
+                format!(
+                    "application {receipt_number} cannot move from {} to {} (allowed: {allowed})",
+                    from.as_str(),
+                    to.as_str()
+                ),
+                format!(
+                    "申請 {receipt_number} は{}から{}にできません",
+                    from.label_ja(),
+                    to.label_ja()
+                ),
+            ));
+        }
+    };
+    Ok(Json(StatusView {
+        receipt_number,
+        status: to,
+        previous,
+        changed,
+    }))
+}
+
+pub async fn status_export(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(params): Query<ListParams>,
+) -> Result<Response, ApiError> {
+    require_officer(&state, &principal, "application.export").await?;
+    let (_, mapping) = choose_mapping(
+        &state.pipeline.catalog().mappings,
+        params.mapping.as_deref(),
+    )
+    .map_err(|e| ApiError::rejected(&Rejection::from(&e), None))?;
+    let export = mapping.status_export;
+    let listed = state
+        .store()
+        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
+        .await?;
+    let rows: Vec<(String, ApplicationStatus)> = listed
+        .into_iter()
+        .map(|a| (a.receipt_number, a.status))
+        .collect();
+    let csv = export.write(&rows).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "application.export_encoding",
+            e.to_string(),
+            "CP932 で書けない文字があります。ラベルか列名を変えるか UTF-8 で出力してください",
+        )
+    })?;
+    state
+        .store()
+        .append_audit(
+            &principal
+                .audit("application.export", "ok")
+                .with_detail(format!("{} applications", rows.len())),
+        )
+        .await?;
+    let charset = match export.encoding {
+        kakehashi_adapter_mynaportal::mapping::ExportEncoding::Cp932 => "shift_jis",
+        kakehashi_adapter_mynaportal::mapping::ExportEncoding::Utf8 => "utf-8",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, format!("text/csv; charset={charset}")),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"status-export.csv\"".to_owned(),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
