@@ -29,7 +29,7 @@ use crate::store::{
 };
 
 /// Refuses callers who are not municipal officers, auditing the refusal.
-async fn require_officer(
+pub(super) async fn require_officer(
     state: &AppState,
     principal: &Principal,
     action: &str,

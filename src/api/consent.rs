@@ -44,6 +44,25 @@ pub struct ConsentView {
     pub delivery: Option<Delivery>,
 }
 
+/// What a recorded consent means for delivery; wakes the outbox when a delivery is due. Call
+/// it after the consent's transaction committed.
+pub(super) fn outlook(
+    state: &AppState,
+    effect: ConsentEffect,
+) -> (DeliveryOutlook, Option<Delivery>) {
+    match effect {
+        ConsentEffect::AwaitingConfirmation => (DeliveryOutlook::AwaitingConfirmation, None),
+        ConsentEffect::Delivery(d) if d.status == crate::store::DeliveryStatus::Delivered => {
+            (DeliveryOutlook::Delivered, Some(d))
+        }
+        ConsentEffect::Delivery(d) => {
+            state.outbox.wake();
+            (DeliveryOutlook::Enqueued, Some(d))
+        }
+        ConsentEffect::NotSent { withdrawn } => (DeliveryOutlook::NotSent, withdrawn),
+    }
+}
+
 pub async fn record(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -74,17 +93,7 @@ pub async fn record(
             "refused"
         });
     let effect = state.store().record_consent(&id, &consent, &audit).await?;
-    let (outlook, delivery) = match effect {
-        ConsentEffect::AwaitingConfirmation => (DeliveryOutlook::AwaitingConfirmation, None),
-        ConsentEffect::Delivery(d) if d.status == crate::store::DeliveryStatus::Delivered => {
-            (DeliveryOutlook::Delivered, Some(d))
-        }
-        ConsentEffect::Delivery(d) => {
-            state.outbox.wake();
-            (DeliveryOutlook::Enqueued, Some(d))
-        }
-        ConsentEffect::NotSent { withdrawn } => (DeliveryOutlook::NotSent, withdrawn),
-    };
+    let (outlook, delivery) = outlook(&state, effect);
     Ok(Json(ConsentView {
         sheet_id: id,
         consent,

@@ -17,6 +17,7 @@ mod doctors;
 mod error;
 mod guard;
 mod identity;
+mod issuing;
 mod judgment;
 mod openapi;
 mod print;
@@ -98,6 +99,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/submissions/{id}", get(submissions::read))
         .route("/v1/convert", post(submissions::convert))
         .route("/v1/certifications/convert", post(certifications::convert))
+        .route("/v1/certifications/import", post(certifications::import))
+        .route(
+            "/v1/certifications/issuing-file",
+            get(issuing::issuing_file),
+        )
+        .route("/v1/certifications/{receipt_number}/pmh", get(issuing::pmh))
         .route("/v1/sheets", get(sheets::list))
         .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
         .route("/v1/sheets/{id}/confirm", post(sheets::confirm))

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::access_keys::{IssuedKeyView, LookupRequest};
 use super::applications::{ApplicationView, ImportView, StatusRequest, StatusView};
-use super::certifications::CertificationConversionView;
+use super::certifications::{CertificationConversionView, CertificationImportView};
 use super::sheets::SheetView;
 use super::{ApiError, SubmissionView};
 use crate::store::ApplicationListing;
@@ -43,6 +43,14 @@ pub fn document() -> Value {
         ),
         ("StatusRequest", generator.subschema_for::<StatusRequest>()),
         ("StatusView", generator.subschema_for::<StatusView>()),
+        (
+            "CertificationImportView",
+            generator.subschema_for::<CertificationImportView>(),
+        ),
+        (
+            "PmhRegistration",
+            generator.subschema_for::<kakehashi_adapter_municipal::PmhRegistration>(),
+        ),
     ];
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {
@@ -201,6 +209,51 @@ pub fn document() -> Value {
                     "200": { "description": "The judgment", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Judgment" } } } },
                     "400": error_response("applied_on is not a date"),
                     "404": error_response("No such sheet (or not one the caller may read)")
+                }
+            }},
+            "/v1/certifications/import": { "post": {
+                "summary": "Apply a decision file (認定 / 不認定 per application; municipal officers, their own municipality's applications). All or nothing per file: in one transaction each decision is stored, merged into its linked sheet's 行政記載欄, the application moves to 完了, and the research consent is recorded (consent on a confirmed sheet enqueues its delivery). Importing the same file again changes nothing",
+                "parameters": [
+                    { "name": "layout", "in": "query", "schema": { "type": "string" }, "description": "Decision file layout (mappings/municipal/NAME.toml)" }
+                ],
+                "requestBody": { "required": true, "content": {
+                    "text/csv": { "schema": { "type": "string", "format": "binary" } },
+                    "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }
+                }},
+                "responses": {
+                    "200": { "description": "Per-application outcome (recorded, replaced, unchanged), status and delivery outlook", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CertificationImportView" } } } },
+                    "400": error_response("Unknown or invalid layout, missing ?layout=, or an empty body"),
+                    "403": error_response("Not a municipal officer"),
+                    "409": error_response("certification.unlinked_application: the application is not linked to a sheet yet (look its access key up first); located; nothing applied"),
+                    "413": error_response("Body over the configured limit"),
+                    "415": error_response("Bytes that are not Shift_JIS (CP932) / UTF-8; located"),
+                    "422": error_response("A broken file, a record with error findings (certification.invalid_record) or a 受付番号 that names no application of the municipality (certification.unknown_application); located by line (and byte); nothing applied"),
+                    "503": error_response("Store unavailable; nothing applied")
+                }
+            }},
+            "/v1/certifications/issuing-file": { "get": {
+                "summary": "The 受給者証 issuing file for the back office: the municipality's certified decisions in a decision-file layout (CSV or fixed-length), patient fields from the applications",
+                "parameters": [
+                    { "name": "layout", "in": "query", "required": true, "schema": { "type": "string" }, "description": "Layout (mappings/municipal/NAME.toml)" }
+                ],
+                "responses": {
+                    "200": { "description": "The file, in the layout's encoding (text/csv or text/plain; charset shift_jis or utf-8)", "content": {
+                        "text/csv": { "schema": { "type": "string", "format": "binary" } },
+                        "text/plain": { "schema": { "type": "string", "format": "binary" } }
+                    } },
+                    "400": error_response("Unknown or invalid layout"),
+                    "403": error_response("Not a municipal officer"),
+                    "422": error_response("A stored value cannot be written in the layout (too long, not CP932); names the 受付番号 and field")
+                }
+            }},
+            "/v1/certifications/{receipt_number}/pmh": { "get": {
+                "summary": "One certified decision as the JSON of the PMH hub's 医療費助成対象者情報登録API (Digital Agency), patient fields from the application",
+                "parameters": [{ "name": "receipt_number", "in": "path", "required": true, "schema": { "type": "string" }, "description": "受付番号 (15 digits)" }],
+                "responses": {
+                    "200": { "description": "The registration", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/PmhRegistration" } } } },
+                    "403": error_response("Not a municipal officer"),
+                    "404": error_response("No decision on that application at the caller's municipality"),
+                    "422": error_response("Not registrable (pmh.not_certified, pmh.missing, pmh.insurer_number …)")
                 }
             }},
             "/v1/templates/{kind}/{number}/questionnaire": { "get": {

@@ -14,6 +14,8 @@
 //!    municipality's lookup that binds the sheet to it.
 //! 5. [`Applications`] — subsidy applications from Mynaportal downloads, one per 受付番号 and
 //!    municipality, a whole download in one transaction.
+//! 6. [`Certifications`] — the municipality's decisions on applications, a whole decision file
+//!    in one transaction with the applications' statuses and the research consent.
 //!
 //! Personal data (raw inputs, sheets, findings, rejection messages, doctors' profiles, TOTP
 //! secrets, applications) is sealed with the data key before it reaches the database ([`sealing`]); the
@@ -22,6 +24,7 @@
 mod access_keys;
 pub mod applications;
 pub mod audit;
+pub mod certifications;
 mod deliveries;
 pub mod directory;
 mod sealing;
@@ -34,6 +37,10 @@ pub use applications::{
     StoredApplication,
 };
 pub use audit::{AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
+pub use certifications::{
+    CertificationEffect, CertificationOutcome, Certifications, NewCertification,
+    StoredCertification,
+};
 pub use deliveries::{
     Consent, ConsentEffect, ConsentSource, Deliveries, Delivery, DeliveryCounts, DeliveryStatus,
     NATIONAL_DB, delivery_id,
@@ -77,11 +84,25 @@ pub fn timestamp_now() -> String {
 
 /// Everything the gateway stores.
 pub trait Store:
-    Submissions + Deliveries + Directory + AccessKeys + Applications + AuditTrail + 'static
+    Submissions
+    + Deliveries
+    + Directory
+    + AccessKeys
+    + Applications
+    + Certifications
+    + AuditTrail
+    + 'static
 {
 }
 
 impl<T> Store for T where
-    T: Submissions + Deliveries + Directory + AccessKeys + Applications + AuditTrail + 'static
+    T: Submissions
+        + Deliveries
+        + Directory
+        + AccessKeys
+        + Applications
+        + Certifications
+        + AuditTrail
+        + 'static
 {
 }

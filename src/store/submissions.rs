@@ -217,7 +217,8 @@ pub trait Submissions: Send + Sync {
     /// The sheets of a submission with their findings, in record order.
     async fn submission_sheets(&self, id: &str) -> Result<Vec<SheetSummary>, StoreError>;
 
-    /// A stored sheet with its findings and ownership.
+    /// A stored sheet with its findings and ownership; a municipal decision on it is merged
+    /// into its 行政記載欄 (the stored, confirmed JSON is never rewritten).
     async fn sheet(&self, id: &str) -> Result<Option<StoredSheet>, StoreError>;
 
     /// Sheets visible through `filter`, newest first.

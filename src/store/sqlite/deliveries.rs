@@ -124,6 +124,51 @@ pub(super) async fn enqueue_if_due(
     delivery_of_sheet(conn, sheet_id).await
 }
 
+/// Records an officer's (or a decision file's) consent answer: consent on a confirmed sheet
+/// enqueues its delivery (reviving a withdrawn one), a refusal withdraws a delivery not yet
+/// made. Shared by the consent route and the decision import so both mean the same.
+pub(super) async fn record_consent_in(
+    conn: &mut SqliteConnection,
+    sheet_id: &str,
+    consent: &Consent,
+    at: &str,
+) -> Result<ConsentEffect, StoreError> {
+    sqlx::query(
+            "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, source = excluded.source,
+               recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+        )
+        .bind(sheet_id)
+        .bind(consent.consented)
+        .bind(consent.source.as_str())
+        .bind(&consent.recorded_by)
+        .bind(&consent.recorded_at)
+        .execute(&mut *conn)
+        .await?;
+    let effect = if consent.consented {
+        match enqueue_if_due(conn, sheet_id, at).await? {
+            Some(delivery) => ConsentEffect::Delivery(delivery),
+            None => ConsentEffect::AwaitingConfirmation,
+        }
+    } else {
+        let withdrawn = sqlx::query(&format!(
+                "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE sheet_id = ? AND status IN ('pending', 'dead') RETURNING {DELIVERY_COLUMNS}"
+            ))
+            .bind(at)
+            .bind(sheet_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .as_ref()
+            .map(delivery_from_row)
+            .transpose()?;
+        match delivery_of_sheet(conn, sheet_id).await? {
+            Some(done) if done.status == DeliveryStatus::Delivered => ConsentEffect::Delivery(done),
+            _ => ConsentEffect::NotSent { withdrawn },
+        }
+    };
+    Ok(effect)
+}
+
 #[async_trait::async_trait]
 impl Deliveries for SqliteStore {
     async fn record_consent(
@@ -135,41 +180,7 @@ impl Deliveries for SqliteStore {
         let _writer = self.write_lock().await;
         let mut tx = self.pool.begin().await?;
         let at = now();
-        sqlx::query(
-            "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, source = excluded.source,
-               recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-        )
-        .bind(sheet_id)
-        .bind(consent.consented)
-        .bind(consent.source.as_str())
-        .bind(&consent.recorded_by)
-        .bind(&consent.recorded_at)
-        .execute(&mut *tx)
-        .await?;
-        let effect = if consent.consented {
-            match enqueue_if_due(&mut tx, sheet_id, &at).await? {
-                Some(delivery) => ConsentEffect::Delivery(delivery),
-                None => ConsentEffect::AwaitingConfirmation,
-            }
-        } else {
-            let withdrawn = sqlx::query(&format!(
-                "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE sheet_id = ? AND status IN ('pending', 'dead') RETURNING {DELIVERY_COLUMNS}"
-            ))
-            .bind(&at)
-            .bind(sheet_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .as_ref()
-            .map(delivery_from_row)
-            .transpose()?;
-            match delivery_of_sheet(&mut tx, sheet_id).await? {
-                Some(done) if done.status == DeliveryStatus::Delivered => {
-                    ConsentEffect::Delivery(done)
-                }
-                _ => ConsentEffect::NotSent { withdrawn },
-            }
-        };
+        let effect = record_consent_in(&mut tx, sheet_id, consent, &at).await?;
         audit::append_at(&mut tx, &at, audit_event).await?;
         tx.commit().await?;
         Ok(effect)

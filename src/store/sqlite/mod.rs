@@ -9,6 +9,7 @@
 mod access_keys;
 mod applications;
 mod audit;
+mod certifications;
 mod deliveries;
 mod directory;
 mod submissions;

@@ -28,6 +28,7 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ),
     ("findings", "sheet_id || '/' || seq", &["body_json"]),
     ("applications", "id", &["body_json", "findings_json"]),
+    ("certifications", "application_id", &["body_json"]),
 ];
 
 /// The 疾患群 and 告示番号 columns of a sheet row.
@@ -371,12 +372,13 @@ impl Submissions for SqliteStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let key_id: Option<String> = row.try_get("key_id")?;
-        let sheet: Sheet = self.sealer.open_json(
+        let mut sheet: Sheet = self.sealer.open_json(
             "sheets.body_json",
             id,
             row.try_get("body_json")?,
             key_id.as_deref(),
         )?;
+        self.merge_certification(id, &mut sheet).await?;
         let findings = self
             .findings_where("s.id = ?", id)
             .await?
