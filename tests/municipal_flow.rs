@@ -401,7 +401,7 @@ async fn csv_to_decision_to_national_db_and_every_error_changes_nothing() {
 
     // The national DB gets the sheet exactly once, even when the file is imported again.
     let sheets = receipts_after(&receiver, 1, Duration::from_secs(30)).await;
-    assert_eq!(sheets, [id.clone()]);
+    assert_eq!(sheets, vec![id.clone()]);
     let (status, again) = import_decisions(&officer, decision).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["summary"]["unchanged"], 1, "{again}");
@@ -410,7 +410,7 @@ async fn csv_to_decision_to_national_db_and_every_error_changes_nothing() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         receipts_after(&receiver, 2, Duration::ZERO).await,
-        [id.clone()]
+        vec![id.clone()]
     );
 
     // What the back office needs for the 受給者証: the issuing file in the layout, and the

@@ -294,15 +294,18 @@ impl Applications for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::sqlite::tests::{contains, event, files_on_disk, submission};
     use crate::store::{AuditQuery, AuditTrail, CheckedSheet, Completion, Submissions};
     use kakehashi_sdk::{Application, SheetKind};
 
-    const MUNICIPALITY: &str = "municipality:130001";
+    pub(in crate::store::sqlite) const MUNICIPALITY: &str = "municipality:130001";
 
-    fn new_application(receipt: &str, status: ApplicationStatus) -> NewApplication {
+    pub(in crate::store::sqlite) fn new_application(
+        receipt: &str,
+        status: ApplicationStatus,
+    ) -> NewApplication {
         let mut application = Application::new(SheetKind::Nanbyo, Default::default());
         application.provenance.source_sha256 = "xml".into();
         application.receipt_number = Some(receipt.into());
@@ -318,7 +321,7 @@ mod tests {
         }
     }
 
-    fn xml() -> RawInput<'static> {
+    pub(in crate::store::sqlite) fn xml() -> RawInput<'static> {
         RawInput {
             sha256: "xml",
             content_type: Some("application/xml"),

@@ -239,3 +239,164 @@ impl Certifications for SqliteStore {
         rows.iter().map(|r| self.stored_certification(r)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::applications::application_id;
+    use crate::store::sqlite::applications::tests::{MUNICIPALITY, new_application, xml};
+    use crate::store::sqlite::tests::{contains, event, files_on_disk, submission};
+    use crate::store::{
+        Applications, CheckedSheet, Completion, ConsentEffect, Deliveries, Submissions,
+    };
+    use kakehashi_sdk::{Certification, SheetKind};
+
+    const RECEIPT: &str = "241010089569116";
+
+    fn decision(file: &str, consented: bool) -> Certification {
+        let mut c: Certification = serde_json::from_value(serde_json::json!({
+            "schema_version": kakehashi_sdk::SCHEMA_VERSION,
+            "kind": "nanbyo",
+            "decision": "certified",
+            "receipt_number": RECEIPT,
+            "payer_number": "54130018",
+            "recipient_number": "0001016",
+            "research_consent": consented,
+            "provenance": {
+                "adapter": "municipal",
+                "source_sha256": file,
+                "record_index": 0,
+                "record_location": { "line": 2 }
+            }
+        }))
+        .unwrap();
+        c.research_consent = consented;
+        c
+    }
+
+    fn file(sha256: &str) -> RawInput<'_> {
+        RawInput {
+            sha256,
+            content_type: Some("text/csv"),
+            body: b"receipt,recipient",
+        }
+    }
+
+    #[tokio::test]
+    async fn decisions_are_idempotent_sealed_merged_into_reads_and_record_consent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_for_tests(dir.path()).await;
+        store
+            .journal(file("csv"), &submission("s1", "csv"))
+            .await
+            .unwrap();
+        let sheet = CheckedSheet {
+            id: "sheet-1".into(),
+            sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
+            findings: vec![],
+        };
+        store
+            .complete("s1", &Completion::Accepted(vec![sheet]), &event("x"))
+            .await
+            .unwrap();
+        store
+            .import_applications(
+                MUNICIPALITY,
+                &[xml()],
+                &[new_application(RECEIPT, ApplicationStatus::Processing)],
+                &event("application.import"),
+            )
+            .await
+            .unwrap();
+        let id = application_id(MUNICIPALITY, RECEIPT);
+        store
+            .link_application_sheet(&id, "sheet-1", &event("application.link"))
+            .await
+            .unwrap();
+        let new = |c: Certification| NewCertification {
+            application_id: id.clone(),
+            receipt_number: RECEIPT.into(),
+            sheet_id: "sheet-1".into(),
+            patient_ref: None,
+            certification: c,
+        };
+        let audit = event("certification.import");
+
+        let first = store
+            .record_certifications(
+                MUNICIPALITY,
+                &file("a"),
+                &[new(decision("a", true))],
+                &audit,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first[0].outcome, CertificationOutcome::Recorded);
+        assert_eq!(first[0].status, ApplicationStatus::Completed);
+        assert!(first[0].completed);
+        // A draft sheet: consent waits for the confirmation.
+        assert_eq!(first[0].consent, Some(ConsentEffect::AwaitingConfirmation));
+        let read = store.sheet("sheet-1").await.unwrap().unwrap();
+        assert_eq!(
+            read.sheet.administrative.recipient_number.as_deref(),
+            Some("0001016")
+        );
+        assert_eq!(read.sheet.administrative.research_consent, Some(true));
+        assert!(store.consent("sheet-1").await.unwrap().unwrap().consented);
+
+        // The same decision from another file changes nothing.
+        let again = store
+            .record_certifications(
+                MUNICIPALITY,
+                &file("b"),
+                &[new(decision("b", true))],
+                &audit,
+            )
+            .await
+            .unwrap();
+        assert_eq!(again[0].outcome, CertificationOutcome::Unchanged);
+        assert_eq!(again[0].consent, None);
+        assert!(!again[0].completed);
+
+        // A changed decision replaces it; the refusal is recorded as consent.
+        let changed = store
+            .record_certifications(
+                MUNICIPALITY,
+                &file("c"),
+                &[new(decision("c", false))],
+                &audit,
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed[0].outcome, CertificationOutcome::Replaced);
+        assert_eq!(
+            changed[0].consent,
+            Some(ConsentEffect::NotSent { withdrawn: None })
+        );
+        assert!(!store.consent("sheet-1").await.unwrap().unwrap().consented);
+        let stored = store
+            .certification(MUNICIPALITY, RECEIPT)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!stored.certification.research_consent);
+        assert_eq!(
+            store
+                .list_certifications(MUNICIPALITY, Some(CertificationDecision::NotCertified))
+                .await
+                .unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            store
+                .list_certifications(MUNICIPALITY, None)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // Sealed: the 受給者番号 is nowhere on disk in the clear.
+        assert!(!contains(&files_on_disk(dir.path()), "0001016"));
+    }
+}
