@@ -81,8 +81,9 @@ fn rename(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
 }
 
 /// A decision file in city-a's layout (CP932 CSV): the header and the sample's records at
-/// `lines` (2 is the first record), each 受付番号 replaced as `receipts` says.
-fn decision_file(lines: &[usize], receipts: &[(&str, &str)]) -> Vec<u8> {
+/// `lines` (2 is the first record), with the first occurrence of each ASCII `from` in a
+/// record replaced by `to` (the same length).
+fn decision_file(lines: &[usize], edits: &[(&str, &str)]) -> Vec<u8> {
     let sample = repo_file("conformance/corpus/municipal/city-a.csv");
     let records: Vec<&[u8]> = sample
         .split(|b| *b == b'\n')
@@ -91,20 +92,18 @@ fn decision_file(lines: &[usize], receipts: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     for line in std::iter::once(1).chain(lines.iter().copied()) {
         let mut record = records[line - 1].to_vec();
-        for (from, to) in receipts {
-            if record.starts_with(from.as_bytes()) {
-                record = rename_first(&record, from, to);
+        for (from, to) in edits {
+            assert_eq!(from.len(), to.len());
+            if let Some(at) = record
+                .windows(from.len())
+                .position(|w| w == from.as_bytes())
+            {
+                record[at..at + to.len()].copy_from_slice(to.as_bytes());
             }
         }
         out.extend_from_slice(&record);
         out.extend_from_slice(b"\r\n");
     }
-    out
-}
-
-fn rename_first(record: &[u8], from: &str, to: &str) -> Vec<u8> {
-    let mut out = to.as_bytes().to_vec();
-    out.extend_from_slice(&record[from.len()..]);
     out
 }
 
@@ -368,6 +367,37 @@ async fn csv_to_decision_to_national_db_and_every_error_changes_nothing() {
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     assert_eq!(error["code"], "certification.unlinked_application");
     assert!(error["message"].as_str().unwrap().contains(UNLINKED));
+    // A decision with an error finding (a wrong check digit in the 公費負担者番号).
+    let (status, error) =
+        import_decisions(&officer, decision_file(&[2], &[("54130018", "54130019")])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "certification.invalid_record");
+    assert_eq!(error["location"]["line"], 2, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("identifier.check_digit")
+    );
+    // A fixed-length file (city-b): its first decision is this application's, the second
+    // names an unknown one, located by line and byte.
+    let (status, error) = send(
+        officer
+            .post("/v1/certifications/import?layout=city-b")
+            .header("content-type", "application/octet-stream")
+            .body(repo_file("conformance/corpus/municipal/city-b.dat")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "certification.unknown_application");
+    assert_eq!(error["location"]["line"], 2, "{error}");
+    assert_eq!(error["location"]["byte"], 1, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 2, byte 1")
+    );
     assert_eq!(
         officer_state(&officer).await,
         before,
@@ -446,4 +476,34 @@ async fn csv_to_decision_to_national_db_and_every_error_changes_nothing() {
     // A doctor gets none of it.
     let (status, _) = send(doctor.get(&format!("/v1/certifications/{RECEIPT}/pmh"))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Every step is in the audit trail, without personal data.
+    let admin = gw.admin("admin1").await;
+    let trail = get_ok(&admin, "/v1/audit?limit=1000").await;
+    let actions: Vec<(&str, &str)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("certification.import", "refused"),
+        ("certification.import", "ok"),
+        ("certification.issuing_file", "ok"),
+        ("certification.pmh", "ok"),
+        ("certification.pmh", "not_found"),
+        ("certification.pmh", "denied"),
+        ("application.link", "ok"),
+    ] {
+        assert!(actions.contains(&expected), "{expected:?} missing");
+    }
+    let text = trail.to_string();
+    for personal in [name.as_str(), surname.as_str(), "0001016", "山田"] {
+        assert!(!text.contains(personal), "{personal} in the audit trail");
+    }
 }
