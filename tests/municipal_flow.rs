@@ -379,6 +379,12 @@ async fn csv_to_decision_to_national_db_and_every_error_changes_nothing() {
             .unwrap()
             .contains("identifier.check_digit")
     );
+    assert_eq!(
+        error["findings"][0]["code"], "identifier.check_digit",
+        "{error}"
+    );
+    assert_eq!(error["findings"][0]["item"], "payer_number", "{error}");
+    assert_eq!(error["findings"][0]["location"]["line"], 2, "{error}");
     // A fixed-length file (city-b): its first decision is this application's, the second
     // names an unknown one, located by line and byte.
     let (status, error) = send(

@@ -13,6 +13,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use kakehashi_adapter_municipal::MunicipalAdapter;
 use kakehashi_sdk::{
     Adapter, AdapterError, ApplicationStatus, Certification, CertificationDecision, Converted,
@@ -26,7 +27,9 @@ use super::submissions::{content_type, read_body};
 use super::{ApiError, AppState, applications};
 use crate::auth::{Principal, access};
 use crate::pipeline::content_hash;
-use crate::store::{AuditEvent, CertificationOutcome, NewCertification, RawInput, Rejection};
+use crate::store::{
+    AuditEvent, CertificationOutcome, NewCertification, RawInput, Rejection, StoreError,
+};
 
 /// `?layout=NAME`
 #[derive(Debug, Deserialize)]
@@ -178,22 +181,67 @@ fn place(location: &SourceLocation) -> (String, String) {
     }
 }
 
+/// A decision file refused: the error and, when a record's error findings are why, those
+/// findings (each located by line and column or byte).
+#[derive(Debug)]
+pub struct Refusal {
+    error: ApiError,
+    findings: Vec<Finding>,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Self {
+            error,
+            findings: Vec::new(),
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        if self.findings.is_empty() {
+            return self.error.into_response();
+        }
+        /// The error body with the findings beside it.
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(flatten)]
+            error: &'a ApiError,
+            findings: &'a [Finding],
+        }
+        let status =
+            StatusCode::from_u16(self.error.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        let body = Body {
+            error: &self.error,
+            findings: &self.findings,
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
 /// Refuses the whole file because of one record, auditing the refusal.
 async fn refuse(
     state: &AppState,
     audit: &AuditEvent,
-    error: ApiError,
-) -> Result<Json<CertificationImportView>, ApiError> {
+    refusal: Refusal,
+) -> Result<Json<CertificationImportView>, Refusal> {
     state
         .store()
         .append_audit(
             &audit
                 .clone()
                 .outcome("refused")
-                .with_detail(error.code.clone()),
+                .with_detail(refusal.error.code.clone()),
         )
         .await?;
-    Err(error)
+    Err(refusal)
 }
 
 /// The application a decision answers, linked to its sheet, or the located error that refuses
@@ -202,11 +250,11 @@ async fn decision_for(
     state: &AppState,
     principal: &Principal,
     certification: Certification,
-    findings: &[Finding],
-) -> Result<NewCertification, ApiError> {
+    findings: Vec<Finding>,
+) -> Result<NewCertification, Refusal> {
     let record = certification.provenance.record_location.clone();
-    let errors: Vec<&Finding> = findings
-        .iter()
+    let errors: Vec<Finding> = findings
+        .into_iter()
         .filter(|f| f.severity == Severity::Error)
         .collect();
     if let Some(first) = errors.first() {
@@ -221,7 +269,7 @@ async fn decision_for(
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        return Err(ApiError {
+        let error = ApiError {
             location: first.location.clone().or(Some(record)),
             ..ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -235,6 +283,10 @@ async fn decision_for(
                     list(true)
                 ),
             )
+        };
+        return Err(Refusal {
+            error,
+            findings: errors,
         });
     }
     let location = certification
@@ -266,7 +318,7 @@ async fn decision_for(
                 format!("受付番号 {receipt} の申請はこの自治体にありません"),
             )
         };
-        return Err(ApiError {
+        return Err(Refusal::from(ApiError {
             location: Some(location),
             ..ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -274,10 +326,10 @@ async fn decision_for(
                 format!("{at}: the decision {what}; nothing in the file was applied"),
                 format!("{at_ja}: {what_ja}。ファイルのどの決定も反映していません"),
             )
-        });
+        }));
     };
     let Some(sheet_id) = application.linked_sheet_id else {
-        return Err(ApiError {
+        return Err(Refusal::from(ApiError {
             location: Some(location),
             ..ApiError::new(
                 StatusCode::CONFLICT,
@@ -289,7 +341,7 @@ async fn decision_for(
                     "{at_ja}: 受付番号 {receipt} の申請は調査票と結び付いていません。先にアクセスキーで調査票を照会してください（ファイルのどの決定も反映していません）"
                 ),
             )
-        });
+        }));
     };
     Ok(NewCertification {
         application_id: application.id,
@@ -306,7 +358,7 @@ pub async fn import(
     Query(params): Query<ConvertParams>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<CertificationImportView>, ApiError> {
+) -> Result<Json<CertificationImportView>, Refusal> {
     applications::require_officer(&state, &principal, "certification.import").await?;
     let body = read_body(&state, &headers, body).await?;
     let sha256 = content_hash(&body);
@@ -315,7 +367,7 @@ pub async fn import(
         Ok(converted) => converted,
         Err(e) => {
             let error = ApiError::rejected(&Rejection::from(&e), None);
-            return refuse(&state, &audit, error).await;
+            return refuse(&state, &audit, error.into()).await;
         }
     };
     let mut decisions = Vec::with_capacity(converted.len());
@@ -323,7 +375,7 @@ pub async fn import(
         let Record::Certification(certification) = c.record else {
             continue;
         };
-        match decision_for(&state, &principal, *certification, &c.findings).await {
+        match decision_for(&state, &principal, *certification, c.findings).await {
             Ok(decision) => decisions.push(decision),
             Err(error) => return refuse(&state, &audit, error).await,
         }

@@ -227,7 +227,7 @@ pub fn document() -> Value {
                     "409": error_response("certification.unlinked_application: the application is not linked to a sheet yet (look its access key up first); located; nothing applied"),
                     "413": error_response("Body over the configured limit"),
                     "415": error_response("Bytes that are not Shift_JIS (CP932) / UTF-8; located"),
-                    "422": error_response("A broken file, a record with error findings (certification.invalid_record) or a 受付番号 that names no application of the municipality (certification.unknown_application); located by line (and byte); nothing applied"),
+                    "422": error_response("A broken file, a record with error findings (certification.invalid_record, with its `findings` beside the error) or a 受付番号 that names no application of the municipality (certification.unknown_application); located by line (and byte); nothing applied"),
                     "503": error_response("Store unavailable; nothing applied")
                 }
             }},
