@@ -266,6 +266,12 @@ impl Gateway {
         self.session(user, "operator", Some(secret)).await
     }
 
+    /// A municipal officer of [`MUNICIPALITY`], logged in at its terminal.
+    pub async fn officer(&self, user: &str) -> Session {
+        self.user(user, MUNICIPALITY, "municipal_officer", "municipality")
+            .await
+    }
+
     /// Logs an existing user (password already changed) in through `terminal`.
     pub async fn session(&self, user: &str, terminal: &str, totp_secret: Option<&str>) -> Session {
         let client = self.client(Some(terminal));
