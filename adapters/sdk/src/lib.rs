@@ -25,6 +25,7 @@ mod value;
 
 pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
+    OcrReading,
 };
 pub use application::Application;
 pub use certification::{Certification, CertificationDecision};

@@ -9,6 +9,7 @@
 mod audit;
 mod deliveries;
 mod directory;
+mod reviews;
 mod submissions;
 
 use std::path::Path;
@@ -125,6 +126,7 @@ mod tests {
             id: "sheet-1".into(),
             sheet,
             findings: vec![],
+            reviews: vec![],
         }
     }
 
