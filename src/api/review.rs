@@ -161,16 +161,14 @@ fn invalid_value(target: &str, reason: &str) -> ApiError {
 
 /// Puts the reviewer's value into the sheet: a header field through the SDK's reader (so
 /// `昭和55年3月14日` becomes a date), an item as text for the checks to type; `None` clears it.
-fn apply(sheet: &mut Sheet, target: &str, value: Option<&str>) -> Result<(), ApiError> {
+/// Returns why the value does not fit.
+fn apply(sheet: &mut Sheet, target: &str, value: Option<&str>) -> Result<(), String> {
     let field: Option<HeaderField> = serde_json::from_value(serde_json::json!(target)).ok();
     match (field, value) {
-        (Some(field), Some(text)) => field
-            .apply(sheet, text)
-            .map_err(|reason| invalid_value(target, &reason))?,
+        (Some(field), Some(text)) => field.apply(sheet, text)?,
         (Some(_), None) => {
             // Clear the field by its path in the canonical JSON.
-            let mut json =
-                serde_json::to_value(&*sheet).map_err(|e| ApiError::internal(&e.to_string()))?;
+            let mut json = serde_json::to_value(&*sheet).map_err(|e| e.to_string())?;
             let mut parts: Vec<&str> = target.split('.').collect();
             let last = parts.pop().unwrap_or_default();
             let parent = parts
@@ -179,8 +177,7 @@ fn apply(sheet: &mut Sheet, target: &str, value: Option<&str>) -> Result<(), Api
             if let Some(serde_json::Value::Object(map)) = parent {
                 map.remove(last);
             }
-            *sheet =
-                serde_json::from_value(json).map_err(|e| ApiError::internal(&e.to_string()))?;
+            *sheet = serde_json::from_value(json).map_err(|e| e.to_string())?;
         }
         (None, Some(text)) => {
             let source = sheet.items.get(target).and_then(|i| i.source.clone());
@@ -222,7 +219,8 @@ pub async fn resolve(
         .map(str::trim)
         .filter(|v| !v.is_empty());
     let mut sheet = current.sheet;
-    apply(&mut sheet, &task.target, value)?;
+    apply(&mut sheet, &task.target, value)
+        .map_err(|reason| invalid_value(&task.target, &reason))?;
     // Findings the adapter made about this value (it could not read it) are settled; those
     // about other values stay until their own review, and the checks run afresh.
     let mut findings: Vec<_> = current
