@@ -192,6 +192,15 @@ fn main() {
             let truth = filled[i].get(&r.target).cloned().unwrap_or_default();
             let t = tally.entry(types[r.target.as_str()].clone()).or_default();
             let exact = r.text.as_deref().map(compact) == Some(compact(&truth));
+            if !exact {
+                eprintln!(
+                    "miss {:<38} read {:?} (confidence {:.2}{}), paper {truth:?}",
+                    r.target,
+                    r.text.as_deref().unwrap_or(""),
+                    r.confidence,
+                    if r.needs_review { ", to review" } else { "" }
+                );
+            }
             t.n += 1;
             t.exact += u32::from(exact);
             t.reviewed += u32::from(r.needs_review);

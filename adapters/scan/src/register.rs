@@ -114,16 +114,33 @@ fn bilinear(img: &GrayImage, x: f32, y: f32) -> u8 {
     (top * (1.0 - fy) + bottom * fy).round() as u8
 }
 
-/// A dark blob: bounding box and pixel count.
-struct Blob {
-    min: (u32, u32),
-    max: (u32, u32),
-    count: u32,
-    sum: (u64, u64),
+/// A dark blob: its bounding box and pixels, in image coordinates.
+pub(crate) struct Blob {
+    pub min: (u32, u32),
+    pub max: (u32, u32),
+    pub pixels: Vec<(u32, u32)>,
 }
 
-/// Dark connected blobs (4-connected) inside a window of the scan.
-fn blobs(scan: &GrayImage, x0: u32, y0: u32, x1: u32, y1: u32, max_count: u32) -> Vec<Blob> {
+impl Blob {
+    fn centre(&self) -> (f32, f32) {
+        let n = self.pixels.len().max(1) as f32;
+        let (sx, sy) = self.pixels.iter().fold((0f64, 0f64), |(x, y), p| {
+            (x + f64::from(p.0), y + f64::from(p.1))
+        });
+        (sx as f32 / n, sy as f32 / n)
+    }
+}
+
+/// Dark connected blobs (4-connected) inside a window of the image, those of at most
+/// `max_count` pixels (larger ones are flooded, so visited once, but not kept).
+pub(crate) fn blobs(
+    img: &GrayImage,
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+    max_count: usize,
+) -> Vec<Blob> {
     let (w, h) = (x1 - x0, y1 - y0);
     let mut seen = vec![false; (w * h) as usize];
     let mut out = Vec::new();
@@ -131,23 +148,23 @@ fn blobs(scan: &GrayImage, x0: u32, y0: u32, x1: u32, y1: u32, max_count: u32) -
     for sy in 0..h {
         for sx in 0..w {
             let i = (sy * w + sx) as usize;
-            if seen[i] || scan.get_pixel(x0 + sx, y0 + sy)[0] >= INK {
+            if seen[i] || img.get_pixel(x0 + sx, y0 + sy)[0] >= INK {
                 continue;
             }
             seen[i] = true;
             stack.push((sx, sy));
             let mut blob = Blob {
-                min: (sx, sy),
-                max: (sx, sy),
-                count: 0,
-                sum: (0, 0),
+                min: (sx + x0, sy + y0),
+                max: (sx + x0, sy + y0),
+                pixels: Vec::new(),
             };
             while let Some((x, y)) = stack.pop() {
-                blob.count += 1;
-                blob.sum.0 += u64::from(x);
-                blob.sum.1 += u64::from(y);
-                blob.min = (blob.min.0.min(x), blob.min.1.min(y));
-                blob.max = (blob.max.0.max(x), blob.max.1.max(y));
+                let (ax, ay) = (x + x0, y + y0);
+                if blob.pixels.len() <= max_count {
+                    blob.pixels.push((ax, ay));
+                }
+                blob.min = (blob.min.0.min(ax), blob.min.1.min(ay));
+                blob.max = (blob.max.0.max(ax), blob.max.1.max(ay));
                 let neighbours = [
                     (x.wrapping_sub(1), y),
                     (x + 1, y),
@@ -157,22 +174,14 @@ fn blobs(scan: &GrayImage, x0: u32, y0: u32, x1: u32, y1: u32, max_count: u32) -
                 for (nx, ny) in neighbours {
                     if nx < w && ny < h {
                         let j = (ny * w + nx) as usize;
-                        if !seen[j] && scan.get_pixel(x0 + nx, y0 + ny)[0] < INK {
+                        if !seen[j] && img.get_pixel(x0 + nx, y0 + ny)[0] < INK {
                             seen[j] = true;
                             stack.push((nx, ny));
                         }
                     }
                 }
             }
-            // Blobs far larger than a mark (a frame line, a smudge across the corner) are
-            // useless; they are still flooded so they are visited once.
-            if blob.count <= max_count {
-                blob.min = (blob.min.0 + x0, blob.min.1 + y0);
-                blob.max = (blob.max.0 + x0, blob.max.1 + y0);
-                blob.sum = (
-                    blob.sum.0 + u64::from(x0) * u64::from(blob.count),
-                    blob.sum.1 + u64::from(y0) * u64::from(blob.count),
-                );
+            if blob.pixels.len() <= max_count {
                 out.push(blob);
             }
         }
@@ -205,22 +214,19 @@ pub fn register(
         if x1 <= x0 || y1 <= y0 {
             continue;
         }
-        let best = blobs(scan, x0, y0, x1, y1, (area * 2.0) as u32)
+        let best = blobs(scan, x0, y0, x1, y1, (area * 2.0) as usize)
             .into_iter()
             .filter(|b| {
                 let bw = (b.max.0 - b.min.0 + 1) as f32;
                 let bh = (b.max.1 - b.min.1 + 1) as f32;
-                let fill = b.count as f32 / (bw * bh);
+                let count = b.pixels.len() as f32;
                 (0.6..1.6).contains(&(bw / side))
                     && (0.6..1.6).contains(&(bh / side))
-                    && fill > 0.6
-                    && (b.count as f32) > area * 0.4
+                    && count / (bw * bh) > 0.6
+                    && count > area * 0.4
             })
             .map(|b| {
-                let c = (
-                    b.sum.0 as f32 / b.count as f32,
-                    b.sum.1 as f32 / b.count as f32,
-                );
+                let c = b.centre();
                 (c, (c.0 - ex).hypot(c.1 - ey))
             })
             .min_by(|a, b| a.1.total_cmp(&b.1));
