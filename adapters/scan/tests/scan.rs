@@ -129,15 +129,24 @@ fn a_skewed_noisy_jpeg_scan_of_two_pages_becomes_one_sheet() {
         sheet.provenance.confidence.get("patient.date_of_birth"),
         Some(&dob.confidence)
     );
-    // Where a value is wrong, the reading that made it is doubted or refused by the checks —
-    // never silently accepted with full confidence. (Field accuracy is measured by the
-    // `accuracy` example, not asserted here.)
-    let exact = readings
-        .iter()
-        .filter(|r| r.text.as_deref() == filled().get(&r.target).map(String::as_str))
-        .count();
+    // Where a value is wrong, the reading that made it is doubted (sent to review): on this
+    // deterministic scan no misread passes unflagged. (Field accuracy over many forms is
+    // measured by the `accuracy` example.)
+    let truth = filled();
+    let mut exact = 0;
+    for r in readings {
+        if r.text.as_deref() == truth.get(&r.target).map(String::as_str) {
+            exact += 1;
+        } else {
+            assert!(
+                r.needs_review,
+                "misread without review: {} {:?}",
+                r.target, r.text
+            );
+        }
+    }
     assert!(
-        exact * 10 >= readings.len() * 7,
+        exact * 100 >= readings.len() * 85,
         "only {exact} of {} exact",
         readings.len()
     );
