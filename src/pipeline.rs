@@ -445,6 +445,61 @@ field = "patient.sex"
         Arc::new(catalog)
     }
 
+    #[test]
+    fn doubted_readings_and_readings_a_check_refuses_go_to_review_once() {
+        let reading = |target: &str, needs_review: bool| OcrReading {
+            target: target.into(),
+            label: target.into(),
+            text: Some("1234567".into()),
+            confidence: if needs_review { 0.4 } else { 0.95 },
+            needs_review,
+            location: kakehashi_sdk::SourceLocation::default(),
+            image_png: vec![0x89],
+        };
+        let findings = [
+            Finding::error(
+                "identifier.check_digit",
+                Some("administrative.recipient_number"),
+                "wrong check digit",
+                "検証番号が正しくありません",
+            ),
+            Finding::new(
+                Severity::Warning,
+                "date.future",
+                Some("patient.name"),
+                "a warning",
+                "警告",
+            ),
+        ];
+        let sheet = sheet_id(&submission_id("o", "s", "scan", ""), 0);
+        let tasks = reviews_for(
+            &sheet,
+            vec![
+                reading("administrative.recipient_number", false),
+                reading("patient.name", false),
+                reading("patient.name_kana", true),
+            ],
+            &findings,
+        );
+        let reasons: Vec<(&str, Vec<String>)> = tasks
+            .iter()
+            .map(|t| (t.target.as_str(), t.detail.reasons.clone()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (
+                    "administrative.recipient_number",
+                    vec!["identifier.check_digit".to_owned()]
+                ),
+                ("patient.name_kana", vec!["ocr.low_confidence".to_owned()]),
+            ]
+        );
+        // The same sheet and target always make the same task.
+        let again = reviews_for(&sheet, vec![reading("patient.name_kana", true)], &[]);
+        assert_eq!(again[0].id, tasks[1].id);
+    }
+
     #[tokio::test]
     async fn a_submission_journaled_before_a_crash_is_finished_once_at_start_up() {
         let dir = tempfile::tempdir().unwrap();
