@@ -179,10 +179,9 @@ fn read_circle(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
         .collect();
     let mut order: Vec<usize> = (0..levels.len()).collect();
     order.sort_by(|&a, &b| levels[b].total_cmp(&levels[a]));
-    let (best, second) = (
-        levels[order[0]],
-        levels.get(order[1]).copied().unwrap_or(0.0),
-    );
+    // A template's circle has two or more choices (checked when it is loaded).
+    let level = |rank: usize| order.get(rank).map_or(0.0, |&i| levels[i]);
+    let (best, second) = (level(0), level(1));
     // The image shows every choice: the box spanning them all.
     let span = zone
         .choices
@@ -208,7 +207,7 @@ fn read_circle(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
         };
     }
     ZoneReading {
-        text: Some(zone.choices[order[0]].value.clone()),
+        text: order.first().map(|&i| zone.choices[i].value.clone()),
         confidence: (1.0 - second / best).clamp(0.0, 1.0),
         image,
     }
