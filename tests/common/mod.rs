@@ -293,6 +293,8 @@ fn spawn_listening(args: &[&str], last: &Path) -> (Child, String) {
         .args(args)
         .arg(last)
         .env("KAKEHASHI_LOG", "warn")
+        // libtesseract's OpenMP threads only slow OCR down on two cores.
+        .env("OMP_THREAD_LIMIT", "1")
         .stdout(Stdio::piped())
         .spawn()
         .expect("kakehashi starts");

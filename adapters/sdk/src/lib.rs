@@ -27,6 +27,7 @@ mod value;
 
 pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
+    OcrReading,
 };
 pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};

@@ -456,6 +456,7 @@ mod tests {
             id: "sheet-1".into(),
             sheet: kakehashi_sdk::Sheet::new(SheetKind::Nanbyo, Default::default()),
             findings: vec![],
+            reviews: vec![],
         };
         store
             .complete(

@@ -385,6 +385,7 @@ mod tests {
             id: "s1".into(),
             sheet,
             findings: vec![],
+            reviews: vec![],
         };
         store
             .complete(

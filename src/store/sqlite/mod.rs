@@ -11,6 +11,7 @@ mod applications;
 mod audit;
 mod deliveries;
 mod directory;
+mod reviews;
 mod submissions;
 
 use std::path::Path;
@@ -127,6 +128,7 @@ mod tests {
             id: "sheet-1".into(),
             sheet,
             findings: vec![],
+            reviews: vec![],
         }
     }
 
