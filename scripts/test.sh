@@ -9,7 +9,7 @@ if ! command -v cargo >/dev/null; then
   echo "scripts/test.sh: cargo not found; install Rust with rustup first" >&2
   exit 1
 fi
-for tool in sslscan pdftotext openssl python3; do
+for tool in sslscan pdftotext pdftoppm tesseract openssl python3; do
   command -v "$tool" >/dev/null || { echo "scripts/test.sh: $tool not found; run scripts/setup.sh first" >&2; exit 1; }
 done
 [[ -r /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ]] || {
@@ -17,6 +17,8 @@ done
   exit 1
 }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# libtesseract's OpenMP threads only slow OCR down on a small machine.
+export OMP_THREAD_LIMIT=1
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{NaiveDate, Utc};
 use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, Record};
+use kakehashi_adapter_scan::{ScanAdapter, ScanOptions};
+use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, OcrReading, Record, Severity};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -17,8 +18,8 @@ use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::store::{
-    AuditEvent, CheckedSheet, Completion, RawInput, Rejection, Store, StoreError, SubmissionRecord,
-    SubmissionStatus,
+    AuditEvent, CheckedSheet, Completion, NewReview, RawInput, Rejection, ReviewDetail, Store,
+    StoreError, SubmissionRecord, SubmissionStatus,
 };
 
 /// Namespace of submission ids (UUID v5 of the sender's organisation, the input's hash, the
@@ -304,7 +305,12 @@ impl Pipeline {
 /// Adapters built into the gateway.
 pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
     // FHIR first: JSON has commas, and the CSV adapter's sniff takes any text with commas.
-    vec![Arc::new(FhirAdapter), Arc::new(CsvAdapter)]
+    // The scan adapter sniffs only PDFs; its OCR threads start with its first scan.
+    vec![
+        Arc::new(FhirAdapter),
+        Arc::new(ScanAdapter::new(ScanOptions::default())),
+        Arc::new(CsvAdapter),
+    ]
 }
 
 /// Converts and checks one document: pure, no store — the CLI's `convert` and the API share it.
@@ -337,8 +343,10 @@ pub fn convert(
                     Record::Sheet(mut sheet) => {
                         let mut findings: Vec<Finding> = converted.findings;
                         findings.extend(check_sheet(&mut sheet, &checks));
+                        let id = sheet_id(submission_id, index);
                         Some(CheckedSheet {
-                            id: sheet_id(submission_id, index),
+                            reviews: reviews_for(&id, converted.readings, &findings),
+                            id,
                             sheet: *sheet,
                             findings,
                         })
@@ -350,6 +358,43 @@ pub fn convert(
                 .collect(),
         ),
     }
+}
+
+/// The OCR readings a person must check: those the adapter doubts (low confidence) and those
+/// whose value an error finding refuses (a wrong check digit, an impossible date, a required
+/// box left blank). The task id is a UUIDv5 of sheet and target, so a rerun makes the same task.
+fn reviews_for(sheet_id: &str, readings: Vec<OcrReading>, findings: &[Finding]) -> Vec<NewReview> {
+    let namespace = Uuid::parse_str(sheet_id).unwrap_or(SUBMISSION_NAMESPACE);
+    readings
+        .into_iter()
+        .filter_map(|r| {
+            let mut reasons: Vec<String> = r
+                .needs_review
+                .then(|| "ocr.low_confidence".to_owned())
+                .into_iter()
+                .collect();
+            for f in findings {
+                if f.severity == Severity::Error
+                    && f.item.as_deref() == Some(r.target.as_str())
+                    && !reasons.contains(&f.code)
+                {
+                    reasons.push(f.code.clone());
+                }
+            }
+            (!reasons.is_empty()).then(|| NewReview {
+                id: Uuid::new_v5(&namespace, r.target.as_bytes()).to_string(),
+                target: r.target,
+                confidence: r.confidence,
+                detail: ReviewDetail {
+                    label: r.label,
+                    read: r.text,
+                    reasons,
+                    location: r.location,
+                },
+                image_png: r.image_png,
+            })
+        })
+        .collect()
 }
 
 /// Deterministic submission id: the same organisation sending the same bytes the same way
@@ -399,6 +444,61 @@ field = "patient.sex"
             .mappings
             .insert("csv", "test", "test.toml", MAPPING.to_owned());
         Arc::new(catalog)
+    }
+
+    #[test]
+    fn doubted_readings_and_readings_a_check_refuses_go_to_review_once() {
+        let reading = |target: &str, needs_review: bool| OcrReading {
+            target: target.into(),
+            label: target.into(),
+            text: Some("1234567".into()),
+            confidence: if needs_review { 0.4 } else { 0.95 },
+            needs_review,
+            location: kakehashi_sdk::SourceLocation::default(),
+            image_png: vec![0x89],
+        };
+        let findings = [
+            Finding::error(
+                "identifier.check_digit",
+                Some("administrative.recipient_number"),
+                "wrong check digit",
+                "検証番号が正しくありません",
+            ),
+            Finding::new(
+                Severity::Warning,
+                "date.future",
+                Some("patient.name"),
+                "a warning",
+                "警告",
+            ),
+        ];
+        let sheet = sheet_id(&submission_id("o", "s", "scan", ""), 0);
+        let tasks = reviews_for(
+            &sheet,
+            vec![
+                reading("administrative.recipient_number", false),
+                reading("patient.name", false),
+                reading("patient.name_kana", true),
+            ],
+            &findings,
+        );
+        let reasons: Vec<(&str, Vec<String>)> = tasks
+            .iter()
+            .map(|t| (t.target.as_str(), t.detail.reasons.clone()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (
+                    "administrative.recipient_number",
+                    vec!["identifier.check_digit".to_owned()]
+                ),
+                ("patient.name_kana", vec!["ocr.low_confidence".to_owned()]),
+            ]
+        );
+        // The same sheet and target always make the same task.
+        let again = reviews_for(&sheet, vec![reading("patient.name_kana", true)], &[]);
+        assert_eq!(again[0].id, tasks[1].id);
     }
 
     #[tokio::test]

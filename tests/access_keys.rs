@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, corpus, kakehashi, send};
+use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, corpus, send};
 use kakehashi_access_key::AccessKey;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -29,40 +29,7 @@ fn start(dir: &Path, access_keys: &str) -> Gateway {
         &dir.join("data"),
         &format!("{RATES}[access_keys]\n{access_keys}"),
     );
-    let config = gw.config().to_owned();
-    kakehashi(
-        &[
-            "organisations",
-            "add",
-            "--kind",
-            "municipality",
-            "--code",
-            "270008",
-            "--name",
-            "大阪府",
-        ],
-        &config,
-    );
-    kakehashi(
-        &[
-            "certs",
-            "issue",
-            "municipality-b",
-            "--organisation",
-            "大阪府",
-        ],
-        &config,
-    );
-    kakehashi(
-        &[
-            "terminals",
-            "add",
-            "municipality-b",
-            "--organisation",
-            MUNICIPALITY_B,
-        ],
-        &config,
-    );
+    gw.add_organisation("municipality", "270008", "大阪府", "municipality-b");
     gw
 }
 
@@ -168,14 +135,7 @@ async fn a_confirmed_sheet_reaches_the_municipality_that_presents_its_key() {
     let dir = tempfile::tempdir().unwrap();
     let gw = start(dir.path(), "");
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
-    let officer = gw
-        .user(
-            "officer1",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer1").await;
     let officer_b = gw
         .user(
             "officer2",
@@ -378,22 +338,8 @@ async fn wrong_and_expired_keys_open_nothing_and_guessing_is_blocked() {
         "validity_seconds = 4\nfailures_before_block = 5\n",
     );
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
-    let officer = gw
-        .user(
-            "officer1",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
-    let colleague = gw
-        .user(
-            "officer3",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer1").await;
+    let colleague = gw.officer("officer3").await;
     let elsewhere = gw
         .user(
             "officer2",

@@ -318,8 +318,8 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
         assert_eq!(err["code"], "submission.too_large");
     }
 
-    // Not CSV at all, and an unknown mapping.
-    let (status, err) = post(&clerk, "", "application/pdf", b"%PDF-1.7".to_vec()).await;
+    // Nothing reads a PNG; a PDF goes to the scan adapter, which refuses a broken one.
+    let (status, err) = post(&clerk, "", "image/png", b"\x89PNG\r\n\x1a\n".to_vec()).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (
@@ -327,6 +327,12 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
             Some("submission.unsupported_media_type")
         )
     );
+    let (status, err) = post(&clerk, "", "application/pdf", b"%PDF-1.7".to_vec()).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("scan.malformed_pdf"))
+    );
+    // An unknown mapping.
     let (status, err) = post(&clerk, "?mapping=nope", "text/csv", b"a,b\n1,2\n".to_vec()).await;
     assert_eq!(
         (status, err["code"].as_str()),

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, kakehashi, send};
+use common::{Gateway, HOSPITAL, Session, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -61,14 +61,7 @@ fn rename(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
 async fn downloads_import_idempotently_and_statuses_move_and_export() {
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), CONFIG);
-    let officer = gw
-        .user(
-            "officer1",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer1").await;
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
 
     // A tampered download: an entry renamed to climb out of the folder. Refused, named,
@@ -183,40 +176,7 @@ async fn downloads_import_idempotently_and_statuses_move_and_export() {
     );
 
     // Another municipality's officer finds nothing.
-    let config = gw.config().to_owned();
-    kakehashi(
-        &[
-            "organisations",
-            "add",
-            "--kind",
-            "municipality",
-            "--code",
-            "270008",
-            "--name",
-            "大阪府",
-        ],
-        &config,
-    );
-    kakehashi(
-        &[
-            "certs",
-            "issue",
-            "municipality-b",
-            "--organisation",
-            "大阪府",
-        ],
-        &config,
-    );
-    kakehashi(
-        &[
-            "terminals",
-            "add",
-            "municipality-b",
-            "--organisation",
-            "municipality:270008",
-        ],
-        &config,
-    );
+    gw.add_organisation("municipality", "270008", "大阪府", "municipality-b");
     let osaka = gw
         .user(
             "officer2",

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Gateway, HOSPITAL, MUNICIPALITY, OPERATOR, corpus, send};
+use common::{Gateway, HOSPITAL, OPERATOR, corpus, send};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -69,14 +69,7 @@ async fn the_officer_reads_the_machine_judgment_with_its_reasons() {
         ),
     );
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
-    let officer = gw
-        .user(
-            "officer1",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer1").await;
 
     // Rows 1–3 of the corpus's Parkinson sheets: Hoehn-Yahr 4 / 生活機能障害度 2 (severe);
     // 4 / 3 (severe); 2 / 1 (mild). The mild one is sent twice below with different costs.

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{Gateway, HOSPITAL, MUNICIPALITY, OPERATOR, Session, send};
+use common::{Gateway, HOSPITAL, OPERATOR, Session, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -37,14 +37,7 @@ async fn convert(session: &Session, layout: Option<&str>, body: Vec<u8>) -> (Sta
 async fn an_officer_reads_decision_files_and_bad_ones_are_located() {
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), "");
-    let officer = gw
-        .user(
-            "officer1",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer1").await;
 
     for (file, layout) in [("city-a.csv", "city-a"), ("city-b.dat", "city-b")] {
         let (status, body) = convert(&officer, Some(layout), decision_file(file)).await;

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
-use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, corpus, send};
+use common::{Gateway, HOSPITAL, Session, corpus, send};
 use kakehashi::catalog::Catalog;
 use kakehashi::checks::{CheckContext, check_sheet};
 use kakehashi::print::{Disclosure, SheetPrint, sheet_print};
@@ -388,14 +388,7 @@ async fn the_board_gets_a_masked_print_and_the_patient_a_registration_card() {
     );
     gw.add_organisation("hospital", "2710000011", "大阪北病院", "hospital-b");
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
-    let officer = gw
-        .user(
-            "officer1",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer1").await;
     let stranger = gw
         .user("dr-b", "hospital:2710000011", "doctor", "hospital-b")
         .await;

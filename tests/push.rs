@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Gateway, HOSPITAL, MUNICIPALITY, Receiver, Session, corpus, kakehashi, send};
+use common::{Gateway, HOSPITAL, Receiver, Session, corpus, kakehashi, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -39,14 +39,7 @@ async fn world(dir: &Path, push_lines: &str) -> World {
     ));
     gw.restart();
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
-    let officer = gw
-        .user(
-            "officer1",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer1").await;
     let admin = gw.admin("admin1").await;
     World {
         gw,

@@ -9,9 +9,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{
-    Gateway, HOSPITAL, MUNICIPALITY, OPERATOR, PASSWORD, Session, corpus, kakehashi, login, send,
-};
+use common::{Gateway, HOSPITAL, OPERATOR, PASSWORD, Session, corpus, kakehashi, login, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -146,14 +144,7 @@ async fn people_log_in_with_tokens_of_their_own_organisation() {
 
     // An officer of the municipality cannot log in through the hospital's terminal, and their
     // token from their own terminal is refused there too.
-    let officer = gw
-        .user(
-            "officer-m",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer-m").await;
     let (status, err) = login(&gw, &hospital, "officer-m", PASSWORD, None).await;
     assert_eq!(
         (status, err["code"].as_str()),
@@ -244,14 +235,7 @@ async fn every_cross_organisation_attempt_is_refused_and_audited() {
     let clerk_a = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
     let doctor_a = gw.user("dr-a", HOSPITAL, "doctor", "hospital").await;
     let clerk_b = gw.user("clerk-b", HOSPITAL_B, "clerk", "hospital-b").await;
-    let officer_a = gw
-        .user(
-            "officer-a",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer_a = gw.officer("officer-a").await;
     let officer_b = gw
         .user(
             "officer-b",
@@ -426,14 +410,7 @@ async fn every_cross_organisation_attempt_is_refused_and_audited() {
 async fn municipalities_register_doctors_in_bulk_with_a_printed_notice() {
     let dir = tempfile::tempdir().unwrap();
     let gw = start(dir.path());
-    let officer = gw
-        .user(
-            "officer-m",
-            MUNICIPALITY,
-            "municipal_officer",
-            "municipality",
-        )
-        .await;
+    let officer = gw.officer("officer-m").await;
     let roster = "氏名,氏名カナ,医籍登録番号,指定医番号,医療機関コード,医療機関名\n山田 太郎,ヤマダ タロウ,123456,13-0001,1310000017,東京中央病院\n佐藤 花子,サトウ ハナコ,234567,13-0002,1320000015,東京西クリニック\n";
 
     // A bad roster is refused whole, every problem located; nothing is registered.

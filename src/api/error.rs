@@ -118,17 +118,17 @@ impl From<SubmitError> for ApiError {
             SubmitError::UnknownAdapter(name) => Self::new(
                 StatusCode::BAD_REQUEST,
                 "submission.unknown_adapter",
-                format!("no adapter named `{name}` (known: csv, fhir)"),
-                format!("アダプター `{name}` はありません（利用可能: csv, fhir）"),
+                format!("no adapter named `{name}` (known: csv, fhir, scan)"),
+                format!("アダプター `{name}` はありません（利用可能: csv, fhir, scan）"),
             ),
             SubmitError::UnsupportedMedia(ct) => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "submission.unsupported_media_type",
                 format!(
-                    "no adapter reads content type {ct}; send text/csv or application/fhir+json, or name one with ?adapter="
+                    "no adapter reads content type {ct}; send text/csv, application/fhir+json or application/pdf (a scan), or name one with ?adapter="
                 ),
                 format!(
-                    "Content-Type {ct} を読めるアダプターがありません。text/csv か application/fhir+json で送るか ?adapter= で指定してください"
+                    "Content-Type {ct} を読めるアダプターがありません。text/csv、application/fhir+json、application/pdf（スキャン）のいずれかで送るか ?adapter= で指定してください"
                 ),
             ),
             SubmitError::Store(e) => e.into(),

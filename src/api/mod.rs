@@ -21,6 +21,7 @@ mod issuing;
 mod judgment;
 mod openapi;
 mod print;
+mod review;
 mod sheets;
 mod submissions;
 mod system;
@@ -121,6 +122,9 @@ pub fn router(state: AppState) -> Router {
             get(templates::questionnaire),
         )
         .route("/v1/sheets/{id}/consent", post(consent::record))
+        .route("/v1/review", get(review::list))
+        .route("/v1/review/{id}", post(review::resolve))
+        .route("/v1/review/{id}/image", get(review::image))
         .route("/v1/deliveries", get(deliveries::list))
         .route("/v1/deliveries/{id}", get(deliveries::read))
         .route("/v1/deliveries/{id}/retry", post(deliveries::retry))

@@ -52,6 +52,9 @@ pub fn document() -> Value {
             generator.subschema_for::<kakehashi_adapter_municipal::PmhRegistration>(),
         ),
     ];
+    let review_list = generator.subschema_for::<super::review::ReviewList>();
+    let review_answer = generator.subschema_for::<super::review::ReviewAnswer>();
+    let review_outcome = generator.subschema_for::<super::review::ReviewOutcome>();
     let mut schemas = generator.take_definitions(true);
     for (name, schema) in named {
         schemas.entry(name).or_insert_with(|| schema.to_value());
@@ -69,6 +72,9 @@ pub fn document() -> Value {
         ("LookupRequest", lookup),
         ("CertificationConversionView", decisions),
         ("Judgment", judgment),
+        ("ReviewList", review_list),
+        ("ReviewAnswer", review_answer),
+        ("ReviewOutcome", review_outcome),
     ] {
         schemas.entry(name).or_insert_with(|| schema.to_value());
     }
@@ -88,11 +94,12 @@ pub fn document() -> Value {
             "/v1/submissions": { "post": {
                 "summary": "Submit a document (e.g. a hospital CSV export); returns the checked sheets",
                 "parameters": [
-                    { "name": "adapter", "in": "query", "schema": { "type": "string", "enum": ["csv"] }, "description": "Adapter; chosen from Content-Type when absent" },
-                    { "name": "mapping", "in": "query", "schema": { "type": "string" }, "description": "Column layout (mappings/csv/NAME.toml); detected from the header line when absent" }
+                    { "name": "adapter", "in": "query", "schema": { "type": "string", "enum": ["csv", "fhir", "scan"] }, "description": "Adapter; chosen from Content-Type when absent (municipal officers: scan)" },
+                    { "name": "mapping", "in": "query", "schema": { "type": "string" }, "description": "Column layout (mappings/csv/NAME.toml) or scan form template (mappings/scan/NAME.toml); detected when absent" }
                 ],
                 "requestBody": { "required": true, "content": {
                     "text/csv": { "schema": { "type": "string", "format": "binary" } },
+                    "application/pdf": { "schema": { "type": "string", "format": "binary" }, "description": "Scanned paper sheets (image-only PDF)" },
                     "application/octet-stream": { "schema": { "type": "string", "format": "binary" } }
                 }},
                 "responses": {
@@ -254,6 +261,33 @@ pub fn document() -> Value {
                     "403": error_response("Not a municipal officer"),
                     "404": error_response("No decision on that application at the caller's municipality"),
                     "422": error_response("Not registrable (pmh.not_certified, pmh.missing, pmh.insurer_number …)")
+                }
+            }},
+            "/v1/review": { "get": {
+                "summary": "Values read by OCR that wait for a person (municipal officers: their municipality's queue)",
+                "parameters": [{ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }],
+                "responses": {
+                    "200": { "description": "Open review tasks, oldest first", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ReviewList" } } } },
+                    "403": error_response("Role may not review")
+                }
+            }},
+            "/v1/review/{id}": { "post": {
+                "summary": "Record the value the reviewer reads in the box; the sheet is checked again",
+                "parameters": id_param("Review task id"),
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ReviewAnswer" } } } },
+                "responses": {
+                    "200": { "description": "Resolved", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ReviewOutcome" } } } },
+                    "404": error_response("No such task visible to the caller"),
+                    "409": error_response("review.resolved: resolved already, or the sheet is registered"),
+                    "422": error_response("review.invalid_value: the value does not fit the field")
+                }
+            }},
+            "/v1/review/{id}/image": { "get": {
+                "summary": "The box as scanned and straightened",
+                "parameters": id_param("Review task id"),
+                "responses": {
+                    "200": { "description": "PNG", "content": { "image/png": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error_response("No such task visible to the caller")
                 }
             }},
             "/v1/templates/{kind}/{number}/questionnaire": { "get": {

@@ -217,6 +217,7 @@ pub async fn update(
         id: id.clone(),
         sheet: edited,
         findings,
+        reviews: Vec::new(),
     };
     let audit = principal
         .audit("sheet.update", "ok")
@@ -272,6 +273,28 @@ pub async fn confirm(
         return Err(ApiError::role_denied(
             "confirm sheets (only a designated doctor of the institution may)",
             "調査票を登録することは（医療機関の指定医のみ可能です）",
+        ));
+    }
+    let open = state.store().open_review_count(&id).await?;
+    if open > 0 {
+        state
+            .store()
+            .append_audit(
+                &audit
+                    .clone()
+                    .outcome("refused")
+                    .with_detail("review.pending"),
+            )
+            .await?;
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "review.pending",
+            format!(
+                "{open} values read by OCR wait for review (GET /v1/review); the sheet is registered once they are checked"
+            ),
+            format!(
+                "OCR で読み取った {open} 件の値が確認待ちです（GET /v1/review）。確認が済むと登録できます"
+            ),
         ));
     }
     if crate::checks::has_errors(&current.findings) {

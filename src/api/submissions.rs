@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::pipeline::Submission;
-use crate::store::{Completion, OrganisationKind, SheetSummary, SubmissionRecord};
+use crate::store::{Completion, OrganisationKind, Role, SheetSummary, SubmissionRecord};
 
 /// `?adapter=csv&mapping=NAME&municipality=CODE`
 #[derive(Debug, Deserialize)]
@@ -119,7 +119,28 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if !access::may_submit(&principal) {
+    // Municipal officers send the paper they scanned; their submissions are for their own
+    // municipality.
+    let officer = principal.role == Role::MunicipalOfficer;
+    let params = if officer {
+        SubmitParams {
+            adapter: params.adapter.or_else(|| Some("scan".into())),
+            municipality: params.municipality.or_else(|| {
+                principal
+                    .organisation_id
+                    .strip_prefix("municipality:")
+                    .map(str::to_owned)
+            }),
+            ..params
+        }
+    } else {
+        params
+    };
+    if !access::may_submit(&principal, params.adapter.as_deref())
+        || (officer
+            && params.municipality.as_deref()
+                != principal.organisation_id.strip_prefix("municipality:"))
+    {
         state
             .store()
             .append_audit(&principal.audit("submission.create", "denied"))

@@ -4,7 +4,10 @@
 //!
 //! - A hospital's doctors and clerks see and change only sheets their organisation
 //!   registered; a clerk drafts, only a designated doctor confirms.
-//! - A municipal officer sees only sheets submitted to their municipality, and changes none.
+//! - A municipal officer sees only sheets submitted to their municipality, and changes none
+//!   but the paper sheets their municipality scanned (seed 003's paper path): those they
+//!   submit, review (the values OCR doubts) and register, as the designated doctor signed
+//!   the paper.
 //! - A municipal officer records the patient's consent to research use; nobody else does.
 //! - The hospital that registered a sheet issues its access keys; only municipal officers
 //!   look sheets up by key (which binds the sheet to their municipality).
@@ -35,9 +38,22 @@ pub fn may_update_sheet(p: &Principal, sheet: &StoredSheet) -> bool {
         && sheet.status == SheetStatus::Draft
 }
 
-/// Whether the caller may confirm this sheet: a designated doctor of the owning hospital.
+/// Whether the caller may confirm this sheet: a designated doctor of the owning hospital, or
+/// for a paper sheet the municipality scanned (signed on paper), one of its officers.
 pub fn may_confirm_sheet(p: &Principal, sheet: &StoredSheet) -> bool {
-    p.role == Role::Doctor && sheet.organisation_id.as_deref() == Some(&p.organisation_id)
+    matches!(p.role, Role::Doctor | Role::MunicipalOfficer)
+        && sheet.organisation_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// Whether the caller may review the OCR readings of this sheet: an officer of the
+/// municipality it was submitted to.
+pub fn may_review(p: &Principal, sheet: &StoredSheet) -> bool {
+    p.role == Role::MunicipalOfficer && sheet.municipality_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// The municipality whose review queue the caller works; None for other roles.
+pub fn review_queue(p: &Principal) -> Option<String> {
+    (p.role == Role::MunicipalOfficer).then(|| p.organisation_id.clone())
 }
 
 /// Which sheets a listing shows the caller; None when the role sees no sheets.
@@ -49,14 +65,20 @@ pub fn sheet_filter(p: &Principal) -> Option<SheetFilter> {
     }
 }
 
-/// Whether the caller may store submissions (hospital staff).
-pub fn may_submit(p: &Principal) -> bool {
-    matches!(p.role, Role::Doctor | Role::Clerk)
+/// Whether the caller may store submissions through `adapter`: hospital staff anything,
+/// municipal officers scanned paper (`scan`) only.
+pub fn may_submit(p: &Principal, adapter: Option<&str>) -> bool {
+    match p.role {
+        Role::Doctor | Role::Clerk => true,
+        Role::MunicipalOfficer => adapter == Some("scan"),
+        Role::Administrator | Role::Integrator => false,
+    }
 }
 
 /// Whether the caller may read this submission: the organisation that sent it.
 pub fn may_read_submission(p: &Principal, submission: &SubmissionRecord) -> bool {
-    matches!(p.role, Role::Doctor | Role::Clerk) && submission.organisation_id == p.organisation_id
+    matches!(p.role, Role::Doctor | Role::Clerk | Role::MunicipalOfficer)
+        && submission.organisation_id == p.organisation_id
 }
 
 /// Whether the caller may run a conversion that stores nothing.
@@ -158,6 +180,24 @@ mod tests {
             sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
             findings: vec![],
         }
+    }
+
+    #[test]
+    fn a_municipality_reviews_and_registers_only_the_paper_it_scanned() {
+        let officer = principal(Role::MunicipalOfficer, "municipality:M");
+        let other = principal(Role::MunicipalOfficer, "municipality:N");
+        let mut scanned = sheet(SheetStatus::Draft);
+        scanned.organisation_id = Some("municipality:M".into());
+        assert!(may_review(&officer, &scanned) && may_confirm_sheet(&officer, &scanned));
+        assert!(!may_review(&other, &scanned) && !may_confirm_sheet(&other, &scanned));
+        // A hospital's sheet for the municipality: reviewed there? No OCR, and not theirs to register.
+        assert!(!may_confirm_sheet(&officer, &sheet(SheetStatus::Draft)));
+        assert!(!may_review(
+            &principal(Role::Doctor, "hospital:A"),
+            &scanned
+        ));
+        assert_eq!(review_queue(&officer).as_deref(), Some("municipality:M"));
+        assert_eq!(review_queue(&principal(Role::Clerk, "hospital:A")), None);
     }
 
     #[test]
@@ -281,7 +321,14 @@ mod tests {
             sheet_filter(&principal(Role::Integrator, "operator:X")),
             None
         );
-        assert!(!may_submit(&principal(Role::Integrator, "operator:X")));
+        assert!(!may_submit(
+            &principal(Role::Integrator, "operator:X"),
+            None
+        ));
+        let officer = principal(Role::MunicipalOfficer, "municipality:M");
+        assert!(may_submit(&officer, Some("scan")));
+        assert!(!may_submit(&officer, Some("csv")));
+        assert!(!may_submit(&officer, None));
         assert!(may_convert(&principal(Role::Integrator, "operator:X")));
         assert!(!may_read_audit(&principal(
             Role::MunicipalOfficer,

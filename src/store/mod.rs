@@ -8,6 +8,7 @@
 //!    submission row, before anything is acknowledged;
 //! 2. [`Submissions::complete`] — the sheets and findings (or the rejection) and the audit
 //!    record, together, only while the submission is still `received`;
+//!    A scanned sheet's [`Reviews`] (values a person must check) are written with it;
 //! 3. [`Deliveries`] — a sheet's delivery to the national DB, enqueued in the transaction that
 //!    made it due (consent on a confirmed sheet), and its outcome with the receipt;
 //! 4. [`AccessKeys`] — the key confirmation issues (in the confirmation's transaction) and the
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod certifications;
 mod deliveries;
 pub mod directory;
+mod reviews;
 mod sealing;
 mod sqlite;
 mod submissions;
@@ -49,6 +51,7 @@ pub use directory::{
     Directory, DoctorProfile, IssuedAccount, NewUser, Organisation, OrganisationKind, Role,
     Session, SessionScope, Terminal, User,
 };
+pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};
 pub use sealing::Sealer;
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use submissions::{
@@ -90,6 +93,7 @@ pub trait Store:
     + AccessKeys
     + Applications
     + Certifications
+    + Reviews
     + AuditTrail
     + 'static
 {
@@ -102,6 +106,7 @@ impl<T> Store for T where
         + AccessKeys
         + Applications
         + Certifications
+        + Reviews
         + AuditTrail
         + 'static
 {

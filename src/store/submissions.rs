@@ -107,6 +107,9 @@ pub struct CheckedSheet {
     pub id: String,
     pub sheet: Sheet,
     pub findings: Vec<Finding>,
+    /// Values read by OCR that a person must check before the sheet is registered; written
+    /// with a new sheet only.
+    pub reviews: Vec<super::NewReview>,
 }
 
 /// A stored sheet's summary, as a submission lists it.

@@ -266,6 +266,12 @@ impl Gateway {
         self.session(user, "operator", Some(secret)).await
     }
 
+    /// A municipal officer of [`MUNICIPALITY`], logged in at its terminal.
+    pub async fn officer(&self, user: &str) -> Session {
+        self.user(user, MUNICIPALITY, "municipal_officer", "municipality")
+            .await
+    }
+
     /// Logs an existing user (password already changed) in through `terminal`.
     pub async fn session(&self, user: &str, terminal: &str, totp_secret: Option<&str>) -> Session {
         let client = self.client(Some(terminal));
@@ -287,6 +293,8 @@ fn spawn_listening(args: &[&str], last: &Path) -> (Child, String) {
         .args(args)
         .arg(last)
         .env("KAKEHASHI_LOG", "warn")
+        // libtesseract's OpenMP threads only slow OCR down on two cores.
+        .env("OMP_THREAD_LIMIT", "1")
         .stdout(Stdio::piped())
         .spawn()
         .expect("kakehashi starts");

@@ -236,6 +236,7 @@ impl CsvAdapter {
                 record_index: u32::try_from(record_index).unwrap_or(u32::MAX),
                 record_location: SourceLocation::line(line),
                 fields: Default::default(),
+                confidence: Default::default(),
             };
             let mut sheet = Sheet::new(mapping.kind, provenance);
             let mut findings = Vec::new();
@@ -290,6 +291,7 @@ impl CsvAdapter {
             out.push(Converted {
                 record: Record::Sheet(Box::new(sheet)),
                 findings,
+                readings: Vec::new(),
             });
         }
         Ok(out)

@@ -3,7 +3,7 @@
 //! a byte that does not decode is an error naming its line, never a silent U+FFFD.
 
 use encoding_rs::{SHIFT_JIS, UTF_8};
-use kakehashi_sdk::{AdapterError, SourceLocation};
+use kakehashi_sdk::{AdapterError, SourceLocation, decode_strict};
 
 use crate::mapping::Encoding;
 
@@ -46,27 +46,16 @@ fn utf8(bytes: &[u8]) -> Result<String, AdapterError> {
 }
 
 fn shift_jis(bytes: &[u8]) -> Result<String, AdapterError> {
-    if let Some(text) = SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) {
-        return Ok(text.into_owned());
-    }
-    // Byte 0x0A never occurs inside a CP932 character, so the first line that fails on its own
-    // is where the file fails.
-    let line = bytes
-        .split(|b| *b == b'\n')
-        .position(|chunk| {
-            SHIFT_JIS
-                .decode_without_bom_handling_and_without_replacement(chunk)
-                .is_none()
-        })
-        .map_or(1, |i| i as u64 + 1);
-    Err(AdapterError::unsupported(
-        "csv.encoding",
-        format!("line {line} is not valid Shift_JIS (CP932); is the file UTF-8?"),
-        format!(
-            "{line} 行目が Shift_JIS (CP932) として読めません。UTF-8 のファイルではありませんか"
-        ),
-    )
-    .at(SourceLocation::line(line)))
+    decode_strict(SHIFT_JIS, bytes).map_err(|line| {
+        AdapterError::unsupported(
+            "csv.encoding",
+            format!("line {line} is not valid Shift_JIS (CP932); is the file UTF-8?"),
+            format!(
+                "{line} 行目が Shift_JIS (CP932) として読めません。UTF-8 のファイルではありませんか"
+            ),
+        )
+        .at(SourceLocation::line(line))
+    })
 }
 
 /// Decodes the input as the request or the mapping declares; `auto` takes UTF-8 when the bytes

@@ -238,6 +238,7 @@ impl Reader<'_, '_, '_> {
                     self.doc.resources[start].path.clone(),
                 ),
                 fields: BTreeMap::new(),
+                confidence: BTreeMap::new(),
             };
             let mut sheet = Sheet::new(SheetKind::Nanbyo, provenance);
             let mut findings = shared.clone();
@@ -333,6 +334,7 @@ impl Reader<'_, '_, '_> {
             out.push(Converted {
                 record: Record::Sheet(Box::new(sheet)),
                 findings,
+                readings: Vec::new(),
             });
         }
         out

@@ -145,6 +145,7 @@ fn certification(
             record_index: u32::try_from(index).unwrap_or(u32::MAX),
             record_location: record.location,
             fields,
+            confidence: Default::default(),
         },
     };
     let mut stated_cap = None;
@@ -167,6 +168,7 @@ fn certification(
     Ok(Converted {
         record: Record::Certification(Box::new(c)),
         findings,
+        readings: Vec::new(),
     })
 }
 

@@ -247,6 +247,7 @@ impl Reading<'_> {
             record_index: u32::try_from(record_index).unwrap_or(u32::MAX),
             record_location: located(&self.entry.name, self.root.line, Some(mapping.root.clone())),
             fields: BTreeMap::new(),
+            confidence: Default::default(),
         };
         let receipt_number = self.receipt_number(&mut provenance)?;
         let status = self.status()?;
@@ -320,6 +321,7 @@ impl Reading<'_> {
         Ok(Converted {
             record: Record::Application(Box::new(application)),
             findings,
+            readings: Vec::new(),
         })
     }
 }

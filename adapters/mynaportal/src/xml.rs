@@ -6,7 +6,7 @@
 //! provenance point into the entry.
 
 use encoding_rs::{Encoding, UTF_8};
-use kakehashi_sdk::{AdapterError, SourceLocation};
+use kakehashi_sdk::{AdapterError, SourceLocation, decode_strict};
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event;
@@ -116,25 +116,14 @@ pub fn decode(entry: &str, bytes: &[u8]) -> Result<String, AdapterError> {
                 )
             })?,
     };
-    if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
-        return Ok(text.into_owned());
-    }
-    // Byte 0x0A never occurs inside a character of an ASCII-compatible encoding, so the first
-    // line that fails on its own is where the entry fails.
-    let line = body
-        .split(|b| *b == b'\n')
-        .position(|chunk| {
-            encoding
-                .decode_without_bom_handling_and_without_replacement(chunk)
-                .is_none()
-        })
-        .map_or(1, |i| i as u64 + 1);
-    Err(encoding_error(
-        entry,
-        line,
-        format!("the text is not valid {}", encoding.name()),
-        format!("{} として読めない文字があります", encoding.name()),
-    ))
+    decode_strict(encoding, body).map_err(|line| {
+        encoding_error(
+            entry,
+            line,
+            format!("the text is not valid {}", encoding.name()),
+            format!("{} として読めない文字があります", encoding.name()),
+        )
+    })
 }
 
 fn path_of(stack: &[Element]) -> Option<String> {

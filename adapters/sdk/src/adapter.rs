@@ -88,6 +88,28 @@ impl MappingFiles {
 pub struct Converted {
     pub record: Record,
     pub findings: Vec<Finding>,
+    /// Values recognised from an image (OCR), each with the cut-out it was read from, so the
+    /// gateway can put the doubtful ones before a person. Empty for text formats.
+    pub readings: Vec<OcrReading>,
+}
+
+/// A value read by OCR from one box of a scanned form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OcrReading {
+    /// The header field path (`patient.date_of_birth`) or item code the box fills.
+    pub target: String,
+    /// The box's printed label (生年月日).
+    pub label: String,
+    /// The text as recognised; `None` when the box was blank.
+    pub text: Option<String>,
+    /// Recognition confidence, 0–1.
+    pub confidence: f32,
+    /// Whether the adapter wants a person to check it (confidence below the form's threshold).
+    pub needs_review: bool,
+    /// Where the box is (page, and the label as element).
+    pub location: SourceLocation,
+    /// The box as scanned and straightened, as a PNG. Personal data.
+    pub image_png: Vec<u8>,
 }
 
 /// What kind of failure an adapter error is; the API maps it to a status code.

@@ -13,6 +13,7 @@
 mod adapter;
 mod application;
 mod certification;
+mod decode;
 mod disease;
 mod field;
 mod finding;
@@ -26,9 +27,11 @@ mod value;
 
 pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
+    OcrReading,
 };
 pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
+pub use decode::decode_strict;
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldType, HeaderField};
 pub use finding::{Finding, Severity};

@@ -103,4 +103,8 @@ pub struct Provenance {
     /// Where each header field came from, keyed by its canonical path (`patient.date_of_birth`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, SourceLocation>,
+    /// Recognition confidence (0–1) of each header field read by OCR, by canonical path; item
+    /// values carry theirs in `Item::confidence`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confidence: BTreeMap<String, f32>,
 }

@@ -182,6 +182,7 @@ mod tests {
             id: "s1".into(),
             sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
             findings: vec![],
+            reviews: vec![],
         };
         store
             .complete(

@@ -459,6 +459,7 @@ pub(super) mod tests {
             id: "sheet-1".into(),
             sheet: kakehashi_sdk::Sheet::new(SheetKind::Nanbyo, Default::default()),
             findings: vec![],
+            reviews: vec![],
         };
         store
             .complete(

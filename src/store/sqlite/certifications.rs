@@ -294,6 +294,7 @@ mod tests {
             id: "sheet-1".into(),
             sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
             findings: vec![],
+            reviews: vec![],
         };
         store
             .complete("s1", &Completion::Accepted(vec![sheet]), &event("x"))

@@ -396,6 +396,7 @@ mod tests {
             id: "s1".into(),
             sheet,
             findings: vec![],
+            reviews: vec![],
         };
         store
             .complete(

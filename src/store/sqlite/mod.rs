@@ -12,6 +12,7 @@ mod audit;
 mod certifications;
 mod deliveries;
 mod directory;
+mod reviews;
 mod submissions;
 
 use std::path::Path;
@@ -128,6 +129,7 @@ mod tests {
             id: "sheet-1".into(),
             sheet,
             findings: vec![],
+            reviews: vec![],
         }
     }
 

@@ -29,6 +29,7 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("findings", "sheet_id || '/' || seq", &["body_json"]),
     ("applications", "id", &["body_json", "findings_json"]),
     ("certifications", "application_id", &["body_json"]),
+    ("review_tasks", "id", &["body_json", "image_png"]),
 ];
 
 /// The 疾患群 and 告示番号 columns of a sheet row.
@@ -161,6 +162,48 @@ impl SqliteStore {
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    /// Replaces a draft sheet and its findings inside a transaction; false when the sheet is
+    /// no longer a draft.
+    pub(super) async fn replace_draft(
+        &self,
+        conn: &mut SqliteConnection,
+        checked: &CheckedSheet,
+        actor: &str,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let sheet = &checked.sheet;
+        let body = self
+            .sealer
+            .seal_json("sheets.body_json", &checked.id, sheet)?;
+        let updated = sqlx::query(
+            "UPDATE sheets SET body_json = ?, key_id = ?, kind = ?, disease_group = ?, disease_number = ?, has_errors = ?, patient_ref = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
+        )
+        .bind(body)
+        .bind(self.sealer.primary_key_id())
+        .bind(sheet.kind.as_str())
+        .bind(sheet.disease.group.map(i64::from))
+        .bind(sheet.disease.number.map(i64::from))
+        .bind(crate::checks::has_errors(&checked.findings))
+        .bind(self.sealer.patient_ref(sheet))
+        .bind(at)
+        .bind(&checked.id)
+        .execute(&mut *conn)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.write_findings(&mut *conn, checked).await?;
+        deliveries::record_source_consent(
+            &mut *conn,
+            &checked.id,
+            sheet.administrative.research_consent,
+            actor,
+            at,
+        )
+        .await?;
+        Ok(true)
     }
 
     /// Re-seals the sealed columns of one table's rows that the primary key did not seal,
@@ -310,6 +353,7 @@ impl Submissions for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
                 self.write_findings(&mut tx, checked).await?;
+                self.write_reviews(&mut tx, checked, &at).await?;
                 deliveries::record_source_consent(
                     &mut tx,
                     &checked.id,
@@ -435,39 +479,15 @@ impl Submissions for SqliteStore {
         checked: &CheckedSheet,
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let sheet = &checked.sheet;
-        let body = self
-            .sealer
-            .seal_json("sheets.body_json", &checked.id, sheet)?;
         let _writer = self.write_lock().await;
         let mut tx = self.pool.begin().await?;
         let at = now();
-        let updated = sqlx::query(
-            "UPDATE sheets SET body_json = ?, key_id = ?, kind = ?, disease_group = ?, disease_number = ?, has_errors = ?, patient_ref = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
-        )
-        .bind(body)
-        .bind(self.sealer.primary_key_id())
-        .bind(sheet.kind.as_str())
-        .bind(sheet.disease.group.map(i64::from))
-        .bind(sheet.disease.number.map(i64::from))
-        .bind(crate::checks::has_errors(&checked.findings))
-        .bind(self.sealer.patient_ref(sheet))
-        .bind(&at)
-        .bind(&checked.id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
+        if !self
+            .replace_draft(&mut tx, checked, &audit_event.actor, &at)
+            .await?
+        {
             return Ok(false);
         }
-        self.write_findings(&mut tx, checked).await?;
-        deliveries::record_source_consent(
-            &mut tx,
-            &checked.id,
-            sheet.administrative.research_consent,
-            &audit_event.actor,
-            &at,
-        )
-        .await?;
         audit::append_at(&mut tx, &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)
