@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, corpus, send};
@@ -69,20 +68,6 @@ async fn lookup(session: &Session, key: &str) -> (StatusCode, Value) {
 
 fn listed(list: &Value, id: &str) -> bool {
     list.as_array().unwrap().iter().any(|s| s["id"] == id)
-}
-
-/// `pdftotext -layout` of a PDF.
-fn pdf_text(pdf: &[u8], dir: &Path) -> String {
-    let path = dir.join("access-key.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let output = Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap()
 }
 
 /// The audit records of access-key actions: (action, outcome, object id, patient ref, detail).
@@ -261,7 +246,7 @@ async fn a_confirmed_sheet_reaches_the_municipality_that_presents_its_key() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/pdf");
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let text = pdf_text(&response.bytes().await.unwrap(), dir.path());
+    let text = common::pdf_text(&response.bytes().await.unwrap());
     for expected in ["アクセスキー通知", id.as_str(), "東京中央病院", "有効期限"]
     {
         assert!(text.contains(expected), "{expected} not in {text}");
@@ -284,7 +269,7 @@ async fn a_confirmed_sheet_reaches_the_municipality_that_presents_its_key() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let text = pdf_text(&response.bytes().await.unwrap(), dir.path());
+    let text = common::pdf_text(&response.bytes().await.unwrap());
     assert!(text.contains(sheets[1].as_str()), "{text}");
 
     // Every attempt is audited, the successful ones with the patient's pseudonym; no key is

@@ -14,7 +14,6 @@ mod common;
 
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Gateway, HOSPITAL, MUNICIPALITY, Receiver, Session, corpus, send};
@@ -155,18 +154,9 @@ fn squeeze(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The text of a PDF without white space (pdftotext breaks lines where the layout does).
 fn pdftotext(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("print.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let output = Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed");
-    assert!(output.status.success(), "pdftotext failed");
-    squeeze(&String::from_utf8(output.stdout).unwrap())
+    squeeze(&common::pdf_text(pdf))
 }
 
 /// The sheets the receiver holds receipts for, once `count` arrived (or after `limit`).

@@ -9,7 +9,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -134,19 +133,9 @@ fn squeeze(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// The text poppler extracts, as laid out on the page, without white space.
+/// The text of a PDF without white space (pdftotext breaks lines where the layout does).
 fn pdftotext(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("print.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let output = Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed");
-    assert!(output.status.success(), "pdftotext failed");
-    squeeze(&String::from_utf8(output.stdout).unwrap())
+    squeeze(&common::pdf_text(pdf))
 }
 
 /// The file with every stream decompressed, as bytes — but for the font program: its binary

@@ -461,3 +461,18 @@ pub fn corpus(name: &str) -> PathBuf {
         .join("conformance/corpus/csv")
         .join(name)
 }
+
+/// The text `pdftotext -layout` (poppler-utils) extracts from a PDF.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("document.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let output = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(output.status.success(), "pdftotext failed");
+    String::from_utf8(output.stdout).unwrap()
+}
