@@ -118,7 +118,7 @@ async fn downloads_import_idempotently_and_statuses_move_and_export() {
     // One application in full: the access key awaits linking; the paper sheet is marked.
     let (status, one) = send(officer.get("/v1/applications/241010089569116")).await;
     assert_eq!(status, StatusCode::OK, "{one}");
-    assert_eq!(one["application"]["access_key"], "7K3M-Q9XD-2WPA-HT6R-B");
+    assert_eq!(one["application"]["access_key"], "CN4X-CVS2-52G1-EP90-673D");
     assert_eq!(one["linked_sheet_id"], Value::Null);
     assert_eq!(one["status"], "submitted");
     let (_, paper) = send(officer.get("/v1/applications/241010089569355")).await;

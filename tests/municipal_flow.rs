@@ -28,7 +28,7 @@ const CONFIG: &str = "[security]\nrequests_per_second_per_terminal = 5000\nreque
 /// first decision names.
 const RECEIPT: &str = "241010089569116";
 /// The sample's synthetic key, replaced by the real one.
-const SAMPLE_KEY: &str = "7K3M-Q9XD-2WPA-HT6R-B";
+const SAMPLE_KEY: &str = "CN4X-CVS2-52G1-EP90-673D";
 /// An application of the sample without an access key.
 const UNLINKED: &str = "241010089569207";
 

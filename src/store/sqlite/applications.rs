@@ -313,7 +313,7 @@ pub(super) mod tests {
         application.patient.name = Some("申請花子".into());
         application.patient.name_kana = Some("シンセイ ハナコ".into());
         application.patient.date_of_birth = chrono::NaiveDate::from_ymd_opt(1980, 2, 3);
-        application.access_key = Some("7K3M-Q9XD-2WPA-HT6R-B".into());
+        application.access_key = Some("CN4X-CVS2-52G1-EP90-673D".into());
         NewApplication {
             receipt_number: receipt.into(),
             application,
@@ -420,7 +420,7 @@ pub(super) mod tests {
         let stored = store.application(MUNICIPALITY, a).await.unwrap().unwrap();
         assert_eq!(
             stored.application.access_key.as_deref(),
-            Some("7K3M-Q9XD-2WPA-HT6R-B")
+            Some("CN4X-CVS2-52G1-EP90-673D")
         );
         assert!(stored.patient_ref.is_some());
         assert_eq!(stored.linked_sheet_id, None);
