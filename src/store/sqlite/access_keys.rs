@@ -156,8 +156,8 @@ impl AccessKeys for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::tests::{event, submission};
-    use crate::store::{AuditQuery, AuditTrail, CheckedSheet, Completion, RawInput, Submissions};
+    use crate::store::sqlite::tests::{self, event};
+    use crate::store::{AuditQuery, AuditTrail, Submissions};
     use kakehashi_sdk::{Sheet, SheetKind};
 
     fn key(digest: &str, expires_at: &str) -> NewAccessKey {
@@ -171,28 +171,7 @@ mod tests {
 
     /// A store holding one draft sheet `s1`, for no municipality.
     async fn store_with_draft(dir: &std::path::Path) -> SqliteStore {
-        let store = SqliteStore::open_for_tests(dir).await;
-        let raw = RawInput {
-            sha256: "aa",
-            content_type: None,
-            body: b"x",
-        };
-        store.journal(raw, &submission("sub", "aa")).await.unwrap();
-        let checked = CheckedSheet {
-            id: "s1".into(),
-            sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
-            findings: vec![],
-            reviews: vec![],
-        };
-        store
-            .complete(
-                "sub",
-                &Completion::Accepted(vec![checked]),
-                &event("submit"),
-            )
-            .await
-            .unwrap();
-        store
+        tests::store_with_draft(dir, "s1", Sheet::new(SheetKind::Nanbyo, Default::default())).await
     }
 
     #[tokio::test]

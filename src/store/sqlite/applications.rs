@@ -296,8 +296,8 @@ impl Applications for SqliteStore {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::store::sqlite::tests::{contains, event, files_on_disk, submission};
-    use crate::store::{AuditQuery, AuditTrail, CheckedSheet, Completion, Submissions};
+    use crate::store::sqlite::tests::{self, contains, event, files_on_disk};
+    use crate::store::{AuditQuery, AuditTrail};
     use kakehashi_sdk::{Application, SheetKind};
 
     pub(in crate::store::sqlite) const MUNICIPALITY: &str = "municipality:130001";
@@ -448,27 +448,8 @@ pub(super) mod tests {
     #[tokio::test]
     async fn an_application_links_to_its_sheet_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_for_tests(dir.path()).await;
-        let raw = RawInput {
-            sha256: "csv",
-            content_type: None,
-            body: b"x",
-        };
-        store.journal(raw, &submission("s1", "csv")).await.unwrap();
-        let sheet = CheckedSheet {
-            id: "sheet-1".into(),
-            sheet: kakehashi_sdk::Sheet::new(SheetKind::Nanbyo, Default::default()),
-            findings: vec![],
-            reviews: vec![],
-        };
-        store
-            .complete(
-                "s1",
-                &Completion::Accepted(vec![sheet]),
-                &event("submission.create"),
-            )
-            .await
-            .unwrap();
+        let sheet = kakehashi_sdk::Sheet::new(SheetKind::Nanbyo, Default::default());
+        let store = tests::store_with_draft(dir.path(), "sheet-1", sheet).await;
         let a = "241010089569207";
         store
             .import_applications(

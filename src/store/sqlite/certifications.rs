@@ -245,10 +245,8 @@ mod tests {
     use super::*;
     use crate::store::applications::application_id;
     use crate::store::sqlite::applications::tests::{MUNICIPALITY, new_application, xml};
-    use crate::store::sqlite::tests::{contains, event, files_on_disk, submission};
-    use crate::store::{
-        Applications, CheckedSheet, Completion, ConsentEffect, Deliveries, Submissions,
-    };
+    use crate::store::sqlite::tests::{self, contains, event, files_on_disk};
+    use crate::store::{Applications, ConsentEffect, Deliveries, Submissions};
     use kakehashi_sdk::{Certification, SheetKind};
 
     const RECEIPT: &str = "241010089569116";
@@ -285,21 +283,8 @@ mod tests {
     #[tokio::test]
     async fn decisions_are_idempotent_sealed_merged_into_reads_and_record_consent() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_for_tests(dir.path()).await;
-        store
-            .journal(file("csv"), &submission("s1", "csv"))
-            .await
-            .unwrap();
-        let sheet = CheckedSheet {
-            id: "sheet-1".into(),
-            sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
-            findings: vec![],
-            reviews: vec![],
-        };
-        store
-            .complete("s1", &Completion::Accepted(vec![sheet]), &event("x"))
-            .await
-            .unwrap();
+        let sheet = Sheet::new(SheetKind::Nanbyo, Default::default());
+        let store = tests::store_with_draft(dir.path(), "sheet-1", sheet).await;
         store
             .import_applications(
                 MUNICIPALITY,

@@ -374,8 +374,8 @@ impl Deliveries for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::tests::{event, submission};
-    use crate::store::{CheckedSheet, Completion, RawInput, Submissions};
+    use crate::store::Submissions;
+    use crate::store::sqlite::tests::{self, event};
     use kakehashi_sdk::{Sheet, SheetKind};
 
     /// A store holding one draft sheet `s1` whose source data said `research_consent`.
@@ -383,30 +383,9 @@ mod tests {
         dir: &std::path::Path,
         research_consent: Option<bool>,
     ) -> SqliteStore {
-        let store = SqliteStore::open_for_tests(dir).await;
-        let raw = RawInput {
-            sha256: "aa",
-            content_type: None,
-            body: b"x",
-        };
-        store.journal(raw, &submission("sub", "aa")).await.unwrap();
         let mut sheet = Sheet::new(SheetKind::Nanbyo, Default::default());
         sheet.administrative.research_consent = research_consent;
-        let checked = CheckedSheet {
-            id: "s1".into(),
-            sheet,
-            findings: vec![],
-            reviews: vec![],
-        };
-        store
-            .complete(
-                "sub",
-                &Completion::Accepted(vec![checked]),
-                &event("submit"),
-            )
-            .await
-            .unwrap();
-        store
+        tests::store_with_draft(dir, "s1", sheet).await
     }
 
     fn access_key() -> crate::store::NewAccessKey {

@@ -110,6 +110,32 @@ mod tests {
         }
     }
 
+    /// A store holding `sheet` as draft `id`, submitted from one journaled input.
+    pub(super) async fn store_with_draft(dir: &Path, id: &str, sheet: Sheet) -> SqliteStore {
+        let store = SqliteStore::open_for_tests(dir).await;
+        let raw = RawInput {
+            sha256: "aa",
+            content_type: None,
+            body: b"x",
+        };
+        store.journal(raw, &submission("sub", "aa")).await.unwrap();
+        let checked = CheckedSheet {
+            id: id.into(),
+            sheet,
+            findings: vec![],
+            reviews: vec![],
+        };
+        store
+            .complete(
+                "sub",
+                &Completion::Accepted(vec![checked]),
+                &event("submit"),
+            )
+            .await
+            .unwrap();
+        store
+    }
+
     pub(super) fn event(action: &str) -> AuditEvent {
         AuditEvent {
             actor: "test".into(),
