@@ -147,13 +147,14 @@ pub async fn reissue(
         .on("sheet", &id)
         .with_patient(sheet.patient_ref.clone());
     let store = state.store();
-    if !access::may_issue_access_key(&principal, &sheet) {
-        store.append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_issue_access_key(&principal, &sheet),
+            &audit,
             "issue access keys (only the hospital that registered the sheet may)",
             "アクセスキーを発行することは（調査票を登録した医療機関のみ可能です）",
-        ));
-    }
+        )
+        .await?;
     let (key, new_key) = new_key(&state)?;
     let audit = audit.with_detail(format!(
         "access key re-issued, valid until {}; the previous key is revoked",
@@ -187,13 +188,14 @@ pub async fn lookup(
 ) -> Result<Response, ApiError> {
     let store = state.store();
     let audit = principal.audit("access_key.lookup", "ok");
-    if !access::may_look_up_access_keys(&principal) {
-        store.append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_look_up_access_keys(&principal),
+            &audit,
             "look up sheets by access key (municipal officers only)",
             "アクセスキーで調査票を照会することは（自治体の職員のみ可能です）",
-        ));
-    }
+        )
+        .await?;
     let terminal = principal.terminal.as_deref();
     if let Some(wait) = state
         .guard

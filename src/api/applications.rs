@@ -34,17 +34,14 @@ pub(super) async fn require_officer(
     principal: &Principal,
     action: &str,
 ) -> Result<(), ApiError> {
-    if access::may_handle_applications(principal) {
-        return Ok(());
-    }
     state
-        .store()
-        .append_audit(&principal.audit(action, "denied"))
-        .await?;
-    Err(ApiError::role_denied(
-        "handle applications",
-        "申請を扱うことは",
-    ))
+        .require_role(
+            access::may_handle_applications(principal),
+            &principal.audit(action, "ok"),
+            "handle applications",
+            "申請を扱うことは",
+        )
+        .await
 }
 
 /// `?mapping=NAME`

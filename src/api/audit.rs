@@ -14,13 +14,14 @@ async fn authorised_query(
     query: &AuditQuery,
 ) -> Result<Vec<AuditRecord>, ApiError> {
     let audit = principal.audit("audit.query", "ok");
-    if !access::may_read_audit(principal) {
-        state.store().append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_read_audit(principal),
+            &audit,
             "read the audit trail",
             "監査ログを見ることは",
-        ));
-    }
+        )
+        .await?;
     let records = state.store().audit_query(query).await?;
     state
         .store()

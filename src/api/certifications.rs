@@ -87,13 +87,14 @@ pub async fn convert(
     body: Body,
 ) -> Result<Json<CertificationConversionView>, ApiError> {
     let audit = principal.audit("certification.convert", "ok");
-    if !access::may_convert_decisions(&principal) {
-        state.store().append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_convert_decisions(&principal),
+            &audit,
             "read decision files",
             "決定ファイルを読み込むことは",
-        ));
-    }
+        )
+        .await?;
     let body = read_body(&state, &headers, body).await?;
     let sha = content_hash(&body);
     let converted = read(&state, params.layout, body, sha).await?;

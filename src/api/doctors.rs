@@ -95,13 +95,14 @@ async fn register(
     entries: Vec<DoctorEntry>,
 ) -> Result<Response, ApiError> {
     let audit = principal.audit("user.create", "ok");
-    if !access::may_register_doctors(principal) {
-        state.store().append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_register_doctors(principal),
+            &audit,
             "register doctors",
             "指定医を登録することは",
-        ));
-    }
+        )
+        .await?;
     let problems = out_of_area(principal, &entries);
     if !problems.is_empty() {
         state

@@ -73,6 +73,24 @@ impl AppState {
     pub fn store(&self) -> &Arc<dyn crate::store::Store> {
         self.pipeline.store()
     }
+
+    /// Lets the request on when the caller's role is `allowed`; otherwise records `audit` as
+    /// `denied` and answers 403 `access.denied` naming what the role may not do.
+    pub async fn require_role(
+        &self,
+        allowed: bool,
+        audit: &crate::store::AuditEvent,
+        what: &str,
+        what_ja: &str,
+    ) -> Result<(), ApiError> {
+        if allowed {
+            return Ok(());
+        }
+        self.store()
+            .append_audit(&audit.clone().outcome("denied"))
+            .await?;
+        Err(ApiError::role_denied(what, what_ja))
+    }
 }
 
 async fn count_responses(request: Request, next: Next) -> Response {

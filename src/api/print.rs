@@ -66,13 +66,14 @@ pub async fn sheet(
         .on("sheet", &id)
         .with_patient(stored.patient_ref.clone())
         .with_detail(detail);
-    if !access::may_print_sheet(&principal, &stored, disclosure) {
-        state.store().append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_print_sheet(&principal, &stored, disclosure),
+            &audit,
             "print sheets unmasked (only the institution and its municipality may)",
             "個人情報をマスクせずに印刷することは（医療機関と自治体のみ可能です）",
-        ));
-    }
+        )
+        .await?;
     let font = state.font.clone();
     let catalog = state.pipeline.catalog().clone();
     let printed_on = crate::pipeline::today_in_japan();
@@ -117,13 +118,14 @@ pub async fn registration_card(
         .audit("sheet.registration_card", "ok")
         .on("sheet", &id)
         .with_patient(stored.patient_ref.clone());
-    if !access::may_issue_registration_card(&principal, &stored) {
-        store.append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_issue_registration_card(&principal, &stored),
+            &audit,
             "issue registration cards (only the municipality the sheet was sent to may)",
             "登録者証を交付することは（調査票の提出先の自治体のみ可能です）",
-        ));
-    }
+        )
+        .await?;
     let consent = store.consent(&id).await?;
     let registered = match (stored.status, &stored.confirmed_at, &consent) {
         (SheetStatus::Confirmed, Some(confirmed_at), Some(c)) if c.consented => {

@@ -268,13 +268,14 @@ pub async fn confirm(
         .audit("sheet.confirm", "ok")
         .on("sheet", &id)
         .with_patient(current.patient_ref.clone());
-    if !access::may_confirm_sheet(&principal, &current) {
-        state.store().append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_confirm_sheet(&principal, &current),
+            &audit,
             "confirm sheets (only a designated doctor of the institution may)",
             "調査票を登録することは（医療機関の指定医のみ可能です）",
-        ));
-    }
+        )
+        .await?;
     let open = state.store().open_review_count(&id).await?;
     if open > 0 {
         state

@@ -249,13 +249,14 @@ pub async fn convert(
     body: Body,
 ) -> Result<Json<ConversionView>, ApiError> {
     let audit = principal.audit("submission.convert", "ok");
-    if !access::may_convert(&principal) {
-        state.store().append_audit(&audit.outcome("denied")).await?;
-        return Err(ApiError::role_denied(
+    state
+        .require_role(
+            access::may_convert(&principal),
+            &audit,
             "run conversions",
             "変換を実行することは",
-        ));
-    }
+        )
+        .await?;
     let body = read_body(&state, &headers, body).await?;
     let completion = state
         .pipeline
