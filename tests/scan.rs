@@ -20,29 +20,9 @@ const CONFIG: &str = "[security]\nrequests_per_second_per_terminal = 2000\n";
 /// As written on the paper. The 受給者番号 has a wrong check digit (the right one ends in 6):
 /// the municipality, which issued it, corrects it in review.
 fn paper() -> Filled {
-    [
-        ("disease.number", "49"),
-        ("disease.name", "全身性エリテマトーデス"),
-        ("patient.name", "山田 花子"),
-        ("patient.name_kana", "ヤマダ ハナコ"),
-        ("patient.date_of_birth", "昭和55年3月14日"),
-        ("patient.sex", "女"),
-        ("patient.postal_code", "1000013"),
-        ("patient.address", "東京都千代田区霞が関1丁目2番2号"),
-        ("patient.insurance.insurer_number", "06132013"),
-        ("administrative.recipient_number", "1234567"),
-        ("clinical.ventilator", "なし"),
-        ("institution.date_written", "令和7年11月5日"),
-        ("institution.designated_doctor_number", "1310000017"),
-        ("institution.name", "東京中央病院"),
-        ("institution.doctor_name", "鈴木 一郎"),
-        ("clinical.onset", "2019年4月"),
-        ("clinical.family_history", "なし"),
-        ("sledai.score", "12"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    let mut form = synth::example_form();
+    form.insert("clinical.ventilator".into(), "なし".into());
+    form
 }
 
 fn scan(forms: &[Filled]) -> Vec<u8> {

@@ -29,6 +29,35 @@ pub enum SynthError {
 /// when its value equals `checked`; a circle zone circles the choice with that value.
 pub type Filled = BTreeMap<String, String>;
 
+/// One 臨個票 of 全身性エリテマトーデス (049) with a value in every zone type, as the tests and
+/// the benchmark fill it. Its 受給者番号 has a wrong check digit (the right one ends in 6), so
+/// the checks send it to review.
+pub fn example_form() -> Filled {
+    [
+        ("disease.number", "49"),
+        ("disease.name", "全身性エリテマトーデス"),
+        ("patient.name", "山田 花子"),
+        ("patient.name_kana", "ヤマダ ハナコ"),
+        ("patient.date_of_birth", "昭和55年3月14日"),
+        ("patient.sex", "女"),
+        ("patient.postal_code", "1000013"),
+        ("patient.address", "東京都千代田区霞が関1丁目2番2号"),
+        ("patient.insurance.insurer_number", "06132013"),
+        ("administrative.recipient_number", "1234567"),
+        ("clinical.ventilator", "あり"),
+        ("institution.date_written", "令和7年11月5日"),
+        ("institution.designated_doctor_number", "1310000017"),
+        ("institution.name", "東京中央病院"),
+        ("institution.doctor_name", "鈴木 一郎"),
+        ("clinical.onset", "2019年4月"),
+        ("clinical.family_history", "なし"),
+        ("sledai.score", "12"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 /// What the "scanner" does to a page.
 #[derive(Debug, Clone, Copy)]
 pub struct Scanner {

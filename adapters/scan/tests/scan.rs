@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kakehashi_adapter_scan::synth::{self, Filled, Scanner};
+use kakehashi_adapter_scan::synth::{self, Scanner};
 use kakehashi_adapter_scan::{FormTemplate, ScanAdapter, ScanOptions};
 use kakehashi_pdf::{DEFAULT_FONT_PATH, Font};
 use kakehashi_sdk::{
@@ -22,33 +22,6 @@ fn template() -> FormTemplate {
 
 fn font() -> Font {
     Font::load(Path::new(DEFAULT_FONT_PATH)).expect("IPAex Gothic (fonts-ipaexfont-gothic)")
-}
-
-/// One filled form with values of every zone type.
-fn filled() -> Filled {
-    [
-        ("disease.number", "49"),
-        ("disease.name", "全身性エリテマトーデス"),
-        ("patient.name", "山田 花子"),
-        ("patient.name_kana", "ヤマダ ハナコ"),
-        ("patient.date_of_birth", "昭和55年3月14日"),
-        ("patient.sex", "女"),
-        ("patient.postal_code", "1000013"),
-        ("patient.address", "東京都千代田区霞が関1丁目2番2号"),
-        ("patient.insurance.insurer_number", "06132013"),
-        ("administrative.recipient_number", "1234567"),
-        ("clinical.ventilator", "あり"),
-        ("institution.date_written", "令和7年11月5日"),
-        ("institution.designated_doctor_number", "1310000017"),
-        ("institution.name", "東京中央病院"),
-        ("institution.doctor_name", "鈴木 一郎"),
-        ("clinical.onset", "2019年4月"),
-        ("clinical.family_history", "なし"),
-        ("sledai.score", "12"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
 }
 
 fn convert(bytes: &[u8]) -> Result<Vec<Converted>, AdapterError> {
@@ -83,7 +56,13 @@ fn convert(bytes: &[u8]) -> Result<Vec<Converted>, AdapterError> {
 
 #[test]
 fn a_skewed_noisy_jpeg_scan_of_two_pages_becomes_one_sheet() {
-    let pdf = synth::scanned_pdf(&template(), &[filled()], &font(), &Scanner::default()).unwrap();
+    let pdf = synth::scanned_pdf(
+        &template(),
+        &[synth::example_form()],
+        &font(),
+        &Scanner::default(),
+    )
+    .unwrap();
     let converted = convert(&pdf).unwrap();
     assert_eq!(converted.len(), 1);
     let Record::Sheet(sheet) = &converted[0].record else {
@@ -132,7 +111,7 @@ fn a_skewed_noisy_jpeg_scan_of_two_pages_becomes_one_sheet() {
     // Where a value is wrong, the reading that made it is doubted (sent to review): on this
     // deterministic scan no misread passes unflagged. (Field accuracy over many forms is
     // measured by the `accuracy` example.)
-    let truth = filled();
+    let truth = synth::example_form();
     let mut exact = 0;
     for r in readings {
         if r.text.as_deref() == truth.get(&r.target).map(String::as_str) {
@@ -155,9 +134,9 @@ fn a_skewed_noisy_jpeg_scan_of_two_pages_becomes_one_sheet() {
 #[test]
 fn forms_back_to_back_become_sheets_in_order_and_pages_out_of_order_are_refused() {
     let template = template();
-    let mut second = filled();
+    let mut second = synth::example_form();
     second.insert("disease.number".into(), "6".into());
-    let printed = synth::print(&template, &[filled(), second], &font()).unwrap();
+    let printed = synth::print(&template, &[synth::example_form(), second], &font()).unwrap();
     let pages = synth::rasterise(&printed, 200).unwrap();
     let pdf = synth::image_pdf(&pages, 200, 85).unwrap();
     let converted = convert(&pdf).unwrap();
@@ -206,7 +185,13 @@ fn a_text_pdf_and_a_scan_of_another_layout_are_refused_as_unknown_forms() {
     // Our own marks with another form code printed: refused, naming the code it read.
     let mut foreign = template();
     foreign.form_code = "2309".into();
-    let pdf = synth::scanned_pdf(&foreign, &[filled()], &font, &Scanner::default()).unwrap();
+    let pdf = synth::scanned_pdf(
+        &foreign,
+        &[synth::example_form()],
+        &font,
+        &Scanner::default(),
+    )
+    .unwrap();
     let e = convert(&pdf).unwrap_err();
     assert_eq!(e.code, "scan.unknown_form");
     assert!(e.message.contains("2309-1"), "{}", e.message);
