@@ -157,7 +157,18 @@ pub async fn read(
         SheetStatus::Draft => "in-progress",
         _ => "completed",
     };
-    let bundle = kakehashi_adapter_fhir::sheet_bundle(&sheet.sheet, &sheet.id, status)
+    let template = sheet.sheet.disease.number.and_then(|number| {
+        state
+            .pipeline
+            .catalog()
+            .templates
+            .get(&kakehashi_sdk::DiseaseKey {
+                kind: sheet.sheet.kind,
+                group: sheet.sheet.disease.group,
+                number,
+            })
+    });
+    let bundle = kakehashi_adapter_fhir::sheet_bundle(&sheet.sheet, template, &sheet.id, status)
         .map_err(|e| ApiError::internal(&e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, FHIR_JSON)], bundle).into_response())
 }

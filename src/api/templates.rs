@@ -1,10 +1,12 @@
 //! Disease templates for EHR form tools: `GET /v1/templates/{kind}/{number}/questionnaire`
-//! gives a template as a FHIR Questionnaire. Templates are published data, not personal data:
-//! any signed-in user may read them, and reads are not audited.
+//! gives a template as a FHIR Questionnaire, and `GET /v1/templates/{kind}/common/questionnaire`
+//! the programme's common form (for a disease without a template yet). Templates are published
+//! data, not personal data: any signed-in user may read them, and reads are not audited.
 
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use kakehashi_adapter_fhir::Form;
 use kakehashi_sdk::{DiseaseKey, SheetKind};
 
 use super::sheets::FHIR_JSON;
@@ -33,10 +35,19 @@ pub async fn questionnaire(
     Path((kind, number)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let what = format!("{kind}/{number}");
-    let template = key(&kind, &number)
-        .and_then(|k| state.pipeline.catalog().templates.get(&k))
-        .ok_or_else(|| ApiError::not_found("disease template", "疾病テンプレート", &what))?;
-    let body = kakehashi_adapter_fhir::questionnaire(template).to_string();
+    let missing = || ApiError::not_found("disease template", "疾病テンプレート", &what);
+    let body = match (kind.parse::<SheetKind>(), number.as_str()) {
+        (Ok(kind), "common") => {
+            kakehashi_adapter_fhir::form_questionnaire(Form::Common(kind), None)
+        }
+        _ => {
+            let template = key(&kind, &number)
+                .and_then(|k| state.pipeline.catalog().templates.get(&k))
+                .ok_or_else(missing)?;
+            kakehashi_adapter_fhir::questionnaire(template)
+        }
+    }
+    .to_string();
     Ok(([(header::CONTENT_TYPE, FHIR_JSON)], body).into_response())
 }
 

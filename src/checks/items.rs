@@ -104,6 +104,7 @@ pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &m
             match coerce(def, &item.value) {
                 Ok(value) => {
                     check_value(def, &value, findings);
+                    item.keep_as_written(&value);
                     item.value = value;
                 }
                 Err(reason) => findings.push(Finding::error(

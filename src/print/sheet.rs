@@ -712,7 +712,10 @@ mod tests {
         );
         assert_eq!(item_text(None, &read(ItemValue::Boolean(true))), "はい");
         assert_eq!(
-            value_text(&Item::read_number("1.50", None)),
+            value_text(&Item {
+                as_written: Some("1.50".into()),
+                ..read(ItemValue::Decimal(1.5))
+            }),
             "1.50",
             "as the doctor wrote it"
         );

@@ -71,6 +71,21 @@ pub fn convert_document(
     })?;
     let (kept, losses) = keep_readable(raw, &model);
     let doc = Document::new(&kept);
+    if doc.of_kind("Patient").next().is_none() {
+        // A sheet is about a patient: without one there is nothing to store.
+        return Err(AdapterError::malformed(
+            "fhir.no_patient",
+            format!(
+                "the document has no Patient resource (it is a {}); a sheet needs the patient it is about — send the Patient in the same Bundle",
+                kept.str("resourceType").unwrap_or("resource")
+            ),
+            format!(
+                "文書に Patient リソースがありません（{}）。調査票には対象の患者が必要です。同じ Bundle に Patient を含めて送ってください",
+                kept.str("resourceType").unwrap_or("リソース")
+            ),
+        )
+        .at(located(&lines, kept.offset, "$".into())));
+    }
     let reader = Reader {
         doc: &doc,
         maps,

@@ -1,14 +1,22 @@
 //! A canonical sheet back out as FHIR: a collection Bundle of the Patient (kanji and kana
-//! names with their ISO 21090 representation, sex, date of birth, address) and a
-//! QuestionnaireResponse answering the disease's Questionnaire (header fields by path, items
-//! by code). Decimals go out exactly as the source wrote them.
+//! names with their ISO 21090 representation, sex, date of birth, address), a
+//! QuestionnaireResponse answering the sheet's form — the disease's Questionnaire, or the
+//! programme's common one when the sheet names no disease — and the treatments as
+//! MedicationRequest and Procedure. Every header field and item is answered with the type its
+//! Questionnaire item declares (a choice as a Coding of the item's answer options, a decimal
+//! exactly as the source wrote it), so that form tools accept the response and the gateway
+//! reads back the same sheet.
 
-use kakehashi_sdk::{DiseaseKey, ItemValue, Sex, Sheet};
+use kakehashi_sdk::{
+    FieldType, HeaderField, Item, ItemDef, ItemValue, Sex, Sheet, Template, Treatment,
+    TreatmentKind,
+};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::questionnaire::{self, BASE};
+use crate::json;
+use crate::questionnaire::{self, Form};
 use crate::reader::NAME_REPRESENTATION;
 
 /// Why a sheet could not be written as FHIR (a number that is not JSON).
@@ -21,7 +29,7 @@ enum Answer {
     #[serde(rename = "valueDecimal")]
     Decimal(Box<RawValue>),
     #[serde(rename = "valueInteger")]
-    Integer(i64),
+    Integer(Box<RawValue>),
     #[serde(rename = "valueBoolean")]
     Boolean(bool),
     #[serde(rename = "valueString")]
@@ -50,37 +58,108 @@ fn answered(link_id: &str, answer: Answer) -> ResponseItem {
     }
 }
 
-/// A header field's value as an answer, read from the sheet's JSON.
-fn header_answer(field: kakehashi_sdk::HeaderField, json: &Value) -> Option<Answer> {
-    use kakehashi_sdk::FieldType;
-    let value = json.pointer(&format!("/{}", field.path().replace('.', "/")))?;
-    Some(match (field.field_type(), value) {
-        (FieldType::Sex, Value::String(s)) => Answer::Coding(json!({
-            "system": "http://hl7.org/fhir/administrative-gender", "code": s
-        })),
-        (FieldType::Presence, Value::String(s)) => Answer::Coding(json!({
-            "system": format!("{BASE}/CodeSystem/presence"), "code": s
-        })),
-        (FieldType::Date, Value::String(s)) => Answer::Date(s.clone()),
-        (_, Value::String(s)) => Answer::String(s.clone()),
-        (_, Value::Number(n)) => match n.as_i64() {
-            Some(i) => Answer::Integer(i),
-            None => Answer::Decimal(RawValue::from_string(n.to_string()).ok()?),
-        },
-        _ => return None,
+fn group(link_id: &str, item: Vec<ResponseItem>) -> Option<ResponseItem> {
+    (!item.is_empty()).then(|| ResponseItem {
+        link_id: link_id.to_owned(),
+        answer: Vec::new(),
+        item,
     })
 }
 
-fn item_answer(item: &kakehashi_sdk::Item) -> Result<Answer, serde_json::Error> {
-    Ok(match &item.value {
-        ItemValue::Integer(i) => Answer::Integer(*i),
-        ItemValue::Decimal(d) => {
-            let literal = item.as_written.clone().unwrap_or_else(|| d.to_string());
-            Answer::Decimal(RawValue::from_string(literal)?)
+/// `text` as a JSON number literal exactly as written, when it is one (`007` and `1,5` are
+/// not, and go out as strings rather than changed).
+fn number_literal(text: &str) -> Option<Box<RawValue>> {
+    match json::parse(text.as_bytes()).ok()?.value {
+        json::Value::Number(_) => RawValue::from_string(text.to_owned()).ok(),
+        _ => None,
+    }
+}
+
+/// An answer of Questionnaire item type `kind` for a value written as `text`; a value that is
+/// not of that type goes out as a string, as written.
+fn typed(kind: &str, text: String, system: Option<String>, display: Option<&str>) -> Answer {
+    let as_written = |text: String| Answer::String(text);
+    match kind {
+        "integer" if text.parse::<i64>().is_ok() => {
+            number_literal(&text).map_or_else(|| as_written(text), Answer::Integer)
         }
-        ItemValue::Boolean(b) => Answer::Boolean(*b),
-        ItemValue::Text(t) => Answer::String(t.clone()),
-    })
+        "decimal" => {
+            number_literal(&text).map_or_else(|| as_written(text.clone()), Answer::Decimal)
+        }
+        "boolean" => match text.as_str() {
+            "true" => Answer::Boolean(true),
+            "false" => Answer::Boolean(false),
+            _ => as_written(text),
+        },
+        "date" => Answer::Date(text),
+        "choice" => {
+            let mut coding = json!({ "code": text });
+            if let Some(system) = system {
+                coding["system"] = json!(system);
+            }
+            if let Some(display) = display {
+                coding["display"] = json!(display);
+            }
+            Answer::Coding(coding)
+        }
+        _ => as_written(text),
+    }
+}
+
+/// A header field's value as text the field reads back, from the sheet's JSON.
+fn header_text(field: HeaderField, sheet: &Value) -> Option<String> {
+    let value = sheet.pointer(&format!("/{}", field.path().replace('.', "/")))?;
+    match (field.field_type(), value) {
+        (FieldType::MonthlyAmounts, Value::Array(costs)) if !costs.is_empty() => Some(
+            costs
+                .iter()
+                .filter_map(|c| Some(format!("{}:{}", c["month"].as_str()?, c["total_yen"])))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        (_, Value::String(s)) => Some(s.clone()),
+        (_, Value::Number(n)) => Some(n.to_string()),
+        (_, Value::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A template item's value as the text it was read from.
+fn item_text(item: &Item) -> String {
+    match (&item.value, &item.as_written) {
+        (_, Some(written)) => written.clone(),
+        (ItemValue::Text(t), None) => t.clone(),
+        (value, None) => value.to_string(),
+    }
+}
+
+fn item_answer(code: &str, item: &Item, template: Option<&Template>) -> Answer {
+    let text = item_text(item);
+    let def: Option<&ItemDef> = template.and_then(|t| t.items.iter().find(|d| d.code == code));
+    if let Some(def) = def {
+        let kind = questionnaire::item_type(def);
+        let display = def
+            .allowed
+            .iter()
+            .find(|a| a.value.to_string() == text)
+            .map(|a| a.label.as_str());
+        return typed(
+            kind,
+            text,
+            (kind == "choice").then(questionnaire::item_answer_system),
+            display,
+        );
+    }
+    if let Some(formula) = template.and_then(|t| t.formulas.iter().find(|f| f.code == code)) {
+        return typed(questionnaire::formula_type(formula), text, None, None);
+    }
+    // A free item (no template, or not on it): by its own value.
+    match &item.value {
+        ItemValue::Integer(_) => typed("integer", text, None, None),
+        ItemValue::Decimal(_) => typed("decimal", text, None, None),
+        ItemValue::Boolean(_) => typed("boolean", text, None, None),
+        ItemValue::Text(_) => Answer::String(text),
+    }
 }
 
 fn patient(sheet: &Sheet) -> Value {
@@ -127,13 +206,41 @@ fn patient(sheet: &Sheet) -> Value {
     resource
 }
 
+/// A treatment as a MedicationRequest or Procedure about the patient. A treatment without a
+/// status (one a source gave none for) goes out `unknown`, the status FHIR requires.
+fn treatment(t: &Treatment, patient_url: &str) -> Value {
+    let mut concept = json!({ "text": t.name });
+    if let Some((system, code)) = t.code.as_deref().and_then(|c| c.split_once('|')) {
+        concept["coding"] = json!([{ "system": system, "code": code }]);
+    }
+    let status = t.status.as_deref().unwrap_or("unknown");
+    let subject = json!({ "reference": patient_url });
+    let mut resource = match t.kind {
+        TreatmentKind::Medication => json!({
+            "resourceType": "MedicationRequest", "status": status, "intent": "order",
+            "medicationCodeableConcept": concept, "subject": subject
+        }),
+        TreatmentKind::Procedure => json!({
+            "resourceType": "Procedure", "status": status, "code": concept, "subject": subject
+        }),
+    };
+    match (t.kind, &t.date) {
+        (TreatmentKind::Medication, Some(date)) => resource["authoredOn"] = json!(date),
+        (TreatmentKind::Procedure, Some(date)) => resource["performedDateTime"] = json!(date),
+        (_, None) => {}
+    }
+    if let Some(detail) = &t.detail {
+        resource["dosageInstruction"] = json!([{ "text": detail }]);
+    }
+    resource
+}
+
 #[derive(Serialize)]
 struct Response<'s> {
     #[serde(rename = "resourceType")]
     resource_type: &'static str,
     id: &'s str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    questionnaire: Option<String>,
+    questionnaire: String,
     status: &'s str,
     subject: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,60 +264,90 @@ struct Bundle {
     entry: Vec<Entry>,
 }
 
-/// The sheet as a FHIR Bundle (JSON text): Patient and QuestionnaireResponse. `id` is the
-/// stored sheet's UUID, `status` the QuestionnaireResponse status (`in-progress` for a draft,
-/// `completed` once confirmed).
-pub fn sheet_bundle(sheet: &Sheet, id: &str, status: &str) -> Result<String, OutError> {
+/// The sheet as a FHIR Bundle (JSON text). `template` is its disease's template, when there
+/// is one; `id` is the stored sheet's UUID, `status` the QuestionnaireResponse status
+/// (`in-progress` for a draft, `completed` once confirmed).
+pub fn sheet_bundle(
+    sheet: &Sheet,
+    template: Option<&Template>,
+    id: &str,
+    status: &str,
+) -> Result<String, OutError> {
     let json = serde_json::to_value(sheet)?;
-    // The same sheet always names the same Patient entry.
+    // The same sheet always names the same entries.
     let namespace = uuid::Uuid::parse_str(id).unwrap_or(uuid::Uuid::NAMESPACE_URL);
-    let patient_url = format!("urn:uuid:{}", uuid::Uuid::new_v5(&namespace, b"Patient"));
-    let header: Vec<ResponseItem> = questionnaire::header_fields(sheet.kind)
-        .filter_map(|f| header_answer(f, &json).map(|a| answered(f.path(), a)))
+    let entry_url = |name: &str| {
+        format!(
+            "urn:uuid:{}",
+            uuid::Uuid::new_v5(&namespace, name.as_bytes())
+        )
+    };
+    let patient_url = entry_url("Patient");
+    // A disease without a template is answered on the common form, with the disease named.
+    let form = match template {
+        Some(t) => Form::Disease(t.key()),
+        None => Form::Common(sheet.kind),
+    };
+    let (asked, administrative): (Vec<HeaderField>, Vec<HeaderField>) =
+        questionnaire::header_fields(form).partition(|f| !questionnaire::administrative(*f));
+    let header_answers = |fields: Vec<HeaderField>| -> Vec<ResponseItem> {
+        fields
+            .into_iter()
+            .filter_map(|f| {
+                let text = header_text(f, &json)?;
+                let kind = questionnaire::header_type(f);
+                Some(answered(
+                    f.path(),
+                    typed(kind, text, questionnaire::header_system(f), None),
+                ))
+            })
+            .collect()
+    };
+    let items: Vec<ResponseItem> = sheet
+        .items
+        .iter()
+        .map(|(code, item)| answered(code, item_answer(code, item, template)))
         .collect();
-    let mut items = Vec::with_capacity(sheet.items.len());
-    for (code, item) in &sheet.items {
-        items.push(answered(code, item_answer(item)?));
-    }
     let response = Response {
         resource_type: "QuestionnaireResponse",
         id,
-        questionnaire: sheet.disease.number.map(|number| {
-            questionnaire::canonical(&DiseaseKey {
-                kind: sheet.kind,
-                group: sheet.disease.group,
-                number,
-            })
-        }),
+        questionnaire: format!(
+            "{}|{}",
+            questionnaire::canonical_of(form),
+            questionnaire::version(template)
+        ),
         status,
         subject: json!({ "reference": patient_url }),
         authored: sheet.institution.date_written.map(|d| d.to_string()),
-        item: vec![
-            ResponseItem {
-                link_id: "header".into(),
-                answer: Vec::new(),
-                item: header,
-            },
-            ResponseItem {
-                link_id: "items".into(),
-                answer: Vec::new(),
-                item: items,
-            },
-        ],
+        item: [
+            group("header", header_answers(asked)),
+            group("administrative", header_answers(administrative)),
+            group("items", items),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
     };
+    let mut entry = vec![
+        Entry {
+            full_url: patient_url.clone(),
+            resource: serde_json::value::to_raw_value(&patient(sheet))?,
+        },
+        Entry {
+            full_url: format!("urn:uuid:{id}"),
+            resource: serde_json::value::to_raw_value(&response)?,
+        },
+    ];
+    for (n, t) in sheet.clinical.treatments.iter().enumerate() {
+        entry.push(Entry {
+            full_url: entry_url(&format!("treatment-{n}")),
+            resource: serde_json::value::to_raw_value(&treatment(t, &patient_url))?,
+        });
+    }
     let bundle = Bundle {
         resource_type: "Bundle",
         kind: "collection",
-        entry: vec![
-            Entry {
-                full_url: patient_url,
-                resource: serde_json::value::to_raw_value(&patient(sheet))?,
-            },
-            Entry {
-                full_url: format!("urn:uuid:{id}"),
-                resource: serde_json::value::to_raw_value(&response)?,
-            },
-        ],
+        entry,
     };
     Ok(serde_json::to_string(&bundle)?)
 }

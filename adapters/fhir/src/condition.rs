@@ -111,10 +111,20 @@ impl Reader<'_, '_, '_> {
         if let Some((value, element)) = onset
             && let Some(text) = value.as_str()
         {
-            // A date-time's date part: 発症年月 wants the year and month.
-            let date = text.get(..10).unwrap_or(text);
             let at = self.at(value, format!("{path}.{element}"));
-            self.apply(sheet, findings, HeaderField::Onset, date, at);
+            if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
+                // A FHIR date of year precision: valid, but 発症年月 needs the month.
+                findings.push(self.info(
+                    "fhir.onset_year_only",
+                    format!("the onset is known only to the year ({text}); 発症年月 is left for the doctor to complete"),
+                    format!("発症は {text} 年とだけ記録されています。発症年月は医師が補ってください"),
+                    at,
+                ));
+            } else {
+                // A date-time's date part: 発症年月 wants the year and month.
+                let date = text.get(..10).unwrap_or(text);
+                self.apply(sheet, findings, HeaderField::Onset, date, at);
+            }
         }
     }
 }

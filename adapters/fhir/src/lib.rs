@@ -52,4 +52,4 @@ mod treatment;
 
 pub use adapter::FhirAdapter;
 pub use bundle::{OutError, sheet_bundle};
-pub use questionnaire::{canonical, questionnaire};
+pub use questionnaire::{Form, canonical, canonical_of, form_questionnaire, questionnaire};

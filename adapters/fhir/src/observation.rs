@@ -189,11 +189,8 @@ impl Reader<'_, '_, '_> {
             };
             match slot {
                 Some(Slot::Item(code)) if has_item(&code) => {
-                    let item = if m.value.number {
-                        Item::read_number(&m.value.text, Some(m.value.location))
-                    } else {
-                        Item::read(ItemValue::Text(m.value.text), Some(m.value.location))
-                    };
+                    // The literal as written; the checks type it and keep it exact.
+                    let item = Item::read(ItemValue::Text(m.value.text), Some(m.value.location));
                     sheet.items.insert(code, item);
                 }
                 Some(Slot::Field(field))

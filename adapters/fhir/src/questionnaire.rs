@@ -15,57 +15,149 @@ pub const BASE: &str = "https://example.invalid/kakehashi/fhir";
 const SDC_CALCULATED: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression";
 
-/// `nanbyo-049`, `shoman-07-001`: the template's name, as its file is named.
-pub fn slug(key: &DiseaseKey) -> String {
-    match key.group {
-        Some(g) => format!("{}-{g:02}-{:03}", key.kind.as_str(), key.number),
-        None => format!("{}-{:03}", key.kind.as_str(), key.number),
+/// What a Questionnaire is for: one disease's sheet, or the common part of a programme's sheet
+/// (基本情報・医療機関 and free items), for a disease that has no template yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Disease(DiseaseKey),
+    Common(SheetKind),
+}
+
+impl Form {
+    /// The form of a sheet: its disease's, else its programme's common form.
+    pub fn of(kind: SheetKind, group: Option<u8>, number: Option<u16>) -> Self {
+        match number {
+            Some(number) => Form::Disease(DiseaseKey {
+                kind,
+                group,
+                number,
+            }),
+            None => Form::Common(kind),
+        }
+    }
+
+    pub fn kind(self) -> SheetKind {
+        match self {
+            Form::Disease(key) => key.kind,
+            Form::Common(kind) => kind,
+        }
+    }
+}
+
+/// `nanbyo-049`, `shoman-07-001`, `nanbyo-common`: the form's name (a template's as its file is
+/// named).
+pub fn slug(form: Form) -> String {
+    match form {
+        Form::Disease(key) => match key.group {
+            Some(g) => format!("{}-{g:02}-{:03}", key.kind.as_str(), key.number),
+            None => format!("{}-{:03}", key.kind.as_str(), key.number),
+        },
+        Form::Common(kind) => format!("{}-common", kind.as_str()),
     }
 }
 
 /// The canonical URL of a disease's Questionnaire.
 pub fn canonical(key: &DiseaseKey) -> String {
-    format!("{BASE}/Questionnaire/{}", slug(key))
+    canonical_of(Form::Disease(*key))
 }
 
-/// The disease a Questionnaire canonical URL names.
-pub fn key_of(url: &str) -> Option<DiseaseKey> {
+/// The canonical URL of a form's Questionnaire.
+pub fn canonical_of(form: Form) -> String {
+    format!("{BASE}/Questionnaire/{}", slug(form))
+}
+
+/// The form a Questionnaire canonical URL names, with the version after `|` when given.
+pub fn form_of(url: &str) -> Option<(Form, Option<&str>)> {
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     let slug = url.strip_prefix(BASE)?.strip_prefix("/Questionnaire/")?;
     let mut parts = slug.split('-');
     let kind: SheetKind = parts.next()?.parse().ok()?;
-    let numbers: Vec<u16> = parts.map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    match (kind, numbers.as_slice()) {
-        (SheetKind::Nanbyo, [n]) => Some(DiseaseKey {
+    let rest: Vec<&str> = parts.collect();
+    if rest == ["common"] {
+        return Some((Form::Common(kind), version));
+    }
+    let numbers: Vec<u16> = rest.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let key = match (kind, numbers.as_slice()) {
+        (SheetKind::Nanbyo, [n]) => DiseaseKey {
             kind,
             group: None,
             number: *n,
-        }),
-        (SheetKind::Shoman, [g, n]) => Some(DiseaseKey {
+        },
+        (SheetKind::Shoman, [g, n]) => DiseaseKey {
             kind,
             group: Some(u8::try_from(*g).ok()?),
             number: *n,
-        }),
+        },
+        _ => return None,
+    };
+    Some((Form::Disease(key), version))
+}
+
+/// The header fields a form carries, in the form's order: 基本情報 and 医療機関 (asked), the
+/// disease (its number only on the common form: a disease's form is that disease), and
+/// 行政記載欄 — the municipality's own fields, read-only on the form but carried so that
+/// nothing on a sheet is lost on the way out and back.
+pub fn header_fields(form: Form) -> impl Iterator<Item = HeaderField> {
+    HeaderField::ALL.iter().copied().filter(move |f| {
+        let disease_number = matches!(f, HeaderField::DiseaseGroup | HeaderField::DiseaseNumber);
+        *f != HeaderField::Kind
+            && (!disease_number || matches!(form, Form::Common(_)))
+            && (form.kind() == SheetKind::Shoman || !f.path().starts_with("child."))
+    })
+}
+
+/// Whether a header field is the municipality's to fill (read-only on a hospital's form).
+pub fn administrative(field: HeaderField) -> bool {
+    field.path().starts_with("administrative.")
+}
+
+/// The Questionnaire item type of a header field.
+pub fn header_type(field: HeaderField) -> &'static str {
+    match field.field_type() {
+        FieldType::Integer => "integer",
+        FieldType::Decimal => "decimal",
+        FieldType::Date | FieldType::YearMonth => "date",
+        FieldType::Sex | FieldType::Presence => "choice",
+        _ => "string",
+    }
+}
+
+/// The code system of a coded header field's answers.
+pub fn header_system(field: HeaderField) -> Option<String> {
+    match field.field_type() {
+        FieldType::Sex => Some("http://hl7.org/fhir/administrative-gender".into()),
+        FieldType::Presence => Some(format!("{BASE}/CodeSystem/presence")),
         _ => None,
     }
 }
 
-/// 基本情報 and 医療機関 questions: the header fields a form asks (not the disease, which the
-/// Questionnaire itself names, and not the municipality's own fields), in the form's order.
-pub fn header_fields(kind: SheetKind) -> impl Iterator<Item = HeaderField> {
-    HeaderField::ALL.iter().copied().filter(move |f| {
-        let path = f.path();
-        !matches!(
-            f,
-            HeaderField::Kind
-                | HeaderField::DiseaseGroup
-                | HeaderField::DiseaseNumber
-                | HeaderField::DiseaseName
-                | HeaderField::PayerNumber
-                | HeaderField::RecipientNumber
-                | HeaderField::Certification
-                | HeaderField::MonthlyMedicalCosts
-        ) && (kind == SheetKind::Shoman || !path.starts_with("child."))
-    })
+/// The code system of a template item's answer options.
+pub fn item_answer_system() -> String {
+    format!("{BASE}/CodeSystem/item-answer")
+}
+
+/// The Questionnaire item type of a template item.
+pub fn item_type(def: &ItemDef) -> &'static str {
+    match (def.item_type, def.allowed.is_empty()) {
+        (_, false) | (ItemType::Code, _) => "choice",
+        (ItemType::Integer, true) => "integer",
+        (ItemType::Decimal, true) => "decimal",
+        (ItemType::Boolean, true) => "boolean",
+        (ItemType::Date, true) => "date",
+        (ItemType::Text, true) => "string",
+    }
+}
+
+/// The Questionnaire item type of a formula's result.
+pub fn formula_type(formula: &Formula) -> &'static str {
+    if formula.op == FormulaOp::Count {
+        "integer"
+    } else {
+        "decimal"
+    }
 }
 
 fn coding(system: &str, code: &str, display: &str) -> Value {
@@ -74,36 +166,21 @@ fn coding(system: &str, code: &str, display: &str) -> Value {
 
 fn header_item(field: HeaderField) -> Value {
     let path = field.path();
-    let (kind, options) = match field.field_type() {
-        FieldType::Integer => ("integer", None),
-        FieldType::Decimal => ("decimal", None),
-        FieldType::Date => ("date", None),
-        FieldType::Sex => (
-            "choice",
-            Some(vec![
-                coding("http://hl7.org/fhir/administrative-gender", "male", "男"),
-                coding("http://hl7.org/fhir/administrative-gender", "female", "女"),
-            ]),
-        ),
-        FieldType::Presence => {
-            let system = format!("{BASE}/CodeSystem/presence");
-            (
-                "choice",
-                Some(vec![
-                    coding(&system, "present", "あり"),
-                    coding(&system, "absent", "なし"),
-                    coding(&system, "unknown", "不明"),
-                ]),
-            )
-        }
-        _ => ("string", None),
+    let mut item = json!({ "linkId": path, "text": path, "type": header_type(field) });
+    let system = header_system(field);
+    let options = match field.field_type() {
+        FieldType::Sex => vec![("male", "男"), ("female", "女")],
+        FieldType::Presence => vec![("present", "あり"), ("absent", "なし"), ("unknown", "不明")],
+        _ => Vec::new(),
     };
-    let mut item = json!({ "linkId": path, "text": path, "type": kind });
-    if let Some(options) = options {
+    if let Some(system) = system {
         item["answerOption"] = options
             .into_iter()
-            .map(|c| json!({ "valueCoding": c }))
+            .map(|(code, display)| json!({ "valueCoding": coding(&system, code, display) }))
             .collect();
+    }
+    if administrative(field) {
+        item["readOnly"] = json!(true);
     }
     item
 }
@@ -117,17 +194,10 @@ fn bound(url: &str, value: f64, decimal: bool) -> Value {
 }
 
 fn template_item(def: &ItemDef) -> Value {
-    let kind = match (def.item_type, def.allowed.is_empty()) {
-        (_, false) | (ItemType::Code, _) => "choice",
-        (ItemType::Integer, true) => "integer",
-        (ItemType::Decimal, true) => "decimal",
-        (ItemType::Boolean, true) => "boolean",
-        (ItemType::Date, true) => "date",
-        (ItemType::Text, true) => "string",
-    };
-    let mut item =
-        json!({ "linkId": def.code, "text": def.label, "type": kind, "required": def.required });
-    let system = format!("{BASE}/CodeSystem/item-answer");
+    let mut item = json!({
+        "linkId": def.code, "text": def.label, "type": item_type(def), "required": def.required
+    });
+    let system = item_answer_system();
     if !def.allowed.is_empty() {
         item["answerOption"] = def
             .allowed
@@ -167,85 +237,216 @@ fn template_item(def: &ItemDef) -> Value {
     item
 }
 
-/// FHIRPath of a formula over the answers of its inputs.
-fn expression(formula: &Formula) -> String {
-    let inputs: Vec<String> = formula.of.iter().map(|c| format!("'{c}'")).collect();
-    let values = format!(
-        "%resource.repeat(item).where(linkId in ({})).answer.value",
-        inputs.join(" | ")
-    );
-    let rounded = |e: String| match formula.decimals {
-        Some(d) => format!("{e}.round({d})"),
-        None => e,
-    };
-    match formula.op {
-        FormulaOp::Sum => format!("{values}.sum()"),
-        FormulaOp::Mean => rounded(format!("{values}.avg()")),
-        FormulaOp::Min => format!("{values}.min()"),
-        FormulaOp::Max => format!("{values}.max()"),
-        FormulaOp::Count => {
-            let (op, value) = formula
-                .condition
-                .as_ref()
-                .map(|c| (serde_json::to_value(c.op).ok(), c.value.clone()))
-                .unwrap_or((None, ItemValue::Boolean(true)));
-            let op = op.as_ref().and_then(Value::as_str).unwrap_or("==");
-            let op = if op == "==" { "=" } else { op };
-            let value = match value {
-                ItemValue::Text(t) => format!("'{t}'"),
-                other => other.to_string(),
-            };
-            format!("{values}.where($this {op} {value}).count()")
-        }
+/// FHIRPath of one input's answer: its value, or, for a choice (a Coding), the value its code
+/// stands for (`numeric` for arithmetic and comparison with numbers).
+fn term(code: &str, template: &Template, numeric: bool) -> String {
+    let answer = format!("%resource.repeat(item).where(linkId = '{code}').answer.value");
+    let choice = template
+        .items
+        .iter()
+        .find(|d| d.code == code)
+        .is_some_and(|d| item_type(d) == "choice");
+    match (choice, numeric) {
+        (true, true) => format!("{answer}.code.toDecimal()"),
+        (true, false) => format!("{answer}.code"),
+        (false, _) => answer,
     }
 }
 
-fn formula_item(formula: &Formula) -> Value {
+/// `a and b and …`, or `true` for none.
+fn all_of(parts: impl Iterator<Item = String>) -> String {
+    let parts: Vec<String> = parts.collect();
+    if parts.is_empty() {
+        "true".into()
+    } else {
+        parts.join(" and ")
+    }
+}
+
+/// A FHIRPath literal of a comparison value.
+fn literal(value: &ItemValue) -> String {
+    match value {
+        ItemValue::Text(t) => format!("'{}'", t.replace('\\', "\\\\").replace('\'', "\\'")),
+        other => other.to_string(),
+    }
+}
+
+/// FHIRPath of a formula over the answers of its inputs, as the gateway computes it
+/// (`src/checks/formulas.rs`), in normative FHIRPath only (no `sum()`, `avg()`, `round()`,
+/// `aggregate()`): sums as additions, means as a sum divided by the count and rounded half up
+/// with `div`, minima and maxima by comparison. Without `allow_partial` the result is empty
+/// until every input is answered, as the gateway leaves the total out; min and max with
+/// `allow_partial` have no expression (the `calculated` extension still says what they are).
+fn expression(formula: &Formula, template: &Template) -> Option<String> {
+    let numeric = formula.op != FormulaOp::Count
+        || formula
+            .condition
+            .as_ref()
+            .is_some_and(|c| matches!(c.value, ItemValue::Integer(_) | ItemValue::Decimal(_)));
+    let terms: Vec<String> = formula
+        .of
+        .iter()
+        .map(|code| term(code, template, numeric))
+        .collect();
+    let answered = all_of(terms.iter().map(|t| format!("{t}.exists()")));
+    let guarded = |e: String| {
+        if formula.allow_partial {
+            e
+        } else {
+            format!("iif({answered}, {e})")
+        }
+    };
+    let present = |t: &String| format!("iif({t}.exists(), {t}, 0)");
+    let sum = |partial: bool| {
+        let parts: Vec<String> = terms
+            .iter()
+            .map(|t| if partial { present(t) } else { t.clone() })
+            .collect();
+        format!("({})", parts.join(" + "))
+    };
+    let combined = terms
+        .iter()
+        .skip(1)
+        .fold(format!("({})", terms.first()?), |acc, t| {
+            format!("{acc}.combine({t})")
+        });
+    Some(match formula.op {
+        FormulaOp::Sum => guarded(sum(formula.allow_partial)),
+        FormulaOp::Mean => {
+            let count = if formula.allow_partial {
+                format!("{combined}.count()")
+            } else {
+                terms.len().to_string()
+            };
+            let scale = 10u64.pow(u32::from(formula.decimals.unwrap_or(1)));
+            let mean = format!("({} / {count})", sum(formula.allow_partial));
+            guarded(format!("((({mean} * {scale}) + 0.5) div 1) / {scale}"))
+        }
+        FormulaOp::Min | FormulaOp::Max if formula.allow_partial => return None,
+        FormulaOp::Min | FormulaOp::Max => {
+            let cmp = if formula.op == FormulaOp::Min {
+                "<="
+            } else {
+                ">="
+            };
+            // The first input that is at least (at most) every other one.
+            let mut chosen = terms.last()?.clone();
+            for (i, t) in terms.iter().enumerate().rev().skip(1) {
+                let beats = all_of(
+                    terms
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, other)| format!("{t} {cmp} {other}")),
+                );
+                chosen = format!("iif({beats}, {t}, {chosen})");
+            }
+            guarded(chosen)
+        }
+        FormulaOp::Count => {
+            let condition = formula.condition.as_ref()?;
+            let op = serde_json::to_value(condition.op).ok();
+            let op = op.as_ref().and_then(Value::as_str).unwrap_or("==");
+            let op = if op == "==" { "=" } else { op };
+            guarded(format!(
+                "{combined}.where($this {op} {}).count()",
+                literal(&condition.value)
+            ))
+        }
+    })
+}
+
+fn formula_item(formula: &Formula, template: &Template) -> Value {
     let op = serde_json::to_value(formula.op).ok();
     let op = op.as_ref().and_then(Value::as_str).unwrap_or("sum");
+    let mut extensions: Vec<Value> = expression(formula, template)
+        .map(|expression| {
+            json!({
+                "url": SDC_CALCULATED,
+                "valueExpression": { "language": "text/fhirpath", "expression": expression }
+            })
+        })
+        .into_iter()
+        .collect();
+    extensions.push(json!({
+        "url": format!("{BASE}/StructureDefinition/calculated"),
+        "valueString": format!("{op}({})", formula.of.join(", "))
+    }));
     json!({
         "linkId": formula.code,
         "text": formula.label,
-        "type": if formula.op == FormulaOp::Count { "integer" } else { "decimal" },
+        "type": formula_type(formula),
         "readOnly": true,
-        "extension": [
-            {
-                "url": SDC_CALCULATED,
-                "valueExpression": { "language": "text/fhirpath", "expression": expression(formula) }
-            },
-            {
-                "url": format!("{BASE}/StructureDefinition/calculated"),
-                "valueString": format!("{op}({})", formula.of.join(", "))
-            }
-        ]
+        "extension": extensions
     })
+}
+
+/// The form's title: the template's disease name, or the programme's common part.
+fn title(form: Form, template: Option<&Template>) -> String {
+    match (form, template) {
+        (_, Some(t)) => t.name.clone(),
+        (Form::Common(SheetKind::Nanbyo), None) | (Form::Disease(_), None) => {
+            "臨床調査個人票（共通項目）".into()
+        }
+        (Form::Common(SheetKind::Shoman), None) => "医療意見書（共通項目）".into(),
+    }
+}
+
+/// A form's version: the template's form version; the common forms follow the canonical
+/// sheet's schema.
+pub fn version(template: Option<&Template>) -> String {
+    template.map_or_else(
+        || kakehashi_sdk::SCHEMA_VERSION.to_owned(),
+        |t| t.form_version.clone(),
+    )
 }
 
 /// The template as a Questionnaire resource.
 pub fn questionnaire(template: &Template) -> Value {
-    let key = template.key();
-    let slug = slug(&key);
-    let mut items: Vec<Value> = template.items.iter().map(template_item).collect();
-    items.extend(template.formulas.iter().map(formula_item));
+    form_questionnaire(Form::Disease(template.key()), Some(template))
+}
+
+/// A form as a Questionnaire resource: a disease's (with its template) or a programme's common
+/// form (without).
+pub fn form_questionnaire(form: Form, template: Option<&Template>) -> Value {
+    let slug = slug(form);
+    let title = title(form, template);
+    let mut items: Vec<Value> = Vec::new();
+    if let Some(template) = template {
+        items.extend(template.items.iter().map(template_item));
+        items.extend(template.formulas.iter().map(|f| formula_item(f, template)));
+    }
+    let (asked, administrative): (Vec<HeaderField>, Vec<HeaderField>) =
+        header_fields(form).partition(|f| !administrative(*f));
+    let mut groups = vec![json!({
+        "linkId": "header",
+        "text": "基本情報・医療機関",
+        "type": "group",
+        "item": asked.into_iter().map(header_item).collect::<Vec<_>>()
+    })];
+    groups.push(json!({
+        "linkId": "administrative",
+        "text": "行政記載欄",
+        "type": "group",
+        "readOnly": true,
+        "item": administrative.into_iter().map(header_item).collect::<Vec<_>>()
+    }));
+    if !items.is_empty() {
+        groups.push(
+            json!({ "linkId": "items", "text": "疾病別項目", "type": "group", "item": items }),
+        );
+    }
     json!({
         "resourceType": "Questionnaire",
         "id": slug,
-        "url": canonical(&key),
-        "version": template.form_version,
+        "url": canonical_of(form),
+        "version": version(template),
         "name": slug.replace('-', "_"),
-        "title": template.name,
+        "title": title,
         "status": "active",
         "subjectType": ["Patient"],
-        "code": [coding(&format!("{BASE}/CodeSystem/disease"), &slug, &template.name)],
-        "item": [
-            {
-                "linkId": "header",
-                "text": "基本情報・医療機関",
-                "type": "group",
-                "item": header_fields(key.kind).map(header_item).collect::<Vec<_>>()
-            },
-            { "linkId": "items", "text": "疾病別項目", "type": "group", "item": items }
-        ]
+        "code": [coding(&format!("{BASE}/CodeSystem/disease"), &slug, &title)],
+        "item": groups
     })
 }
 
@@ -267,20 +468,25 @@ mod tests {
                 number: 1,
             },
         ] {
-            assert_eq!(key_of(&canonical(&key)), Some(key));
+            assert_eq!(form_of(&canonical(&key)), Some((Form::Disease(key), None)));
         }
         assert_eq!(
-            slug(&DiseaseKey {
+            slug(Form::Disease(DiseaseKey {
                 kind: SheetKind::Shoman,
                 group: Some(7),
                 number: 1
-            }),
+            })),
             "shoman-07-001"
         );
+        let common = canonical_of(Form::Common(SheetKind::Shoman));
         assert_eq!(
-            key_of("http://other.example/Questionnaire/nanbyo-049"),
+            form_of(&format!("{common}|1.0")),
+            Some((Form::Common(SheetKind::Shoman), Some("1.0")))
+        );
+        assert_eq!(
+            form_of("http://other.example/Questionnaire/nanbyo-049"),
             None
         );
-        assert_eq!(key_of(&format!("{BASE}/Questionnaire/nanbyo-x")), None);
+        assert_eq!(form_of(&format!("{BASE}/Questionnaire/nanbyo-x")), None);
     }
 }

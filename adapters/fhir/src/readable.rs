@@ -73,10 +73,32 @@ fn prune<'a>(
             }
             Value::Array(out)
         }
+        // Text with a control character (U+0000–U+001F other than tab, CR and LF) is not a
+        // FHIR string; a name or number carrying one is refused, not stored.
+        (Value::String(text), _) if text.chars().any(forbidden_control) => {
+            let c = text
+                .chars()
+                .find(|c| forbidden_control(*c))
+                .unwrap_or_default();
+            losses.push(Loss {
+                path: path.clone(),
+                offset,
+                reason: Some(format!(
+                    "the text contains the control character U+{:04X}, which FHIR strings may not hold",
+                    u32::from(c)
+                )),
+            });
+            Value::Null
+        }
         // A leaf the model kept: the literal as written is the value.
         (value, _) => value,
     };
     Node { value, offset }
+}
+
+/// A C0 control character FHIR strings may not contain (all but tab, CR and LF).
+fn forbidden_control(c: char) -> bool {
+    c < ' ' && !matches!(c, '\t' | '\r' | '\n')
 }
 
 #[cfg(test)]
@@ -108,5 +130,18 @@ mod tests {
             .get("value")
             .unwrap();
         assert_eq!(value.value, Value::Number("1.50"));
+    }
+
+    #[test]
+    fn text_with_a_control_character_is_refused_with_its_place() {
+        let named =
+            r#"{"resourceType":"Patient","name":[{"text":"山田\u0000太郎"}],"gender":"male"}"#
+                .as_bytes();
+        let model = model::round_trip(named).unwrap();
+        let (kept, losses) = keep_readable(json::parse(named).unwrap(), &model);
+        assert_eq!(losses[0].path, "$.name[0].text");
+        assert!(losses[0].reason.as_deref().unwrap().contains("U+0000"));
+        assert_eq!(kept.array("name")[0].str("text"), None);
+        assert_eq!(kept.str("gender"), Some("male"));
     }
 }

@@ -2,17 +2,17 @@
 //! [`crate::questionnaire`]) as an EHR form tool fills it in. Header questions are linked by
 //! canonical field path (`patient.date_of_birth`), disease items by item code.
 
-use kakehashi_sdk::{DiseaseKey, Finding, HeaderField, Item, ItemValue, Sheet};
+use kakehashi_sdk::{Finding, HeaderField, Item, ItemValue, Sheet};
 
 use crate::json::{Node, Value};
-use crate::questionnaire;
+use crate::questionnaire::{self, Form};
 use crate::reader::Reader;
 
 impl Reader<'_, '_, '_> {
-    /// The disease a QuestionnaireResponse answers, from its `questionnaire` canonical.
-    pub fn answered(&self, index: usize) -> Option<DiseaseKey> {
+    /// The form a QuestionnaireResponse answers, from its `questionnaire` canonical.
+    pub fn answered(&self, index: usize) -> Option<Form> {
         let url = self.doc.resources[index].node.str("questionnaire")?;
-        questionnaire::key_of(url.split('|').next().unwrap_or(url))
+        questionnaire::form_of(url).map(|(form, _)| form)
     }
 
     /// Writes the answers onto the sheet.
@@ -44,12 +44,13 @@ impl Reader<'_, '_, '_> {
                 continue;
             };
             let at = self.at(value, format!("{item_path}.answer[0].{element}"));
-            let (text, number) = match &value.value {
-                Value::Number(n) => ((*n).to_owned(), true),
-                Value::String(s) => (s.to_string(), false),
-                Value::Bool(b) => (b.to_string(), false),
+            // The value as written: a number's literal, a choice's code.
+            let text = match &value.value {
+                Value::Number(n) => (*n).to_owned(),
+                Value::String(s) => s.to_string(),
+                Value::Bool(b) => b.to_string(),
                 Value::Object(_) => match value.str("code").or_else(|| value.str("display")) {
-                    Some(code) => (code.to_owned(), false),
+                    Some(code) => code.to_owned(),
                     None => continue,
                 },
                 _ => continue,
@@ -57,11 +58,7 @@ impl Reader<'_, '_, '_> {
             if let Some(field) = HeaderField::ALL.iter().find(|f| f.path() == link) {
                 self.apply(sheet, findings, *field, &text, at);
             } else {
-                let item = if number {
-                    Item::read_number(&text, Some(at))
-                } else {
-                    Item::read(ItemValue::Text(text), Some(at))
-                };
+                let item = Item::read(ItemValue::Text(text), Some(at));
                 sheet.items.insert(link.to_owned(), item);
             }
         }

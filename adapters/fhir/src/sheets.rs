@@ -8,9 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use kakehashi_sdk::{Converted, DiseaseKey, Finding, Provenance, Record, Sheet, SheetKind};
+use kakehashi_sdk::{Converted, Finding, Provenance, Record, Sheet, SheetKind};
 
 use crate::condition::Binding;
+use crate::questionnaire::Form;
 use crate::reader::Reader;
 
 /// Resource types the mapping reads (the rest are listed as unmapped).
@@ -30,11 +31,22 @@ const READ: [&str; 13] = [
     "QuestionnaireResponse",
 ];
 
+/// The first day a FHIR date or date-time can mean: `2018` → 2018-01-01, `2018-04` →
+/// 2018-04-01, `2018-04-12T…` → 2018-04-12.
+fn earliest_day(text: &str) -> Option<chrono::NaiveDate> {
+    let date = text.get(..10).unwrap_or(text);
+    let mut parts = date.split('-');
+    let year: i32 = parts.next().filter(|y| y.len() == 4)?.parse().ok()?;
+    let month: u32 = parts.next().map_or(Some(1), |m| m.parse().ok())?;
+    let day: u32 = parts.next().map_or(Some(1), |d| d.parse().ok())?;
+    chrono::NaiveDate::from_ymd_opt(year, month, day)
+}
+
 /// What one sheet is made of.
 struct Plan {
     patient: Option<usize>,
     disease: Option<(usize, Binding)>,
-    response: Option<(usize, DiseaseKey)>,
+    response: Option<(usize, Form)>,
 }
 
 impl Reader<'_, '_, '_> {
@@ -48,12 +60,11 @@ impl Reader<'_, '_, '_> {
     }
 
     /// Whether the patient was 20 or older when the Condition was recorded (or began): 小慢
-    /// covers children, and a 小慢 disease name in an adult's record is not a 小慢 sheet.
+    /// covers children, and a 小慢 disease name in an adult's record is not a 小慢 sheet. A
+    /// date of year or year-month precision counts from its earliest day, so that "adult"
+    /// is said only when it holds whatever the day was.
     fn adult_at(&self, condition: usize, patient: Option<usize>) -> bool {
-        let date = |node: Option<&crate::json::Node<'_>>| {
-            let text = node?.as_str()?;
-            chrono::NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
-        };
+        let date = |node: Option<&crate::json::Node<'_>>| earliest_day(node?.as_str()?);
         let node = self.doc.resources[condition].node;
         let when = date(node.get("recordedDate")).or_else(|| date(node.get("onsetDateTime")));
         let born = patient.and_then(|p| date(self.doc.resources[p].node.get("birthDate")));
@@ -105,7 +116,8 @@ impl Reader<'_, '_, '_> {
                 Some(binding) => {
                     let covered = plans.iter().any(|p: &Plan| {
                         p.patient == patient
-                            && (p.response.as_ref().map(|(_, k)| *k) == Some(binding.key)
+                            && (p.response.as_ref().map(|(_, f)| *f)
+                                == Some(Form::Disease(binding.key))
                                 || p.disease.as_ref().map(|(_, b)| b.key) == Some(binding.key))
                     });
                     if !covered {
@@ -242,13 +254,15 @@ impl Reader<'_, '_, '_> {
             };
             let mut sheet = Sheet::new(SheetKind::Nanbyo, provenance);
             let mut findings = shared.clone();
-            if let Some((_, key)) = &plan.response {
-                sheet.kind = key.kind;
-                if key.kind == SheetKind::Shoman {
+            if let Some((_, form)) = &plan.response {
+                sheet.kind = form.kind();
+                if form.kind() == SheetKind::Shoman {
                     sheet.child.get_or_insert_with(Default::default);
                 }
-                sheet.disease.group = key.group;
-                sheet.disease.number = Some(key.number);
+                if let Form::Disease(key) = form {
+                    sheet.disease.group = key.group;
+                    sheet.disease.number = Some(key.number);
+                }
             }
             if let Some((i, binding)) = &plan.disease {
                 self.condition(*i, binding, &mut sheet, &mut findings);

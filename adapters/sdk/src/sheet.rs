@@ -386,15 +386,17 @@ impl Item {
         }
     }
 
-    /// A number read from its literal text: the text is the value, and is kept as written
-    /// when a floating-point number would not reproduce it.
-    pub fn read_number(literal: &str, source: Option<SourceLocation>) -> Self {
-        let exact = literal
-            .parse::<f64>()
-            .is_ok_and(|v| v.is_finite() && v.to_string() == literal);
-        Self {
-            as_written: (!exact).then(|| literal.to_owned()),
-            ..Self::read(ItemValue::Text(literal.to_owned()), source)
+    /// Before the item's text becomes the typed `value`: keeps the text as written when the
+    /// number would not show it (`1.50`, `1.0`, more digits than a binary floating-point number
+    /// holds), so that what the doctor recorded is what is stored and served.
+    pub fn keep_as_written(&mut self, value: &ItemValue) {
+        if let (ItemValue::Text(text), ItemValue::Decimal(number)) = (&self.value, value) {
+            let text = text.trim();
+            // `{:?}` is how the JSON shows the number (`1.0`, `7.5`): keep the text when it
+            // shows otherwise.
+            if format!("{number:?}") != text && self.as_written.is_none() {
+                self.as_written = Some(text.to_owned());
+            }
         }
     }
 }

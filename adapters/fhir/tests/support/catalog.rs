@@ -6,8 +6,8 @@ use std::path::Path;
 use kakehashi_sdk::{DiseaseRegistry, MappingFiles, TemplateSet};
 
 /// The gateway's built-in catalog as shipped in `mappings/`: the notified disease lists, the
-/// disease templates and the FHIR code maps, so Conditions bind and Observations fill items
-/// as they do in the gateway.
+/// disease templates, the FHIR code maps and the CSV mappings, so Conditions bind and
+/// Observations fill items as they do in the gateway.
 pub fn catalog() -> (DiseaseRegistry, TemplateSet, MappingFiles) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../mappings");
     let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
@@ -29,8 +29,15 @@ pub fn catalog() -> (DiseaseRegistry, TemplateSet, MappingFiles) {
         templates.add(&origin, &text, Some(&diseases)).unwrap();
     }
     let mut mappings = MappingFiles::default();
-    for name in ["conditions", "observations", "systems"] {
-        mappings.insert("fhir", name, name, read(&format!("fhir/{name}.toml")));
+    for category in ["fhir", "csv"] {
+        for entry in std::fs::read_dir(root.join(category)).unwrap() {
+            let path = entry.unwrap().path();
+            let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).unwrap();
+            mappings.insert(category, name, name, text);
+        }
     }
     (diseases, templates, mappings)
 }
