@@ -521,4 +521,35 @@ mod tests {
             .to_string();
         assert!(err.contains("unknown field `date_of_brith`"), "{err}");
     }
+
+    #[test]
+    fn numbers_come_back_from_stored_json_exactly() {
+        // As the store and the API write a sheet and read it again.
+        let mut sheet = Sheet::new(SheetKind::Nanbyo, Provenance::default());
+        for (code, value) in [("a", 92.14480588800343), ("b", 0.1 + 0.2), ("c", 1e-300)] {
+            sheet
+                .items
+                .insert(code.into(), Item::read(ItemValue::Decimal(value), None));
+        }
+        let text = serde_json::to_string(&sheet).unwrap();
+        let back: Sheet = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, sheet);
+        assert!(text.contains("92.14480588800343"), "{text}");
+    }
+
+    #[test]
+    fn a_decimal_keeps_its_text_only_when_the_number_would_show_otherwise() {
+        let typed = |text: &str, value: f64| {
+            let mut item = Item::read(ItemValue::Text(text.into()), None);
+            item.keep_as_written(&ItemValue::Decimal(value));
+            item.as_written
+        };
+        assert_eq!(typed("7.50", 7.5).as_deref(), Some("7.50"));
+        assert_eq!(
+            typed("0.12345678901234567890", 0.123_456_789_012_345_68).as_deref(),
+            Some("0.12345678901234567890")
+        );
+        assert_eq!(typed("7.5", 7.5), None);
+        assert_eq!(typed("1.0", 1.0), None);
+    }
 }
