@@ -16,3 +16,16 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# fhirpath.js (npm), which tests/fhir_forms.rs runs the Questionnaires' calculated expressions
+# in, pinned by tests/fhirpath/package-lock.json; Node.js from Debian when the machine has none.
+if ! command -v npm >/dev/null; then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+fhirpath_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/fhirpath"
+if [[ ! -d $fhirpath_dir/node_modules/fhirpath ]]; then
+  (cd "$fhirpath_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -47,6 +47,7 @@ mod questionnaire;
 mod readable;
 mod reader;
 mod response;
+mod shape;
 mod sheets;
 mod treatment;
 

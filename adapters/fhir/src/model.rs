@@ -1,12 +1,14 @@
 //! The one place that touches fhir-sdk's typed model (R4B, see the crate docs). A resource is
 //! read into `fhir_sdk::r4b::resources::Resource` — the strict structural check: an object
 //! where the specification says array, a string where it says number, an unknown resource
-//! type — and written back out, so that [`crate::readable`] can see what the model kept.
+//! type — and its [`Shape`] taken, so that [`crate::readable`] can see what the model kept.
 //!
 //! Everything generic over fhir-sdk's types is instantiated here, once, behind two plain
 //! functions: its serde code takes minutes to compile, and no other crate should pay for it.
 
 use fhir_sdk::r4b::resources::Resource;
+
+use crate::shape::{Shape, shape_of};
 
 /// Why the typed model refused a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,12 +17,12 @@ pub struct ModelError {
     pub reason: String,
 }
 
-/// Reads a JSON document as an R4B resource and writes it back as the model understood it.
-pub fn round_trip(bytes: &[u8]) -> Result<serde_json::Value, ModelError> {
+/// Reads a JSON document as an R4B resource; the shape of what the model understood.
+pub fn round_trip(bytes: &[u8]) -> Result<Shape, ModelError> {
     let resource: Resource = serde_json::from_slice(bytes).map_err(|e| ModelError {
         reason: without_position(&e),
     })?;
-    serde_json::to_value(&resource).map_err(|e| ModelError {
+    shape_of(&resource).map_err(|e| ModelError {
         reason: e.to_string(),
     })
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_adapter_fhir::{FhirAdapter, sheet_bundle};
-use kakehashi_sdk::{Adapter, DiseaseKey, Input, MappingContext, Record, Sheet};
+use kakehashi_sdk::{Adapter, Input, MappingContext, Record, Sheet};
 
 fn corpus() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -102,13 +102,7 @@ fn every_corpus_sheet_reads_back_the_same_from_its_fhir_bundle() {
             continue; // a document the kit expects to be rejected
         };
         for (n, sheet) in sheets.iter().enumerate() {
-            let template = sheet.disease.number.and_then(|number| {
-                templates.get(&DiseaseKey {
-                    kind: sheet.kind,
-                    group: sheet.disease.group,
-                    number,
-                })
-            });
+            let template = templates.for_sheet(sheet);
             let id = uuid_for(&path, n);
             let bundle = sheet_bundle(sheet, template, &id, "completed").unwrap();
             let back = sheets_of(&FhirAdapter, bundle.as_bytes()).unwrap_or_default();
