@@ -10,7 +10,7 @@ use chrono::{NaiveDate, Utc};
 use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_adapter_fhir::FhirAdapter;
 use kakehashi_adapter_scan::{ScanAdapter, ScanOptions};
-use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, OcrReading, Record, Severity};
+use kakehashi_sdk::{Adapter, Finding, Input};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -18,13 +18,10 @@ use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::store::{
-    AuditEvent, CheckedSheet, Completion, NewReview, RawInput, Rejection, ReviewDetail, Store,
-    StoreError, SubmissionRecord, SubmissionStatus,
+    AuditEvent, Completion, RawInput, Store, StoreError, SubmissionRecord, SubmissionStatus,
 };
 
-/// Namespace of submission ids (UUID v5 of the sender's organisation, the input's hash, the
-/// adapter and the mapping).
-const SUBMISSION_NAMESPACE: Uuid = Uuid::from_u128(0x6b616b65_6861_7368_6900_737562000001);
+pub use kakehashi_core::conversion::{convert, sheet_id};
 
 /// Lower-case hex SHA-256 of a document: its address in the journal.
 pub fn content_hash(bytes: &[u8]) -> String {
@@ -313,104 +310,14 @@ pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
     ]
 }
 
-/// Converts and checks one document: pure, no store — the CLI's `convert` and the API share it.
-pub fn convert(
-    adapter: &dyn Adapter,
-    catalog: &Catalog,
-    input: &Input<'_>,
-    mapping: Option<&str>,
-    submission_id: &str,
-    today: NaiveDate,
-) -> Completion {
-    let context = MappingContext {
-        diseases: &catalog.diseases,
-        templates: &catalog.templates,
-        mappings: &catalog.mappings,
-        mapping,
-    };
-    let checks = CheckContext {
-        diseases: &catalog.diseases,
-        templates: &catalog.templates,
-        today,
-    };
-    match adapter.convert(input, &context) {
-        Err(e) => Completion::Rejected(Rejection::from(&e)),
-        Ok(records) => Completion::Accepted(
-            records
-                .into_iter()
-                .enumerate()
-                .filter_map(|(index, converted)| match converted.record {
-                    Record::Sheet(mut sheet) => {
-                        let mut findings: Vec<Finding> = converted.findings;
-                        findings.extend(check_sheet(&mut sheet, &checks));
-                        let id = sheet_id(submission_id, index);
-                        Some(CheckedSheet {
-                            reviews: reviews_for(&id, converted.readings, &findings),
-                            id,
-                            sheet: *sheet,
-                            findings,
-                        })
-                    }
-                    // Applications arrive through `/v1/applications/import`, certifications
-                    // with a later adapter; a submission stores sheets only.
-                    Record::Application(_) | Record::Certification(_) => None,
-                })
-                .collect(),
-        ),
-    }
-}
-
-/// The OCR readings a person must check: those the adapter doubts (low confidence) and those
-/// whose value an error finding refuses (a wrong check digit, an impossible date, a required
-/// box left blank). The task id is a UUIDv5 of sheet and target, so a rerun makes the same task.
-fn reviews_for(sheet_id: &str, readings: Vec<OcrReading>, findings: &[Finding]) -> Vec<NewReview> {
-    let namespace = Uuid::parse_str(sheet_id).unwrap_or(SUBMISSION_NAMESPACE);
-    readings
-        .into_iter()
-        .filter_map(|r| {
-            let mut reasons: Vec<String> = r
-                .needs_review
-                .then(|| "ocr.low_confidence".to_owned())
-                .into_iter()
-                .collect();
-            for f in findings {
-                if f.severity == Severity::Error
-                    && f.item.as_deref() == Some(r.target.as_str())
-                    && !reasons.contains(&f.code)
-                {
-                    reasons.push(f.code.clone());
-                }
-            }
-            (!reasons.is_empty()).then(|| NewReview {
-                id: Uuid::new_v5(&namespace, r.target.as_bytes()).to_string(),
-                target: r.target,
-                confidence: r.confidence,
-                detail: ReviewDetail {
-                    label: r.label,
-                    read: r.text,
-                    reasons,
-                    location: r.location,
-                },
-                image_png: r.image_png,
-            })
-        })
-        .collect()
-}
-
 /// Deterministic submission id: the same organisation sending the same bytes the same way
 /// gets the same submission; another organisation sending them gets its own.
 pub fn submission_id(organisation_id: &str, sha256: &str, adapter: &str, mapping: &str) -> String {
     Uuid::new_v5(
-        &SUBMISSION_NAMESPACE,
+        &kakehashi_core::conversion::ID_NAMESPACE,
         format!("{organisation_id}\n{sha256}\n{adapter}\n{mapping}").as_bytes(),
     )
     .to_string()
-}
-
-/// Deterministic sheet id: the same record of the same submission always gets the same id.
-pub fn sheet_id(submission_id: &str, index: usize) -> String {
-    let namespace = Uuid::parse_str(submission_id).unwrap_or(SUBMISSION_NAMESPACE);
-    Uuid::new_v5(&namespace, index.to_string().as_bytes()).to_string()
 }
 
 #[cfg(test)]
@@ -444,61 +351,6 @@ field = "patient.sex"
             .mappings
             .insert("csv", "test", "test.toml", MAPPING.to_owned());
         Arc::new(catalog)
-    }
-
-    #[test]
-    fn doubted_readings_and_readings_a_check_refuses_go_to_review_once() {
-        let reading = |target: &str, needs_review: bool| OcrReading {
-            target: target.into(),
-            label: target.into(),
-            text: Some("1234567".into()),
-            confidence: if needs_review { 0.4 } else { 0.95 },
-            needs_review,
-            location: kakehashi_sdk::SourceLocation::default(),
-            image_png: vec![0x89],
-        };
-        let findings = [
-            Finding::error(
-                "identifier.check_digit",
-                Some("administrative.recipient_number"),
-                "wrong check digit",
-                "検証番号が正しくありません",
-            ),
-            Finding::new(
-                Severity::Warning,
-                "date.future",
-                Some("patient.name"),
-                "a warning",
-                "警告",
-            ),
-        ];
-        let sheet = sheet_id(&submission_id("o", "s", "scan", ""), 0);
-        let tasks = reviews_for(
-            &sheet,
-            vec![
-                reading("administrative.recipient_number", false),
-                reading("patient.name", false),
-                reading("patient.name_kana", true),
-            ],
-            &findings,
-        );
-        let reasons: Vec<(&str, Vec<String>)> = tasks
-            .iter()
-            .map(|t| (t.target.as_str(), t.detail.reasons.clone()))
-            .collect();
-        assert_eq!(
-            reasons,
-            [
-                (
-                    "administrative.recipient_number",
-                    vec!["identifier.check_digit".to_owned()]
-                ),
-                ("patient.name_kana", vec!["ocr.low_confidence".to_owned()]),
-            ]
-        );
-        // The same sheet and target always make the same task.
-        let again = reviews_for(&sheet, vec![reading("patient.name_kana", true)], &[]);
-        assert_eq!(again[0].id, tasks[1].id);
     }
 
     #[tokio::test]

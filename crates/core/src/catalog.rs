@@ -10,7 +10,7 @@ use kakehashi_sdk::{DiseaseRegistry, MappingFiles, RegistryError, TemplateError,
 
 use crate::judgment::MildHighCostRules;
 
-static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/mappings");
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../mappings");
 
 /// Why the catalog could not be loaded.
 #[derive(Debug, thiserror::Error)]
