@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
-use crate::judgment::{Judgment, judge};
+use crate::judgment::Judgment;
 
 /// `?applied_on=2026-11-21` (申請日; 和暦 accepted): where the 軽症高額 window ends. Today (JST)
 /// when absent.
@@ -43,7 +43,10 @@ pub async fn read(
         access::may_read_sheet,
     )
     .await?;
-    let judgment = judge(&sheet.sheet, state.pipeline.catalog(), application_date);
+    let judgment = state
+        .pipeline
+        .catalog()
+        .judge(&sheet.sheet, application_date);
     state
         .store()
         .append_audit(

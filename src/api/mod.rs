@@ -11,6 +11,7 @@ mod applications;
 mod audit;
 mod auth;
 mod certifications;
+mod confirm;
 mod consent;
 mod deliveries;
 mod doctors;
@@ -126,7 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/certifications/{receipt_number}/pmh", get(issuing::pmh))
         .route("/v1/sheets", get(sheets::list))
         .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
-        .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
+        .route("/v1/sheets/{id}/confirm", post(confirm::confirm))
         .route("/v1/sheets/{id}/access-key", post(access_keys::reissue))
         .route("/v1/access-keys/lookup", post(access_keys::lookup))
         .route("/v1/sheets/{id}/print", get(print::sheet))

@@ -316,11 +316,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&parsed)?);
             let label = sheet.display().to_string();
             print_findings(&label, &findings);
-            let judgment = crate::judgment::judge(
-                &parsed,
-                &catalog,
-                applied_on.unwrap_or_else(today_in_japan),
-            );
+            let judgment = catalog.judge(&parsed, applied_on.unwrap_or_else(today_in_japan));
             print_judgment(&label, &judgment);
             Ok(if findings.iter().any(|f| f.severity == Severity::Error) {
                 ExitCode::from(1)
