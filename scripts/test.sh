@@ -29,4 +29,6 @@ fhir_corpus=${KAKEHASHI_FHIR_CORPUS:-../shared/testdata/fhir}
 [[ -d $fhir_corpus ]] || fhir_corpus=/work/shared/testdata/fhir
 [[ -d $fhir_corpus ]] || { echo "scripts/test.sh: FHIR corpus not found; set KAKEHASHI_FHIR_CORPUS to shared/testdata/fhir" >&2; exit 1; }
 target/debug/kakehashi conformance run --corpus "$fhir_corpus" --kit conformance/fhir
+# Every shipped mapping held to its examples, as an integrator's CI holds theirs.
+target/debug/kakehashi mapping test conformance/mappings
 conformance/tls/gateway.sh target/debug/kakehashi

@@ -8,6 +8,7 @@ pub use kakehashi_core::{catalog, checks, conversion, judgment};
 
 pub mod access_key_notice;
 pub mod accounts;
+pub mod adapters;
 pub mod api;
 pub mod auth;
 pub mod cli;

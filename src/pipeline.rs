@@ -7,12 +7,11 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use kakehashi_adapter_csv::CsvAdapter;
-use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_adapter_scan::{ScanAdapter, ScanOptions};
-use kakehashi_sdk::{Adapter, Finding, Input};
+use kakehashi_core::conversion::{Conversion, read_document};
+use kakehashi_core::registry::{AdapterRegistry, LookupError};
+use kakehashi_core::rejection::Rejection;
+use kakehashi_sdk::{Adapter, Finding, Input, RecordKind};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::catalog::Catalog;
@@ -21,7 +20,7 @@ use crate::store::{
     AuditEvent, Completion, RawInput, Store, StoreError, SubmissionRecord, SubmissionStatus,
 };
 
-pub use kakehashi_core::conversion::{convert, sheet_id};
+pub use kakehashi_core::conversion::{convert, sheet_id, submission_id};
 
 /// Lower-case hex SHA-256 of a document: its address in the journal.
 pub fn content_hash(bytes: &[u8]) -> String {
@@ -36,10 +35,9 @@ pub fn today_in_japan() -> NaiveDate {
 /// Why a submission could not be taken at all (nothing was journaled).
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
-    #[error("no adapter named `{0}`")]
-    UnknownAdapter(String),
-    #[error("no adapter reads this input (content type {0})")]
-    UnsupportedMedia(String),
+    /// No registered adapter of the intake's kind by that name, or none reads the input.
+    #[error(transparent)]
+    Adapter(#[from] LookupError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("conversion worker failed: {0}")]
@@ -65,16 +63,25 @@ pub struct Submission {
 pub struct Pipeline {
     store: Arc<dyn Store>,
     catalog: Arc<Catalog>,
-    adapters: Vec<Arc<dyn Adapter>>,
+    adapters: Arc<AdapterRegistry>,
 }
 
 impl Pipeline {
-    pub fn new(store: Arc<dyn Store>, catalog: Arc<Catalog>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalog: Arc<Catalog>,
+        adapters: Arc<AdapterRegistry>,
+    ) -> Self {
         Self {
             store,
             catalog,
-            adapters: builtin_adapters(),
+            adapters,
         }
+    }
+
+    /// The registered adapters.
+    pub fn adapters(&self) -> &AdapterRegistry {
+        &self.adapters
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -97,35 +104,21 @@ impl Pipeline {
         )
     }
 
-    fn adapter_named(&self, name: &str) -> Result<Arc<dyn Adapter>, SubmitError> {
-        self.adapters
-            .iter()
-            .find(|a| a.name() == name)
-            .cloned()
-            .ok_or_else(|| SubmitError::UnknownAdapter(name.to_owned()))
-    }
-
+    /// The `kind` adapter asked for by name, or else the first registered one that sniffs the
+    /// input as its own.
     fn adapter_for(
         &self,
+        kind: RecordKind,
         body: &[u8],
         content_type: Option<&str>,
         name: Option<&str>,
     ) -> Result<Arc<dyn Adapter>, SubmitError> {
-        if let Some(name) = name {
-            return self.adapter_named(name);
-        }
         let input = Input {
             bytes: body,
             content_type,
             sha256: "",
         };
-        self.adapters
-            .iter()
-            .find(|a| a.sniff(&input))
-            .cloned()
-            .ok_or_else(|| {
-                SubmitError::UnsupportedMedia(content_type.unwrap_or("not given").to_owned())
-            })
+        Ok(self.adapters.choose(kind, name, &input)?.adapter.clone())
     }
 
     /// Takes a submission: journals it durably, converts and checks it, stores the outcome.
@@ -136,6 +129,7 @@ impl Pipeline {
         submission: Submission,
     ) -> Result<(SubmissionRecord, bool), SubmitError> {
         let adapter = self.adapter_for(
+            RecordKind::Sheet,
             &submission.body,
             submission.content_type.as_deref(),
             submission.adapter.as_deref(),
@@ -181,17 +175,20 @@ impl Pipeline {
         Ok((done, true))
     }
 
-    /// Converts and checks a document without storing anything.
-    pub async fn dry_run(
+    /// Reads and checks a document with the `kind` adapter asked for (or the one that sniffs
+    /// it), storing nothing: the one conversion path of dry runs, application imports and
+    /// decision files. The inner error is the document's rejection.
+    pub async fn read(
         &self,
+        kind: RecordKind,
+        adapter: Option<&str>,
         body: bytes::Bytes,
         content_type: Option<String>,
-        adapter: Option<String>,
         mapping: Option<String>,
-    ) -> Result<Completion, SubmitError> {
-        let adapter = self.adapter_for(&body, content_type.as_deref(), adapter.as_deref())?;
+    ) -> Result<Result<Conversion, Rejection>, SubmitError> {
+        let adapter = self.adapter_for(kind, &body, content_type.as_deref(), adapter)?;
         let sha256 = content_hash(&body);
-        self.convert_in_worker(
+        self.read_in_worker(
             adapter,
             body,
             content_type,
@@ -202,8 +199,8 @@ impl Pipeline {
         .await
     }
 
-    /// Converts and checks a document on a blocking worker thread.
-    async fn convert_in_worker(
+    /// Reads and checks a document on a blocking worker thread.
+    async fn read_in_worker(
         &self,
         adapter: Arc<dyn Adapter>,
         body: bytes::Bytes,
@@ -211,7 +208,7 @@ impl Pipeline {
         sha256: String,
         mapping: Option<String>,
         submission_id: String,
-    ) -> Result<Completion, SubmitError> {
+    ) -> Result<Result<Conversion, Rejection>, SubmitError> {
         let catalog = self.catalog.clone();
         tokio::task::spawn_blocking(move || {
             let input = Input {
@@ -219,7 +216,7 @@ impl Pipeline {
                 content_type: content_type.as_deref(),
                 sha256: &sha256,
             };
-            convert(
+            read_document(
                 adapter.as_ref(),
                 &catalog,
                 &input,
@@ -244,8 +241,8 @@ impl Pipeline {
         let span = tracing::info_span!("submission", id = %record.id, adapter = %record.adapter, bytes = body.len());
         let _entered = span.enter();
         let mapping = (!record.mapping.is_empty()).then(|| record.mapping.clone());
-        let completion = self
-            .convert_in_worker(
+        let completion = match self
+            .read_in_worker(
                 adapter,
                 body,
                 content_type,
@@ -253,7 +250,11 @@ impl Pipeline {
                 mapping,
                 record.id.clone(),
             )
-            .await?;
+            .await?
+        {
+            Ok(read) => Completion::Accepted(read.sheets),
+            Err(rejection) => Completion::Rejected(rejection),
+        };
         let outcome = match &completion {
             Completion::Accepted(sheets) => {
                 crate::metrics::record_accepted(sheets);
@@ -283,7 +284,11 @@ impl Pipeline {
             let Some((content_type, body)) = self.store.raw_input(&record.sha256).await? else {
                 continue;
             };
-            let adapter = self.adapter_named(&record.adapter)?;
+            let adapter = self
+                .adapters
+                .named(RecordKind::Sheet, &record.adapter)?
+                .adapter
+                .clone();
             tracing::info!(id = %record.id, "resuming a submission journaled before a restart");
             let audit = AuditEvent {
                 actor: "system:recovery".into(),
@@ -297,27 +302,6 @@ impl Pipeline {
         }
         Ok(count)
     }
-}
-
-/// Adapters built into the gateway.
-pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
-    // FHIR first: JSON has commas, and the CSV adapter's sniff takes any text with commas.
-    // The scan adapter sniffs only PDFs; its OCR threads start with its first scan.
-    vec![
-        Arc::new(FhirAdapter),
-        Arc::new(ScanAdapter::new(ScanOptions::default())),
-        Arc::new(CsvAdapter),
-    ]
-}
-
-/// Deterministic submission id: the same organisation sending the same bytes the same way
-/// gets the same submission; another organisation sending them gets its own.
-pub fn submission_id(organisation_id: &str, sha256: &str, adapter: &str, mapping: &str) -> String {
-    Uuid::new_v5(
-        &kakehashi_core::conversion::ID_NAMESPACE,
-        format!("{organisation_id}\n{sha256}\n{adapter}\n{mapping}").as_bytes(),
-    )
-    .to_string()
 }
 
 #[cfg(test)]
@@ -378,7 +362,8 @@ field = "patient.sex"
         };
         store.journal(raw, &record).await.unwrap();
 
-        let pipeline = Pipeline::new(store.clone(), catalog());
+        let adapters = crate::adapters::registry(&Default::default()).unwrap();
+        let pipeline = Pipeline::new(store.clone(), catalog(), Arc::new(adapters));
         assert_eq!(pipeline.resume_pending().await.unwrap(), 1);
         let done = store.submission(&record.id).await.unwrap().unwrap();
         assert_eq!(done.status, SubmissionStatus::Accepted);

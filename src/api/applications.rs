@@ -8,16 +8,14 @@
 //! gaps nobody notices, while re-downloading and importing again is safe because an import is
 //! idempotent.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_access_key::AccessKey;
-use kakehashi_adapter_mynaportal::{MynaportalAdapter, choose_mapping};
-use kakehashi_sdk::{Application, ApplicationStatus, Finding, Input, MappingContext, Record};
+use kakehashi_adapter_mynaportal::choose_mapping;
+use kakehashi_sdk::{Application, ApplicationStatus, Finding, RecordKind};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState, submissions};
@@ -148,61 +146,47 @@ pub async fn import(
     require_officer(&state, &principal, "application.import").await?;
     let body = submissions::read_body(&state, &headers, body).await?;
     let sha256 = content_hash(&body);
-    let catalog = state.pipeline.catalog().clone();
-    let content_type = submissions::content_type(&headers);
-    let read = {
-        let sha256 = sha256.clone();
-        tokio::task::spawn_blocking(move || {
-            let input = Input {
-                bytes: &body,
-                content_type: content_type.as_deref(),
-                sha256: &sha256,
-            };
-            let context = MappingContext {
-                diseases: &catalog.diseases,
-                templates: &catalog.templates,
-                mappings: &catalog.mappings,
-                mapping: params.mapping.as_deref(),
-            };
-            MynaportalAdapter::default().read_download(&input, &context)
-        })
-        .await
-        .map_err(|e| ApiError::internal(&format!("import worker: {e}")))?
-    };
+    let read = state
+        .pipeline
+        .read(
+            RecordKind::Application,
+            None,
+            body,
+            submissions::content_type(&headers),
+            params.mapping,
+        )
+        .await?;
     let audit = principal.audit("application.import", "ok");
     let download = match read {
         Ok(download) => download,
-        Err(e) => {
+        Err(rejection) => {
             state
                 .store()
-                .append_audit(&audit.outcome("rejected").with_detail(e.code))
+                .append_audit(
+                    &audit
+                        .outcome("rejected")
+                        .with_detail(rejection.code.clone()),
+                )
                 .await?;
-            return Err(ApiError::rejected(&Rejection::from(&e), None));
+            return Err(ApiError::rejected(&rejection, None));
         }
     };
-    let mut media: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut applications = Vec::with_capacity(download.applications.len());
-    for converted in &download.applications {
-        let Record::Application(application) = &converted.record else {
-            continue;
-        };
-        media.insert(&application.provenance.source_sha256, "application/xml");
-        for attachment in &application.attachments {
-            media.insert(&attachment.sha256, &attachment.media_type);
-        }
-        applications.push(NewApplication {
-            receipt_number: application.receipt_number.clone().unwrap_or_default(),
-            application: (**application).clone(),
-            findings: converted.findings.clone(),
-        });
-    }
+    let applications: Vec<NewApplication> = download
+        .applications
+        .into_iter()
+        .map(|a| NewApplication {
+            receipt_number: a.record.receipt_number.clone().unwrap_or_default(),
+            application: a.record,
+            findings: a.findings,
+        })
+        .collect();
     let files: Vec<RawInput<'_>> = download
         .files
         .iter()
-        .map(|(sha, entry)| RawInput {
-            sha256: sha,
-            content_type: media.get(sha.as_str()).copied(),
-            body: &entry.bytes,
+        .map(|file| RawInput {
+            sha256: &file.sha256,
+            content_type: file.media_type.as_deref(),
+            body: &file.bytes,
         })
         .collect();
     let results = state
@@ -223,7 +207,7 @@ pub async fn import(
         } += 1;
     }
     Ok(Json(ImportView {
-        mapping: download.mapping,
+        mapping: download.mapping.unwrap_or_default(),
         sha256,
         summary,
         applications: results,

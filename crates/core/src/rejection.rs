@@ -1,16 +1,19 @@
 //! Why a whole document was rejected: the adapter's error in the shape it is stored and shown in.
 
-use kakehashi_sdk::{AdapterError, AdapterErrorKind, SourceLocation};
+use kakehashi_sdk::{AdapterError, AdapterErrorKind, RecordKind, SourceLocation};
 use serde::{Deserialize, Serialize};
 
-/// What kind of rejection: an unreadable format or encoding, a mapping problem, or a broken
-/// document.
+/// What kind of rejection: an unreadable format or encoding, a mapping problem, a broken
+/// document, or an adapter that broke its contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionKind {
     Unsupported,
     Mapping,
     Malformed,
+    /// The adapter produced a record of a kind it does not declare: a defect of the adapter,
+    /// not of the input.
+    Adapter,
 }
 
 /// Why a document was rejected, as stored and as the API shows it.
@@ -36,6 +39,32 @@ impl From<&AdapterError> for Rejection {
             message: e.message.clone(),
             message_ja: e.message_ja.clone(),
             location: e.location.as_deref().cloned(),
+        }
+    }
+}
+
+impl Rejection {
+    /// The adapter produced a `found` record where it declares `declared` ones.
+    pub fn unexpected_record(
+        adapter: &str,
+        declared: RecordKind,
+        found: RecordKind,
+        index: usize,
+    ) -> Self {
+        Self {
+            kind: RejectionKind::Adapter,
+            code: "adapter.unexpected_record".into(),
+            message: format!(
+                "adapter `{adapter}` produced a {found} record (record {}) but declares {declared} records; the input is kept, report this to the adapter's author",
+                index + 1
+            ),
+            message_ja: format!(
+                "アダプター `{adapter}` が{}のレコード（{} 件目）を出力しましたが、宣言は{}です。入力は保存済みです。アダプターの作成者に報告してください",
+                found.ja(),
+                index + 1,
+                declared.ja()
+            ),
+            location: None,
         }
     }
 }
