@@ -354,3 +354,58 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_same_bytes_from_two_organisations_are_two_submissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), FAST_CLIENT);
+    gw.add_organisation("hospital", "2710000011", "大阪北病院", "hospital-b");
+    let clerk_a = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
+    let clerk_b = gw
+        .user("clerk-b", "hospital:2710000011", "clerk", "hospital-b")
+        .await;
+    let officer = gw.officer("officer").await;
+    let csv = std::fs::read(corpus("clinic-b.csv")).unwrap();
+
+    // Two hospitals, byte-identical exports: each gets its own submission and sheets, and
+    // neither learns that the other sent the same bytes.
+    let (status, a) = post(&clerk_a, "?mapping=clinic-b", "text/csv", csv.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{a}");
+    let (status, b) = post(&clerk_b, "?mapping=clinic-b", "text/csv", csv.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{b}");
+    assert_ne!(a["id"], b["id"]);
+    assert_eq!(
+        b["duplicate"], false,
+        "the other hospital's copy is not a duplicate"
+    );
+    assert_eq!(b["organisation_id"], "hospital:2710000011");
+    assert_eq!(sheet_ids(&a).len(), sheet_ids(&b).len());
+    assert!(sheet_ids(&a).iter().all(|id| !sheet_ids(&b).contains(id)));
+    // Each reads its own, not the other's.
+    let b_sheet = &sheet_ids(&b)[0];
+    assert_eq!(
+        get(&clerk_b, &format!("/v1/sheets/{b_sheet}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&clerk_a, &format!("/v1/sheets/{b_sheet}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Its own resend is still a duplicate.
+    let (status, again) = post(&clerk_b, "?mapping=clinic-b", "text/csv", csv).await;
+    assert_eq!(
+        (status, &again["duplicate"]),
+        (StatusCode::ACCEPTED, &Value::Bool(true))
+    );
+    assert_eq!(again["id"], b["id"]);
+
+    // A hospital and a municipality scanning the same (here unreadable) PDF: two journaled
+    // submissions, each refused on its own, never a store failure.
+    let pdf = b"%PDF-1.7\n%%EOF\n".to_vec();
+    let (status, h) = post(&clerk_a, "?adapter=scan", "application/pdf", pdf.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{h}");
+    let (status, m) = post(&officer, "", "application/pdf", pdf).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{m}");
+    assert!(h["submission_id"].is_string() && m["submission_id"].is_string());
+    assert_ne!(h["submission_id"], m["submission_id"]);
+}

@@ -47,10 +47,7 @@ struct CaseFile {
 #[derive(Debug, thiserror::Error)]
 pub enum MappingTestError {
     #[error("{path}: {error}")]
-    Io {
-        path: String,
-        error: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
     #[error("{path}: {reason}")]
     Case { path: String, reason: String },
     #[error("{0}: no cases (put NAME.toml files in its cases/ folder)")]
@@ -243,10 +240,9 @@ pub fn run(
             Verdict::Blessed { records }
         } else {
             match std::fs::read_to_string(&expected_path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Verdict::Failed(format!(
-                    "no expected output {}",
-                    expected_path.display()
-                )),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Verdict::Failed(format!("no expected output {}", expected_path.display()))
+                }
                 Err(e) => return Err(io(&expected_path)(e)),
                 Ok(expected) => match compare(&expected, &actual) {
                     None => Verdict::Passed { records },
