@@ -34,7 +34,7 @@ pub use application::{Applicant, Application, ApplicationStatus, Attachment, Att
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
 pub use decode::decode_strict;
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
-pub use field::{FieldType, HeaderField};
+pub use field::{FieldDescription, FieldSection, FieldType, HeaderField};
 pub use finding::{Finding, Severity};
 pub use judgment::{All, Any, AtLeast, Condition, Expectation, JudgmentRules, Rule, Test};
 pub use mapping::{MappedSource, MappingTarget};
