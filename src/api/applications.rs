@@ -8,9 +8,8 @@
 //! gaps nobody notices, while re-downloading and importing again is safe because an import is
 //! idempotent.
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_access_key::AccessKey;
@@ -18,6 +17,7 @@ use kakehashi_adapter_mynaportal::choose_mapping;
 use kakehashi_sdk::{Application, ApplicationStatus, Finding, RecordKind};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState, submissions};
 use crate::auth::{Principal, access};
 use crate::pipeline::content_hash;
@@ -43,7 +43,7 @@ pub(super) async fn require_officer(
 }
 
 /// `?mapping=NAME`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// The download's form (`mappings/mynaportal/NAME.toml`); the only one when absent.
@@ -215,10 +215,12 @@ pub async fn import(
 }
 
 /// `?status=processing` (or `処理中`) and, for the export, `&mapping=NAME`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// Only this status: a code (`processing`) or Mynaportal's label (`処理中`).
     status: Option<String>,
+    /// The mapping whose `[status_export]` the export uses (status export only).
     mapping: Option<String>,
 }
 

@@ -9,9 +9,8 @@
 //! is the back office's whole batch, so applying the good half would leave the officer to find
 //! out which half went in; importing the corrected file again is safe because it is idempotent.
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::conversion::ReadRecord;
@@ -23,6 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consent::{DeliveryOutlook, outlook};
+use super::extract::{Json, Query};
 use super::submissions::{content_type, read_body};
 use super::{ApiError, AppState, applications};
 use crate::auth::{Principal, access};
@@ -32,7 +32,7 @@ use crate::store::{
 };
 
 /// `?layout=NAME`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertParams {
     /// The decision file's layout (`mappings/municipal/NAME.toml`); without it the adapter

@@ -2,10 +2,11 @@
 //! issued in the same transaction. It sits between the sheets and the access keys, so neither
 //! of those modules needs the other's handlers.
 
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use super::extract::Path;
 use super::{ApiError, AppState, access_keys, sheets};
 use crate::auth::{Principal, access};
 

@@ -2,13 +2,13 @@
 //! object the caller may not see answers exactly as one that does not exist (404), so ids
 //! cannot be probed; the audit trail records the refusal.
 
-use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_sdk::{Finding, Sheet};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::store::{CheckedSheet, SheetListing, SheetStatus, StoredSheet};
@@ -49,9 +49,10 @@ impl SheetView {
 }
 
 /// `?limit=N`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// At most this many, newest first (default 100, at most 1000).
     limit: Option<u32>,
 }
 
@@ -108,9 +109,12 @@ pub(super) async fn load(
 }
 
 /// `?format=json` (the default) or `?format=fhir`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadParams {
+    /// `json` (the default: the sheet view) or `fhir` (a Bundle of Patient and
+    /// QuestionnaireResponse).
+    #[schemars(extend("enum" = ["json", "fhir"]))]
     format: Option<String>,
 }
 

@@ -1,23 +1,27 @@
 //! `POST /v1/submissions` and `GET /v1/submissions/{id}`.
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_sdk::RecordKind;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::pipeline::Submission;
 use crate::store::{OrganisationKind, Role, SheetSummary, SubmissionRecord};
 
 /// `?adapter=csv&mapping=NAME&municipality=CODE`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitParams {
+    /// The sheet adapter (`GET /v1/adapters`); chosen from Content-Type and the first bytes
+    /// when absent (municipal officers: the adapter municipalities send through, `scan`).
     adapter: Option<String>,
+    /// The mapping in the adapter's folder of `mappings/` (a CSV column layout, a scan form
+    /// template); detected by the adapter when absent.
     mapping: Option<String>,
     /// 地方公共団体コード of the municipality the sheets are for; its officers may read them.
     municipality: Option<String>,
@@ -233,20 +237,22 @@ pub async fn read(
 }
 
 /// `?adapter=csv&mapping=NAME` for a conversion that stores nothing.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertParams {
+    /// The sheet adapter; chosen from Content-Type and the first bytes when absent.
     adapter: Option<String>,
+    /// The mapping in the adapter's folder of `mappings/`; detected when absent.
     mapping: Option<String>,
 }
 
 /// The outcome of a dry-run conversion: the canonical sheets and their findings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ConversionView {
     pub sheets: Vec<ConvertedSheet>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ConvertedSheet {
     pub sheet: kakehashi_sdk::Sheet,
     pub findings: Vec<kakehashi_sdk::Finding>,
