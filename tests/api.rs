@@ -502,4 +502,11 @@ async fn every_documented_route_is_served_and_the_frameworks_rejections_are_json
             Some("request.method_not_allowed")
         )
     );
+
+    // Logging out ends the token (the one route the loop above and schemathesis leave out).
+    assert_eq!(
+        send(clerk.post("/v1/auth/logout")).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(get(&clerk, "/v1/me").await.0, StatusCode::UNAUTHORIZED);
 }

@@ -47,6 +47,7 @@ pub(super) async fn require_officer(
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// The download's form (`mappings/mynaportal/NAME.toml`); the only one when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
 }
 
@@ -214,31 +215,56 @@ pub async fn import(
     }))
 }
 
-/// `?status=processing` (or `処理中`) and, for the export, `&mapping=NAME`
+/// `?status=processing` (or `処理中`)
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Only this status: a code (`processing`) or Mynaportal's label (`処理中`).
+    #[schemars(extend("enum" = STATUS_NAMES))]
     status: Option<String>,
-    /// The mapping whose `[status_export]` the export uses (status export only).
+}
+
+/// `?status=processing&mapping=NAME`
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// Only this status: a code (`processing`) or Mynaportal's label (`処理中`).
+    #[schemars(extend("enum" = STATUS_NAMES))]
+    status: Option<String>,
+    /// The mapping whose `[status_export]` the export uses; the only one when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
 }
 
-impl ListParams {
-    /// The status asked for, a code or Mynaportal's label (boxed: the error is large).
-    fn status(&self) -> Result<Option<ApplicationStatus>, Box<ApiError>> {
-        let Some(text) = self.status.as_deref() else {
-            return Ok(None);
-        };
-        text.parse().map(Some).map_err(|reason: String| {
-            Box::new(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "application.bad_status",
-                reason,
-                format!("`{text}` は処理状況ではありません（提出済・処理中・要再申請・完了・却下・取消受付）"),
-            ))
-        })
-    }
+/// What `?status=` takes: the codes and Mynaportal's labels.
+const STATUS_NAMES: [&str; 12] = [
+    "submitted",
+    "processing",
+    "resubmission_required",
+    "completed",
+    "rejected",
+    "withdrawal_accepted",
+    "提出済",
+    "処理中",
+    "要再申請",
+    "完了",
+    "却下",
+    "取消受付",
+];
+
+/// The status asked for, a code or Mynaportal's label (boxed: the error is large).
+fn status(text: Option<&str>) -> Result<Option<ApplicationStatus>, Box<ApiError>> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    text.parse().map(Some).map_err(|reason: String| {
+        Box::new(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "application.bad_status",
+            reason,
+            format!("`{text}` は処理状況ではありません（提出済・処理中・要再申請・完了・却下・取消受付）"),
+        ))
+    })
 }
 
 pub async fn list(
@@ -249,7 +275,10 @@ pub async fn list(
     require_officer(&state, &principal, "application.list").await?;
     let listed = state
         .store()
-        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
+        .list_applications(
+            &principal.organisation_id,
+            status(params.status.as_deref()).map_err(|e| *e)?,
+        )
         .await?;
     state
         .store()
@@ -421,7 +450,7 @@ pub async fn set_status(
 pub async fn status_export(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<ExportParams>,
 ) -> Result<Response, ApiError> {
     require_officer(&state, &principal, "application.export").await?;
     let (_, mapping) = choose_mapping(
@@ -432,7 +461,10 @@ pub async fn status_export(
     let export = mapping.status_export;
     let listed = state
         .store()
-        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
+        .list_applications(
+            &principal.organisation_id,
+            status(params.status.as_deref()).map_err(|e| *e)?,
+        )
         .await?;
     let rows: Vec<(String, ApplicationStatus)> = listed
         .into_iter()

@@ -37,6 +37,7 @@ use crate::store::{
 pub struct ConvertParams {
     /// The decision file's layout (`mappings/municipal/NAME.toml`); without it the adapter
     /// answers `municipal.layout_required` with the known layouts.
+    #[schemars(length(min = 1))]
     pub layout: Option<String>,
 }
 

@@ -5,6 +5,7 @@
 //! handler reads and writes.
 
 use axum::routing::MethodRouter;
+use kakehashi_sdk::RecordKind;
 use schemars::generate::SchemaGenerator;
 use schemars::{JsonSchema, Schema};
 
@@ -18,9 +19,9 @@ pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     generator.subschema_for::<T>()
 }
 
-/// A binary body or answer (a CSV, a PDF, an archive).
+/// A binary body or answer (a CSV, a PDF, an archive); never empty.
 pub fn binary(_: &mut SchemaGenerator) -> Schema {
-    schemars::json_schema!({ "type": "string", "format": "binary" })
+    schemars::json_schema!({ "type": "string", "format": "binary", "minLength": 1 })
 }
 
 /// Any JSON object (a FHIR resource, whose shape is FHIR's).
@@ -83,6 +84,10 @@ pub struct Endpoint {
     pub path_params: Vec<(&'static str, &'static str)>,
     /// The type the handler reads the query string into.
     pub query: Option<SchemaFn>,
+    /// The kind of record the body is read into, when an adapter reads it: the document then
+    /// lists the registered adapters and their mappings as the values of `adapter` and
+    /// `mapping` (or `layout`).
+    pub reads: Option<RecordKind>,
     pub body: Vec<Content>,
     pub answers: Vec<Answer>,
     /// Error statuses particular to the endpoint, each with what causes it; the answer is
@@ -107,6 +112,7 @@ impl Endpoint {
             summary,
             path_params: Vec::new(),
             query: None,
+            reads: None,
             body: Vec::new(),
             answers: Vec::new(),
             errors: Vec::new(),
@@ -122,6 +128,12 @@ impl Endpoint {
     /// The query string is read into `T`.
     pub fn query<T: JsonSchema>(mut self) -> Self {
         self.query = Some(schema::<T>);
+        self
+    }
+
+    /// The body, or the records the query names, are read by adapters of `kind`.
+    pub fn reads(mut self, kind: RecordKind) -> Self {
+        self.reads = Some(kind);
         self
     }
 

@@ -27,6 +27,7 @@ use crate::store::Rejection;
 #[serde(deny_unknown_fields)]
 pub struct IssuingParams {
     /// The back office's layout (`mappings/municipal/NAME.toml`).
+    #[schemars(length(min = 1))]
     layout: String,
 }
 

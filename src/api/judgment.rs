@@ -17,6 +17,7 @@ use crate::judgment::Judgment;
 pub struct JudgmentParams {
     /// 申請日 (YYYY-MM-DD or 和暦): the 軽症高額 window ends at its month; today (JST) when
     /// absent.
+    #[schemars(extend("format" = "date"))]
     applied_on: Option<String>,
 }
 

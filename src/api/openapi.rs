@@ -7,7 +7,7 @@
 //! hold the gateway to the document.
 
 use kakehashi_core::registry::AdapterRegistry;
-use kakehashi_sdk::RecordKind;
+use kakehashi_sdk::{MappingFiles, RecordKind};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
@@ -100,6 +100,34 @@ fn without_null(mut schema: Value) -> Value {
     schema
 }
 
+/// Adds the bounds of the integer formats schemars writes (`uint32`) to every schema of the
+/// document: validators and generators do not read them from the format, so a `limit` of
+/// 2⁶³ would be schema-valid and refused.
+fn integer_bounds(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let bounds = match object.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((json!(0), json!(u8::MAX))),
+                Some("int8") => Some((json!(i8::MIN), json!(i8::MAX))),
+                Some("uint16") => Some((json!(0), json!(u16::MAX))),
+                Some("int16") => Some((json!(i16::MIN), json!(i16::MAX))),
+                Some("uint32") => Some((json!(0), json!(u32::MAX))),
+                Some("int32") => Some((json!(i32::MIN), json!(i32::MAX))),
+                Some("uint64" | "uint") => Some((json!(0), json!(u64::MAX))),
+                Some("int64" | "int") => Some((json!(i64::MIN), json!(i64::MAX))),
+                _ => None,
+            };
+            if let Some((minimum, maximum)) = bounds {
+                object.entry("minimum").or_insert(minimum);
+                object.entry("maximum").or_insert(maximum);
+            }
+            object.values_mut().for_each(integer_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(integer_bounds),
+        _ => {}
+    }
+}
+
 /// The names of a path template's parameters (`/v1/sheets/{id}` → `id`).
 pub fn path_parameters(path: &str) -> Vec<&str> {
     path.split('{')
@@ -108,10 +136,36 @@ pub fn path_parameters(path: &str) -> Vec<&str> {
         .collect()
 }
 
+/// What the registry and the catalog know of the records an endpoint reads: the adapters'
+/// names, and their mappings' names.
+struct Known<'a> {
+    adapters: &'a AdapterRegistry,
+    mappings: &'a MappingFiles,
+}
+
+impl Known<'_> {
+    fn values(&self, parameter: &str, kind: RecordKind) -> Option<Value> {
+        match parameter {
+            "adapter" => Some(json!(self.adapters.names(kind))),
+            "mapping" | "layout" => {
+                let mut names: Vec<&str> = self
+                    .adapters
+                    .of_kind(kind)
+                    .flat_map(|r| self.mappings.names(r.adapter.mapping_category()))
+                    .collect();
+                names.sort_unstable();
+                names.dedup();
+                Some(json!(names))
+            }
+            _ => None,
+        }
+    }
+}
+
 fn parameters(
     endpoint: &Endpoint,
     requests: &mut SchemaGenerator,
-    adapters: &AdapterRegistry,
+    known: &Known<'_>,
 ) -> Vec<Value> {
     let mut out: Vec<Value> = path_parameters(endpoint.path)
         .into_iter()
@@ -142,8 +196,8 @@ fn parameters(
                     .as_object_mut()
                     .and_then(|p| p.remove("description"))
                     .unwrap_or(Value::String(String::new()));
-                if name == "adapter" {
-                    property["enum"] = json!(adapters.names(RecordKind::Sheet));
+                if let Some(values) = endpoint.reads.and_then(|kind| known.values(name, kind)) {
+                    property["enum"] = values;
                 }
                 out.push(json!({
                     "name": name,
@@ -173,7 +227,7 @@ fn operation(
     endpoint: &Endpoint,
     requests: &mut SchemaGenerator,
     answers: &mut SchemaGenerator,
-    adapters: &AdapterRegistry,
+    known: &Known<'_>,
 ) -> Value {
     let mut responses = Map::new();
     for answer in &endpoint.answers {
@@ -227,7 +281,7 @@ fn operation(
     let mut op = json!({
         "operationId": operation_id,
         "summary": endpoint.summary,
-        "parameters": parameters(endpoint, requests, adapters),
+        "parameters": parameters(endpoint, requests, known),
         "responses": responses,
         "security": security,
     });
@@ -238,8 +292,10 @@ fn operation(
     op
 }
 
-/// The document, with the registered adapters as the values of `?adapter=`.
-pub fn document(adapters: &AdapterRegistry) -> Value {
+/// The document, with the registered adapters and their mappings as the values of
+/// `?adapter=` and `?mapping=`.
+pub fn document(adapters: &AdapterRegistry, mappings: &MappingFiles) -> Value {
+    let known = Known { adapters, mappings };
     // Bodies and queries are read: their schemas are the deserialize view, inlined (a type
     // read and written may differ in what is required).
     let mut requests = SchemaSettings::draft2020_12().for_deserialize();
@@ -255,14 +311,13 @@ pub fn document(adapters: &AdapterRegistry) -> Value {
         let item = paths
             .entry(endpoint.path.to_owned())
             .or_insert_with(|| json!({}));
-        item[endpoint.method.as_str()] =
-            operation(&endpoint, &mut requests, &mut answers, adapters);
+        item[endpoint.method.as_str()] = operation(&endpoint, &mut requests, &mut answers, &known);
     }
     let mut schemas = answers.take_definitions(true);
     schemas
         .entry("ApiError")
         .or_insert_with(|| error.to_value());
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Kakehashi gateway API",
@@ -277,7 +332,9 @@ pub fn document(adapters: &AdapterRegistry) -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "The token of POST /v1/auth/login, for a user of the terminal's organisation" }
             }
         }
-    })
+    });
+    integer_bounds(&mut document);
+    document
 }
 
 #[cfg(test)]
@@ -285,8 +342,8 @@ mod tests {
     use super::*;
 
     fn document() -> Value {
-        let registry = crate::adapters::registry(&Default::default()).unwrap();
-        super::document(&registry)
+        let (catalog, registry) = crate::adapters::load(None, &Default::default()).unwrap();
+        super::document(&registry, &catalog.mappings)
     }
 
     #[test]
@@ -370,6 +427,16 @@ mod tests {
         let adapter = &submit["parameters"][0]["schema"];
         assert_eq!(adapter["type"], "string");
         assert_eq!(adapter["enum"], json!(["fhir", "jsonl", "scan", "csv"]));
+        let mapping = &submit["parameters"][1]["schema"];
+        assert!(
+            mapping["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("hospital-a")),
+            "{mapping}"
+        );
+        let layout = &doc["paths"]["/v1/certifications/convert"]["post"]["parameters"][0];
+        assert_eq!(layout["schema"]["enum"], json!(["city-a", "city-b"]));
         let questionnaire = &doc["paths"]["/v1/templates/{kind}/{number}/questionnaire"]["get"];
         assert_eq!(names(questionnaire), ["kind", "number"]);
     }

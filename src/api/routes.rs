@@ -2,7 +2,7 @@
 //! OpenAPI document describes exactly these ([`super::openapi`]).
 
 use axum::routing::{get, post, put};
-use kakehashi_sdk::{FieldDescription, Sheet};
+use kakehashi_sdk::{FieldDescription, RecordKind, Sheet};
 
 use super::endpoint::{Endpoint, Gate, Method, binary, object};
 use super::*;
@@ -44,8 +44,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             .json::<auth::Me>(200, "The caller"),
         // ---------------------------------------------------------------- submissions
         Endpoint::new(Post, "/v1/submissions", FullSession, "Submit a document (an EHR's CSV or JSON Lines export, a FHIR document, scanned paper); journaled before the answer, converted, checked and stored as draft sheets", post(submissions::create))
+            .reads(RecordKind::Sheet)
             .query::<submissions::SubmitParams>()
-            .binary_body(&["text/csv", "application/fhir+json", "application/json", "application/x-ndjson", PDF, "application/octet-stream"])
+            .binary_body(&["text/csv", "application/fhir+json", "application/x-ndjson", PDF, "application/octet-stream"])
             .json::<SubmissionView>(202, "Journaled, converted and checked (sheets may carry error findings); the same bytes again answer the same submission with duplicate: true")
             .error(400, "Unknown adapter (submission.unknown_adapter), mapping (mapping.unknown) or municipality (submission.unknown_municipality); an empty body (submission.empty)")
             .error(413, "Body over the configured limit (submission.too_large)")
@@ -56,8 +57,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             .json::<SubmissionView>(200, "The submission")
             .error(404, "No such submission of the caller's organisation"),
         Endpoint::new(Post, "/v1/convert", FullSession, "Convert and check a document without storing anything (integrators testing a mapping; hospital staff)", post(submissions::convert))
+            .reads(RecordKind::Sheet)
             .query::<submissions::ConvertParams>()
-            .binary_body(&["text/csv", "application/fhir+json", "application/json", "application/x-ndjson", PDF, "application/octet-stream"])
+            .binary_body(&["text/csv", "application/fhir+json", "application/x-ndjson", PDF, "application/octet-stream"])
             .json::<submissions::ConversionView>(200, "The canonical sheets and their findings")
             .error(400, "Unknown adapter or mapping; an empty body")
             .error(413, "Body over the configured limit")
@@ -171,10 +173,12 @@ pub fn endpoints() -> Vec<Endpoint> {
             .error(404, "No such batch of the caller's"),
         // ---------------------------------------------------------------- applications
         Endpoint::new(Get, "/v1/applications", FullSession, "The municipality's applications, without personal data", get(applications::list))
+            .reads(RecordKind::Application)
             .query::<applications::ListParams>()
             .json::<Vec<ApplicationListing>>(200, "Applications by 受付番号")
             .error(400, "Unknown status (application.bad_status)"),
         Endpoint::new(Post, "/v1/applications/import", FullSession, "Import a Mynaportal 申請管理 download (ZIP of application XML and attachments; municipal officers). Atomic per download; importing it again changes nothing", post(applications::import))
+            .reads(RecordKind::Application)
             .query::<applications::ImportParams>()
             .binary_body(&["application/zip", "application/octet-stream"])
             .json::<applications::ImportView>(200, "Per-application results")
@@ -183,7 +187,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             .error(415, "Not a ZIP, an entry in an encoding not read, or an encrypted entry")
             .error(422, "The download is broken or hostile (truncated, path traversal, zip bomb, bad XML, bad 受付番号); names the entry, line and element; nothing stored"),
         Endpoint::new(Get, "/v1/applications/status-export", FullSession, "CSV of 受付番号 and 処理状況 for Mynaportal's bulk status update (columns, labels and encoding from the mapping's [status_export])", get(applications::status_export))
-            .query::<applications::ListParams>()
+            .reads(RecordKind::Application)
+            .query::<applications::ExportParams>()
             .answer(200, "The CSV (CP932 or UTF-8)", "text/csv", binary)
             .error(400, "Unknown status or mapping")
             .error(422, "A label cannot be written in CP932"),
@@ -199,6 +204,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .error(409, "Not an allowed transition"),
         // ---------------------------------------------------------------- certifications
         Endpoint::new(Post, "/v1/certifications/convert", FullSession, "Read a municipal back office's decision file (CSV or fixed-length, CP932) with a layout, storing nothing (municipal officers, integrators)", post(certifications::convert))
+            .reads(RecordKind::Certification)
             .query::<certifications::ConvertParams>()
             .binary_body(&["text/csv", "text/plain", "application/octet-stream"])
             .json::<certifications::CertificationConversionView>(200, "Every decision of the file, with findings located by line and column or byte")
@@ -207,6 +213,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .error(415, "Bytes that are not Shift_JIS (CP932) / UTF-8; located by line and byte")
             .error(422, "A broken file (wrong record length, field count, unknown decision); located"),
         Endpoint::new(Post, "/v1/certifications/import", FullSession, "Apply a decision file (municipal officers). All or nothing: each decision stored, merged into its linked sheet's 行政記載欄, the application moved to 完了, the research consent recorded; the same file again changes nothing", post(certifications::import))
+            .reads(RecordKind::Certification)
             .query::<certifications::ConvertParams>()
             .binary_body(&["text/csv", "text/plain", "application/octet-stream"])
             .json::<certifications::CertificationImportView>(200, "Per-application outcome, status and delivery outlook")
@@ -216,6 +223,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             .error(415, "Bytes that are not Shift_JIS (CP932) / UTF-8; located")
             .error(422, "A broken file, a record with error findings (certification.invalid_record, with its findings) or a 受付番号 of no application (certification.unknown_application); located; nothing applied"),
         Endpoint::new(Get, "/v1/certifications/issuing-file", FullSession, "The 受給者証 issuing file for the back office: the municipality's certified decisions in a layout, patient fields from the applications", get(issuing::issuing_file))
+            .reads(RecordKind::Certification)
             .query::<issuing::IssuingParams>()
             .answer(200, "The file in the layout's encoding", "text/csv", binary)
             .answer(200, "The file in the layout's encoding", "text/plain", binary)

@@ -19,11 +19,14 @@ use crate::store::{OrganisationKind, Role, SheetSummary, SubmissionRecord};
 pub struct SubmitParams {
     /// The sheet adapter (`GET /v1/adapters`); chosen from Content-Type and the first bytes
     /// when absent (municipal officers: the adapter municipalities send through, `scan`).
+    #[schemars(length(min = 1))]
     adapter: Option<String>,
     /// The mapping in the adapter's folder of `mappings/` (a CSV column layout, a scan form
     /// template); detected by the adapter when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
     /// 地方公共団体コード of the municipality the sheets are for; its officers may read them.
+    #[schemars(length(min = 1))]
     municipality: Option<String>,
 }
 
@@ -241,8 +244,10 @@ pub async fn read(
 #[serde(deny_unknown_fields)]
 pub struct ConvertParams {
     /// The sheet adapter; chosen from Content-Type and the first bytes when absent.
+    #[schemars(length(min = 1))]
     adapter: Option<String>,
     /// The mapping in the adapter's folder of `mappings/`; detected when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
 }
 

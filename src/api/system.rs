@@ -35,7 +35,10 @@ pub async fn metrics() -> impl IntoResponse {
 }
 
 pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(super::openapi::document(state.pipeline.adapters()))
+    Json(super::openapi::document(
+        state.pipeline.adapters(),
+        &state.pipeline.catalog().mappings,
+    ))
 }
 
 pub async fn header_fields() -> Json<Vec<FieldDescription>> {
