@@ -29,6 +29,7 @@ mod routes;
 mod sheets;
 mod submissions;
 mod system;
+mod telemetry;
 mod templates;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub use error::ApiError;
 pub use guard::Guard;
 pub use openapi::document as openapi_document;
 pub use submissions::SubmissionView;
+pub use telemetry::install_panic_hook;
 
 use crate::config::{AccessKeyConfig, SecurityConfig};
 use crate::pipeline::Pipeline;
@@ -133,7 +135,7 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         identity::require_any_session,
     ));
-    terminal
+    let routes = terminal
         .merge(full_session)
         .merge(any_session)
         .fallback(system::not_found)
@@ -141,11 +143,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             identity::identify_terminal,
         ))
-        .layer(middleware::from_fn(count_responses))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
         .layer(middleware::from_fn(extract::json_errors))
-        .with_state(state)
+        .with_state(state);
+    // Responses are counted outside the panic net, so a caught panic's 500 counts too.
+    telemetry::layer(routes).layer(middleware::from_fn(count_responses))
 }

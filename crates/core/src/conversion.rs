@@ -214,7 +214,7 @@ mod tests {
         };
         let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let rejection = read_document(&Confused, catalog(), &input, None, "s", today).unwrap_err();
-        assert_eq!(rejection.kind, RejectionKind::Adapter);
+        assert_eq!(rejection.kind, RejectionKind::Internal);
         assert_eq!(rejection.code, "adapter.unexpected_record");
         assert!(
             rejection.message.contains("application record (record 2)")

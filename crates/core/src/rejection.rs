@@ -4,16 +4,15 @@ use kakehashi_sdk::{AdapterError, AdapterErrorKind, RecordKind, SourceLocation};
 use serde::{Deserialize, Serialize};
 
 /// What kind of rejection: an unreadable format or encoding, a mapping problem, a broken
-/// document, or an adapter that broke its contract.
+/// document, or a failure of the gateway itself on this document (a bug — an adapter that
+/// panicked or broke its contract — logged for the operator; the input stays journaled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionKind {
     Unsupported,
     Mapping,
     Malformed,
-    /// The adapter produced a record of a kind it does not declare: a defect of the adapter,
-    /// not of the input.
-    Adapter,
+    Internal,
 }
 
 /// Why a document was rejected, as stored and as the API shows it.
@@ -52,7 +51,7 @@ impl Rejection {
         index: usize,
     ) -> Self {
         Self {
-            kind: RejectionKind::Adapter,
+            kind: RejectionKind::Internal,
             code: "adapter.unexpected_record".into(),
             message: format!(
                 "adapter `{adapter}` produced a {found} record (record {}) but declares {declared} records; the input is kept, report this to the adapter's author",
