@@ -101,7 +101,7 @@ impl ApiError {
             RejectionKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self {
-            location: rejection.location.clone(),
+            location: rejection.location.as_deref().cloned(),
             submission_id: submission_id.map(str::to_owned),
             ..Self::new(
                 status,

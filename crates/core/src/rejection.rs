@@ -22,8 +22,9 @@ pub struct Rejection {
     pub code: String,
     pub message: String,
     pub message_ja: String,
+    /// Boxed: a rejection travels in `Err`, and the location is most of its size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<SourceLocation>,
+    pub location: Option<Box<SourceLocation>>,
 }
 
 impl From<&AdapterError> for Rejection {
@@ -37,7 +38,7 @@ impl From<&AdapterError> for Rejection {
             code: e.code.to_owned(),
             message: e.message.clone(),
             message_ja: e.message_ja.clone(),
-            location: e.location.as_deref().cloned(),
+            location: e.location.clone(),
         }
     }
 }
