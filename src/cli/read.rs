@@ -104,10 +104,12 @@ pub fn print_file(
     }
     out.flush()?;
     let (records, with_errors) = counts;
-    eprintln!(
-        "{label}: {records} {}s, {with_errors} with errors",
-        adapter.produces()
-    );
+    let noun = match adapter.produces() {
+        RecordKind::Sheet => "sheets",
+        RecordKind::Application => "applications",
+        RecordKind::Certification => "decisions",
+    };
+    eprintln!("{label}: {records} {noun}, {with_errors} with errors");
     Ok(if with_errors > 0 {
         ExitCode::from(1)
     } else {
