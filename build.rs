@@ -1,6 +1,5 @@
-//! The `mappings/` folder is built into the binary (see `src/catalog.rs`); rebuild when it
-//! changes, including when files are added.
+//! The migrations are built into the binary (see `src/store/`); rebuild when they change,
+//! including when files are added.
 fn main() {
-    println!("cargo:rerun-if-changed=mappings");
     println!("cargo:rerun-if-changed=migrations");
 }

@@ -18,9 +18,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use kakehashi::catalog::Catalog;
 use kakehashi::pipeline::{self, content_hash};
 use kakehashi_adapter_csv::CsvAdapter;
+use kakehashi_core::catalog::Catalog;
+use kakehashi_core::conversion::{self, Completion};
 use kakehashi_sdk::{Adapter, Input, MappingContext};
 
 fn corpus(name: &str) -> Vec<u8> {
@@ -63,7 +64,7 @@ fn bench_rows(c: &mut Criterion) {
         });
         group.bench_function(format!("{mapping}/adapter+checks"), |b| {
             b.iter(|| {
-                black_box(pipeline::convert(
+                black_box(conversion::convert(
                     &CsvAdapter,
                     &catalog,
                     &input,
@@ -160,7 +161,7 @@ fn bench_sealing(c: &mut Criterion) {
         content_type: None,
         sha256: &sha,
     };
-    let kakehashi::store::Completion::Accepted(sheets) = pipeline::convert(
+    let Completion::Accepted(sheets) = conversion::convert(
         &CsvAdapter,
         &catalog,
         &input,

@@ -2,10 +2,12 @@
 # Installs the Debian packages Kakehashi needs besides the Rust toolchain: the Japanese font
 # printed documents embed, the tools the tests use (a TLS scanner, pdftotext, openssl), and
 # OpenSSL's headers with pkg-config, which josekit (the delivery envelope) links against; and
-# Tesseract with its Japanese data (the scan adapter's OCR; the headers and clang for bindgen).
+# Tesseract with its Japanese data (the scan adapter's OCR; the headers and clang for bindgen);
+# then a Python virtualenv (.venv/) with schemathesis, which fuzzes the API in scripts/test.sh.
 set -euo pipefail
-packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3 libssl-dev pkg-config
-  tesseract-ocr tesseract-ocr-jpn libtesseract-dev libleptonica-dev clang)
+cd "$(dirname "$0")/.."
+packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3 python3-venv libssl-dev
+  pkg-config tesseract-ocr tesseract-ocr-jpn libtesseract-dev libleptonica-dev clang)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,6 +17,13 @@ if ((${#missing[@]})); then
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The API fuzzer, pinned, in a virtualenv of its own (never the system's site-packages).
+schemathesis_version=4.32.5
+if [[ "$(.venv/bin/schemathesis --version 2>/dev/null)" != *"$schemathesis_version"* ]]; then
+  /usr/bin/python3 -m venv --clear .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
 
 # fhirpath.js (npm), which tests/fhir_forms.rs runs the Questionnaires' calculated expressions

@@ -12,6 +12,7 @@ fi
 for tool in sslscan pdftotext pdftoppm tesseract openssl python3; do
   command -v "$tool" >/dev/null || { echo "scripts/test.sh: $tool not found; run scripts/setup.sh first" >&2; exit 1; }
 done
+[[ -x .venv/bin/schemathesis ]] || { echo "scripts/test.sh: .venv/bin/schemathesis not found; run scripts/setup.sh first" >&2; exit 1; }
 [[ -r /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ]] || {
   echo "scripts/test.sh: the IPAex Gothic font is missing; run scripts/setup.sh first" >&2
   exit 1
@@ -29,4 +30,9 @@ fhir_corpus=${KAKEHASHI_FHIR_CORPUS:-../shared/testdata/fhir}
 [[ -d $fhir_corpus ]] || fhir_corpus=/work/shared/testdata/fhir
 [[ -d $fhir_corpus ]] || { echo "scripts/test.sh: FHIR corpus not found; set KAKEHASHI_FHIR_CORPUS to shared/testdata/fhir" >&2; exit 1; }
 target/debug/kakehashi conformance run --corpus "$fhir_corpus" --kit conformance/fhir
+# Every shipped mapping held to its examples, as an integrator's CI holds theirs.
+target/debug/kakehashi mapping test conformance/mappings
 conformance/tls/gateway.sh target/debug/kakehashi
+# The API against its own OpenAPI document as clerk, doctor, officer and administrator
+# (schemathesis, all checks, negative data too; allow-list in conformance/api/schemathesis.toml).
+.venv/bin/python conformance/api/fuzz.py target/debug/kakehashi .venv/bin/schemathesis

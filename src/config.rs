@@ -32,6 +32,10 @@ pub struct Config {
     pub push: PushConfig,
     /// Access keys (アクセスキー) that hand confirmed sheets to municipalities.
     pub access_keys: AccessKeyConfig,
+    /// `[adapters.NAME]`: one table per adapter, read by its registration in
+    /// `src/adapters.rs` (today `[adapters.scan]`: `workers`, `box_timeout_seconds`). A
+    /// section naming no registered adapter is refused.
+    pub adapters: crate::adapters::AdapterSettings,
 }
 
 impl Default for Config {
@@ -46,6 +50,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             push: PushConfig::default(),
             access_keys: AccessKeyConfig::default(),
+            adapters: Default::default(),
         }
     }
 }

@@ -3,18 +3,19 @@
 //! them; the store keeps them durably with an audit trail; the API and the CLI expose it all.
 #![forbid(unsafe_code)]
 
+// The pure core, re-exported so `crate::catalog::…` paths read as before the move.
+pub use kakehashi_core::{catalog, checks, conversion, judgment};
+
 pub mod access_key_notice;
 pub mod accounts;
+pub mod adapters;
 pub mod api;
 pub mod auth;
-pub mod catalog;
-pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod development;
 pub mod doctors;
 pub mod fhir_audit;
-pub mod judgment;
 pub mod metrics;
 pub mod notice;
 pub mod pipeline;

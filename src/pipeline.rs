@@ -16,25 +16,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use kakehashi_adapter_csv::CsvAdapter;
-use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_adapter_scan::{ScanAdapter, ScanOptions};
-use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, OcrReading, Record, Severity};
+use kakehashi_core::conversion::{Conversion, read_document};
+use kakehashi_core::registry::{AdapterRegistry, LookupError};
+use kakehashi_sdk::{Adapter, Finding, Input, RecordKind};
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
-use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::store::{
-    AuditEvent, CheckedSheet, Completion, NewReview, RawInput, Rejection, RejectionKind,
-    ReviewDetail, Store, StoreError, SubmissionRecord, SubmissionStatus,
+    AuditEvent, Completion, RawInput, Rejection, RejectionKind, Store, StoreError,
+    SubmissionRecord, SubmissionStatus,
 };
 
-/// Namespace of submission ids (UUID v5 of the sender's organisation, the input's hash, the
-/// adapter and the mapping).
-const SUBMISSION_NAMESPACE: Uuid = Uuid::from_u128(0x6b616b65_6861_7368_6900_737562000001);
+pub use kakehashi_core::conversion::{convert, sheet_id, submission_id};
 
 /// Lower-case hex SHA-256 of a document: its address in the journal.
 pub fn content_hash(bytes: &[u8]) -> String {
@@ -49,10 +45,9 @@ pub fn today_in_japan() -> NaiveDate {
 /// Why a submission could not be taken at all (nothing was journaled).
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
-    #[error("no adapter named `{0}`")]
-    UnknownAdapter(String),
-    #[error("no adapter reads this input (content type {0})")]
-    UnsupportedMedia(String),
+    /// No registered adapter of the intake's kind by that name, or none reads the input.
+    #[error(transparent)]
+    Adapter(#[from] LookupError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("conversion worker failed: {0}")]
@@ -78,7 +73,7 @@ pub struct Submission {
 pub struct Pipeline {
     store: Arc<dyn Store>,
     catalog: Arc<Catalog>,
-    adapters: Vec<Arc<dyn Adapter>>,
+    adapters: Arc<AdapterRegistry>,
     in_flight: InFlight,
 }
 
@@ -115,13 +110,22 @@ impl Drop for Claim {
 }
 
 impl Pipeline {
-    pub fn new(store: Arc<dyn Store>, catalog: Arc<Catalog>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalog: Arc<Catalog>,
+        adapters: Arc<AdapterRegistry>,
+    ) -> Self {
         Self {
             store,
             catalog,
-            adapters: builtin_adapters(),
+            adapters,
             in_flight: InFlight::default(),
         }
+    }
+
+    /// The registered adapters.
+    pub fn adapters(&self) -> &AdapterRegistry {
+        &self.adapters
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -144,35 +148,21 @@ impl Pipeline {
         )
     }
 
-    fn adapter_named(&self, name: &str) -> Result<Arc<dyn Adapter>, SubmitError> {
-        self.adapters
-            .iter()
-            .find(|a| a.name() == name)
-            .cloned()
-            .ok_or_else(|| SubmitError::UnknownAdapter(name.to_owned()))
-    }
-
+    /// The `kind` adapter asked for by name, or else the first registered one that sniffs the
+    /// input as its own.
     fn adapter_for(
         &self,
+        kind: RecordKind,
         body: &[u8],
         content_type: Option<&str>,
         name: Option<&str>,
     ) -> Result<Arc<dyn Adapter>, SubmitError> {
-        if let Some(name) = name {
-            return self.adapter_named(name);
-        }
         let input = Input {
             bytes: body,
             content_type,
             sha256: "",
         };
-        self.adapters
-            .iter()
-            .find(|a| a.sniff(&input))
-            .cloned()
-            .ok_or_else(|| {
-                SubmitError::UnsupportedMedia(content_type.unwrap_or("not given").to_owned())
-            })
+        Ok(self.adapters.choose(kind, name, &input)?.adapter.clone())
     }
 
     /// Takes a submission: journals it durably, converts and checks it, stores the outcome.
@@ -183,6 +173,7 @@ impl Pipeline {
         submission: Submission,
     ) -> Result<(SubmissionRecord, bool), SubmitError> {
         let adapter = self.adapter_for(
+            RecordKind::Sheet,
             &submission.body,
             submission.content_type.as_deref(),
             submission.adapter.as_deref(),
@@ -278,17 +269,20 @@ impl Pipeline {
         })?
     }
 
-    /// Converts and checks a document without storing anything.
-    pub async fn dry_run(
+    /// Reads and checks a document with the `kind` adapter asked for (or the one that sniffs
+    /// it), storing nothing: the one conversion path of dry runs, application imports and
+    /// decision files. The inner error is the document's rejection.
+    pub async fn read(
         &self,
+        kind: RecordKind,
+        adapter: Option<&str>,
         body: bytes::Bytes,
         content_type: Option<String>,
-        adapter: Option<String>,
         mapping: Option<String>,
-    ) -> Result<Completion, SubmitError> {
-        let adapter = self.adapter_for(&body, content_type.as_deref(), adapter.as_deref())?;
+    ) -> Result<Result<Conversion, Rejection>, SubmitError> {
+        let adapter = self.adapter_for(kind, &body, content_type.as_deref(), adapter)?;
         let sha256 = content_hash(&body);
-        self.convert_in_worker(
+        self.read_in_worker(
             adapter,
             body,
             content_type,
@@ -299,10 +293,10 @@ impl Pipeline {
         .await
     }
 
-    /// Converts and checks a document on a blocking worker thread. A panic in the adapter or
-    /// the checks becomes a rejection (`submission.internal_error`), so that a document that
-    /// trips a bug is answered and never retried in a loop.
-    async fn convert_in_worker(
+    /// Reads and checks a document on a blocking worker thread. A panic in the adapter or the
+    /// checks becomes a rejection (`submission.internal_error`), so that a document that trips
+    /// a bug is answered and never retried in a loop.
+    async fn read_in_worker(
         &self,
         adapter: Arc<dyn Adapter>,
         body: bytes::Bytes,
@@ -310,7 +304,7 @@ impl Pipeline {
         sha256: String,
         mapping: Option<String>,
         submission_id: String,
-    ) -> Result<Completion, SubmitError> {
+    ) -> Result<Result<Conversion, Rejection>, SubmitError> {
         let catalog = self.catalog.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
@@ -321,7 +315,7 @@ impl Pipeline {
                     sha256: &sha256,
                 };
                 std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    convert(
+                    read_document(
                         adapter.as_ref(),
                         &catalog,
                         &input,
@@ -333,7 +327,7 @@ impl Pipeline {
                 .unwrap_or_else(|_| {
                     crate::metrics::record_panic();
                     tracing::error!("the conversion panicked; the submission is rejected");
-                    Completion::Rejected(internal_rejection(adapter.name()))
+                    Err(internal_rejection(adapter.name()))
                 })
             })
         })
@@ -351,8 +345,8 @@ impl Pipeline {
         audit: AuditEvent,
     ) -> Result<SubmissionRecord, SubmitError> {
         let mapping = (!record.mapping.is_empty()).then(|| record.mapping.clone());
-        let completion = self
-            .convert_in_worker(
+        let completion = match self
+            .read_in_worker(
                 adapter,
                 body,
                 content_type,
@@ -360,7 +354,11 @@ impl Pipeline {
                 mapping,
                 record.id.clone(),
             )
-            .await?;
+            .await?
+        {
+            Ok(read) => Completion::Accepted(read.sheets),
+            Err(rejection) => Completion::Rejected(rejection),
+        };
         let outcome = match &completion {
             Completion::Accepted(sheets) => {
                 crate::metrics::record_accepted(sheets);
@@ -407,7 +405,11 @@ impl Pipeline {
         let Some((content_type, body)) = self.store.raw_input(&record.sha256).await? else {
             return Err(SubmitError::Worker("its journaled input is missing".into()));
         };
-        let adapter = self.adapter_named(&record.adapter)?;
+        let adapter = self
+            .adapters
+            .named(RecordKind::Sheet, &record.adapter)?
+            .adapter
+            .clone();
         tracing::info!(id = %record.id, "resuming a journaled submission that was never completed");
         let audit = AuditEvent {
             actor: "system:recovery".into(),
@@ -452,119 +454,10 @@ fn internal_rejection(adapter: &str) -> Rejection {
     }
 }
 
-/// Adapters built into the gateway.
-pub fn builtin_adapters() -> Vec<Arc<dyn Adapter>> {
-    // FHIR first: JSON has commas, and the CSV adapter's sniff takes any text with commas.
-    // The scan adapter sniffs only PDFs; its OCR threads start with its first scan.
-    vec![
-        Arc::new(FhirAdapter),
-        Arc::new(ScanAdapter::new(ScanOptions::default())),
-        Arc::new(CsvAdapter),
-    ]
-}
-
-/// Converts and checks one document: pure, no store — the CLI's `convert` and the API share it.
-pub fn convert(
-    adapter: &dyn Adapter,
-    catalog: &Catalog,
-    input: &Input<'_>,
-    mapping: Option<&str>,
-    submission_id: &str,
-    today: NaiveDate,
-) -> Completion {
-    let context = MappingContext {
-        diseases: &catalog.diseases,
-        templates: &catalog.templates,
-        mappings: &catalog.mappings,
-        mapping,
-    };
-    let checks = CheckContext {
-        diseases: &catalog.diseases,
-        templates: &catalog.templates,
-        today,
-    };
-    match adapter.convert(input, &context) {
-        Err(e) => Completion::Rejected(Rejection::from(&e)),
-        Ok(records) => Completion::Accepted(
-            records
-                .into_iter()
-                .enumerate()
-                .filter_map(|(index, converted)| match converted.record {
-                    Record::Sheet(mut sheet) => {
-                        let mut findings: Vec<Finding> = converted.findings;
-                        findings.extend(check_sheet(&mut sheet, &checks));
-                        let id = sheet_id(submission_id, index);
-                        Some(CheckedSheet {
-                            reviews: reviews_for(&id, converted.readings, &findings),
-                            id,
-                            sheet: *sheet,
-                            findings,
-                        })
-                    }
-                    // Applications arrive through `/v1/applications/import`, certifications
-                    // with a later adapter; a submission stores sheets only.
-                    Record::Application(_) | Record::Certification(_) => None,
-                })
-                .collect(),
-        ),
-    }
-}
-
-/// The OCR readings a person must check: those the adapter doubts (low confidence) and those
-/// whose value an error finding refuses (a wrong check digit, an impossible date, a required
-/// box left blank). The task id is a UUIDv5 of sheet and target, so a rerun makes the same task.
-fn reviews_for(sheet_id: &str, readings: Vec<OcrReading>, findings: &[Finding]) -> Vec<NewReview> {
-    let namespace = Uuid::parse_str(sheet_id).unwrap_or(SUBMISSION_NAMESPACE);
-    readings
-        .into_iter()
-        .filter_map(|r| {
-            let mut reasons: Vec<String> = r
-                .needs_review
-                .then(|| "ocr.low_confidence".to_owned())
-                .into_iter()
-                .collect();
-            for f in findings {
-                if f.severity == Severity::Error
-                    && f.item.as_deref() == Some(r.target.as_str())
-                    && !reasons.contains(&f.code)
-                {
-                    reasons.push(f.code.clone());
-                }
-            }
-            (!reasons.is_empty()).then(|| NewReview {
-                id: Uuid::new_v5(&namespace, r.target.as_bytes()).to_string(),
-                target: r.target,
-                confidence: r.confidence,
-                detail: ReviewDetail {
-                    label: r.label,
-                    read: r.text,
-                    reasons,
-                    location: r.location,
-                },
-                image_png: r.image_png,
-            })
-        })
-        .collect()
-}
-
-/// Deterministic submission id: the same organisation sending the same bytes the same way
-/// gets the same submission; another organisation sending them gets its own.
-pub fn submission_id(organisation_id: &str, sha256: &str, adapter: &str, mapping: &str) -> String {
-    Uuid::new_v5(
-        &SUBMISSION_NAMESPACE,
-        format!("{organisation_id}\n{sha256}\n{adapter}\n{mapping}").as_bytes(),
-    )
-    .to_string()
-}
-
-/// Deterministic sheet id: the same record of the same submission always gets the same id.
-pub fn sheet_id(submission_id: &str, index: usize) -> String {
-    let namespace = Uuid::parse_str(submission_id).unwrap_or(SUBMISSION_NAMESPACE);
-    Uuid::new_v5(&namespace, index.to_string().as_bytes()).to_string()
-}
-
 #[cfg(test)]
 mod tests {
+    use kakehashi_sdk::MappingContext;
+
     use super::*;
     use crate::store::SqliteStore;
 
@@ -588,6 +481,10 @@ column = "性別"
 field = "patient.sex"
 "#;
 
+    fn adapters() -> Arc<AdapterRegistry> {
+        Arc::new(crate::adapters::registry(&Default::default()).unwrap())
+    }
+
     fn catalog() -> Arc<Catalog> {
         let mut catalog = Catalog::load(None).unwrap();
         catalog
@@ -596,67 +493,15 @@ field = "patient.sex"
         Arc::new(catalog)
     }
 
-    #[test]
-    fn doubted_readings_and_readings_a_check_refuses_go_to_review_once() {
-        let reading = |target: &str, needs_review: bool| OcrReading {
-            target: target.into(),
-            label: target.into(),
-            text: Some("1234567".into()),
-            confidence: if needs_review { 0.4 } else { 0.95 },
-            needs_review,
-            location: kakehashi_sdk::SourceLocation::default(),
-            image_png: vec![0x89],
-        };
-        let findings = [
-            Finding::error(
-                "identifier.check_digit",
-                Some("administrative.recipient_number"),
-                "wrong check digit",
-                "検証番号が正しくありません",
-            ),
-            Finding::new(
-                Severity::Warning,
-                "date.future",
-                Some("patient.name"),
-                "a warning",
-                "警告",
-            ),
-        ];
-        let sheet = sheet_id(&submission_id("o", "s", "scan", ""), 0);
-        let tasks = reviews_for(
-            &sheet,
-            vec![
-                reading("administrative.recipient_number", false),
-                reading("patient.name", false),
-                reading("patient.name_kana", true),
-            ],
-            &findings,
-        );
-        let reasons: Vec<(&str, Vec<String>)> = tasks
-            .iter()
-            .map(|t| (t.target.as_str(), t.detail.reasons.clone()))
-            .collect();
-        assert_eq!(
-            reasons,
-            [
-                (
-                    "administrative.recipient_number",
-                    vec!["identifier.check_digit".to_owned()]
-                ),
-                ("patient.name_kana", vec!["ocr.low_confidence".to_owned()]),
-            ]
-        );
-        // The same sheet and target always make the same task.
-        let again = reviews_for(&sheet, vec![reading("patient.name_kana", true)], &[]);
-        assert_eq!(again[0].id, tasks[1].id);
-    }
-
     /// An adapter with a bug: it panics on every document.
     struct PanickingAdapter;
 
     impl Adapter for PanickingAdapter {
         fn name(&self) -> &'static str {
             "panicking"
+        }
+        fn produces(&self) -> RecordKind {
+            RecordKind::Sheet
         }
         fn sniff(&self, _: &Input<'_>) -> bool {
             true
@@ -692,9 +537,9 @@ field = "patient.sex"
     async fn a_panicking_adapter_rejects_the_document_instead_of_failing_the_worker() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
-        let pipeline = Pipeline::new(store, catalog());
-        let completion = pipeline
-            .convert_in_worker(
+        let pipeline = Pipeline::new(store, catalog(), adapters());
+        let read = pipeline
+            .read_in_worker(
                 Arc::new(PanickingAdapter),
                 bytes::Bytes::from_static(b"abc"),
                 None,
@@ -704,7 +549,7 @@ field = "patient.sex"
             )
             .await
             .expect("the worker itself survives");
-        let Completion::Rejected(rejection) = completion else {
+        let Err(rejection) = read else {
             panic!("accepted a document the adapter panicked on");
         };
         assert_eq!(rejection.code, "submission.internal_error");
@@ -715,7 +560,7 @@ field = "patient.sex"
     async fn a_submission_stranded_while_serving_is_finished_without_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
-        let pipeline = Pipeline::new(store.clone(), catalog());
+        let pipeline = Pipeline::new(store.clone(), catalog(), adapters());
         let resuming = tokio::spawn(pipeline.clone().keep_resuming(Duration::from_millis(20)));
         // Journaled after the gateway started, and then left: a task that died.
         let sha = content_hash(CSV.as_bytes());
@@ -759,7 +604,7 @@ field = "patient.sex"
         };
         store.journal(raw, &record).await.unwrap();
 
-        let pipeline = Pipeline::new(store.clone(), catalog());
+        let pipeline = Pipeline::new(store.clone(), catalog(), adapters());
         assert_eq!(pipeline.resume_pending().await.unwrap(), 1);
         let done = store.submission(&record.id).await.unwrap().unwrap();
         assert_eq!(done.status, SubmissionStatus::Accepted);

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::adapters::AdapterSetupError;
 use crate::api::{AppState, Guard, Transport, router};
-use crate::catalog::{Catalog, CatalogError};
 use crate::config::Config;
 use crate::development;
 use crate::pipeline::{Pipeline, SubmitError};
@@ -18,8 +18,8 @@ use crate::store::{Sealer, SqliteStore, Store, StoreError, Submissions};
 /// Why the gateway could not start or keep serving.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("catalog: {0}")]
-    Catalog(#[from] CatalogError),
+    #[error("catalog and adapters: {0}")]
+    Adapters(#[from] AdapterSetupError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("key file: {0}")]
@@ -114,7 +114,9 @@ impl Gateway {
     /// Opens everything and binds the socket; serving starts with [`Gateway::run`].
     pub async fn bind(config: Config) -> Result<Self, ServeError> {
         let lock = lock_data_dir(&config)?;
-        let catalog = Arc::new(Catalog::load(config.mappings_dir.as_deref())?);
+        let (catalog, adapters) =
+            crate::adapters::load(config.mappings_dir.as_deref(), &config.adapters)?;
+        let catalog = Arc::new(catalog);
         let font = Arc::new(kakehashi_pdf::Font::load(std::path::Path::new(
             kakehashi_pdf::DEFAULT_FONT_PATH,
         ))?);
@@ -154,7 +156,7 @@ impl Gateway {
                 None
             }
         };
-        let pipeline = Pipeline::new(store, catalog.clone());
+        let pipeline = Pipeline::new(store, catalog.clone(), Arc::new(adapters));
         let resumed = pipeline.resume_pending().await?;
         if resumed > 0 {
             tracing::info!(

@@ -354,3 +354,159 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_same_bytes_from_two_organisations_are_two_submissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), FAST_CLIENT);
+    gw.add_organisation("hospital", "2710000011", "大阪北病院", "hospital-b");
+    let clerk_a = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
+    let clerk_b = gw
+        .user("clerk-b", "hospital:2710000011", "clerk", "hospital-b")
+        .await;
+    let officer = gw.officer("officer").await;
+    let csv = std::fs::read(corpus("clinic-b.csv")).unwrap();
+
+    // Two hospitals, byte-identical exports: each gets its own submission and sheets, and
+    // neither learns that the other sent the same bytes.
+    let (status, a) = post(&clerk_a, "?mapping=clinic-b", "text/csv", csv.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{a}");
+    let (status, b) = post(&clerk_b, "?mapping=clinic-b", "text/csv", csv.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{b}");
+    assert_ne!(a["id"], b["id"]);
+    assert_eq!(
+        b["duplicate"], false,
+        "the other hospital's copy is not a duplicate"
+    );
+    assert_eq!(b["organisation_id"], "hospital:2710000011");
+    assert_eq!(sheet_ids(&a).len(), sheet_ids(&b).len());
+    assert!(sheet_ids(&a).iter().all(|id| !sheet_ids(&b).contains(id)));
+    // Each reads its own, not the other's.
+    let b_sheet = &sheet_ids(&b)[0];
+    assert_eq!(
+        get(&clerk_b, &format!("/v1/sheets/{b_sheet}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&clerk_a, &format!("/v1/sheets/{b_sheet}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Its own resend is still a duplicate.
+    let (status, again) = post(&clerk_b, "?mapping=clinic-b", "text/csv", csv).await;
+    assert_eq!(
+        (status, &again["duplicate"]),
+        (StatusCode::ACCEPTED, &Value::Bool(true))
+    );
+    assert_eq!(again["id"], b["id"]);
+
+    // A hospital and a municipality scanning the same (here unreadable) PDF: two journaled
+    // submissions, each refused on its own, never a store failure.
+    let pdf = b"%PDF-1.7\n%%EOF\n".to_vec();
+    let (status, h) = post(&clerk_a, "?adapter=scan", "application/pdf", pdf.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{h}");
+    let (status, m) = post(&officer, "", "application/pdf", pdf).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{m}");
+    assert!(h["submission_id"].is_string() && m["submission_id"].is_string());
+    assert_ne!(h["submission_id"], m["submission_id"]);
+}
+
+#[tokio::test]
+async fn every_documented_route_is_served_and_the_frameworks_rejections_are_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(dir.path(), FAST_CLIENT);
+    let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
+    let (status, doc) = send(gw.client(Some("hospital")).get(gw.url("/v1/openapi.json"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 40, "{} paths", paths.len());
+    let mut served = 0;
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{kind}", "nanbyo")
+            .replace("{number}", "2")
+            .replace(['{', '}'], "");
+        for method in item.as_object().unwrap().keys() {
+            if concrete == "/v1/auth/logout" {
+                continue; // would end the session the rest of the loop uses
+            }
+            let request = match method.as_str() {
+                "get" => clerk.get(&concrete),
+                "post" => clerk.post(&concrete),
+                "put" => clerk.put(&concrete),
+                other => panic!("{other} {path}"),
+            };
+            let (status, body) = send(request).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                !body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("no such endpoint")),
+                "{method} {path} is documented but not served: {body}"
+            );
+            served += 1;
+        }
+    }
+    assert!(served >= 43, "{served} operations");
+
+    // The framework's own rejections: JSON with a code, the status axum chose.
+    let (status, err) = send(
+        clerk
+            .post("/v1/access-keys/lookup")
+            .header("content-type", "application/json")
+            .body("{\"access_key\": "),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("request.json_syntax"))
+    );
+    assert!(err["message_ja"].as_str().unwrap().contains("JSON"));
+    let (status, err) = send(clerk.post("/v1/access-keys/lookup").body("{}")).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("request.json_content_type")
+        )
+    );
+    let (status, err) = send(
+        clerk
+            .post("/v1/access-keys/lookup")
+            .header("content-type", "application/json")
+            .body("{\"access_key\": 7}"),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("request.json_data"))
+    );
+    assert!(
+        err["message"].as_str().unwrap().contains("access_key"),
+        "{err}"
+    );
+    let (status, err) = get(&clerk, "/v1/sheets?limit=many").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("request.invalid_query"))
+    );
+    let (status, err) = get(&clerk, "/v1/sheets?colour=blue").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("request.invalid_query"))
+    );
+    let (status, err) = send(clerk.put("/v1/submissions")).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            Some("request.method_not_allowed")
+        )
+    );
+
+    // Logging out ends the token (the one route the loop above and schemathesis leave out).
+    assert_eq!(
+        send(clerk.post("/v1/auth/logout")).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(get(&clerk, "/v1/me").await.0, StatusCode::UNAUTHORIZED);
+}

@@ -4,8 +4,8 @@
 
 use std::sync::LazyLock;
 
-use kakehashi::catalog::Catalog;
-use kakehashi::pipeline;
+use kakehashi_core::catalog::Catalog;
+use kakehashi_core::conversion;
 use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_sdk::Input;
 use libfuzzer_sys::fuzz_target;
@@ -19,5 +19,5 @@ fuzz_target!(|data: &[u8]| {
     let content_type = (selector & 0x80 != 0).then_some("text/csv; charset=shift_jis");
     let input = Input { bytes, content_type, sha256: "fuzz" };
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("a date");
-    let _ = pipeline::convert(&CsvAdapter, &CATALOG, &input, mapping, "fuzz", today);
+    let _ = conversion::convert(&CsvAdapter, &CATALOG, &input, mapping, "fuzz", today);
 });

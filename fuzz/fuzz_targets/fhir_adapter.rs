@@ -5,8 +5,8 @@
 
 use std::sync::LazyLock;
 
-use kakehashi::catalog::Catalog;
-use kakehashi::pipeline;
+use kakehashi_core::catalog::Catalog;
+use kakehashi_core::conversion;
 use kakehashi_adapter_fhir::FhirAdapter;
 use kakehashi_sdk::Input;
 use libfuzzer_sys::fuzz_target;
@@ -16,5 +16,5 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog::load(None).expect(
 fuzz_target!(|data: &[u8]| {
     let input = Input { bytes: data, content_type: Some("application/fhir+json"), sha256: "fuzz" };
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("a date");
-    let _ = pipeline::convert(&FhirAdapter, &CATALOG, &input, None, "fuzz", today);
+    let _ = conversion::convert(&FhirAdapter, &CATALOG, &input, None, "fuzz", today);
 });

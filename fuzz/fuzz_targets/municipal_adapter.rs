@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use kakehashi::catalog::Catalog;
+use kakehashi_core::catalog::Catalog;
 use kakehashi_adapter_municipal::{
     CopaymentTables, IssuingRow, Layout, pmh_registration, read_decisions, write_issuing_file,
 };

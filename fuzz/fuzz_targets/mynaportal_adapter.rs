@@ -7,7 +7,7 @@
 use std::io::{Cursor, Write};
 use std::sync::LazyLock;
 
-use kakehashi::catalog::Catalog;
+use kakehashi_core::catalog::Catalog;
 use kakehashi_adapter_mynaportal::MynaportalAdapter;
 use kakehashi_sdk::{Adapter, Input, MappingContext};
 use libfuzzer_sys::fuzz_target;

@@ -13,15 +13,15 @@
 //!   the officer's municipality, which from then on sees it like any sheet submitted to it.
 //!   Every attempt is audited, without the key.
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_access_key::{AccessKey, ParseError, RandomError};
 use kakehashi_sdk::SourceLocation;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path};
 use super::guard::FailureVerdict;
 use super::sheets::{self, SheetView};
 use super::{ApiError, AppState};

@@ -8,18 +8,16 @@
 //! gaps nobody notices, while re-downloading and importing again is safe because an import is
 //! idempotent.
 
-use std::collections::BTreeMap;
-
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_access_key::AccessKey;
-use kakehashi_adapter_mynaportal::{MynaportalAdapter, choose_mapping};
-use kakehashi_sdk::{Application, ApplicationStatus, Finding, Input, MappingContext, Record};
+use kakehashi_adapter_mynaportal::choose_mapping;
+use kakehashi_sdk::{Application, ApplicationStatus, Finding, RecordKind};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState, submissions};
 use crate::auth::{Principal, access};
 use crate::pipeline::content_hash;
@@ -45,10 +43,11 @@ pub(super) async fn require_officer(
 }
 
 /// `?mapping=NAME`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// The download's form (`mappings/mynaportal/NAME.toml`); the only one when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
 }
 
@@ -148,61 +147,47 @@ pub async fn import(
     require_officer(&state, &principal, "application.import").await?;
     let body = submissions::read_body(&state, &headers, body).await?;
     let sha256 = content_hash(&body);
-    let catalog = state.pipeline.catalog().clone();
-    let content_type = submissions::content_type(&headers);
-    let read = {
-        let sha256 = sha256.clone();
-        tokio::task::spawn_blocking(move || {
-            let input = Input {
-                bytes: &body,
-                content_type: content_type.as_deref(),
-                sha256: &sha256,
-            };
-            let context = MappingContext {
-                diseases: &catalog.diseases,
-                templates: &catalog.templates,
-                mappings: &catalog.mappings,
-                mapping: params.mapping.as_deref(),
-            };
-            MynaportalAdapter::default().read_download(&input, &context)
-        })
-        .await
-        .map_err(|e| ApiError::internal(&format!("import worker: {e}")))?
-    };
+    let read = state
+        .pipeline
+        .read(
+            RecordKind::Application,
+            None,
+            body,
+            submissions::content_type(&headers),
+            params.mapping,
+        )
+        .await?;
     let audit = principal.audit("application.import", "ok");
     let download = match read {
         Ok(download) => download,
-        Err(e) => {
+        Err(rejection) => {
             state
                 .store()
-                .append_audit(&audit.outcome("rejected").with_detail(e.code))
+                .append_audit(
+                    &audit
+                        .outcome("rejected")
+                        .with_detail(rejection.code.clone()),
+                )
                 .await?;
-            return Err(ApiError::rejected(&Rejection::from(&e), None));
+            return Err(ApiError::rejected(&rejection, None));
         }
     };
-    let mut media: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut applications = Vec::with_capacity(download.applications.len());
-    for converted in &download.applications {
-        let Record::Application(application) = &converted.record else {
-            continue;
-        };
-        media.insert(&application.provenance.source_sha256, "application/xml");
-        for attachment in &application.attachments {
-            media.insert(&attachment.sha256, &attachment.media_type);
-        }
-        applications.push(NewApplication {
-            receipt_number: application.receipt_number.clone().unwrap_or_default(),
-            application: (**application).clone(),
-            findings: converted.findings.clone(),
-        });
-    }
+    let applications: Vec<NewApplication> = download
+        .applications
+        .into_iter()
+        .map(|a| NewApplication {
+            receipt_number: a.record.receipt_number.clone().unwrap_or_default(),
+            application: a.record,
+            findings: a.findings,
+        })
+        .collect();
     let files: Vec<RawInput<'_>> = download
         .files
         .iter()
-        .map(|(sha, entry)| RawInput {
-            sha256: sha,
-            content_type: media.get(sha.as_str()).copied(),
-            body: &entry.bytes,
+        .map(|file| RawInput {
+            sha256: &file.sha256,
+            content_type: file.media_type.as_deref(),
+            body: &file.bytes,
         })
         .collect();
     let results = state
@@ -223,36 +208,63 @@ pub async fn import(
         } += 1;
     }
     Ok(Json(ImportView {
-        mapping: download.mapping,
+        mapping: download.mapping.unwrap_or_default(),
         sha256,
         summary,
         applications: results,
     }))
 }
 
-/// `?status=processing` (or `処理中`) and, for the export, `&mapping=NAME`
-#[derive(Debug, Deserialize)]
+/// `?status=processing` (or `処理中`)
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// Only this status: a code (`processing`) or Mynaportal's label (`処理中`).
+    #[schemars(extend("enum" = STATUS_NAMES))]
     status: Option<String>,
+}
+
+/// `?status=processing&mapping=NAME`
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// Only this status: a code (`processing`) or Mynaportal's label (`処理中`).
+    #[schemars(extend("enum" = STATUS_NAMES))]
+    status: Option<String>,
+    /// The mapping whose `[status_export]` the export uses; the only one when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
 }
 
-impl ListParams {
-    /// The status asked for, a code or Mynaportal's label (boxed: the error is large).
-    fn status(&self) -> Result<Option<ApplicationStatus>, Box<ApiError>> {
-        let Some(text) = self.status.as_deref() else {
-            return Ok(None);
-        };
-        text.parse().map(Some).map_err(|reason: String| {
-            Box::new(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "application.bad_status",
-                reason,
-                format!("`{text}` は処理状況ではありません（提出済・処理中・要再申請・完了・却下・取消受付）"),
-            ))
-        })
-    }
+/// What `?status=` takes: the codes and Mynaportal's labels.
+const STATUS_NAMES: [&str; 12] = [
+    "submitted",
+    "processing",
+    "resubmission_required",
+    "completed",
+    "rejected",
+    "withdrawal_accepted",
+    "提出済",
+    "処理中",
+    "要再申請",
+    "完了",
+    "却下",
+    "取消受付",
+];
+
+/// The status asked for, a code or Mynaportal's label (boxed: the error is large).
+fn status(text: Option<&str>) -> Result<Option<ApplicationStatus>, Box<ApiError>> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    text.parse().map(Some).map_err(|reason: String| {
+        Box::new(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "application.bad_status",
+            reason,
+            format!("`{text}` は処理状況ではありません（提出済・処理中・要再申請・完了・却下・取消受付）"),
+        ))
+    })
 }
 
 pub async fn list(
@@ -263,7 +275,10 @@ pub async fn list(
     require_officer(&state, &principal, "application.list").await?;
     let listed = state
         .store()
-        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
+        .list_applications(
+            &principal.organisation_id,
+            status(params.status.as_deref()).map_err(|e| *e)?,
+        )
         .await?;
     state
         .store()
@@ -435,7 +450,7 @@ pub async fn set_status(
 pub async fn status_export(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<ExportParams>,
 ) -> Result<Response, ApiError> {
     require_officer(&state, &principal, "application.export").await?;
     let (_, mapping) = choose_mapping(
@@ -446,7 +461,10 @@ pub async fn status_export(
     let export = mapping.status_export;
     let listed = state
         .store()
-        .list_applications(&principal.organisation_id, params.status().map_err(|e| *e)?)
+        .list_applications(
+            &principal.organisation_id,
+            status(params.status.as_deref()).map_err(|e| *e)?,
+        )
         .await?;
     let rows: Vec<(String, ApplicationStatus)> = listed
         .into_iter()

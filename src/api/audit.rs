@@ -1,9 +1,9 @@
 //! `GET /v1/audit` (JSON) and `GET /v1/audit/fhir` (a Bundle of IHE BALP AuditEvents), for
 //! administrators, with filters. Reading the audit trail is itself audited.
 
-use axum::Json;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, State};
 
+use super::extract::{Json, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::store::{AuditQuery, AuditRecord};

@@ -4,11 +4,11 @@
 //! address block the address; administrators also give a TOTP code. An unknown user id costs
 //! the same time as a wrong password and gets the same answer.
 
-use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::extract::Json;
 use super::{ApiError, AppState, Transport, identity};
 use crate::auth::{Caller, Principal, password, token, totp};
 use crate::store::{Role, SessionScope, User};
@@ -225,7 +225,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Json(change): Json<PasswordChange>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Notice>, ApiError> {
     let store = state.store();
     let user = store
         .user(&principal.user_id)
@@ -273,10 +273,17 @@ pub async fn change_password(
         .map_err(|e| ApiError::internal(&e.to_string()))?;
     store.set_password(&user.id, &new_hash).await?;
     store.append_audit(&audit).await?;
-    Ok(Json(serde_json::json!({
-        "message": "password changed; log in again with the new password",
-        "message_ja": "パスワードを変更しました。新しいパスワードで再度ログインしてください",
-    })))
+    Ok(Json(Notice {
+        message: "password changed; log in again with the new password",
+        message_ja: "パスワードを変更しました。新しいパスワードで再度ログインしてください",
+    }))
+}
+
+/// What happened, in English and Japanese.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Notice {
+    pub message: &'static str,
+    pub message_ja: &'static str,
 }
 
 pub async fn logout(
@@ -296,11 +303,21 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn me(Extension(principal): Extension<Principal>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "user_id": principal.user_id,
-        "role": principal.role,
-        "organisation_id": principal.organisation_id,
-        "terminal": principal.terminal,
-    }))
+/// The caller, as the token says.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Me {
+    pub user_id: String,
+    pub role: Role,
+    pub organisation_id: String,
+    /// The terminal the session was opened at.
+    pub terminal: Option<String>,
+}
+
+pub async fn me(Extension(principal): Extension<Principal>) -> Json<Me> {
+    Json(Me {
+        user_id: principal.user_id,
+        role: principal.role,
+        organisation_id: principal.organisation_id,
+        terminal: principal.terminal,
+    })
 }

@@ -9,20 +9,20 @@
 //! is the back office's whole batch, so applying the good half would leave the officer to find
 //! out which half went in; importing the corrected file again is safe because it is idempotent.
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kakehashi_adapter_municipal::MunicipalAdapter;
+use kakehashi_core::conversion::ReadRecord;
 use kakehashi_sdk::{
-    Adapter, AdapterError, ApplicationStatus, Certification, CertificationDecision, Converted,
-    Finding, Input, MappingContext, Record, Severity, SourceLocation,
+    ApplicationStatus, Certification, CertificationDecision, Finding, RecordKind, Severity,
+    SourceLocation,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consent::{DeliveryOutlook, outlook};
+use super::extract::{Json, Query};
 use super::submissions::{content_type, read_body};
 use super::{ApiError, AppState, applications};
 use crate::auth::{Principal, access};
@@ -32,11 +32,12 @@ use crate::store::{
 };
 
 /// `?layout=NAME`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertParams {
     /// The decision file's layout (`mappings/municipal/NAME.toml`); without it the adapter
     /// answers `municipal.layout_required` with the known layouts.
+    #[schemars(length(min = 1))]
     pub layout: Option<String>,
 }
 
@@ -53,30 +54,24 @@ pub struct CertificationConversionView {
     pub certifications: Vec<ConvertedCertification>,
 }
 
-/// Reads a decision file with a layout, off the async workers.
+/// Reads a decision file with a layout through the registered certification adapter.
 async fn read(
     state: &AppState,
+    headers: &HeaderMap,
     layout: Option<String>,
     body: bytes::Bytes,
-    sha: String,
-) -> Result<Result<Vec<Converted>, AdapterError>, ApiError> {
-    let catalog = state.pipeline.catalog().clone();
-    tokio::task::spawn_blocking(move || {
-        let input = Input {
-            bytes: &body,
-            content_type: None,
-            sha256: &sha,
-        };
-        let context = MappingContext {
-            diseases: &catalog.diseases,
-            templates: &catalog.templates,
-            mappings: &catalog.mappings,
-            mapping: layout.as_deref(),
-        };
-        MunicipalAdapter.convert(&input, &context)
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e.to_string()))
+) -> Result<Result<Vec<ReadRecord<Certification>>, Rejection>, ApiError> {
+    let read = state
+        .pipeline
+        .read(
+            RecordKind::Certification,
+            None,
+            body,
+            content_type(headers),
+            layout,
+        )
+        .await?;
+    Ok(read.map(|r| r.certifications))
 }
 
 pub async fn convert(
@@ -96,29 +91,24 @@ pub async fn convert(
         )
         .await?;
     let body = read_body(&state, &headers, body).await?;
-    let sha = content_hash(&body);
-    let converted = read(&state, params.layout, body, sha).await?;
-    match converted {
-        Err(e) => {
+    match read(&state, &headers, params.layout, body).await? {
+        Err(rejection) => {
             state
                 .store()
-                .append_audit(&audit.outcome("failed").with_detail(e.code.to_owned()))
+                .append_audit(&audit.outcome("failed").with_detail(rejection.code.clone()))
                 .await?;
-            Err(ApiError::rejected(&Rejection::from(&e), None))
+            Err(ApiError::rejected(&rejection, None))
         }
-        Ok(converted) => {
+        Ok(read) => {
             state
                 .store()
-                .append_audit(&audit.with_detail(format!("{} decisions", converted.len())))
+                .append_audit(&audit.with_detail(format!("{} decisions", read.len())))
                 .await?;
-            let certifications = converted
+            let certifications = read
                 .into_iter()
-                .filter_map(|c| match c.record {
-                    Record::Certification(certification) => Some(ConvertedCertification {
-                        certification: *certification,
-                        findings: c.findings,
-                    }),
-                    Record::Sheet(_) | Record::Application(_) => None,
+                .map(|c| ConvertedCertification {
+                    certification: c.record,
+                    findings: c.findings,
                 })
                 .collect();
             Ok(Json(CertificationConversionView { certifications }))
@@ -364,19 +354,16 @@ pub async fn import(
     let body = read_body(&state, &headers, body).await?;
     let sha256 = content_hash(&body);
     let audit = principal.audit("certification.import", "ok");
-    let converted = match read(&state, params.layout, body.clone(), sha256.clone()).await? {
-        Ok(converted) => converted,
-        Err(e) => {
-            let error = ApiError::rejected(&Rejection::from(&e), None);
+    let read = match read(&state, &headers, params.layout, body.clone()).await? {
+        Ok(read) => read,
+        Err(rejection) => {
+            let error = ApiError::rejected(&rejection, None);
             return refuse(&state, &audit, error.into()).await;
         }
     };
-    let mut decisions = Vec::with_capacity(converted.len());
-    for c in converted {
-        let Record::Certification(certification) = c.record else {
-            continue;
-        };
-        match decision_for(&state, &principal, *certification, c.findings).await {
+    let mut decisions = Vec::with_capacity(read.len());
+    for c in read {
+        match decision_for(&state, &principal, c.record, c.findings).await {
             Ok(decision) => decisions.push(decision),
             Err(error) => return refuse(&state, &audit, error).await,
         }

@@ -3,10 +3,10 @@
 //! national DB in the same transaction; a refusal withdraws a delivery not yet made. Without
 //! consent nothing is ever sent.
 
-use axum::Json;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path};
 use super::{ApiError, AppState, sheets};
 use crate::auth::{Principal, access};
 use crate::store::{Consent, ConsentEffect, ConsentSource, Delivery};

@@ -2,20 +2,22 @@
 //! retry a dead letter with a fresh retry budget, or discard it. Deliveries carry no personal
 //! data; every decision is audited.
 
-use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::store::{Delivery, DeliveryStatus};
 
 /// `?status=dead&limit=N`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// Only deliveries in this state.
     status: Option<DeliveryStatus>,
+    /// At most this many (default 100, at most 1000).
     limit: Option<u32>,
 }
 

@@ -4,13 +4,13 @@
 //! institutions in their prefecture (the first two digits of both codes); an administrator,
 //! any.
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::extract::{Json, Path};
 use super::{ApiError, AppState};
 use crate::accounts::{self, AccountError};
 use crate::auth::{Principal, access};

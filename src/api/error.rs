@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use kakehashi_sdk::SourceLocation;
 use serde::Serialize;
 
+use kakehashi_core::registry::LookupError;
+
 use crate::pipeline::SubmitError;
 use crate::store::{Rejection, RejectionKind, StoreError};
 
@@ -99,7 +101,7 @@ impl ApiError {
             RejectionKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self {
-            location: rejection.location.clone(),
+            location: rejection.location.as_deref().cloned(),
             submission_id: submission_id.map(str::to_owned),
             ..Self::new(
                 status,
@@ -132,22 +134,7 @@ impl From<kakehashi_access_key::RandomError> for ApiError {
 impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         match e {
-            SubmitError::UnknownAdapter(name) => Self::new(
-                StatusCode::BAD_REQUEST,
-                "submission.unknown_adapter",
-                format!("no adapter named `{name}` (known: csv, fhir, scan)"),
-                format!("アダプター `{name}` はありません（利用可能: csv, fhir, scan）"),
-            ),
-            SubmitError::UnsupportedMedia(ct) => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "submission.unsupported_media_type",
-                format!(
-                    "no adapter reads content type {ct}; send text/csv, application/fhir+json or application/pdf (a scan), or name one with ?adapter="
-                ),
-                format!(
-                    "Content-Type {ct} を読めるアダプターがありません。text/csv、application/fhir+json、application/pdf（スキャン）のいずれかで送るか ?adapter= で指定してください"
-                ),
-            ),
+            SubmitError::Adapter(e) => Self::from(e),
             SubmitError::Store(e) => e.into(),
             SubmitError::Worker(reason) => {
                 tracing::error!(%reason, "conversion worker failed");
@@ -158,6 +145,51 @@ impl From<SubmitError> for ApiError {
                     "変換中に予期しないエラーが発生しました。入力は保存済みで、まもなく再処理されます",
                 )
             }
+        }
+    }
+}
+
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::Unknown { name, kind, known } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "submission.unknown_adapter",
+                format!("no adapter named `{name}` reads {kind} records (known: {known})"),
+                format!(
+                    "{}を読むアダプター `{name}` はありません（利用可能: {known}）",
+                    kind.ja()
+                ),
+            ),
+            LookupError::WrongKind {
+                name,
+                kind,
+                produces,
+            } => Self::new(
+                StatusCode::BAD_REQUEST,
+                "submission.unknown_adapter",
+                format!("adapter `{name}` reads {produces} records, not {kind} records"),
+                format!(
+                    "アダプター `{name}` が読むのは{}で、{}ではありません",
+                    produces.ja(),
+                    kind.ja()
+                ),
+            ),
+            LookupError::Unsniffed {
+                kind,
+                content_type,
+                known,
+            } => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "submission.unsupported_media_type",
+                format!(
+                    "no {kind} adapter reads content type {content_type}; send a type one of them reads (known: {known}), or name one with ?adapter="
+                ),
+                format!(
+                    "Content-Type {content_type} の{}を読めるアダプターがありません（利用可能: {known}）。対応する形式で送るか ?adapter= で指定してください",
+                    kind.ja()
+                ),
+            ),
         }
     }
 }

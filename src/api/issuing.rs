@@ -6,8 +6,7 @@
 //! decision answers (what the applicant declared to the municipality). Both carry personal
 //! data, so both are audited.
 
-use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_adapter_csv::mapping::Encoding;
@@ -18,15 +17,17 @@ use kakehashi_adapter_municipal::{
 use kakehashi_sdk::CertificationDecision;
 use serde::Deserialize;
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState, applications};
 use crate::auth::Principal;
 use crate::store::Rejection;
 
 /// `?layout=NAME`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuingParams {
     /// The back office's layout (`mappings/municipal/NAME.toml`).
+    #[schemars(length(min = 1))]
     layout: String,
 }
 

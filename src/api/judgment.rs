@@ -1,20 +1,23 @@
 //! `GET /v1/sheets/{id}/judgment`: the machine judgment (機械判定 / 一次判定) of a stored sheet,
 //! for whoever may read the sheet; the read is audited like the sheet's own.
 
-use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
-use crate::judgment::{Judgment, judge};
+use crate::judgment::Judgment;
 
 /// `?applied_on=2026-11-21` (申請日; 和暦 accepted): where the 軽症高額 window ends. Today (JST)
 /// when absent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JudgmentParams {
+    /// 申請日 (YYYY-MM-DD or 和暦): the 軽症高額 window ends at its month; today (JST) when
+    /// absent.
+    #[schemars(extend("format" = "date"))]
     applied_on: Option<String>,
 }
 
@@ -43,7 +46,10 @@ pub async fn read(
         access::may_read_sheet,
     )
     .await?;
-    let judgment = judge(&sheet.sheet, state.pipeline.catalog(), application_date);
+    let judgment = state
+        .pipeline
+        .catalog()
+        .judge(&sheet.sheet, application_date);
     state
         .store()
         .append_audit(

@@ -11,10 +11,13 @@ mod applications;
 mod audit;
 mod auth;
 mod certifications;
+mod confirm;
 mod consent;
 mod deliveries;
 mod doctors;
+mod endpoint;
 mod error;
+mod extract;
 mod guard;
 mod identity;
 mod issuing;
@@ -22,6 +25,7 @@ mod judgment;
 mod openapi;
 mod print;
 mod review;
+mod routes;
 mod sheets;
 mod submissions;
 mod system;
@@ -35,8 +39,8 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 
+use endpoint::Gate;
 pub use error::ApiError;
 pub use guard::Guard;
 pub use openapi::document as openapi_document;
@@ -109,82 +113,31 @@ async fn count_responses(request: Request, next: Next) -> Response {
     response
 }
 
-/// The API: all routes behind the terminal gate, the personal ones also behind the person
-/// gate.
+/// The API: the routes of [`routes::endpoints`], all behind the terminal gate, the personal
+/// ones also behind the person gate; every answer an error is JSON.
 pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.security.request_timeout_seconds);
-    let personal = Router::new()
-        .route("/v1/me", get(auth::me))
-        .route("/v1/auth/logout", post(auth::logout))
-        .route("/v1/submissions", post(submissions::create))
-        .route("/v1/submissions/{id}", get(submissions::read))
-        .route("/v1/convert", post(submissions::convert))
-        .route("/v1/certifications/convert", post(certifications::convert))
-        .route("/v1/certifications/import", post(certifications::import))
-        .route(
-            "/v1/certifications/issuing-file",
-            get(issuing::issuing_file),
-        )
-        .route("/v1/certifications/{receipt_number}/pmh", get(issuing::pmh))
-        .route("/v1/sheets", get(sheets::list))
-        .route("/v1/sheets/{id}", get(sheets::read).put(sheets::update))
-        .route("/v1/sheets/{id}/confirm", post(sheets::confirm))
-        .route("/v1/sheets/{id}/access-key", post(access_keys::reissue))
-        .route("/v1/access-keys/lookup", post(access_keys::lookup))
-        .route("/v1/sheets/{id}/print", get(print::sheet))
-        .route(
-            "/v1/sheets/{id}/registration-card",
-            get(print::registration_card),
-        )
-        .route("/v1/sheets/{id}/judgment", get(judgment::read))
-        .route(
-            "/v1/templates/{kind}/{number}/questionnaire",
-            get(templates::questionnaire),
-        )
-        .route("/v1/sheets/{id}/consent", post(consent::record))
-        .route("/v1/review", get(review::list))
-        .route("/v1/review/{id}", post(review::resolve))
-        .route("/v1/review/{id}/image", get(review::image))
-        .route("/v1/deliveries", get(deliveries::list))
-        .route("/v1/deliveries/{id}", get(deliveries::read))
-        .route("/v1/deliveries/{id}/retry", post(deliveries::retry))
-        .route("/v1/deliveries/{id}/discard", post(deliveries::discard))
-        .route("/v1/doctors", post(doctors::register_one))
-        .route("/v1/doctors/import", post(doctors::import))
-        .route(
-            "/v1/doctors/imports/{batch}/notice.pdf",
-            get(doctors::notice),
-        )
-        .route("/v1/applications", get(applications::list))
-        .route("/v1/applications/import", post(applications::import))
-        .route(
-            "/v1/applications/status-export",
-            get(applications::status_export),
-        )
-        .route("/v1/applications/{receipt_number}", get(applications::read))
-        .route(
-            "/v1/applications/{receipt_number}/status",
-            post(applications::set_status),
-        )
-        .route("/v1/audit", get(audit::query))
-        .route("/v1/audit/fhir", get(audit::fhir))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            identity::require_full_session,
-        ));
-    let password_change = Router::new()
-        .route("/v1/auth/password", post(auth::change_password))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            identity::require_any_session,
-        ));
-    let routes = Router::new()
-        .route("/v1/auth/login", post(auth::login))
-        .route("/v1/healthz", get(system::healthz))
-        .route("/v1/openapi.json", get(system::openapi))
-        .route("/metrics", get(system::metrics))
-        .merge(personal)
-        .merge(password_change)
+    let (mut terminal, mut any_session, mut full_session) =
+        (Router::new(), Router::new(), Router::new());
+    for endpoint in routes::endpoints() {
+        let router = match endpoint.gate {
+            Gate::Terminal => &mut terminal,
+            Gate::AnySession => &mut any_session,
+            Gate::FullSession => &mut full_session,
+        };
+        *router = std::mem::take(router).route(endpoint.path, endpoint.handler);
+    }
+    let full_session = full_session.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        identity::require_full_session,
+    ));
+    let any_session = any_session.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        identity::require_any_session,
+    ));
+    let routes = terminal
+        .merge(full_session)
+        .merge(any_session)
         .fallback(system::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -194,6 +147,7 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::from_fn(extract::json_errors))
         .with_state(state);
     // Responses are counted outside the panic net, so a caught panic's 500 counts too.
     telemetry::layer(routes).layer(middleware::from_fn(count_responses))

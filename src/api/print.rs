@@ -4,21 +4,25 @@
 //! every print is audited with the disclosure and the patient's pseudonym before it is sent.
 
 use axum::body::Body;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 
+use super::extract::{Path, Query};
 use super::{ApiError, AppState, sheets};
 use crate::auth::{Principal, access};
 use crate::print::{self, Disclosure, RegistrationCard, SheetPrint};
 use crate::store::SheetStatus;
 
 /// `?masked=true` (the default) or `?masked=false`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrintParams {
+    /// `true` (the default): personal data blacked out and absent from the file; `false`:
+    /// the full sheet, for the sheet's institution and municipality only.
+    #[schemars(extend("enum" = ["true", "false"]))]
     masked: Option<String>,
 }
 

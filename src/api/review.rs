@@ -4,13 +4,13 @@
 //! tasks cannot be registered. Municipal officers of the sheet's municipality only; every read
 //! and write audited with the patient.
 
-use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_sdk::{HeaderField, Item, ItemValue, Sheet};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState, sheets};
 use crate::auth::{Principal, access};
 use crate::store::{CheckedSheet, ReviewTask, StoredSheet};
@@ -40,7 +40,7 @@ pub struct ReviewList {
 }
 
 /// `?limit=N` (default 100, at most 1000)
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     limit: Option<u32>,

@@ -2,14 +2,14 @@
 //! object the caller may not see answers exactly as one that does not exist (404), so ids
 //! cannot be probed; the audit trail records the refusal.
 
-use axum::Json;
-use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Extension, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_sdk::{Finding, Sheet};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, AppState, access_keys};
+use super::extract::{Json, Path, Query};
+use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::store::{CheckedSheet, SheetListing, SheetStatus, StoredSheet};
 
@@ -49,9 +49,10 @@ impl SheetView {
 }
 
 /// `?limit=N`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// At most this many, newest first (default 100, at most 1000).
     limit: Option<u32>,
 }
 
@@ -108,9 +109,12 @@ pub(super) async fn load(
 }
 
 /// `?format=json` (the default) or `?format=fhir`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadParams {
+    /// `json` (the default: the sheet view) or `fhir` (a Bundle of Patient and
+    /// QuestionnaireResponse).
+    #[schemars(extend("enum" = ["json", "fhir"]))]
     format: Option<String>,
 }
 
@@ -250,86 +254,11 @@ pub(super) async fn reloaded(state: &AppState, id: &str) -> Result<SheetView, Ap
     SheetView::load(state, stored).await
 }
 
-fn not_draft(id: &str) -> ApiError {
+pub(super) fn not_draft(id: &str) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         "sheet.not_draft",
         format!("sheet {id} is confirmed and can no longer be changed"),
         format!("調査票 {id} は登録済みのため変更できません"),
     )
-}
-
-/// Confirms a draft and issues its access key: answered as JSON ([`access_keys::IssuedKeyView`]) or, with
-/// `Accept: application/pdf`, as the patient's printed copy of the key.
-pub async fn confirm(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let current = load(
-        &state,
-        &principal,
-        &id,
-        "sheet.confirm",
-        access::may_read_sheet,
-    )
-    .await?;
-    let audit = principal
-        .audit("sheet.confirm", "ok")
-        .on("sheet", &id)
-        .with_patient(current.patient_ref.clone());
-    state
-        .require_role(
-            access::may_confirm_sheet(&principal, &current),
-            &audit,
-            "confirm sheets (only a designated doctor of the institution may)",
-            "調査票を登録することは（医療機関の指定医のみ可能です）",
-        )
-        .await?;
-    let open = state.store().open_review_count(&id).await?;
-    if open > 0 {
-        state
-            .store()
-            .append_audit(
-                &audit
-                    .clone()
-                    .outcome("refused")
-                    .with_detail("review.pending"),
-            )
-            .await?;
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "review.pending",
-            format!(
-                "{open} values read by OCR wait for review (GET /v1/review); the sheet is registered once they are checked"
-            ),
-            format!(
-                "OCR で読み取った {open} 件の値が確認待ちです（GET /v1/review）。確認が済むと登録できます"
-            ),
-        ));
-    }
-    if crate::checks::has_errors(&current.findings) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "sheet.has_errors",
-            "the sheet still has errors; correct them before confirming",
-            "調査票にエラーが残っています。修正してから登録してください",
-        ));
-    }
-    let (key, new_key) = access_keys::new_key(&state)?;
-    let audit = audit.with_detail(format!(
-        "access key issued, valid until {}",
-        new_key.expires_at
-    ));
-    if !state
-        .store()
-        .confirm_sheet(&id, &principal.user_id, &new_key, &audit)
-        .await?
-    {
-        return Err(not_draft(&id));
-    }
-    // A consented sheet's delivery was enqueued with the confirmation.
-    state.outbox.wake();
-    access_keys::issued(&state, &headers, &id, &key).await
 }

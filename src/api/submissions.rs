@@ -1,24 +1,32 @@
 //! `POST /v1/submissions` and `GET /v1/submissions/{id}`.
 
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kakehashi_sdk::RecordKind;
 use serde::{Deserialize, Serialize};
 
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::pipeline::Submission;
-use crate::store::{Completion, OrganisationKind, Role, SheetSummary, SubmissionRecord};
+use crate::store::{OrganisationKind, Role, SheetSummary, SubmissionRecord};
 
 /// `?adapter=csv&mapping=NAME&municipality=CODE`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitParams {
+    /// The sheet adapter (`GET /v1/adapters`); chosen from Content-Type and the first bytes
+    /// when absent (municipal officers: the adapter municipalities send through, `scan`).
+    #[schemars(length(min = 1))]
     adapter: Option<String>,
+    /// The mapping in the adapter's folder of `mappings/` (a CSV column layout, a scan form
+    /// template); detected by the adapter when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
     /// 地方公共団体コード of the municipality the sheets are for; its officers may read them.
+    #[schemars(length(min = 1))]
     municipality: Option<String>,
 }
 
@@ -119,12 +127,19 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    // Municipal officers send the paper they scanned; their submissions are for their own
-    // municipality.
+    // Municipal officers send the paper they scanned (the sheet adapter municipalities send
+    // through, when they name none); their submissions are for their own municipality.
     let officer = principal.role == Role::MunicipalOfficer;
     let params = if officer {
         SubmitParams {
-            adapter: params.adapter.or_else(|| Some("scan".into())),
+            adapter: params.adapter.or_else(|| {
+                state
+                    .pipeline
+                    .adapters()
+                    .of_kind(RecordKind::Sheet)
+                    .find(|r| r.senders.includes_municipalities())
+                    .map(|r| r.adapter.name().to_owned())
+            }),
             municipality: params.municipality.or_else(|| {
                 principal
                     .organisation_id
@@ -136,7 +151,12 @@ pub async fn create(
     } else {
         params
     };
-    if !access::may_submit(&principal, params.adapter.as_deref())
+    let senders = params
+        .adapter
+        .as_deref()
+        .and_then(|name| state.pipeline.adapters().get(name))
+        .map(|r| r.senders);
+    if !access::may_submit(&principal, senders)
         || (officer
             && params.municipality.as_deref()
                 != principal.organisation_id.strip_prefix("municipality:"))
@@ -220,20 +240,24 @@ pub async fn read(
 }
 
 /// `?adapter=csv&mapping=NAME` for a conversion that stores nothing.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertParams {
+    /// The sheet adapter; chosen from Content-Type and the first bytes when absent.
+    #[schemars(length(min = 1))]
     adapter: Option<String>,
+    /// The mapping in the adapter's folder of `mappings/`; detected when absent.
+    #[schemars(length(min = 1))]
     mapping: Option<String>,
 }
 
 /// The outcome of a dry-run conversion: the canonical sheets and their findings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ConversionView {
     pub sheets: Vec<ConvertedSheet>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ConvertedSheet {
     pub sheet: kakehashi_sdk::Sheet,
     pub findings: Vec<kakehashi_sdk::Finding>,
@@ -258,19 +282,25 @@ pub async fn convert(
         )
         .await?;
     let body = read_body(&state, &headers, body).await?;
-    let completion = state
+    let read = state
         .pipeline
-        .dry_run(body, content_type(&headers), params.adapter, params.mapping)
+        .read(
+            RecordKind::Sheet,
+            params.adapter.as_deref(),
+            body,
+            content_type(&headers),
+            params.mapping,
+        )
         .await?;
-    match completion {
-        Completion::Rejected(rejection) => {
+    match read.map(|r| r.sheets) {
+        Err(rejection) => {
             state
                 .store()
                 .append_audit(&audit.outcome("failed").with_detail(rejection.code.clone()))
                 .await?;
             Err(ApiError::rejected(&rejection, None))
         }
-        Completion::Accepted(sheets) => {
+        Ok(sheets) => {
             state
                 .store()
                 .append_audit(&audit.with_detail(format!("{} sheets", sheets.len())))

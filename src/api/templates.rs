@@ -3,12 +3,13 @@
 //! the programme's common form (for a disease without a template yet). Templates are published
 //! data, not personal data: any signed-in user may read them, and reads are not audited.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use kakehashi_adapter_fhir::Form;
 use kakehashi_sdk::{DiseaseKey, SheetKind};
 
+use super::extract::Path;
 use super::sheets::FHIR_JSON;
 use super::{ApiError, AppState};
 

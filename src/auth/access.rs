@@ -18,6 +18,8 @@
 //! - Administrators and integrators see no stored personal data; integrators may run
 //!   conversions that store nothing (municipal officers too, for decision files); administrators operate the deliveries.
 
+use kakehashi_core::registry::Senders;
+
 use super::Principal;
 use crate::print::Disclosure;
 use crate::store::{Role, SheetFilter, SheetStatus, StoredSheet, SubmissionRecord};
@@ -65,12 +67,13 @@ pub fn sheet_filter(p: &Principal) -> Option<SheetFilter> {
     }
 }
 
-/// Whether the caller may store submissions through `adapter`: hospital staff anything,
-/// municipal officers scanned paper (`scan`) only.
-pub fn may_submit(p: &Principal, adapter: Option<&str>) -> bool {
+/// Whether the caller may store submissions through an adapter whose format `senders` send
+/// (as registered; `None` when the adapter is left to sniffing or unknown): hospital staff any
+/// sheet format, municipal officers only the formats municipalities send (scanned paper).
+pub fn may_submit(p: &Principal, senders: Option<Senders>) -> bool {
     match p.role {
-        Role::Doctor | Role::Clerk => true,
-        Role::MunicipalOfficer => adapter == Some("scan"),
+        Role::Doctor | Role::Clerk => senders.is_none_or(Senders::includes_institutions),
+        Role::MunicipalOfficer => senders.is_some_and(Senders::includes_municipalities),
         Role::Administrator | Role::Integrator => false,
     }
 }
@@ -326,8 +329,11 @@ mod tests {
             None
         ));
         let officer = principal(Role::MunicipalOfficer, "municipality:M");
-        assert!(may_submit(&officer, Some("scan")));
-        assert!(!may_submit(&officer, Some("csv")));
+        assert!(may_submit(
+            &officer,
+            Some(Senders::InstitutionsAndMunicipalities)
+        ));
+        assert!(!may_submit(&officer, Some(Senders::Institutions)));
         assert!(!may_submit(&officer, None));
         assert!(may_convert(&principal(Role::Integrator, "operator:X")));
         assert!(!may_read_audit(&principal(

@@ -3,7 +3,9 @@
 mod admin;
 mod conformance;
 mod deliveries;
+mod mapping;
 mod municipal;
+mod read;
 mod receiver;
 
 use std::io::Write;
@@ -12,13 +14,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use kakehashi_sdk::{Finding, Input, Severity, Sheet, SheetKind};
+use kakehashi_sdk::{Finding, Severity, Sheet, SheetKind};
 
 use crate::catalog::Catalog;
-use crate::checks::{CheckContext, check_sheet, has_errors};
+use crate::checks::{CheckContext, check_sheet};
 use crate::config::Config;
-use crate::pipeline::{self, content_hash, today_in_japan};
-use crate::store::Completion;
+use crate::pipeline::today_in_japan;
 
 /// Kakehashi (架け橋): clinical survey sheets in, checked canonical sheets out.
 #[derive(Debug, Parser)]
@@ -43,11 +44,12 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     /// Convert a file offline: canonical JSON lines on stdout, findings on stderr. Exits 1 when a
-    /// sheet has errors, 2 when the file cannot be converted.
+    /// record has errors, 2 when the file cannot be converted.
     Convert {
-        /// Adapter to use.
-        #[arg(long, default_value = "csv")]
-        adapter: String,
+        /// Adapter to use (csv, fhir, jsonl, scan, mynaportal, municipal); the one that
+        /// recognises the file when absent.
+        #[arg(long)]
+        adapter: Option<String>,
         /// Mapping (column layout) name; detected from the header line when absent.
         #[arg(long)]
         mapping: Option<String>,
@@ -78,6 +80,9 @@ pub enum Command {
         /// Part of a name (Japanese or English) or a notified number.
         query: Option<String>,
     },
+    /// Mapping files: check one, or run a folder of cases against their expected output.
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
     /// Development certificates: a CA, a server certificate and terminal certificates.
     #[command(subcommand)]
     Certs(admin::CertsCommand),
@@ -238,64 +243,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             mappings_dir,
             file,
         } => {
-            let catalog = Catalog::load(mappings_dir.as_deref())?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let adapter = pipeline::builtin_adapters()
-                .into_iter()
-                .find(|a| a.name() == adapter)
-                .with_context(|| format!("no adapter named `{adapter}` (known: csv, fhir)"))?;
-            let sha = content_hash(&bytes);
-            let input = Input {
-                bytes: &bytes,
-                content_type: None,
-                sha256: &sha,
-            };
-            let id = pipeline::submission_id(
-                "local",
-                &sha,
-                adapter.name(),
-                mapping.as_deref().unwrap_or_default(),
-            );
-            let label = file.display().to_string();
-            match pipeline::convert(
-                adapter.as_ref(),
+            let (catalog, registry) = crate::adapters::load(
+                mappings_dir.as_deref(),
+                &crate::adapters::AdapterSettings::default(),
+            )?;
+            read::print_file(
+                &registry,
                 &catalog,
-                &input,
+                adapter.as_deref(),
                 mapping.as_deref(),
-                &id,
-                today_in_japan(),
-            ) {
-                Completion::Rejected(r) => {
-                    let place = r.location.map(|l| format!("{l}: ")).unwrap_or_default();
-                    eprintln!(
-                        "{label}: {place}{}: {} / {}",
-                        r.code, r.message, r.message_ja
-                    );
-                    Ok(ExitCode::from(2))
-                }
-                Completion::Accepted(sheets) => {
-                    let mut out = std::io::stdout().lock();
-                    let mut errors = false;
-                    for checked in &sheets {
-                        serde_json::to_writer(&mut out, &checked.sheet)?;
-                        out.write_all(b"\n")?;
-                        print_findings(&label, &checked.findings);
-                        errors |= has_errors(&checked.findings);
-                    }
-                    out.flush()?;
-                    let with_errors = sheets.iter().filter(|s| has_errors(&s.findings)).count();
-                    eprintln!(
-                        "{label}: {} sheets, {with_errors} with errors",
-                        sheets.len()
-                    );
-                    Ok(if errors {
-                        ExitCode::from(1)
-                    } else {
-                        ExitCode::SUCCESS
-                    })
-                }
-            }
+                &file,
+            )
         }
         Command::Check {
             mappings_dir,
@@ -316,11 +274,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&parsed)?);
             let label = sheet.display().to_string();
             print_findings(&label, &findings);
-            let judgment = crate::judgment::judge(
-                &parsed,
-                &catalog,
-                applied_on.unwrap_or_else(today_in_japan),
-            );
+            let judgment = catalog.judge(&parsed, applied_on.unwrap_or_else(today_in_japan));
             print_judgment(&label, &judgment);
             Ok(if findings.iter().any(|f| f.severity == Severity::Error) {
                 ExitCode::from(1)
@@ -360,6 +314,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Conformance(command) => conformance::run(command),
         Command::Deliveries(command) => deliveries::run(command),
         Command::Municipal(command) => municipal::run(command),
+        Command::Mapping(command) => mapping::run(command),
         Command::Receiver(args) => receiver::run(args),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;

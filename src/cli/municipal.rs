@@ -1,19 +1,14 @@
 //! `kakehashi municipal`: the certification back office's files offline — read a decision file
 //! with a layout, and price the monthly co-payment cap.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
-use kakehashi_adapter_municipal::{CopaymentTables, MunicipalAdapter};
-use kakehashi_sdk::{Adapter, IncomeTier, Input, MappingContext, SheetKind, SpecialStatus};
+use kakehashi_adapter_municipal::CopaymentTables;
+use kakehashi_sdk::{IncomeTier, RecordKind, SheetKind, SpecialStatus};
 
-use super::print_findings;
 use crate::catalog::Catalog;
-use crate::checks::has_errors;
-use crate::pipeline::content_hash;
 
 #[derive(Debug, Subcommand)]
 pub enum MunicipalCommand {
@@ -61,51 +56,15 @@ pub fn run(command: MunicipalCommand) -> anyhow::Result<ExitCode> {
             mappings_dir,
             file,
         } => {
-            let catalog = Catalog::load(mappings_dir.as_deref())?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let sha = content_hash(&bytes);
-            let input = Input {
-                bytes: &bytes,
-                content_type: None,
-                sha256: &sha,
-            };
-            let context = MappingContext {
-                diseases: &catalog.diseases,
-                templates: &catalog.templates,
-                mappings: &catalog.mappings,
-                mapping: Some(&layout),
-            };
-            let label = file.display().to_string();
-            let converted = match MunicipalAdapter.convert(&input, &context) {
-                Ok(converted) => converted,
-                Err(e) => {
-                    let place = e.location.map(|l| format!("{l}: ")).unwrap_or_default();
-                    eprintln!(
-                        "{label}: {place}{}: {} / {}",
-                        e.code, e.message, e.message_ja
-                    );
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let mut out = std::io::stdout().lock();
-            let mut with_errors = 0;
-            for c in &converted {
-                serde_json::to_writer(&mut out, &c.record)?;
-                out.write_all(b"\n")?;
-                print_findings(&label, &c.findings);
-                with_errors += usize::from(has_errors(&c.findings));
-            }
-            out.flush()?;
-            eprintln!(
-                "{label}: {} decisions, {with_errors} with errors",
-                converted.len()
-            );
-            Ok(if with_errors > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            let (catalog, registry) = crate::adapters::load(
+                mappings_dir.as_deref(),
+                &crate::adapters::AdapterSettings::default(),
+            )?;
+            let adapter = registry
+                .of_kind(RecordKind::Certification)
+                .next()
+                .map(|r| r.adapter.name());
+            super::read::print_file(&registry, &catalog, adapter, Some(&layout), &file)
         }
         MunicipalCommand::Copayment {
             kind,

@@ -12,4 +12,4 @@ mod sheet;
 
 pub use card::{RegistrationCard, registration_card};
 pub use layout::Disclosure;
-pub use sheet::{PERSONAL_FIELDS, SheetPrint, sheet_print};
+pub use sheet::{SheetPrint, sheet_print};

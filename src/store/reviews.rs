@@ -1,8 +1,9 @@
 //! The review queue of the scanned-paper path: values read by OCR that a person checks against
 //! the cut-out of their box before the sheet can be registered.
 
-use kakehashi_sdk::SourceLocation;
 use serde::{Deserialize, Serialize};
+
+pub use kakehashi_core::review::{NewReview, ReviewDetail};
 
 use super::{AuditEvent, CheckedSheet, StoreError};
 
@@ -12,21 +13,6 @@ use super::{AuditEvent, CheckedSheet, StoreError};
 pub enum ReviewStatus {
     Open,
     Resolved,
-}
-
-/// What a task says about the value, sealed at rest (the value is personal data).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ReviewDetail {
-    /// The box's printed label (生年月日).
-    pub label: String,
-    /// The text as recognised; absent when the box looked blank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read: Option<String>,
-    /// Why a person must look: `ocr.low_confidence`, or the code of the check the value failed
-    /// (`identifier.check_digit`, `field.unreadable`, …).
-    pub reasons: Vec<String>,
-    /// Where the box is in the scan.
-    pub location: SourceLocation,
 }
 
 /// A task of the review queue.
@@ -46,17 +32,6 @@ pub struct ReviewTask {
     pub resolved_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<String>,
-}
-
-/// A task to create with its sheet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewReview {
-    pub id: String,
-    pub target: String,
-    pub confidence: f32,
-    pub detail: ReviewDetail,
-    /// The box as scanned, PNG.
-    pub image_png: Vec<u8>,
 }
 
 /// Storage of the review queue. Tasks are written with their sheet

@@ -1,6 +1,8 @@
 //! Submissions and the sheets they carry: the pipeline's side of the store.
 
-use kakehashi_sdk::{AdapterError, AdapterErrorKind, Finding, Sheet, SheetKind, SourceLocation};
+pub use kakehashi_core::conversion::{CheckedSheet, Completion};
+pub use kakehashi_core::rejection::{Rejection, RejectionKind};
+use kakehashi_sdk::{Finding, Sheet, SheetKind};
 use serde::{Deserialize, Serialize};
 
 use super::{AuditEvent, NewAccessKey, StoreError};
@@ -35,45 +37,6 @@ impl SubmissionStatus {
     }
 }
 
-/// What kind of rejection: an unreadable format or encoding, a mapping problem, a broken
-/// document, or a failure of the gateway itself on this document (a bug, logged for the
-/// operator; the input stays journaled).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RejectionKind {
-    Unsupported,
-    Mapping,
-    Malformed,
-    Internal,
-}
-
-/// Why a document was rejected, as stored and as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Rejection {
-    pub kind: RejectionKind,
-    pub code: String,
-    pub message: String,
-    pub message_ja: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<SourceLocation>,
-}
-
-impl From<&AdapterError> for Rejection {
-    fn from(e: &AdapterError) -> Self {
-        Self {
-            kind: match e.kind {
-                AdapterErrorKind::Unsupported => RejectionKind::Unsupported,
-                AdapterErrorKind::Mapping => RejectionKind::Mapping,
-                AdapterErrorKind::Malformed => RejectionKind::Malformed,
-            },
-            code: e.code.to_owned(),
-            message: e.message.clone(),
-            message_ja: e.message_ja.clone(),
-            location: e.location.as_deref().cloned(),
-        }
-    }
-}
-
 /// A raw input to journal.
 #[derive(Debug, Clone)]
 pub struct RawInput<'a> {
@@ -103,17 +66,6 @@ pub struct SubmissionRecord {
     pub error: Option<Rejection>,
 }
 
-/// A checked sheet ready to store.
-#[derive(Debug, Clone)]
-pub struct CheckedSheet {
-    pub id: String,
-    pub sheet: Sheet,
-    pub findings: Vec<Finding>,
-    /// Values read by OCR that a person must check before the sheet is registered; written
-    /// with a new sheet only.
-    pub reviews: Vec<super::NewReview>,
-}
-
 /// A stored sheet's summary, as a submission lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SheetSummary {
@@ -126,13 +78,6 @@ pub struct SheetSummary {
     pub disease_number: Option<u16>,
     pub has_errors: bool,
     pub findings: Vec<Finding>,
-}
-
-/// What the conversion of a submission came to.
-#[derive(Debug, Clone)]
-pub enum Completion {
-    Accepted(Vec<CheckedSheet>),
-    Rejected(Rejection),
 }
 
 /// Where a sheet is in its life: 仮登録 until a designated doctor confirms it (登録).

@@ -1,8 +1,9 @@
 //! Rows to sheets.
 
 use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, Finding, HeaderField, Input, Item, ItemValue, MappingContext,
-    MappingFiles, Provenance, Record, Sheet, SourceLocation, parse,
+    Adapter, AdapterError, Converted, Finding, HeaderField, Input, Item, ItemValue, MappedSource,
+    MappingContext, MappingFiles, Provenance, Record, RecordKind, Sheet, SourceLocation, parse,
+    parse_mapping,
 };
 
 use crate::decode::{declared_charset, decode};
@@ -361,6 +362,18 @@ fn matching_mappings(mappings: &MappingFiles, first_line: &str) -> Vec<(String, 
 impl Adapter for CsvAdapter {
     fn name(&self) -> &'static str {
         CATEGORY
+    }
+
+    fn produces(&self) -> RecordKind {
+        RecordKind::Sheet
+    }
+
+    fn mapping_sources(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
+        Some(parse_mapping::<CsvMapping>(name, text).and_then(|mapping| mapping.sources(name)))
     }
 
     fn sniff(&self, input: &Input<'_>) -> bool {

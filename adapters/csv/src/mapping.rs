@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 
-use kakehashi_sdk::{HeaderField, SheetKind};
+use kakehashi_sdk::{AdapterError, HeaderField, MappedSource, MappingTarget, SheetKind};
 use serde::Deserialize;
 
 /// Text encoding of the file.
@@ -112,4 +112,38 @@ fn default_true() -> bool {
 
 fn default_kind() -> SheetKind {
     SheetKind::Nanbyo
+}
+
+impl CsvMapping {
+    /// Where each column goes, or the first column that names no target or two.
+    pub fn sources(&self, name: &str) -> Result<Vec<MappedSource>, AdapterError> {
+        self.columns
+            .iter()
+            .map(|c| {
+                let source = match (&c.source.column, c.source.index) {
+                    (Some(column), None) => format!("column `{column}`"),
+                    (None, Some(index)) => format!("column #{index}"),
+                    _ => {
+                        return Err(AdapterError::mapping(
+                            "mapping.invalid",
+                            format!("mapping `{name}`: every column needs either `column` (a header name) or `index` (1-based)"),
+                            format!("マッピング `{name}`: 各列には column（ヘッダー名）か index（1 始まりの位置）のどちらか一方が必要です"),
+                        ));
+                    }
+                };
+                let target = match (&c.field, &c.item) {
+                    (Some(field), None) => MappingTarget::Field(*field),
+                    (None, Some(item)) => MappingTarget::Item(item.clone()),
+                    _ => {
+                        return Err(AdapterError::mapping(
+                            "mapping.invalid",
+                            format!("mapping `{name}`: {source} needs exactly one of `field` and `item`"),
+                            format!("マッピング `{name}`: {source} には field か item のどちらか一方が必要です"),
+                        ));
+                    }
+                };
+                Ok(MappedSource::new(source, target).with_values(c.map.values().cloned()))
+            })
+            .collect()
+    }
 }

@@ -2,7 +2,8 @@
 //! with every dropped element a located finding → sheets.
 
 use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, Finding, Input, MappingContext, SourceLocation,
+    Adapter, AdapterError, Converted, Finding, Input, MappedSource, MappingContext, RecordKind,
+    SourceLocation,
 };
 
 use crate::document::Document;
@@ -121,6 +122,18 @@ pub fn convert_document(
 impl Adapter for FhirAdapter {
     fn name(&self) -> &'static str {
         CATEGORY
+    }
+
+    fn produces(&self) -> RecordKind {
+        RecordKind::Sheet
+    }
+
+    fn mapping_sources(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
+        Some(crate::maps::sources(name, text))
     }
 
     fn sniff(&self, input: &Input<'_>) -> bool {

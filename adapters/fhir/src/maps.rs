@@ -4,7 +4,10 @@
 //! institution, insurance and doctor numbers. A deployment's mappings folder replaces them by
 //! name.
 
-use kakehashi_sdk::{AdapterError, DiseaseKey, HeaderField, MappingFiles, SheetKind};
+use kakehashi_sdk::{
+    AdapterError, DiseaseKey, HeaderField, MappedSource, MappingFiles, MappingTarget, SheetKind,
+    parse_mapping,
+};
 use serde::Deserialize;
 
 /// Mapping category of these files in `mappings/`.
@@ -159,14 +162,10 @@ pub struct Maps {
     pub systems: Systems,
 }
 
-impl Maps {
-    pub fn load(files: &MappingFiles) -> Result<Self, AdapterError> {
-        let maps = Self {
-            conditions: files.load(CATEGORY, "conditions")?,
-            observations: files.load(CATEGORY, "observations")?,
-            systems: files.load(CATEGORY, "systems")?,
-        };
-        for entry in &maps.observations.observations {
+impl ObservationMap {
+    /// Refuses an entry with neither or both of `items` and `field`.
+    fn check(&self) -> Result<(), AdapterError> {
+        for entry in &self.observations {
             if entry.items.is_empty() == entry.field.is_none() {
                 return Err(AdapterError::mapping(
                     "mapping.invalid",
@@ -181,7 +180,57 @@ impl Maps {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Where each observation goes; an observation's list of items is filled newest first,
+    /// so each item has one source.
+    fn sources(&self) -> Vec<MappedSource> {
+        self.observations
+            .iter()
+            .flat_map(|entry| {
+                let source = format!("observation `{}`", entry.label);
+                let items = entry
+                    .items
+                    .iter()
+                    .map(|item| MappingTarget::Item(item.clone()));
+                let field = entry.field.map(MappingTarget::Field);
+                items
+                    .chain(field)
+                    .map(move |target| MappedSource::new(source.clone(), target))
+            })
+            .collect()
+    }
+}
+
+impl Maps {
+    pub fn load(files: &MappingFiles) -> Result<Self, AdapterError> {
+        let maps = Self {
+            conditions: files.load(CATEGORY, "conditions")?,
+            observations: files.load(CATEGORY, "observations")?,
+            systems: files.load(CATEGORY, "systems")?,
+        };
+        maps.observations.check()?;
         Ok(maps)
+    }
+}
+
+/// Checks one of the three maps by name and lists where its observations go (conditions and
+/// identifier systems send nothing to a sheet field or item).
+pub fn sources(name: &str, text: &str) -> Result<Vec<MappedSource>, AdapterError> {
+    match name {
+        "conditions" => parse_mapping::<ConditionMap>(name, text).map(|_| Vec::new()),
+        "systems" => parse_mapping::<Systems>(name, text).map(|_| Vec::new()),
+        "observations" => {
+            let map: ObservationMap = parse_mapping(name, text)?;
+            map.check()?;
+            Ok(map.sources())
+        }
+        other => Err(AdapterError::mapping(
+            "mapping.unknown",
+            format!("`{other}`: the FHIR maps are `conditions`, `observations` and `systems`"),
+            format!("`{other}`: FHIR のマップは conditions、observations、systems の三つです"),
+        )),
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use kakehashi_sdk::{
     Adapter, AdapterError, Certification, CertificationDecision, Converted, Finding, Input,
-    MappingContext, Provenance, Record, SCHEMA_VERSION, parse,
+    MappedSource, MappingContext, MappingTarget, Provenance, Record, RecordKind, SCHEMA_VERSION,
+    parse,
 };
 
 use crate::copayment::CopaymentTables;
@@ -26,6 +27,32 @@ pub struct MunicipalAdapter;
 impl Adapter for MunicipalAdapter {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn produces(&self) -> RecordKind {
+        RecordKind::Certification
+    }
+
+    fn mapping_sources(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
+        Some(Layout::parse(name, text).map(|layout| {
+            layout
+                .fields
+                .iter()
+                .map(|f| {
+                    let source = match (&f.column, f.index, f.start) {
+                        (Some(column), _, _) => format!("column `{column}`"),
+                        (None, Some(index), _) => format!("column #{index}"),
+                        (None, None, Some(start)) => format!("bytes from {start}"),
+                        (None, None, None) => "a field".to_owned(),
+                    };
+                    MappedSource::new(source, MappingTarget::Other(f.field.path().to_owned()))
+                })
+                .collect()
+        }))
     }
 
     fn sniff(&self, _input: &Input<'_>) -> bool {

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kakehashi_sdk::{
     Adapter, AdapterError, Application, ApplicationStatus, Attachment, AttachmentRole, Converted,
-    Finding, Input, MappingContext, Provenance, Record, Sheet, SourceLocation, parse,
+    Document, EmbeddedFile, Finding, Input, MappedSource, MappingContext, Provenance, Record,
+    RecordKind, Sheet, SourceLocation, parse, parse_mapping,
 };
 use sha2::{Digest, Sha256};
 
@@ -428,6 +429,18 @@ impl Adapter for MynaportalAdapter {
         CATEGORY
     }
 
+    fn produces(&self) -> RecordKind {
+        RecordKind::Application
+    }
+
+    fn mapping_sources(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
+        Some(parse_mapping(name, text).and_then(|mapping| crate::mapping::sources(name, &mapping)))
+    }
+
     fn sniff(&self, input: &Input<'_>) -> bool {
         match input.media_type().as_deref() {
             Some("application/zip" | "application/x-zip-compressed") => true,
@@ -442,5 +455,41 @@ impl Adapter for MynaportalAdapter {
         context: &MappingContext<'_>,
     ) -> Result<Vec<Converted>, AdapterError> {
         Ok(self.read_download(input, context)?.applications)
+    }
+
+    /// The applications, the mapping chosen, and every file of the download (the form's XML
+    /// and its attachments) with the media type its application gives it.
+    fn read_document(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+    ) -> Result<Document, AdapterError> {
+        let Download {
+            mapping,
+            applications,
+            files,
+        } = self.read_download(input, context)?;
+        let mut media: HashMap<&str, &str> = HashMap::new();
+        for converted in &applications {
+            if let Record::Application(application) = &converted.record {
+                media.insert(&application.provenance.source_sha256, "application/xml");
+                for attachment in &application.attachments {
+                    media.insert(&attachment.sha256, &attachment.media_type);
+                }
+            }
+        }
+        let files = files
+            .into_iter()
+            .map(|(sha256, entry)| EmbeddedFile {
+                media_type: media.get(sha256.as_str()).map(|m| (*m).to_owned()),
+                sha256,
+                bytes: entry.bytes,
+            })
+            .collect();
+        Ok(Document {
+            mapping: Some(mapping),
+            records: applications,
+            files,
+        })
     }
 }

@@ -31,7 +31,10 @@
 
 use std::collections::BTreeMap;
 
-use kakehashi_sdk::{AdapterError, ApplicationStatus, HeaderField, MappingFiles, SheetKind};
+use kakehashi_sdk::{
+    AdapterError, ApplicationStatus, HeaderField, MappedSource, MappingFiles, MappingTarget,
+    SheetKind,
+};
 
 use crate::adapter::CATEGORY;
 use serde::Deserialize;
@@ -235,4 +238,33 @@ pub fn choose_mapping(
     let mapping: MynaportalMapping = mappings.load(CATEGORY, &name)?;
     check(&name, &mapping)?;
     Ok((name, mapping))
+}
+
+/// Where each element of a checked mapping goes: the header fields of the application's sheet
+/// part, and the application's own fields.
+pub fn sources(name: &str, mapping: &MynaportalMapping) -> Result<Vec<MappedSource>, AdapterError> {
+    check(name, mapping)?;
+    let element = |path: &str| format!("element `{path}`");
+    let mut out: Vec<MappedSource> = mapping
+        .header
+        .iter()
+        .map(|h| MappedSource::new(element(&h.element), MappingTarget::Field(h.field)))
+        .collect();
+    let a = &mapping.application;
+    let fixed = [
+        ("application.receipt_number", Some(&a.receipt_number)),
+        ("application.procedure", a.procedure.as_ref()),
+        ("application.applied_on", a.applied_on.as_ref()),
+        ("application.status", a.status.as_ref()),
+        ("application.access_key", a.access_key.as_ref()),
+    ];
+    for (target, path) in fixed {
+        if let Some(path) = path {
+            out.push(MappedSource::new(
+                element(path),
+                MappingTarget::Other(target.to_owned()),
+            ));
+        }
+    }
+    Ok(out)
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use image::GrayImage;
 use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, Input, Item, ItemValue, MappingContext, OcrReading,
-    Provenance, Record, Sheet, SourceLocation,
+    Adapter, AdapterError, Converted, Input, Item, ItemValue, MappedSource, MappingContext,
+    OcrReading, Provenance, Record, RecordKind, Sheet, SourceLocation, parse_mapping,
 };
 
 use crate::ocr::{OcrError, OcrPool};
@@ -258,6 +258,21 @@ impl ScanAdapter {
 impl Adapter for ScanAdapter {
     fn name(&self) -> &'static str {
         CATEGORY
+    }
+
+    fn produces(&self) -> RecordKind {
+        RecordKind::Sheet
+    }
+
+    fn mapping_sources(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
+        Some(parse_mapping::<FormTemplate>(name, text).and_then(|t| {
+            t.validate(name)?;
+            Ok(t.sources())
+        }))
     }
 
     fn sniff(&self, input: &Input<'_>) -> bool {

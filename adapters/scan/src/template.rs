@@ -30,7 +30,7 @@
 //! choices = [{ value = "男", box = [40.0, 90.0, 10.0, 10.0] }, { value = "女", box = [55.0, 90.0, 10.0, 10.0] }]
 //! ```
 
-use kakehashi_sdk::{AdapterError, HeaderField, SheetKind};
+use kakehashi_sdk::{AdapterError, HeaderField, MappedSource, MappingTarget, SheetKind};
 use serde::Deserialize;
 
 /// A box on the page: x, y (top left), width, height, in millimetres.
@@ -187,5 +187,31 @@ impl FormTemplate {
             }
         }
         Ok(())
+    }
+}
+
+impl FormTemplate {
+    /// Where each zone goes, with the readings its check box or circled choices produce.
+    pub fn sources(&self) -> Vec<MappedSource> {
+        self.zones
+            .iter()
+            .filter_map(|z| {
+                let target = match (&z.field, &z.item) {
+                    (Some(field), _) => MappingTarget::Field(*field),
+                    (None, Some(item)) => MappingTarget::Item(item.clone()),
+                    (None, None) => return None,
+                };
+                let values = z
+                    .choices
+                    .iter()
+                    .map(|c| c.value.clone())
+                    .chain(z.checked.clone())
+                    .chain(z.unchecked.clone());
+                Some(
+                    MappedSource::new(format!("zone `{}` (page {})", z.label, z.page), target)
+                        .with_values(values),
+                )
+            })
+            .collect()
     }
 }

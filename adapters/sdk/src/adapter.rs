@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 
-use crate::{DiseaseRegistry, Finding, Record, SourceLocation, TemplateSet};
+use crate::{
+    DiseaseRegistry, Finding, MappedSource, Record, RecordKind, SourceLocation, TemplateSet,
+};
 
 /// One input document as received.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +63,20 @@ impl MappingFiles {
             .map(|(_, n)| n.as_str())
     }
 
+    /// The categories that have mappings.
+    pub fn categories(&self) -> impl Iterator<Item = &str> {
+        let mut seen: Vec<&str> = self.files.keys().map(|(c, _)| c.as_str()).collect();
+        seen.dedup();
+        seen.into_iter()
+    }
+
+    /// A mapping file's origin (its path) and text.
+    pub fn get(&self, category: &str, name: &str) -> Option<(&str, &str)> {
+        self.files
+            .get(&(category.to_owned(), name.to_owned()))
+            .map(|(origin, text)| (origin.as_str(), text.as_str()))
+    }
+
     /// Parses a mapping file as TOML into the adapter's own mapping type.
     pub fn load<T: DeserializeOwned>(&self, category: &str, name: &str) -> Result<T, AdapterError> {
         let (origin, text) = self
@@ -73,14 +89,20 @@ impl MappingFiles {
                     format!("{category} のマッピング `{name}` はありません"),
                 )
             })?;
-        toml::from_str(text).map_err(|e| {
-            AdapterError::mapping(
-                "mapping.invalid",
-                format!("mapping {origin}: {e}"),
-                format!("マッピング {origin} を読めません: {e}"),
-            )
-        })
+        parse_mapping(origin, text)
     }
+}
+
+/// Parses a mapping file's text as TOML into an adapter's mapping type; `origin` names the file
+/// in the error, which carries TOML's line and column.
+pub fn parse_mapping<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, AdapterError> {
+    toml::from_str(text).map_err(|e| {
+        AdapterError::mapping(
+            "mapping.invalid",
+            format!("mapping {origin}: {e}"),
+            format!("マッピング {origin} を読めません: {e}"),
+        )
+    })
 }
 
 /// A record with what the adapter found while reading it (values it could not read, …).
@@ -171,10 +193,38 @@ impl AdapterError {
     }
 }
 
+/// A file carried inside an input (an attachment in an archive), which the gateway stores
+/// content-addressed beside the records that refer to it by SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddedFile {
+    /// Lower-case hex SHA-256 of `bytes`.
+    pub sha256: String,
+    pub media_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// A whole input document, read: its records and any files it carries.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The mapping it was read with: the one asked for, or the one the adapter chose.
+    pub mapping: Option<String>,
+    pub records: Vec<Converted>,
+    pub files: Vec<EmbeddedFile>,
+}
+
 /// A converter from one input format to canonical records.
 pub trait Adapter: Send + Sync {
     /// Short, stable name (`csv`, `fhir`), used in `?adapter=` and in provenance.
     fn name(&self) -> &'static str;
+
+    /// The kind of every record it produces. The gateway's registry checks it against the
+    /// intake the adapter is registered for, and a record of another kind rejects the input.
+    fn produces(&self) -> RecordKind;
+
+    /// The folder of `mappings/` its mapping files live in; by default its name.
+    fn mapping_category(&self) -> &'static str {
+        self.name()
+    }
 
     /// Whether this adapter is likely to read the input: a cheap look at the media type and
     /// the first bytes, used when the sender does not name an adapter.
@@ -187,4 +237,32 @@ pub trait Adapter: Send + Sync {
         input: &Input<'_>,
         context: &MappingContext<'_>,
     ) -> Result<Vec<Converted>, AdapterError>;
+
+    /// Parses one of its mapping files (`name` in [`mapping_category`](Adapter::mapping_category))
+    /// strictly — unknown keys and wrong types refused — and lists where each source goes, so
+    /// the gateway can check every mapping when it loads and `kakehashi mapping check` can
+    /// check one before it is deployed. `None`: the adapter takes no mapping files.
+    fn mapping_sources(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
+        let _ = (name, text);
+        None
+    }
+
+    /// Reads the whole document: the records, the mapping used and the files it carries. The
+    /// default is [`convert`](Adapter::convert) with the mapping asked for and no files; an
+    /// adapter of archives with attachments, or one that chooses its mapping, says more.
+    fn read_document(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+    ) -> Result<Document, AdapterError> {
+        Ok(Document {
+            mapping: context.mapping.map(str::to_owned),
+            records: self.convert(input, context)?,
+            files: Vec::new(),
+        })
+    }
 }

@@ -10,7 +10,8 @@ use crate::{
 };
 
 /// How the text of a field is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum FieldType {
     Text,
     /// Katakana (or hiragana) only.
@@ -29,8 +30,76 @@ pub enum FieldType {
     MonthlyAmounts,
 }
 
+/// The part of the form a header field belongs to: the print's sections, in the form's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSection {
+    /// The form itself (its title says which programme).
+    Form,
+    Disease,
+    Patient,
+    /// 医療意見書 only.
+    Child,
+    Clinical,
+    Institution,
+    Administrative,
+}
+
+impl FieldSection {
+    /// The section's heading on the form.
+    pub fn title_ja(self) -> &'static str {
+        match self {
+            FieldSection::Form => "様式",
+            FieldSection::Disease => "告示病名",
+            FieldSection::Patient => "基本情報",
+            FieldSection::Child => "医療意見書の基本情報",
+            FieldSection::Clinical => "臨床所見",
+            FieldSection::Institution => "医療機関",
+            FieldSection::Administrative => "行政記載欄",
+        }
+    }
+
+    pub fn title_en(self) -> &'static str {
+        match self {
+            FieldSection::Form => "Form",
+            FieldSection::Disease => "Disease",
+            FieldSection::Patient => "Patient",
+            FieldSection::Child => "Child (医療意見書)",
+            FieldSection::Clinical => "Clinical findings",
+            FieldSection::Institution => "Medical institution",
+            FieldSection::Administrative => "Administrative",
+        }
+    }
+}
+
+/// One row of the header-field table, as the API and the docs show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct FieldDescription {
+    /// The canonical path (`patient.date_of_birth`), as mappings name the field.
+    pub path: &'static str,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    pub label_ja: &'static str,
+    pub label_en: &'static str,
+    /// Personal data: masked on the review board's print, never logged.
+    pub personal: bool,
+    pub section: FieldSection,
+    /// The unit a number is printed with (`cm`, `週`); empty when none.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub unit: &'static str,
+}
+
+macro_rules! personal {
+    (personal) => {
+        true
+    };
+    (plain) => {
+        false
+    };
+}
+
 macro_rules! header_fields {
-    ($( $variant:ident => $path:literal, $ty:ident; )*) => {
+    ($( $variant:ident => $path:literal, $ty:ident, $section:ident, $personal:ident, $unit:literal, $ja:literal, $en:literal; )*) => {
         /// A header field of the canonical sheet, by its JSON path.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum HeaderField {
@@ -38,6 +107,111 @@ macro_rules! header_fields {
         }
 
         impl HeaderField {
+            /// Every field, in the order of the form.
+            pub const ALL: &'static [HeaderField] = &[$( HeaderField::$variant, )*];
+
+            /// The field's canonical path.
+            pub fn path(self) -> &'static str {
+                match self { $( HeaderField::$variant => $path, )* }
+            }
+
+            /// How the field's text is read.
+            pub fn field_type(self) -> FieldType {
+                match self { $( HeaderField::$variant => FieldType::$ty, )* }
+            }
+
+            /// The field's row of the table.
+            pub fn describe(self) -> FieldDescription {
+                match self {
+                    $( HeaderField::$variant => FieldDescription {
+                        path: $path,
+                        field_type: FieldType::$ty,
+                        label_ja: $ja,
+                        label_en: $en,
+                        personal: personal!($personal),
+                        section: FieldSection::$section,
+                        unit: $unit,
+                    }, )*
+                }
+            }
+        }
+    };
+}
+
+// The one table of header fields: path, type, print section, personal or plain, unit,
+// Japanese and English label. The SDK reads mappings by it, the print masks and lays out by
+// it, the API serves it (`GET /v1/header-fields`) and docs/MAPPINGS.md lists it.
+header_fields! {
+    Kind => "kind", Code, Form, plain, "", "種別（指定難病／小児慢性特定疾病）", "Programme (nanbyo or shoman)";
+    ApplicationType => "application_type", Code, Disease, plain, "", "新規／更新", "New application or renewal";
+    DiseaseGroup => "disease.group", Integer, Disease, plain, "", "疾患群", "Disease group (小慢)";
+    DiseaseNumber => "disease.number", Integer, Disease, plain, "", "告示番号", "Notified disease number";
+    DiseaseName => "disease.name", Text, Disease, plain, "", "告示病名", "Notified disease name";
+    PatientName => "patient.name", Text, Patient, personal, "", "氏名", "Name";
+    PatientNameKana => "patient.name_kana", Kana, Patient, personal, "", "氏名（カナ）", "Name in katakana";
+    DateOfBirth => "patient.date_of_birth", Date, Patient, personal, "", "生年月日", "Date of birth";
+    Sex => "patient.sex", Sex, Patient, plain, "", "性別", "Sex";
+    PostalCode => "patient.postal_code", Text, Patient, personal, "", "郵便番号", "Postal code";
+    Address => "patient.address", Text, Patient, personal, "", "住所", "Address";
+    InsurerNumber => "patient.insurance.insurer_number", Digits, Patient, personal, "", "保険者番号", "Insurer number";
+    InsuranceSymbol => "patient.insurance.symbol", Text, Patient, personal, "", "被保険者証等の記号", "Insurance card symbol";
+    InsuranceNumber => "patient.insurance.number", Text, Patient, personal, "", "被保険者証等の番号", "Insurance card number";
+    InsuranceBranch => "patient.insurance.branch", Digits, Patient, personal, "", "枝番", "Insurance card branch number";
+    Onset => "clinical.onset", YearMonth, Clinical, plain, "", "発症年月", "Onset (year and month)";
+    FamilyHistory => "clinical.family_history", Presence, Clinical, plain, "", "家族歴", "Family history";
+    FamilyHistoryDetail => "clinical.family_history_detail", Text, Clinical, plain, "", "家族歴（続柄など）", "Family history detail (relation)";
+    LongTermCare => "clinical.long_term_care", Code, Clinical, plain, "", "介護認定", "Long-term care level";
+    Mobility => "clinical.living.mobility", Integer, Clinical, plain, "", "生活状況：移動の程度（5段階）", "Living conditions: mobility (1-5)";
+    SelfCare => "clinical.living.self_care", Integer, Clinical, plain, "", "生活状況：身の回りの管理（5段階）", "Living conditions: self-care (1-5)";
+    UsualActivities => "clinical.living.usual_activities", Integer, Clinical, plain, "", "生活状況：ふだんの活動（5段階）", "Living conditions: usual activities (1-5)";
+    PainDiscomfort => "clinical.living.pain_discomfort", Integer, Clinical, plain, "", "生活状況：痛み／不快感（5段階）", "Living conditions: pain or discomfort (1-5)";
+    AnxietyDepression => "clinical.living.anxiety_depression", Integer, Clinical, plain, "", "生活状況：不安／ふさぎ込み（5段階）", "Living conditions: anxiety or depression (1-5)";
+    Ventilator => "clinical.ventilator", Presence, Clinical, plain, "", "人工呼吸器装着の有無", "Ventilator";
+    DiagnosticCategory => "clinical.diagnostic_category", Text, Clinical, plain, "", "診断のカテゴリー", "Diagnostic category";
+    OverallSeverity => "clinical.severity", Code, Clinical, plain, "", "重症度", "Severity";
+    Remarks => "clinical.remarks", Text, Clinical, plain, "", "特記事項", "Remarks";
+    PrefectureOfBirth => "child.prefecture_of_birth", Text, Child, plain, "", "出生都道府県", "Prefecture of birth";
+    BirthWeight => "child.birth_weight_g", Integer, Child, plain, "g", "出生時体重", "Birth weight";
+    BirthWeeks => "child.birth_weeks", Integer, Child, plain, "週", "出生時週数", "Gestational weeks at birth";
+    Height => "child.height_cm", Decimal, Child, plain, "cm", "身長", "Height";
+    Weight => "child.weight_kg", Decimal, Child, plain, "kg", "体重", "Weight";
+    MotherDateOfBirth => "child.mother_date_of_birth", Date, Child, personal, "", "母の生年月日", "Mother's date of birth";
+    FirstVisitDate => "child.first_visit_date", Date, Child, plain, "", "初診日", "Date of the first visit";
+    Schooling => "child.schooling", Text, Child, plain, "", "就学・就労状況", "Schooling or work";
+    TreatmentMonths => "child.treatment_months", Integer, Child, plain, "か月", "今後の治療見込み期間", "Expected further treatment";
+    CareSetting => "child.care_setting", Code, Child, plain, "", "入院／外来", "Inpatient or outpatient";
+    DesignatedDoctorNumber => "institution.designated_doctor_number", Text, Institution, plain, "", "指定医番号", "Designated doctor number";
+    DoctorName => "institution.doctor_name", Text, Institution, plain, "", "医師の氏名", "Doctor's name";
+    InstitutionCode => "institution.code", Digits, Institution, plain, "", "医療機関コード", "Medical institution code";
+    InstitutionName => "institution.name", Text, Institution, plain, "", "医療機関名", "Medical institution name";
+    Phone => "institution.phone", Text, Institution, personal, "", "電話番号", "Telephone number";
+    DateWritten => "institution.date_written", Date, Institution, plain, "", "記載年月日", "Date written";
+    PayerNumber => "administrative.payer_number", Digits, Administrative, personal, "", "公費負担者番号", "Public payer number";
+    RecipientNumber => "administrative.recipient_number", Digits, Administrative, personal, "", "受給者番号", "Recipient number";
+    Certification => "administrative.certification", Code, Administrative, plain, "", "認定／不認定", "Certification decision";
+    ResearchConsent => "administrative.research_consent", Code, Administrative, plain, "", "研究利用への同意（調査票の記載）", "Research consent (as written on the sheet)";
+    MonthlyMedicalCosts => "administrative.monthly_medical_costs", MonthlyAmounts, Administrative, plain, "", "医療費総額（月ごと）", "Total medical cost per month";
+}
+
+impl HeaderField {
+    /// Personal data: masked on the review board's print.
+    pub fn is_personal(self) -> bool {
+        self.describe().personal
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        self.describe().label_ja
+    }
+
+    pub fn section(self) -> FieldSection {
+        self.describe().section
+    }
+
+    /// The field with this canonical path.
+    pub fn from_path(path: &str) -> Option<HeaderField> {
+        Self::ALL.iter().copied().find(|f| f.path() == path)
+    }
+
     /// Reads `text` found at `location` into the field, recording where it came from. Returns
     /// the located `field.unreadable` finding saying why when it cannot be read.
     pub fn apply_from(
@@ -54,82 +228,17 @@ macro_rules! header_fields {
                     .insert(self.path().to_owned(), location);
                 None
             }
-            Err(reason) => Some(Finding::error(
-                "field.unreadable",
-                Some(self.path()),
-                format!("{}: {reason}", self.path()),
-                format!("{} の値を読めません: {reason}", self.path()),
-            )
-            .at(Some(location))),
+            Err(reason) => Some(
+                Finding::error(
+                    "field.unreadable",
+                    Some(self.path()),
+                    format!("{}: {reason}", self.path()),
+                    format!("{} の値を読めません: {reason}", self.path()),
+                )
+                .at(Some(location)),
+            ),
         }
     }
-
-            /// Every field, in the order of the form.
-            pub const ALL: &'static [HeaderField] = &[$( HeaderField::$variant, )*];
-
-            /// The field's canonical path.
-            pub fn path(self) -> &'static str {
-                match self { $( HeaderField::$variant => $path, )* }
-            }
-
-            /// How the field's text is read.
-            pub fn field_type(self) -> FieldType {
-                match self { $( HeaderField::$variant => FieldType::$ty, )* }
-            }
-        }
-    };
-}
-
-header_fields! {
-    Kind => "kind", Code;
-    ApplicationType => "application_type", Code;
-    DiseaseGroup => "disease.group", Integer;
-    DiseaseNumber => "disease.number", Integer;
-    DiseaseName => "disease.name", Text;
-    PatientName => "patient.name", Text;
-    PatientNameKana => "patient.name_kana", Kana;
-    DateOfBirth => "patient.date_of_birth", Date;
-    Sex => "patient.sex", Sex;
-    PostalCode => "patient.postal_code", Text;
-    Address => "patient.address", Text;
-    InsurerNumber => "patient.insurance.insurer_number", Digits;
-    InsuranceSymbol => "patient.insurance.symbol", Text;
-    InsuranceNumber => "patient.insurance.number", Text;
-    InsuranceBranch => "patient.insurance.branch", Digits;
-    Onset => "clinical.onset", YearMonth;
-    FamilyHistory => "clinical.family_history", Presence;
-    FamilyHistoryDetail => "clinical.family_history_detail", Text;
-    LongTermCare => "clinical.long_term_care", Code;
-    Mobility => "clinical.living.mobility", Integer;
-    SelfCare => "clinical.living.self_care", Integer;
-    UsualActivities => "clinical.living.usual_activities", Integer;
-    PainDiscomfort => "clinical.living.pain_discomfort", Integer;
-    AnxietyDepression => "clinical.living.anxiety_depression", Integer;
-    Ventilator => "clinical.ventilator", Presence;
-    DiagnosticCategory => "clinical.diagnostic_category", Text;
-    OverallSeverity => "clinical.severity", Code;
-    Remarks => "clinical.remarks", Text;
-    PrefectureOfBirth => "child.prefecture_of_birth", Text;
-    BirthWeight => "child.birth_weight_g", Integer;
-    BirthWeeks => "child.birth_weeks", Integer;
-    Height => "child.height_cm", Decimal;
-    Weight => "child.weight_kg", Decimal;
-    MotherDateOfBirth => "child.mother_date_of_birth", Date;
-    FirstVisitDate => "child.first_visit_date", Date;
-    Schooling => "child.schooling", Text;
-    TreatmentMonths => "child.treatment_months", Integer;
-    CareSetting => "child.care_setting", Code;
-    DesignatedDoctorNumber => "institution.designated_doctor_number", Text;
-    DoctorName => "institution.doctor_name", Text;
-    InstitutionCode => "institution.code", Digits;
-    InstitutionName => "institution.name", Text;
-    Phone => "institution.phone", Text;
-    DateWritten => "institution.date_written", Date;
-    PayerNumber => "administrative.payer_number", Digits;
-    RecipientNumber => "administrative.recipient_number", Digits;
-    Certification => "administrative.certification", Code;
-    ResearchConsent => "administrative.research_consent", Code;
-    MonthlyMedicalCosts => "administrative.monthly_medical_costs", MonthlyAmounts;
 }
 
 fn child_of(sheet: &mut Sheet) -> &mut crate::ChildDetails {

@@ -178,7 +178,7 @@ impl Names<'_> {
         if self.formulas.contains(&name) {
             return Some((Kind::Number, None));
         }
-        let field = HeaderField::ALL.iter().find(|f| f.path() == name)?;
+        let field = HeaderField::from_path(name)?;
         let kind = match field.field_type() {
             FieldType::Integer | FieldType::Decimal => Kind::Number,
             _ => Kind::Text,

@@ -18,6 +18,7 @@ mod disease;
 mod field;
 mod finding;
 mod judgment;
+mod mapping;
 pub mod parse;
 mod provenance;
 mod record;
@@ -26,18 +27,19 @@ mod template;
 mod value;
 
 pub use adapter::{
-    Adapter, AdapterError, AdapterErrorKind, Converted, Input, MappingContext, MappingFiles,
-    OcrReading,
+    Adapter, AdapterError, AdapterErrorKind, Converted, Document, EmbeddedFile, Input,
+    MappingContext, MappingFiles, OcrReading, parse_mapping,
 };
 pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
 pub use decode::decode_strict;
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
-pub use field::{FieldType, HeaderField};
+pub use field::{FieldDescription, FieldSection, FieldType, HeaderField};
 pub use finding::{Finding, Severity};
 pub use judgment::{All, Any, AtLeast, Condition, Expectation, JudgmentRules, Rule, Test};
+pub use mapping::{MappedSource, MappingTarget};
 pub use provenance::{Provenance, SourceLocation};
-pub use record::Record;
+pub use record::{Record, RecordKind};
 pub use sheet::{
     Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Institution,
     Insurance, Item, LivingConditions, LongTermCare, MonthlyMedicalCost, Patient, SCHEMA_VERSION,

@@ -9,6 +9,7 @@ use kakehashi_sdk::{
 };
 
 use super::*;
+use crate::catalog::Catalog;
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
@@ -46,7 +47,7 @@ fn sheet((kind, group, number): Disease, given: &[(&str, &str)]) -> Sheet {
 }
 
 fn judged(disease: Disease, given: &[(&str, &str)]) -> Judgment {
-    judge(&sheet(disease, given), catalog(), application_date())
+    catalog().judge(&sheet(disease, given), application_date())
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -521,10 +522,10 @@ fn the_combined_judgment_needs_the_category_and_the_severity_or_mild_high_cost()
     assert_eq!(j.outcome, Outcome::NeedsReview);
 
     let three = with_costs(sheet(PD, &mild), &["2026-01", "2026-06", "2026-11"]);
-    let j = judge(&three, catalog(), application_date());
+    let j = catalog().judge(&three, application_date());
     assert_eq!(j.outcome, Outcome::Eligible, "軽症高額");
     let two = with_costs(sheet(PD, &mild), &["2026-06", "2026-11"]);
-    let j = judge(&two, catalog(), application_date());
+    let j = catalog().judge(&two, application_date());
     assert_eq!(j.outcome, Outcome::NotEligible);
 
     let probable = [
@@ -548,9 +549,8 @@ fn without_a_category_rule_the_category_is_left_to_the_review_board() {
     assert_eq!(j.outcome, Outcome::NeedsReview);
     let j = judged(ALS, &[("als.severity_class", "1")]);
     assert_eq!(j.outcome, Outcome::NeedsReview, "軽症高額 is still open");
-    let j = judge(
+    let j = catalog().judge(
         &with_costs(sheet(ALS, &[("als.severity_class", "1")]), &[]),
-        catalog(),
         application_date(),
     );
     assert_eq!(j.outcome, Outcome::NotEligible, "no month over ¥33,330");

@@ -11,11 +11,10 @@ mod evaluate;
 mod mild_high_cost;
 
 use chrono::NaiveDate;
-use kakehashi_sdk::{DiseaseKey, ItemValue, Sheet, YearMonth};
+use kakehashi_sdk::{DiseaseKey, ItemValue, Sheet, TemplateSet, YearMonth};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::catalog::Catalog;
 pub use mild_high_cost::{MildHighCostJudgment, MildHighCostRule, MildHighCostRules};
 
 /// 該当 / 非該当 / 要確認.
@@ -196,14 +195,21 @@ pub struct Judgment {
     pub mild_high_cost: Option<MildHighCostJudgment>,
 }
 
-/// Judges a (checked) sheet against its disease's rules, as of `application_date`.
-pub fn judge(sheet: &Sheet, catalog: &Catalog, application_date: NaiveDate) -> Judgment {
+/// Judges a (checked) sheet against its disease's template rules and the programme's 軽症高額
+/// rule, as of `application_date` ([`Catalog::judge`](crate::catalog::Catalog::judge) passes
+/// the catalog's).
+pub fn judge(
+    sheet: &Sheet,
+    templates: &TemplateSet,
+    mild_high_cost: &MildHighCostRules,
+    application_date: NaiveDate,
+) -> Judgment {
     let key = sheet.disease.number.map(|number| DiseaseKey {
         kind: sheet.kind,
         group: sheet.disease.group,
         number,
     });
-    let template = key.as_ref().and_then(|k| catalog.templates.get(k));
+    let template = key.as_ref().and_then(|k| templates.get(k));
     let (category, severity) = match template {
         Some(template) => {
             let view = evaluate::SheetView::new(sheet, template);
@@ -244,7 +250,7 @@ pub fn judge(sheet: &Sheet, catalog: &Catalog, application_date: NaiveDate) -> J
         }
     };
     let mild_high_cost = (severity.outcome != Outcome::Eligible)
-        .then(|| catalog.mild_high_cost.for_kind(sheet.kind))
+        .then(|| mild_high_cost.for_kind(sheet.kind))
         .flatten()
         .map(|rule| {
             mild_high_cost::judge(

@@ -5,12 +5,15 @@
 
 use std::path::Path;
 
+use chrono::NaiveDate;
 use include_dir::{Dir, include_dir};
-use kakehashi_sdk::{DiseaseRegistry, MappingFiles, RegistryError, TemplateError, TemplateSet};
+use kakehashi_sdk::{
+    DiseaseRegistry, MappingFiles, RegistryError, Sheet, TemplateError, TemplateSet,
+};
 
-use crate::judgment::MildHighCostRules;
+use crate::judgment::{Judgment, MildHighCostRules, judge};
 
-static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/mappings");
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../mappings");
 
 /// Why the catalog could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +169,16 @@ impl Catalog {
                 CatalogError::Missing("mappings/judgment/mild_high_cost.toml".into())
             })?,
         })
+    }
+
+    /// The machine judgment (一次判定) of a checked sheet by this catalog's rules.
+    pub fn judge(&self, sheet: &Sheet, application_date: NaiveDate) -> Judgment {
+        judge(
+            sheet,
+            &self.templates,
+            &self.mild_high_cost,
+            application_date,
+        )
     }
 }
 

@@ -1,0 +1,247 @@
+//! Lines to sheets.
+
+use kakehashi_sdk::{
+    Adapter, AdapterError, Converted, Finding, Input, Item, MappedSource, MappingContext,
+    MappingTarget, Provenance, Record, RecordKind, Sheet, SourceLocation, parse, parse_mapping,
+};
+use serde_json::Value;
+
+use crate::mapping::JsonlMapping;
+
+/// The adapter's name and its mappings' folder.
+const NAME: &str = "jsonl";
+
+/// The JSON Lines adapter.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonlAdapter;
+
+fn mapping_error(name: &str, reason: String) -> AdapterError {
+    AdapterError::mapping(
+        "mapping.invalid",
+        format!("mapping `{name}`: {reason}"),
+        format!("マッピング `{name}` が正しくありません: {reason}"),
+    )
+}
+
+/// A mapping ready to read with: its name, and each value's target.
+struct Layout {
+    name: String,
+    mapping: JsonlMapping,
+    targets: Vec<MappingTarget>,
+}
+
+/// The mapping asked for, or the only one there is.
+fn choose(context: &MappingContext<'_>) -> Result<Layout, AdapterError> {
+    let name = match context.mapping {
+        Some(name) => name.to_owned(),
+        None => {
+            let names: Vec<&str> = context.mappings.names(NAME).collect();
+            match names.as_slice() {
+                [only] => (*only).to_owned(),
+                _ => {
+                    return Err(AdapterError::mapping(
+                        "jsonl.mapping_required",
+                        format!(
+                            "say which layout the export has with ?mapping=NAME (known: {})",
+                            names.join(", ")
+                        ),
+                        format!(
+                            "レイアウトを ?mapping=名前 で指定してください（登録済み: {}）",
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    let mapping: JsonlMapping = context.mappings.load(NAME, &name)?;
+    let targets = mapping
+        .values
+        .iter()
+        .map(|v| v.target().map_err(|r| mapping_error(&name, r)))
+        .collect::<Result<_, _>>()?;
+    Ok(Layout {
+        name,
+        mapping,
+        targets,
+    })
+}
+
+/// A scalar as text: strings as they are, numbers as written, booleans as `true`/`false`.
+/// `None` for null; an error for arrays and objects.
+fn scalar(value: &Value) -> Result<Option<String>, &'static str> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_owned())),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        Value::Array(_) => Err("an array"),
+        Value::Object(_) => Err("an object"),
+    }
+}
+
+impl JsonlAdapter {
+    /// One line's object to a sheet and its findings.
+    fn sheet(
+        &self,
+        object: &Value,
+        layout: &Layout,
+        provenance: Provenance,
+        line: u64,
+    ) -> Converted {
+        let mut sheet = Sheet::new(layout.mapping.kind, provenance);
+        let mut findings = Vec::new();
+        for (value, target) in layout.mapping.values.iter().zip(&layout.targets) {
+            let location = SourceLocation {
+                line: Some(line),
+                element: Some(value.pointer.clone()),
+                ..SourceLocation::default()
+            };
+            let Some(found) = object.pointer(&value.pointer) else {
+                continue;
+            };
+            let text = match scalar(found) {
+                Ok(Some(text)) if !text.is_empty() => text,
+                Ok(_) => continue,
+                Err(what) => {
+                    findings.push(
+                        Finding::error(
+                            "jsonl.not_a_value",
+                            None,
+                            format!("{} is {what}, not a single value", value.pointer),
+                            format!("{} が単一の値ではありません", value.pointer),
+                        )
+                        .at(Some(location)),
+                    );
+                    continue;
+                }
+            };
+            let text = value.map.get(&text).cloned().unwrap_or(text);
+            match target {
+                MappingTarget::Field(field) => {
+                    findings.extend(field.apply_from(&mut sheet, &text, location));
+                }
+                MappingTarget::Item(code) => {
+                    // A number's literal as written (the checks type it and keep it exact).
+                    let text = if found.is_number() {
+                        text
+                    } else {
+                        parse::to_halfwidth(&text)
+                    };
+                    let item = Item::read(kakehashi_sdk::ItemValue::Text(text), Some(location));
+                    sheet.items.insert(code.clone(), item);
+                }
+                MappingTarget::Other(_) => {}
+            }
+        }
+        Converted {
+            record: Record::Sheet(Box::new(sheet)),
+            findings,
+            readings: Vec::new(),
+        }
+    }
+}
+
+impl Adapter for JsonlAdapter {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn produces(&self) -> RecordKind {
+        RecordKind::Sheet
+    }
+
+    /// JSON Lines has no magic bytes, and its first line is JSON as a FHIR resource is: only a
+    /// declared JSON Lines media type selects it.
+    fn sniff(&self, input: &Input<'_>) -> bool {
+        matches!(
+            input.media_type().as_deref(),
+            Some("application/jsonl" | "application/x-ndjson" | "application/x-jsonlines")
+        )
+    }
+
+    fn mapping_sources(
+        &self,
+        name: &str,
+        text: &str,
+    ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
+        Some(
+            parse_mapping::<JsonlMapping>(name, text)
+                .and_then(|m| m.sources().map_err(|r| mapping_error(name, r))),
+        )
+    }
+
+    fn convert(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+    ) -> Result<Vec<Converted>, AdapterError> {
+        let layout = choose(context)?;
+        let bytes = input
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(input.bytes);
+        let mut out = Vec::new();
+        for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+            let line = index as u64 + 1;
+            let text = std::str::from_utf8(raw).map_err(|e| {
+                AdapterError::unsupported(
+                    "jsonl.not_utf8",
+                    format!(
+                        "line {line}: byte {} is not UTF-8 (JSON Lines is UTF-8)",
+                        e.valid_up_to() + 1
+                    ),
+                    format!(
+                        "{line} 行目の {} バイト目が UTF-8 ではありません（JSON Lines は UTF-8 です）",
+                        e.valid_up_to() + 1
+                    ),
+                )
+                .at(SourceLocation::line(line))
+            })?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            let object: Value = serde_json::from_str(text).map_err(|e| {
+                AdapterError::malformed(
+                    "jsonl.malformed",
+                    format!("line {line}, column {}: {e}", e.column()),
+                    format!(
+                        "{line} 行目 {} 桁目が JSON として読めません: {e}",
+                        e.column()
+                    ),
+                )
+                .at(SourceLocation {
+                    column: u32::try_from(e.column()).ok(),
+                    ..SourceLocation::line(line)
+                })
+            })?;
+            if !object.is_object() {
+                return Err(AdapterError::malformed(
+                    "jsonl.not_an_object",
+                    format!("line {line} is not a JSON object: every line is one sheet"),
+                    format!(
+                        "{line} 行目が JSON オブジェクトではありません（1 行が 1 件の調査票です）"
+                    ),
+                )
+                .at(SourceLocation::line(line)));
+            }
+            let provenance = Provenance {
+                adapter: NAME.to_owned(),
+                mapping: Some(layout.name.clone()),
+                source_sha256: input.sha256.to_owned(),
+                record_index: u32::try_from(out.len()).unwrap_or(u32::MAX),
+                record_location: SourceLocation::line(line),
+                ..Provenance::default()
+            };
+            out.push(self.sheet(&object, &layout, provenance, line));
+        }
+        if out.is_empty() {
+            return Err(AdapterError::malformed(
+                "jsonl.empty",
+                "the export has no lines".into(),
+                "データ行がありません".into(),
+            ));
+        }
+        Ok(out)
+    }
+}

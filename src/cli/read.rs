@@ -1,0 +1,118 @@
+//! One file read offline as the gateway reads it: the registered adapter (named, or the one
+//! that sniffs the file), the core's conversion and checks, every mapping checked first.
+//! `kakehashi convert` and `kakehashi municipal convert` both print through here.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use kakehashi_core::conversion::{Conversion, read_document};
+use kakehashi_core::registry::AdapterRegistry;
+use kakehashi_sdk::{Finding, Input, Record, RecordKind};
+
+use super::print_findings;
+use crate::catalog::Catalog;
+use crate::checks::has_errors;
+use crate::pipeline::{content_hash, submission_id, today_in_japan};
+
+/// The adapter asked for, or the first of any kind that sniffs the file as its own.
+fn choose<'r>(
+    registry: &'r AdapterRegistry,
+    name: Option<&str>,
+    input: &Input<'_>,
+) -> anyhow::Result<&'r dyn kakehashi_sdk::Adapter> {
+    if let Some(name) = name {
+        let known: Vec<&str> = registry.iter().map(|r| r.adapter.name()).collect();
+        return registry
+            .get(name)
+            .map(|r| r.adapter.as_ref())
+            .with_context(|| format!("no adapter named `{name}` (known: {})", known.join(", ")));
+    }
+    [
+        RecordKind::Sheet,
+        RecordKind::Application,
+        RecordKind::Certification,
+    ]
+    .into_iter()
+    .find_map(|kind| {
+        registry
+            .of_kind(kind)
+            .find(|r| r.adapter.sniff(input))
+            .map(|r| r.adapter.as_ref())
+    })
+    .context("no adapter recognises the file; name one with --adapter")
+}
+
+/// Reads `file`: records as JSON lines on stdout (a sheet as the canonical sheet, anything
+/// else as its record), findings on stderr. Exits 1 when a record has errors, 2 when the file
+/// cannot be read.
+pub fn print_file(
+    registry: &AdapterRegistry,
+    catalog: &Catalog,
+    adapter: Option<&str>,
+    mapping: Option<&str>,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let sha = content_hash(&bytes);
+    let input = Input {
+        bytes: &bytes,
+        content_type: None,
+        sha256: &sha,
+    };
+    let adapter = choose(registry, adapter, &input)?;
+    let id = submission_id("local", &sha, adapter.name(), mapping.unwrap_or_default());
+    let label = file.display().to_string();
+    let read = match read_document(adapter, catalog, &input, mapping, &id, today_in_japan()) {
+        Ok(read) => read,
+        Err(r) => {
+            let place = r.location.map(|l| format!("{l}: ")).unwrap_or_default();
+            eprintln!(
+                "{label}: {place}{}: {} / {}",
+                r.code, r.message, r.message_ja
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut counts = (0, 0);
+    let mut emit = |json: serde_json::Value, findings: &[Finding]| -> anyhow::Result<()> {
+        serde_json::to_writer(&mut out, &json)?;
+        out.write_all(b"\n")?;
+        print_findings(&label, findings);
+        counts.0 += 1;
+        counts.1 += usize::from(has_errors(findings));
+        Ok(())
+    };
+    let Conversion {
+        sheets,
+        applications,
+        certifications,
+        ..
+    } = read;
+    for s in sheets {
+        emit(serde_json::to_value(&s.sheet)?, &s.findings)?;
+    }
+    for a in applications {
+        let record = Record::Application(Box::new(a.record));
+        emit(serde_json::to_value(&record)?, &a.findings)?;
+    }
+    for c in certifications {
+        let record = Record::Certification(Box::new(c.record));
+        emit(serde_json::to_value(&record)?, &c.findings)?;
+    }
+    out.flush()?;
+    let (records, with_errors) = counts;
+    let noun = match adapter.produces() {
+        RecordKind::Sheet => "sheets",
+        RecordKind::Application => "applications",
+        RecordKind::Certification => "decisions",
+    };
+    eprintln!("{label}: {records} {noun}, {with_errors} with errors");
+    Ok(if with_errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
