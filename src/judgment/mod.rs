@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
-pub use mild_high_cost::{MildHighCostJudgment, MildHighCostRule, MildHighCostRules};
+pub use mild_high_cost::{MildHighCostJudgment, MildHighCostRule, MildHighCostRules, WindowFloor};
 
 /// 該当 / 非該当 / 要確認.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -246,13 +246,7 @@ pub fn judge(sheet: &Sheet, catalog: &Catalog, application_date: NaiveDate) -> J
     let mild_high_cost = (severity.outcome != Outcome::Eligible)
         .then(|| catalog.mild_high_cost.for_kind(sheet.kind))
         .flatten()
-        .map(|rule| {
-            mild_high_cost::judge(
-                rule,
-                &sheet.administrative.monthly_medical_costs,
-                YearMonth::of(application_date),
-            )
-        });
+        .map(|rule| mild_high_cost::judge(rule, sheet, YearMonth::of(application_date)));
     let subsidised = match &mild_high_cost {
         Some(m) => Truth::any(&[severity.outcome.into(), m.outcome.into()]),
         None => severity.outcome.into(),

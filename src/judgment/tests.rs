@@ -473,7 +473,11 @@ fn an_unknown_only_matters_where_it_could_change_the_outcome() {
 }
 
 fn with_costs(mut s: Sheet, over: &[&str]) -> Sheet {
-    // The twelve months up to the application month, 2025-12 … 2026-11.
+    // An onset before the window, which then is the twelve months up to the application
+    // month, 2025-12 … 2026-11.
+    s.clinical
+        .onset
+        .get_or_insert(YearMonth::new(2015, 1).unwrap());
     s.administrative.monthly_medical_costs = (0..12)
         .map(|n| {
             let month = YearMonth::new(2025 + (n + 11) / 12, (n as u32 + 11) % 12 + 1).unwrap();

@@ -97,6 +97,7 @@ header_fields! {
     InsuranceNumber => "patient.insurance.number", Text;
     InsuranceBranch => "patient.insurance.branch", Digits;
     Onset => "clinical.onset", YearMonth;
+    Diagnosed => "clinical.diagnosed", YearMonth;
     FamilyHistory => "clinical.family_history", Presence;
     FamilyHistoryDetail => "clinical.family_history_detail", Text;
     LongTermCare => "clinical.long_term_care", Code;
@@ -252,6 +253,9 @@ impl HeaderField {
             }
             HeaderField::InsuranceBranch => sheet.patient.insurance.branch = Some(digits(text)?),
             HeaderField::Onset => sheet.clinical.onset = Some(parse::parse_year_month(text)?),
+            HeaderField::Diagnosed => {
+                sheet.clinical.diagnosed = Some(parse::parse_year_month(text)?)
+            }
             HeaderField::FamilyHistory => {
                 sheet.clinical.family_history = Some(parse::parse_presence(text)?)
             }

@@ -217,6 +217,10 @@ pub struct Clinical {
     /// 発症年月 (onset year-month)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onset: Option<YearMonth>,
+    /// 診断年月 (year-month of diagnosis), where the form or the source records it: some
+    /// prefectures count the 軽症高額 months from it instead of the onset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosed: Option<YearMonth>,
     /// 家族歴 (family history)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_history: Option<Presence>,
