@@ -167,19 +167,49 @@ fn template_item(def: &ItemDef) -> Value {
     item
 }
 
-/// FHIRPath of a formula over the answers of its inputs.
-fn expression(formula: &Formula) -> String {
+/// FHIRPath of a formula over the answers of its inputs (`template` says which are yes/no,
+/// counted as 1 and 0 in weighted sums).
+fn expression(formula: &Formula, template: &Template) -> String {
     let inputs: Vec<String> = formula.of.iter().map(|c| format!("'{c}'")).collect();
     let values = format!(
         "%resource.repeat(item).where(linkId in ({})).answer.value",
         inputs.join(" | ")
     );
+    let answer = |code: &str| {
+        let value = format!("%resource.repeat(item).where(linkId = '{code}').answer.value");
+        match template.item(code).map(|d| d.item_type) {
+            Some(ItemType::Boolean) => format!("iif({value}, 1, 0)"),
+            _ => value,
+        }
+    };
     let rounded = |e: String| match formula.decimals {
         Some(d) => format!("{e}.round({d})"),
         None => e,
     };
     match formula.op {
-        FormulaOp::Sum => format!("{values}.sum()"),
+        FormulaOp::Sum if formula.weights.is_empty() && formula.constant.is_none() => {
+            format!("{values}.sum()")
+        }
+        FormulaOp::Sum => {
+            let mut terms: Vec<String> = formula
+                .of
+                .iter()
+                .enumerate()
+                .map(|(i, code)| {
+                    let weight = formula.weights.get(i).copied().unwrap_or(1.0);
+                    format!("({} * {weight})", answer(code))
+                })
+                .collect();
+            if let Some(c) = formula.constant {
+                terms.push(c.to_string());
+            }
+            terms.join(" + ")
+        }
+        FormulaOp::Ratio => rounded(format!(
+            "({} / {})",
+            answer(&formula.of[0]),
+            answer(formula.of.get(1).map_or("", String::as_str))
+        )),
         FormulaOp::Mean => rounded(format!("{values}.avg()")),
         FormulaOp::Min => format!("{values}.min()"),
         FormulaOp::Max => format!("{values}.max()"),
@@ -200,9 +230,7 @@ fn expression(formula: &Formula) -> String {
     }
 }
 
-fn formula_item(formula: &Formula) -> Value {
-    let op = serde_json::to_value(formula.op).ok();
-    let op = op.as_ref().and_then(Value::as_str).unwrap_or("sum");
+fn formula_item(formula: &Formula, template: &Template) -> Value {
     json!({
         "linkId": formula.code,
         "text": formula.label,
@@ -211,11 +239,11 @@ fn formula_item(formula: &Formula) -> Value {
         "extension": [
             {
                 "url": SDC_CALCULATED,
-                "valueExpression": { "language": "text/fhirpath", "expression": expression(formula) }
+                "valueExpression": { "language": "text/fhirpath", "expression": expression(formula, template) }
             },
             {
                 "url": format!("{BASE}/StructureDefinition/calculated"),
-                "valueString": format!("{op}({})", formula.of.join(", "))
+                "valueString": formula.describe()
             }
         ]
     })
@@ -226,7 +254,7 @@ pub fn questionnaire(template: &Template) -> Value {
     let key = template.key();
     let slug = slug(&key);
     let mut items: Vec<Value> = template.items.iter().map(template_item).collect();
-    items.extend(template.formulas.iter().map(formula_item));
+    items.extend(template.formulas.iter().map(|f| formula_item(f, template)));
     json!({
         "resourceType": "Questionnaire",
         "id": slug,

@@ -35,7 +35,9 @@ pub use decode::decode_strict;
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldType, HeaderField};
 pub use finding::{Finding, Severity};
-pub use judgment::{All, Any, AtLeast, Condition, Expectation, JudgmentRules, Rule, Test};
+pub use judgment::{
+    All, Any, AtLeast, Case, Condition, Expectation, Expected, JudgmentRules, Rule, Section, Test,
+};
 pub use provenance::{Provenance, SourceLocation};
 pub use record::Record;
 pub use sheet::{
