@@ -59,7 +59,11 @@ fn evaluate(formula: &Formula, sheet: &Sheet) -> Result<Option<ItemValue>, Vec<S
     Ok(Some(match formula.op {
         FormulaOp::Sum => {
             let sum: f64 = numbers.iter().zip(&weights).map(|(x, w)| x * w).sum();
-            number(sum + formula.constant.unwrap_or(0.0))
+            let sum = sum + formula.constant.unwrap_or(0.0);
+            number(match formula.decimals {
+                Some(_) => round_to(sum, formula.decimals),
+                None => sum,
+            })
         }
         FormulaOp::Min => number(numbers.iter().copied().fold(f64::INFINITY, f64::min)),
         FormulaOp::Max => number(numbers.iter().copied().fold(f64::NEG_INFINITY, f64::max)),

@@ -226,7 +226,8 @@ pub struct Formula {
     pub constant: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
-    /// Decimal places to round a mean or a ratio to.
+    /// Decimal places to round a mean or a ratio to (one when not given), or a sum (not
+    /// rounded when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u8>,
     /// Compute even when some inputs are missing (otherwise the result is left out, with a
