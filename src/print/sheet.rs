@@ -5,7 +5,8 @@
 //! 臨個票・意見書は、個人情報をマスキングした状態で…プリントアウトできる".
 //!
 //! Masked (see [`PERSONAL_FIELDS`]): 氏名 and 氏名（カナ）, 生年月日, 郵便番号, 住所, the
-//! insurance identifiers (保険者番号, 記号, 番号, 枝番), 公費負担者番号, 受給者番号, the mother's
+//! insurance identifiers (保険者番号, 記号, 番号, 枝番), the hospital's 患者ID, 公費負担者番号,
+//! 受給者番号, the mother's
 //! date of birth (医療意見書), and the telephone number (電話番号; the only phone number on the
 //! sheet is the institution's, masked as the issue asks). The masked print shows the **age in
 //! years** instead of the date of birth: the board needs it (小慢 covers children under 20, and
@@ -21,9 +22,9 @@
 use chrono::NaiveDate;
 use kakehashi_pdf::{Font, PdfError};
 use kakehashi_sdk::{
-    ApplicationType, CareSetting, CertificationDecision, CompareOp, Finding, Item, ItemDef,
-    ItemValue, LongTermCare, Presence, Severity, SeverityGrade, Sex, Sheet, SheetKind, Template,
-    TreatmentKind, YearMonth,
+    ApplicationType, CareSetting, CertificationDecision, CompareOp, CurrentAssessment, Finding,
+    Item, ItemDef, ItemValue, LongTermCare, Presence, Severity, SeverityGrade, Sex, Sheet,
+    SheetKind, Template, YearMonth,
 };
 
 use super::layout::{Cell, Disclosure, Flow};
@@ -41,6 +42,7 @@ pub const PERSONAL_FIELDS: &[&str] = &[
     "patient.insurance.symbol",
     "patient.insurance.number",
     "patient.insurance.branch",
+    "patient.hospital_patient_id",
     "child.mother_date_of_birth",
     "institution.phone",
     "administrative.payer_number",
@@ -165,6 +167,17 @@ fn header_sections(print: &SheetPrint<'_>) -> Vec<(&'static str, Vec<Row>)> {
                     sheet.disease.number.map(|n| format!("{n}")),
                 ),
                 field("disease.name", "告示病名", sheet.disease.name.clone()),
+                field("disease.code", "疾病コード", sheet.disease.code.clone()),
+                field(
+                    "disease.major_class",
+                    "大分類",
+                    sheet.disease.major_class.clone(),
+                ),
+                field(
+                    "disease.minor_class",
+                    "細分類",
+                    sheet.disease.minor_class.clone(),
+                ),
             ],
         ),
         (
@@ -212,6 +225,11 @@ fn header_sections(print: &SheetPrint<'_>) -> Vec<(&'static str, Vec<Row>)> {
                     "patient.insurance.branch",
                     "枝番",
                     patient.insurance.branch.clone(),
+                ),
+                field(
+                    "patient.hospital_patient_id",
+                    "患者ID（医療機関）",
+                    patient.hospital_patient_id.clone(),
                 ),
             ],
         ),
@@ -265,6 +283,20 @@ fn header_sections(print: &SheetPrint<'_>) -> Vec<(&'static str, Vec<Row>)> {
                     "child.care_setting",
                     "入院／外来",
                     child.care_setting.map(|c| care_setting_ja(c).to_owned()),
+                ),
+                field(
+                    "child.current_assessment",
+                    "現状評価",
+                    child
+                        .current_assessment
+                        .map(|a| current_assessment_ja(a).to_owned()),
+                ),
+                field(
+                    "child.criteria_met",
+                    "疾病の状態の程度（医師の記載）",
+                    child
+                        .criteria_met
+                        .map(|m| if m { "該当" } else { "非該当" }.to_owned()),
                 ),
             ],
         ));
@@ -336,6 +368,21 @@ fn header_sections(print: &SheetPrint<'_>) -> Vec<(&'static str, Vec<Row>)> {
                     "重症度",
                     clinical.severity.map(|s| severity_grade_ja(s).to_owned()),
                 ),
+                field(
+                    "clinical.complications",
+                    "合併症",
+                    clinical.complications.map(|p| presence_ja(p).to_owned()),
+                ),
+                field(
+                    "clinical.complications_detail",
+                    "合併症（内容）",
+                    clinical.complications_detail.clone(),
+                ),
+                field(
+                    "clinical.treatment_plan",
+                    "今後の治療方針",
+                    clinical.treatment_plan.clone(),
+                ),
                 field("clinical.remarks", "特記事項", clinical.remarks.clone()),
             ],
         ),
@@ -400,10 +447,7 @@ fn header_sections(print: &SheetPrint<'_>) -> Vec<(&'static str, Vec<Row>)> {
 /// 治療歴: one row per drug or procedure.
 fn treatments(flow: &mut Flow<'_>, sheet: &Sheet) {
     for treatment in &sheet.clinical.treatments {
-        let label = match treatment.kind {
-            TreatmentKind::Medication => "治療歴：薬物治療",
-            TreatmentKind::Procedure => "治療歴：手術・処置",
-        };
+        let label = format!("治療歴：{}", treatment.kind.ja());
         let details: Vec<&str> = [&treatment.date, &treatment.detail, &treatment.status]
             .into_iter()
             .flatten()
@@ -414,7 +458,7 @@ fn treatments(flow: &mut Flow<'_>, sheet: &Sheet) {
         } else {
             format!("{}（{}）", treatment.name, details.join("、"))
         };
-        flow.row(label, &Cell::Plain(text));
+        flow.row(&label, &Cell::Plain(text));
     }
 }
 
@@ -622,6 +666,19 @@ fn care_setting_ja(c: CareSetting) -> &'static str {
         CareSetting::Inpatient => "入院",
         CareSetting::Outpatient => "外来",
         CareSetting::Both => "入院・外来",
+    }
+}
+
+fn current_assessment_ja(a: CurrentAssessment) -> &'static str {
+    match a {
+        CurrentAssessment::Cured => "治癒",
+        CurrentAssessment::Remission => "寛解",
+        CurrentAssessment::Improved => "改善",
+        CurrentAssessment::Unchanged => "不変",
+        CurrentAssessment::Relapsed => "再発",
+        CurrentAssessment::Worsened => "悪化",
+        CurrentAssessment::Died => "死亡",
+        CurrentAssessment::Undeterminable => "判定不能",
     }
 }
 

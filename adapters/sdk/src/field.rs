@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ApplicationType, CareSetting, CertificationDecision, Finding, LongTermCare, SeverityGrade,
-    Sheet, SheetKind, SourceLocation, parse,
+    ApplicationType, CareSetting, CertificationDecision, CurrentAssessment, Finding, LongTermCare,
+    SeverityGrade, Sheet, SheetKind, SourceLocation, Treatment, TreatmentKind, parse,
 };
 
 /// How the text of a field is read.
@@ -86,6 +86,9 @@ header_fields! {
     DiseaseGroup => "disease.group", Integer;
     DiseaseNumber => "disease.number", Integer;
     DiseaseName => "disease.name", Text;
+    DiseaseCode => "disease.code", Text;
+    DiseaseMajorClass => "disease.major_class", Text;
+    DiseaseMinorClass => "disease.minor_class", Text;
     PatientName => "patient.name", Text;
     PatientNameKana => "patient.name_kana", Kana;
     DateOfBirth => "patient.date_of_birth", Date;
@@ -96,6 +99,7 @@ header_fields! {
     InsuranceSymbol => "patient.insurance.symbol", Text;
     InsuranceNumber => "patient.insurance.number", Text;
     InsuranceBranch => "patient.insurance.branch", Digits;
+    HospitalPatientId => "patient.hospital_patient_id", Text;
     Onset => "clinical.onset", YearMonth;
     Diagnosed => "clinical.diagnosed", YearMonth;
     FamilyHistory => "clinical.family_history", Presence;
@@ -110,6 +114,13 @@ header_fields! {
     DiagnosticCategory => "clinical.diagnostic_category", Text;
     OverallSeverity => "clinical.severity", Code;
     Remarks => "clinical.remarks", Text;
+    Complications => "clinical.complications", Presence;
+    ComplicationsDetail => "clinical.complications_detail", Text;
+    MedicationTherapy => "clinical.treatments.medication", Text;
+    ProcedureTherapy => "clinical.treatments.procedure", Text;
+    ReplacementTherapy => "clinical.treatments.replacement", Text;
+    DietTherapy => "clinical.treatments.diet", Text;
+    TreatmentPlan => "clinical.treatment_plan", Text;
     PrefectureOfBirth => "child.prefecture_of_birth", Text;
     BirthWeight => "child.birth_weight_g", Integer;
     BirthWeeks => "child.birth_weeks", Integer;
@@ -120,6 +131,8 @@ header_fields! {
     Schooling => "child.schooling", Text;
     TreatmentMonths => "child.treatment_months", Integer;
     CareSetting => "child.care_setting", Code;
+    CurrentAssessment => "child.current_assessment", Code;
+    CriteriaMet => "child.criteria_met", Code;
     DesignatedDoctorNumber => "institution.designated_doctor_number", Text;
     DoctorName => "institution.doctor_name", Text;
     InstitutionCode => "institution.code", Digits;
@@ -193,6 +206,22 @@ fn monthly_amounts(text: &str) -> Result<Vec<crate::MonthlyMedicalCost>, String>
     Ok(costs)
 }
 
+/// A list of treatments of one kind, `;` or a line between entries: replaces the sheet's
+/// treatments of that kind, so reading the same cell again gives the same sheet.
+fn treatments(sheet: &mut Sheet, kind: TreatmentKind, text: &str) {
+    sheet.clinical.treatments.retain(|t| t.kind != kind);
+    sheet.clinical.treatments.extend(
+        text.split([';', '；', '\n'])
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| Treatment {
+                kind,
+                name: name.to_owned(),
+                ..Default::default()
+            }),
+    );
+}
+
 fn digits(text: &str) -> Result<String, String> {
     let t: String = parse::to_halfwidth(text.trim())
         .chars()
@@ -234,6 +263,11 @@ impl HeaderField {
             HeaderField::DiseaseGroup => sheet.disease.group = Some(small(text)?),
             HeaderField::DiseaseNumber => sheet.disease.number = Some(small(text)?),
             HeaderField::DiseaseName => sheet.disease.name = s(),
+            HeaderField::DiseaseCode => {
+                sheet.disease.code = Some(parse::to_halfwidth(text).replace('-', "_"))
+            }
+            HeaderField::DiseaseMajorClass => sheet.disease.major_class = s(),
+            HeaderField::DiseaseMinorClass => sheet.disease.minor_class = s(),
             HeaderField::PatientName => sheet.patient.name = s(),
             HeaderField::PatientNameKana => {
                 sheet.patient.name_kana = Some(parse::normalize_kana(text))
@@ -247,11 +281,16 @@ impl HeaderField {
             HeaderField::InsurerNumber => {
                 sheet.patient.insurance.insurer_number = Some(digits(text)?)
             }
-            HeaderField::InsuranceSymbol => sheet.patient.insurance.symbol = s(),
+            HeaderField::InsuranceSymbol => {
+                sheet.patient.insurance.symbol = Some(parse::to_halfwidth(text))
+            }
             HeaderField::InsuranceNumber => {
                 sheet.patient.insurance.number = Some(parse::to_halfwidth(text))
             }
             HeaderField::InsuranceBranch => sheet.patient.insurance.branch = Some(digits(text)?),
+            HeaderField::HospitalPatientId => {
+                sheet.patient.hospital_patient_id = Some(parse::to_halfwidth(text))
+            }
             HeaderField::Onset => sheet.clinical.onset = Some(parse::parse_year_month(text)?),
             HeaderField::Diagnosed => {
                 sheet.clinical.diagnosed = Some(parse::parse_year_month(text)?)
@@ -303,6 +342,15 @@ impl HeaderField {
                 )?)
             }
             HeaderField::Remarks => sheet.clinical.remarks = s(),
+            HeaderField::Complications => {
+                sheet.clinical.complications = Some(parse::parse_presence(text)?)
+            }
+            HeaderField::ComplicationsDetail => sheet.clinical.complications_detail = s(),
+            HeaderField::MedicationTherapy => treatments(sheet, TreatmentKind::Medication, text),
+            HeaderField::ProcedureTherapy => treatments(sheet, TreatmentKind::Procedure, text),
+            HeaderField::ReplacementTherapy => treatments(sheet, TreatmentKind::Replacement, text),
+            HeaderField::DietTherapy => treatments(sheet, TreatmentKind::Diet, text),
+            HeaderField::TreatmentPlan => sheet.clinical.treatment_plan = s(),
             HeaderField::PrefectureOfBirth => child_of(sheet).prefecture_of_birth = s(),
             HeaderField::BirthWeight => child_of(sheet).birth_weight_g = Some(small(text)?),
             HeaderField::BirthWeeks => child_of(sheet).birth_weeks = Some(small(text)?),
@@ -328,6 +376,35 @@ impl HeaderField {
                         (&["入院・外来", "both", "3"], CareSetting::Both),
                     ],
                     "care setting (入院/外来)",
+                )?)
+            }
+            HeaderField::CurrentAssessment => {
+                child_of(sheet).current_assessment = Some(code(
+                    text,
+                    &[
+                        (&["治癒", "cured", "1"], CurrentAssessment::Cured),
+                        (&["寛解", "remission", "2"], CurrentAssessment::Remission),
+                        (&["改善", "improved", "3"], CurrentAssessment::Improved),
+                        (&["不変", "unchanged", "4"], CurrentAssessment::Unchanged),
+                        (&["再発", "relapsed", "5"], CurrentAssessment::Relapsed),
+                        (&["悪化", "worsened", "6"], CurrentAssessment::Worsened),
+                        (&["死亡", "died", "7"], CurrentAssessment::Died),
+                        (
+                            &["判定不能", "undeterminable", "8"],
+                            CurrentAssessment::Undeterminable,
+                        ),
+                    ],
+                    "current assessment (治癒/寛解/改善/不変/再発/悪化/死亡/判定不能)",
+                )?)
+            }
+            HeaderField::CriteriaMet => {
+                child_of(sheet).criteria_met = Some(code(
+                    text,
+                    &[
+                        (&["該当", "該当する", "yes", "true", "1"], true),
+                        (&["非該当", "該当しない", "no", "false", "0", "2"], false),
+                    ],
+                    "statement (該当/非該当)",
                 )?)
             }
             HeaderField::DesignatedDoctorNumber => {
@@ -449,6 +526,63 @@ mod tests {
         assert!(HeaderField::Mobility.apply(&mut sheet, "300").is_err());
         HeaderField::PatientName.apply(&mut sheet, "  ").unwrap();
         assert_eq!(sheet.patient.name, None);
+    }
+
+    #[test]
+    fn identifiers_are_half_width_and_the_form_s_new_items_read() {
+        let mut sheet = Sheet::new(SheetKind::Shoman, Provenance::default());
+        for (field, text) in [
+            (HeaderField::InsuranceSymbol, "ＡＢ１２３"),
+            (HeaderField::InsuranceNumber, "４５６"),
+            (HeaderField::HospitalPatientId, "Ｐ－００１２３"),
+            (HeaderField::CurrentAssessment, "寛解"),
+            (HeaderField::CriteriaMet, "非該当"),
+            (HeaderField::Complications, "あり"),
+            (HeaderField::ComplicationsDetail, "甲状腺機能低下症"),
+            (HeaderField::TreatmentPlan, "インスリン療法を継続"),
+            (
+                HeaderField::ReplacementTherapy,
+                "成長ホルモン；レボチロキシン",
+            ),
+            (HeaderField::DietTherapy, "カーボカウント"),
+        ] {
+            field.apply(&mut sheet, text).unwrap();
+        }
+        assert_eq!(sheet.patient.insurance.symbol.as_deref(), Some("AB123"));
+        assert_eq!(sheet.patient.insurance.number.as_deref(), Some("456"));
+        assert_eq!(
+            sheet.patient.hospital_patient_id.as_deref(),
+            Some("P-00123")
+        );
+        let child = sheet.child.as_ref().unwrap();
+        assert_eq!(
+            (child.current_assessment, child.criteria_met),
+            (Some(crate::CurrentAssessment::Remission), Some(false))
+        );
+        let kinds: Vec<(TreatmentKind, &str)> = sheet
+            .clinical
+            .treatments
+            .iter()
+            .map(|t| (t.kind, t.name.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (TreatmentKind::Replacement, "成長ホルモン"),
+                (TreatmentKind::Replacement, "レボチロキシン"),
+                (TreatmentKind::Diet, "カーボカウント"),
+            ]
+        );
+        // Reading the same cell again replaces, it does not append.
+        HeaderField::DietTherapy
+            .apply(&mut sheet, "低脂肪食")
+            .unwrap();
+        assert_eq!(sheet.clinical.treatments.len(), 3);
+        assert!(
+            HeaderField::CriteriaMet
+                .apply(&mut sheet, "たぶん")
+                .is_err()
+        );
     }
 
     #[test]

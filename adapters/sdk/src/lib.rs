@@ -41,9 +41,9 @@ pub use judgment::{
 pub use provenance::{Provenance, SourceLocation};
 pub use record::Record;
 pub use sheet::{
-    Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Institution,
-    Insurance, Item, LivingConditions, LongTermCare, MonthlyMedicalCost, Patient, SCHEMA_VERSION,
-    SeverityGrade, Sheet, SheetKind, Treatment, TreatmentKind,
+    Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, CurrentAssessment,
+    Disease, Institution, Insurance, Item, LivingConditions, LongTermCare, MonthlyMedicalCost,
+    Patient, SCHEMA_VERSION, SeverityGrade, Sheet, SheetKind, Treatment, TreatmentKind,
 };
 pub use template::{
     AllowedValue, CompareOp, Formula, FormulaCondition, FormulaOp, ItemDef, ItemType, Template,
