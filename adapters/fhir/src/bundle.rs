@@ -51,8 +51,11 @@ fn answered(link_id: &str, answer: Answer) -> ResponseItem {
 }
 
 /// A header field's value as an answer, read from the sheet's JSON.
-fn header_answer(field: kakehashi_sdk::HeaderField, json: &Value) -> Option<Answer> {
+fn header_answer(field: kakehashi_sdk::HeaderField, sheet: &Sheet, json: &Value) -> Option<Answer> {
     use kakehashi_sdk::FieldType;
+    if let Some(listed) = field.listed_text(sheet) {
+        return Some(Answer::String(listed));
+    }
     let value = json.pointer(&format!("/{}", field.path().replace('.', "/")))?;
     Some(match (field.field_type(), value) {
         (FieldType::Sex, Value::String(s)) => Answer::Coding(json!({
@@ -62,7 +65,13 @@ fn header_answer(field: kakehashi_sdk::HeaderField, json: &Value) -> Option<Answ
             "system": format!("{BASE}/CodeSystem/presence"), "code": s
         })),
         (FieldType::Date, Value::String(s)) => Answer::Date(s.clone()),
+        (_, Value::String(s)) if field == kakehashi_sdk::HeaderField::CurrentAssessment => {
+            Answer::Coding(json!({
+                "system": format!("{BASE}/CodeSystem/current-assessment"), "code": s
+            }))
+        }
         (_, Value::String(s)) => Answer::String(s.clone()),
+        (_, Value::Bool(b)) => Answer::Boolean(*b),
         (_, Value::Number(n)) => match n.as_i64() {
             Some(i) => Answer::Integer(i),
             None => Answer::Decimal(RawValue::from_string(n.to_string()).ok()?),
@@ -166,7 +175,7 @@ pub fn sheet_bundle(sheet: &Sheet, id: &str, status: &str) -> Result<String, Out
     let namespace = uuid::Uuid::parse_str(id).unwrap_or(uuid::Uuid::NAMESPACE_URL);
     let patient_url = format!("urn:uuid:{}", uuid::Uuid::new_v5(&namespace, b"Patient"));
     let header: Vec<ResponseItem> = questionnaire::header_fields(sheet.kind)
-        .filter_map(|f| header_answer(f, &json).map(|a| answered(f.path(), a)))
+        .filter_map(|f| header_answer(f, sheet, &json).map(|a| answered(f.path(), a)))
         .collect();
     let mut items = Vec::with_capacity(sheet.items.len());
     for (code, item) in &sheet.items {

@@ -60,6 +60,9 @@ pub fn header_fields(kind: SheetKind) -> impl Iterator<Item = HeaderField> {
                 | HeaderField::DiseaseGroup
                 | HeaderField::DiseaseNumber
                 | HeaderField::DiseaseName
+                | HeaderField::DiseaseCode
+                | HeaderField::DiseaseMajorClass
+                | HeaderField::DiseaseMinorClass
                 | HeaderField::PayerNumber
                 | HeaderField::RecipientNumber
                 | HeaderField::Certification
@@ -72,9 +75,38 @@ fn coding(system: &str, code: &str, display: &str) -> Value {
     json!({ "system": system, "code": code, "display": display })
 }
 
+/// The 医療意見書's fixed choices, as codings of the gateway's code systems.
+fn header_choices(field: HeaderField) -> Option<Vec<Value>> {
+    let (system, options): (&str, &[(&str, &str)]) = match field {
+        HeaderField::CurrentAssessment => (
+            "current-assessment",
+            &[
+                ("cured", "治癒"),
+                ("remission", "寛解"),
+                ("improved", "改善"),
+                ("unchanged", "不変"),
+                ("relapsed", "再発"),
+                ("worsened", "悪化"),
+                ("died", "死亡"),
+                ("undeterminable", "判定不能"),
+            ],
+        ),
+        _ => return None,
+    };
+    let system = format!("{BASE}/CodeSystem/{system}");
+    Some(
+        options
+            .iter()
+            .map(|(code, display)| coding(&system, code, display))
+            .collect(),
+    )
+}
+
 fn header_item(field: HeaderField) -> Value {
     let path = field.path();
     let (kind, options) = match field.field_type() {
+        _ if field == HeaderField::CriteriaMet => ("boolean", None),
+        _ if header_choices(field).is_some() => ("choice", header_choices(field)),
         FieldType::Integer => ("integer", None),
         FieldType::Decimal => ("decimal", None),
         FieldType::Date => ("date", None),

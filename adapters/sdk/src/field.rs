@@ -235,6 +235,31 @@ fn digits(text: &str) -> Result<String, String> {
 }
 
 impl HeaderField {
+    /// The kind of treatment a `clinical.treatments.*` field lists.
+    pub fn treatment_kind(self) -> Option<TreatmentKind> {
+        match self {
+            HeaderField::MedicationTherapy => Some(TreatmentKind::Medication),
+            HeaderField::ProcedureTherapy => Some(TreatmentKind::Procedure),
+            HeaderField::ReplacementTherapy => Some(TreatmentKind::Replacement),
+            HeaderField::DietTherapy => Some(TreatmentKind::Diet),
+            _ => None,
+        }
+    }
+
+    /// The field's value on a sheet as text that [`HeaderField::apply`] reads back, for fields
+    /// that are not a JSON value at their path (the treatment lists, `;`-separated).
+    pub fn listed_text(self, sheet: &Sheet) -> Option<String> {
+        let kind = self.treatment_kind()?;
+        let names: Vec<&str> = sheet
+            .clinical
+            .treatments
+            .iter()
+            .filter(|t| t.kind == kind)
+            .map(|t| t.name.as_str())
+            .collect();
+        (!names.is_empty()).then(|| names.join("; "))
+    }
+
     /// Reads `text` as this field's type and stores it on the sheet. An empty text leaves the
     /// field unset. The error says why the text could not be read; the caller adds where.
     pub fn apply(self, sheet: &mut Sheet, text: &str) -> Result<(), String> {
