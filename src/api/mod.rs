@@ -21,6 +21,7 @@ mod issuing;
 mod judgment;
 mod openapi;
 mod print;
+mod renewals;
 mod review;
 mod sheets;
 mod submissions;
@@ -142,6 +143,8 @@ pub fn router(state: AppState) -> Router {
             get(templates::questionnaire),
         )
         .route("/v1/sheets/{id}/consent", post(consent::record))
+        .route("/v1/sheets/{id}/renew", post(renewals::renew))
+        .route("/v1/sheets/{id}/carryover-consent", post(renewals::consent))
         .route("/v1/review", get(review::list))
         .route("/v1/review/{id}", post(review::resolve))
         .route("/v1/review/{id}/image", get(review::image))

@@ -237,6 +237,7 @@ impl CsvAdapter {
                 record_location: SourceLocation::line(line),
                 fields: Default::default(),
                 confidence: Default::default(),
+                ..Provenance::default()
             };
             let mut sheet = Sheet::new(mapping.kind, provenance);
             let mut findings = Vec::new();
