@@ -161,6 +161,30 @@ pub fn document() -> Value {
                     "409": error_response("Confirmed already (sheet.not_draft) or still has errors (sheet.has_errors)")
                 }
             }},
+            "/v1/sheets/{id}/renew": { "post": {
+                "summary": "Renewal (前回値踏襲): start this year's draft (更新) from the patient's last confirmed sheet of this disease; every carried value is listed in provenance.carried_over until someone changes it or clears its mark, and confirmation clears them. From another hospital only where the patient's consent was recorded",
+                "parameters": id_param("A confirmed sheet of the patient (from another hospital: the sheet the consent names)"),
+                "responses": {
+                    "201": { "description": "The new draft", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SheetView" } } } },
+                    "200": { "description": "The draft this renewal made before (asking again is idempotent)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SheetView" } } } },
+                    "403": error_response("Only hospital doctors and clerks renew"),
+                    "404": error_response("No such sheet, or another hospital's without the patient's consent"),
+                    "409": error_response("No confirmed sheet to renew from (renewal.not_confirmed)")
+                }
+            }},
+            "/v1/sheets/{id}/carryover-consent": { "post": {
+                "summary": "Record the patient's consent that another hospital may renew from this sheet (by the sheet's hospital or its municipality)",
+                "parameters": id_param("Sheet id"),
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["organisation_id"], "additionalProperties": false,
+                    "properties": { "organisation_id": { "type": "string", "description": "The receiving hospital, hospital:<医療機関コード>" } }
+                } } } },
+                "responses": {
+                    "200": { "description": "Recorded (recording it again changes nothing)" },
+                    "404": error_response("No such sheet (or not the caller's)"),
+                    "422": error_response("Not a hospital's organisation id (renewal.organisation)")
+                }
+            }},
             "/v1/sheets/{id}/access-key": { "post": {
                 "summary": "Issue a new access key for a confirmed sheet (the patient lost the paper); the previous key stops working. JSON, or with Accept: application/pdf the printed notice",
                 "parameters": id_param("Sheet id"),
