@@ -5,6 +5,9 @@ use kakehashi_sdk::{DiseaseEntry, DiseaseKey, DiseaseRegistry, Finding, Sheet, S
 
 pub(super) fn bind(sheet: &mut Sheet, registry: &DiseaseRegistry, findings: &mut Vec<Finding>) {
     let Some(number) = sheet.disease.number else {
+        if sheet.provenance.unreadable.contains_key("disease.number") {
+            return; // reported once, as unreadable
+        }
         findings.push(Finding::error(
             "header.required",
             Some("disease.number"),
@@ -14,6 +17,9 @@ pub(super) fn bind(sheet: &mut Sheet, registry: &DiseaseRegistry, findings: &mut
         return;
     };
     if sheet.kind == SheetKind::Shoman && sheet.disease.group.is_none() {
+        if sheet.provenance.unreadable.contains_key("disease.group") {
+            return;
+        }
         findings.push(Finding::error(
             "header.required",
             Some("disease.group"),

@@ -1,6 +1,7 @@
 //! 自動計算: the template's formulas (weighted sums, means, counts, ratios) computed from the sheet's items, in
 //! template order so a formula may use an earlier one. A total the source already carried is
-//! compared with the computed one and replaced, with a warning when they differ.
+//! compared with the computed one and replaced, with a warning when they differ. A formula whose
+//! missing inputs the source does not carry at all (`Provenance::absent`) is left out quietly.
 
 use kakehashi_sdk::{Finding, Formula, FormulaOp, Item, ItemValue, Sheet, Template};
 
@@ -92,6 +93,8 @@ fn evaluate(formula: &Formula, sheet: &Sheet) -> Result<Option<ItemValue>, Vec<S
 }
 
 pub(super) fn compute(sheet: &mut Sheet, template: &Template, findings: &mut Vec<Finding>) {
+    // What the source cannot carry, and the formulas left out for lack of it.
+    let mut absent = sheet.provenance.absent.clone();
     for formula in &template.formulas {
         let code = formula.code.as_str();
         match evaluate(formula, sheet) {
@@ -111,6 +114,11 @@ pub(super) fn compute(sheet: &mut Sheet, template: &Template, findings: &mut Vec
                     .insert(code.to_owned(), computed(value, formula.describe()));
             }
             Ok(None) => {}
+            // The source cannot carry these inputs (the mapping says so): nothing to report
+            // on every record of it.
+            Err(missing) if missing.iter().all(|m| absent.contains(m)) => {
+                absent.insert(code.to_owned());
+            }
             Err(missing) => findings.push(Finding::warning(
                 "formula.incomplete",
                 Some(code),
@@ -209,6 +217,27 @@ constant = 100
             sheet.items["score"].computed_by.as_deref(),
             Some("sum(2×stools, 10×mass, -100×weight_ratio) + 100")
         );
+    }
+
+    #[test]
+    fn inputs_the_source_does_not_carry_are_not_reported_on_every_record() {
+        let mut set = TemplateSet::default();
+        set.add("t.toml", TEMPLATE, None).unwrap();
+        let template = set.iter().next().unwrap();
+        let mut sheet = Sheet::new(SheetKind::Nanbyo, Provenance::default());
+        sheet.provenance.absent = ["stools", "mass", "weight", "standard_weight"]
+            .map(String::from)
+            .into();
+        let mut findings = Vec::new();
+        compute(&mut sheet, template, &mut findings);
+        // weight_ratio lacks absent inputs only, and score lacks them and weight_ratio.
+        assert!(findings.is_empty(), "{findings:?}");
+        // Without the declaration both are reported.
+        sheet.provenance.absent.clear();
+        let mut findings = Vec::new();
+        compute(&mut sheet, template, &mut findings);
+        let reported: Vec<_> = findings.iter().map(|f| f.item.as_deref()).collect();
+        assert_eq!(reported, [Some("weight_ratio"), Some("score")]);
     }
 
     #[test]

@@ -301,6 +301,46 @@ condition = { op = "==", value = true }
     }
 
     #[test]
+    fn an_unreadable_value_keeps_its_text_and_has_one_finding() {
+        let mut s = sheet();
+        s.institution.date_written = None;
+        let at = SourceLocation::cell(4, 9, Some("記載年月日"));
+        let unreadable = HeaderField::DateWritten
+            .apply_from(&mut s, " R6.2.30 ", at.clone())
+            .unwrap();
+        assert_eq!(unreadable.code, "field.unreadable");
+        assert_eq!(
+            s.provenance
+                .unreadable
+                .get("institution.date_written")
+                .map(String::as_str),
+            Some("R6.2.30"),
+            "the text as written stays with the sheet"
+        );
+        let findings = run(&mut s);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.item.as_deref() != Some("institution.date_written")),
+            "not also 'not filled in': {findings:?}"
+        );
+        // Corrected later (a person reads it), it is a value like any other.
+        HeaderField::DateWritten.apply(&mut s, "R6.2.29").unwrap();
+        assert!(s.provenance.unreadable.is_empty());
+        // An unreadable 告示番号 is one finding too.
+        let mut s = sheet();
+        s.disease.number = None;
+        HeaderField::DiseaseNumber
+            .apply_from(&mut s, "十四", at)
+            .unwrap();
+        assert!(
+            run(&mut s)
+                .iter()
+                .all(|f| f.item.as_deref() != Some("disease.number"))
+        );
+    }
+
+    #[test]
     fn disease_binding() {
         let mut s = sheet();
         s.disease.number = Some(999);

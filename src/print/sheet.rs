@@ -441,6 +441,17 @@ fn header_sections(print: &SheetPrint<'_>) -> Vec<(&'static str, Vec<Row>)> {
             ],
         ),
     ]);
+    // A value the checks could not read is printed as written, so the reader sees what the
+    // source said (its finding says why it is unreadable).
+    for (_, rows) in sections.iter_mut() {
+        for row in rows.iter_mut() {
+            if let (Cell::Blank, Some(text)) =
+                (&row.cell, sheet.provenance.unreadable.get(row.path))
+            {
+                row.cell = field(row.path, row.label, Some(format!("{text}（読取不能）"))).cell;
+            }
+        }
+    }
     sections
 }
 

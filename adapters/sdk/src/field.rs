@@ -54,13 +54,18 @@ macro_rules! header_fields {
                     .insert(self.path().to_owned(), location);
                 None
             }
-            Err(reason) => Some(Finding::error(
-                "field.unreadable",
-                Some(self.path()),
-                format!("{}: {reason}", self.path()),
-                format!("{} の値を読めません: {reason}", self.path()),
-            )
-            .at(Some(location))),
+            Err(reason) => {
+                // The text as written stays with the sheet; the field counts as filled in.
+                sheet
+                    .provenance
+                    .unreadable
+                    .insert(self.path().to_owned(), text.trim().to_owned());
+                sheet
+                    .provenance
+                    .fields
+                    .insert(self.path().to_owned(), location.clone());
+                Some(unreadable(self, &reason, location))
+            }
         }
     }
 
@@ -144,6 +149,18 @@ header_fields! {
     Certification => "administrative.certification", Code;
     ResearchConsent => "administrative.research_consent", Code;
     MonthlyMedicalCosts => "administrative.monthly_medical_costs", MonthlyAmounts;
+}
+
+/// The one finding of a field whose text cannot be read.
+fn unreadable(field: HeaderField, reason: &str, location: SourceLocation) -> Finding {
+    let path = field.path();
+    Finding::error(
+        "field.unreadable",
+        Some(path),
+        format!("{path}: {reason}"),
+        format!("{path} の値を読めません: {reason}"),
+    )
+    .at(Some(location))
 }
 
 fn child_of(sheet: &mut Sheet) -> &mut crate::ChildDetails {
@@ -501,6 +518,8 @@ impl HeaderField {
                 sheet.administrative.monthly_medical_costs = monthly_amounts(text)?
             }
         }
+        // Read at last (a person corrected it): no longer kept as unreadable text.
+        sheet.provenance.unreadable.remove(self.path());
         Ok(())
     }
 }

@@ -114,4 +114,13 @@ pub struct Provenance {
     /// that nobody has touched since; a designated doctor's confirmation clears them.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub carried_over: BTreeSet<String>,
+    /// Header fields whose text could not be read (an impossible date such as `R6.2.30`), by
+    /// path, with the text as written: the value is not lost, and the field counts as filled
+    /// in (its one finding says why it is unreadable).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unreadable: BTreeMap<String, String>,
+    /// Item codes and header-field paths the source format does not carry at all (a mapping's
+    /// `absent`): formulas that need them are not reported as incomplete on every record.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub absent: BTreeSet<String>,
 }
