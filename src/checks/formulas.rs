@@ -73,7 +73,7 @@ fn evaluate(formula: &Formula, sheet: &Sheet) -> Result<Option<ItemValue>, Vec<S
             ItemValue::Decimal(round_to(mean, formula.decimals))
         }
         FormulaOp::Ratio => match numbers[..] {
-            [_, denominator] if denominator == 0.0 => return Ok(None),
+            [_, 0.0] => return Ok(None),
             [numerator, denominator] => {
                 ItemValue::Decimal(round_to(numerator / denominator, formula.decimals))
             }
