@@ -21,6 +21,7 @@ pub mod notice;
 pub mod pipeline;
 pub mod print;
 pub mod push;
+pub mod renewal;
 pub mod schema;
 pub mod server;
 pub mod store;

@@ -9,7 +9,7 @@ use kakehashi::catalog::Catalog;
 use kakehashi::pipeline::{self, content_hash};
 use kakehashi::store::Completion;
 use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_sdk::{DiseaseKey, Input, Sheet, SheetKind};
+use kakehashi_sdk::{DiseaseKey, Input, Sheet, SheetKind, TreatmentKind};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -45,12 +45,29 @@ fn convert(catalog: &Catalog, bytes: &[u8]) -> Vec<(Sheet, Vec<kakehashi_sdk::Fi
 fn a_sheet_goes_out_as_fhir_and_comes_back_the_same() {
     let catalog = Catalog::load(None).unwrap();
     let bytes = std::fs::read(T1D_BUNDLE).unwrap();
-    let (original, _) = convert(&catalog, &bytes).remove(0);
+    let (mut original, _) = convert(&catalog, &bytes).remove(0);
     // Typed by the checks, and kept as written.
     assert_eq!(
         original.items["t1d.hba1c_1"].as_written.as_deref(),
         Some("7.50")
     );
+    // The 医療意見書's items the example lacks, and the hospital's patient id, travel too.
+    for (path, text) in [
+        ("patient.hospital_patient_id", "P-00123"),
+        ("child.current_assessment", "改善"),
+        ("child.criteria_met", "該当"),
+        ("clinical.complications", "あり"),
+        ("clinical.complications_detail", "橋本病"),
+        ("clinical.treatment_plan", "強化インスリン療法を継続する"),
+        ("clinical.treatments.replacement", "レボチロキシン"),
+        ("clinical.treatments.diet", "カーボカウント; 間食の調整"),
+    ] {
+        let field = kakehashi_sdk::HeaderField::ALL
+            .iter()
+            .find(|f| f.path() == path)
+            .unwrap();
+        field.apply(&mut original, text).unwrap();
+    }
 
     let id = "2f1e9a3c-0d5b-5c4e-8a7f-1b2c3d4e5f60";
     let template = catalog.templates.for_sheet(&original);
@@ -68,6 +85,26 @@ fn a_sheet_goes_out_as_fhir_and_comes_back_the_same() {
     assert_eq!(back.patient, original.patient);
     assert_eq!(back.institution, original.institution);
     assert_eq!(back.child, original.child);
+    let kept = |s: &Sheet| {
+        (
+            s.clinical.complications,
+            s.clinical.complications_detail.clone(),
+            s.clinical.treatment_plan.clone(),
+            s.clinical
+                .treatments
+                .iter()
+                .map(|t| (t.kind, t.name.clone()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(kept(&back), kept(&original));
+    let added = original
+        .clinical
+        .treatments
+        .iter()
+        .filter(|t| matches!(t.kind, TreatmentKind::Replacement | TreatmentKind::Diet))
+        .count();
+    assert_eq!(added, 3);
     let values = |s: &Sheet| {
         s.items
             .iter()
@@ -114,6 +151,40 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
     let header = q["item"][0]["item"].as_array().unwrap();
     assert!(header.iter().any(|i| i["linkId"] == "child.height_cm"));
     assert!(header.iter().all(|i| i["linkId"] != "disease.number"));
+    let linked = |id: &str| header.iter().find(|i| i["linkId"] == id).unwrap().clone();
+    assert_eq!(linked("child.criteria_met")["type"], "boolean");
+    assert_eq!(linked("child.current_assessment")["type"], "choice");
+    assert_eq!(
+        linked("child.current_assessment")["answerOption"][1]["valueCoding"]["display"],
+        "寛解"
+    );
+    assert_eq!(linked("clinical.treatments.diet")["type"], "string");
+
+    // A weighted score (CDAI) is a sum of weighted answers plus its constant.
+    let crohn = catalog
+        .templates
+        .get(&DiseaseKey {
+            kind: SheetKind::Nanbyo,
+            group: None,
+            number: 96,
+        })
+        .unwrap();
+    let q = kakehashi_adapter_fhir::questionnaire(crohn);
+    let cdai = q["item"][1]["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["linkId"] == "cdai.total")
+        .unwrap();
+    let expression = cdai["extension"][0]["valueExpression"]["expression"]
+        .as_str()
+        .unwrap();
+    assert!(
+        expression.contains("linkId = 'cdai.liquid_stools_7d').answer.value * 2)")
+            && expression.contains("iif(%resource.repeat(item).where(linkId = 'cdai.antidiarrheal').answer.value, 1, 0) * 30)")
+            && expression.ends_with("+ 100"),
+        "{expression}"
+    );
 }
 
 async fn submit_fhir(clerk: &Session, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {

@@ -41,6 +41,7 @@ const PERSONAL: &[&str] = &[
     "鱒七",
     "8765432",
     "0154-98-7654",
+    "KX-4471-Q",
     "54012349",
     "9753108",
 ];
@@ -65,6 +66,7 @@ fn distinctive_sheet() -> (Sheet, Vec<Finding>, &'static Catalog) {
     p.insurance.symbol = Some("鱒七".into());
     p.insurance.number = Some("8765432".into());
     p.insurance.branch = Some("07".into());
+    p.hospital_patient_id = Some("KX-4471-Q".into());
     sheet.clinical.onset = YearMonth::new(1960, 1);
     sheet.clinical.remarks = Some("非侵襲的陽圧換気（NPPV）導入済み。".repeat(12));
     sheet.institution.doctor_name = Some("平野　隆之".into());

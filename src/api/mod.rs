@@ -24,6 +24,7 @@ mod issuing;
 mod judgment;
 mod openapi;
 mod print;
+mod renewals;
 mod review;
 mod routes;
 mod sheets;

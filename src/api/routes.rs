@@ -119,6 +119,19 @@ pub fn endpoints() -> Vec<Endpoint> {
             .json_body::<consent::ConsentRequest>()
             .json::<consent::ConsentView>(200, "The consent recorded and what it means for the delivery")
             .error(404, "No such sheet, or not one the caller may read"),
+        Endpoint::new(Post, "/v1/sheets/{id}/renew", FullSession, "Renewal (前回値踏襲): start this year's draft (更新) from the patient's last confirmed sheet of this disease; every carried value is listed in provenance.carried_over until someone changes it or clears its mark, and confirmation clears them. From another hospital only where the patient's consent was recorded", post(renewals::renew))
+            .param("id", "A confirmed sheet of the patient (from another hospital: the sheet the consent names)")
+            .json::<sheets::SheetView>(201, "The new draft")
+            .json::<sheets::SheetView>(200, "The draft this renewal made before (asking again is idempotent)")
+            .error(403, "Only hospital doctors and clerks renew (access.denied)")
+            .error(404, "No such sheet, or another hospital's without the patient's consent")
+            .error(409, "No confirmed sheet to renew from (renewal.not_confirmed)"),
+        Endpoint::new(Post, "/v1/sheets/{id}/carryover-consent", FullSession, "Record the patient's consent that another hospital may renew from this sheet (by the sheet's hospital or its municipality)", post(renewals::consent))
+            .param("id", "Sheet id")
+            .json_body::<renewals::CarryoverConsentRequest>()
+            .json::<renewals::CarryoverConsentView>(200, "Recorded (recording it again changes nothing)")
+            .error(404, "No such sheet (or not the caller's)")
+            .error(422, "Not a hospital's organisation id (renewal.organisation)"),
         Endpoint::new(Get, "/v1/templates/{kind}/{number}/questionnaire", FullSession, "A disease template as a FHIR Questionnaire", get(templates::questionnaire))
             .param("kind", "nanbyo (指定難病) or shoman (小慢)")
             .param("number", "The notified number (49), or group-number for 小慢 (7-1)")

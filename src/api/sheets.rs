@@ -225,9 +225,12 @@ pub async fn update(
             not_draft(&id)
         });
     }
-    // Where it came from does not change with an edit.
+    // Where it came from does not change with an edit; of a renewal's carried-over marks the
+    // editor may clear some, and a changed value loses its mark.
+    let kept = std::mem::take(&mut edited.provenance.carried_over);
     edited.provenance = current.sheet.provenance.clone();
     let findings = state.pipeline.check(&mut edited);
+    crate::renewal::keep_untouched(&current.sheet, &mut edited, &kept);
     let checked = CheckedSheet {
         id: id.clone(),
         sheet: edited,

@@ -15,6 +15,8 @@
 //!   The municipality issues the registration card (登録者証).
 //! - A municipal officer handles the applications (申請) of their municipality; nobody else
 //!   sees them.
+//! - A hospital renews (前回値踏襲) from its own confirmed sheets, and from another hospital's
+//!   only where the patient's consent for it was recorded by that hospital or its municipality.
 //! - Administrators and integrators see no stored personal data; integrators may run
 //!   conversions that store nothing (municipal officers too, for decision files); administrators operate the deliveries.
 
@@ -105,6 +107,23 @@ pub fn may_register_doctors(p: &Principal) -> bool {
 /// municipal officer of the municipality the sheet was submitted to.
 pub fn may_record_consent(p: &Principal, sheet: &StoredSheet) -> bool {
     p.role == Role::MunicipalOfficer && sheet.municipality_id.as_deref() == Some(&p.organisation_id)
+}
+
+/// Whether the caller may start a renewal (前回値踏襲): hospital doctors and clerks; which
+/// previous sheets they may start from is decided per sheet (their own hospital's, or another's
+/// with the patient's consent).
+pub fn may_renew(p: &Principal) -> bool {
+    matches!(p.role, Role::Doctor | Role::Clerk)
+}
+
+/// Whether the caller may record the patient's consent that another hospital renews from this
+/// sheet: the hospital that holds it, or the municipality it was submitted to.
+pub fn may_record_carryover_consent(p: &Principal, sheet: &StoredSheet) -> bool {
+    match p.role {
+        Role::Doctor | Role::Clerk => sheet.organisation_id.as_deref() == Some(&p.organisation_id),
+        Role::MunicipalOfficer => sheet.municipality_id.as_deref() == Some(&p.organisation_id),
+        Role::Administrator | Role::Integrator => false,
+    }
 }
 
 /// Whether the caller may issue a new access key for this sheet: a doctor or clerk of the

@@ -22,9 +22,9 @@
 use chrono::NaiveDate;
 use kakehashi_pdf::{Font, PdfError};
 use kakehashi_sdk::{
-    ApplicationType, CareSetting, CertificationDecision, CompareOp, FieldSection, Finding,
-    HeaderField, Item, ItemDef, ItemValue, LongTermCare, Presence, Severity, SeverityGrade, Sex,
-    Sheet, SheetKind, Template, TreatmentKind, YearMonth,
+    ApplicationType, CareSetting, CertificationDecision, CompareOp, CurrentAssessment,
+    FieldSection, Finding, HeaderField, Item, ItemDef, ItemValue, LongTermCare, Presence, Severity,
+    SeverityGrade, Sex, Sheet, SheetKind, Template, YearMonth,
 };
 
 use super::layout::{Cell, Disclosure, Flow};
@@ -172,6 +172,10 @@ fn value_ja(field: HeaderField, sheet: &Sheet) -> Option<String> {
         &sheet.institution,
         &sheet.administrative,
     );
+    // A value the gateway could not read prints as it was written.
+    if let Some(written) = sheet.provenance.unreadable.get(field.path()) {
+        return Some(written.clone());
+    }
     let child = sheet.child.as_ref();
     let number = |n: Option<u8>| n.map(|n| n.to_string());
     match field {
@@ -188,6 +192,9 @@ fn value_ja(field: HeaderField, sheet: &Sheet) -> Option<String> {
         HeaderField::DiseaseGroup => number(sheet.disease.group),
         HeaderField::DiseaseNumber => sheet.disease.number.map(|n| n.to_string()),
         HeaderField::DiseaseName => sheet.disease.name.clone(),
+        HeaderField::DiseaseCode => sheet.disease.code.clone(),
+        HeaderField::DiseaseMajorClass => sheet.disease.major_class.clone(),
+        HeaderField::DiseaseMinorClass => sheet.disease.minor_class.clone(),
         HeaderField::PatientName => patient.name.clone(),
         HeaderField::PatientNameKana => patient.name_kana.clone(),
         HeaderField::DateOfBirth => patient.date_of_birth.map(date_ja),
@@ -198,7 +205,9 @@ fn value_ja(field: HeaderField, sheet: &Sheet) -> Option<String> {
         HeaderField::InsuranceSymbol => patient.insurance.symbol.clone(),
         HeaderField::InsuranceNumber => patient.insurance.number.clone(),
         HeaderField::InsuranceBranch => patient.insurance.branch.clone(),
+        HeaderField::HospitalPatientId => patient.hospital_patient_id.clone(),
         HeaderField::Onset => clinical.onset.map(year_month_ja),
+        HeaderField::Diagnosed => clinical.diagnosed.map(year_month_ja),
         HeaderField::FamilyHistory => clinical.family_history.map(|p| presence_ja(p).to_owned()),
         HeaderField::FamilyHistoryDetail => clinical.family_history_detail.clone(),
         HeaderField::LongTermCare => clinical
@@ -213,6 +222,14 @@ fn value_ja(field: HeaderField, sheet: &Sheet) -> Option<String> {
         HeaderField::DiagnosticCategory => clinical.diagnostic_category.clone(),
         HeaderField::OverallSeverity => clinical.severity.map(|s| severity_grade_ja(s).to_owned()),
         HeaderField::Remarks => clinical.remarks.clone(),
+        HeaderField::Complications => clinical.complications.map(|p| presence_ja(p).to_owned()),
+        HeaderField::ComplicationsDetail => clinical.complications_detail.clone(),
+        // Printed row by row under 治療歴.
+        HeaderField::MedicationTherapy
+        | HeaderField::ProcedureTherapy
+        | HeaderField::ReplacementTherapy
+        | HeaderField::DietTherapy => None,
+        HeaderField::TreatmentPlan => clinical.treatment_plan.clone(),
         HeaderField::PrefectureOfBirth => child.and_then(|c| c.prefecture_of_birth.clone()),
         HeaderField::BirthWeight => child.and_then(|c| c.birth_weight_g).map(|g| g.to_string()),
         HeaderField::BirthWeeks => child.and_then(|c| c.birth_weeks).map(|w| w.to_string()),
@@ -227,6 +244,12 @@ fn value_ja(field: HeaderField, sheet: &Sheet) -> Option<String> {
         HeaderField::CareSetting => child
             .and_then(|c| c.care_setting)
             .map(|c| care_setting_ja(c).to_owned()),
+        HeaderField::CurrentAssessment => child
+            .and_then(|c| c.current_assessment)
+            .map(|a| current_assessment_ja(a).to_owned()),
+        HeaderField::CriteriaMet => child
+            .and_then(|c| c.criteria_met)
+            .map(|m| if m { "該当" } else { "非該当" }.to_owned()),
         HeaderField::DesignatedDoctorNumber => institution.designated_doctor_number.clone(),
         HeaderField::DoctorName => institution.doctor_name.clone(),
         HeaderField::InstitutionCode => institution.code.clone(),
@@ -253,10 +276,7 @@ fn value_ja(field: HeaderField, sheet: &Sheet) -> Option<String> {
 /// 治療歴: one row per drug or procedure.
 fn treatments(flow: &mut Flow<'_>, sheet: &Sheet) {
     for treatment in &sheet.clinical.treatments {
-        let label = match treatment.kind {
-            TreatmentKind::Medication => "治療歴：薬物治療",
-            TreatmentKind::Procedure => "治療歴：手術・処置",
-        };
+        let label = format!("治療歴：{}", treatment.kind.ja());
         let details: Vec<&str> = [&treatment.date, &treatment.detail, &treatment.status]
             .into_iter()
             .flatten()
@@ -267,7 +287,7 @@ fn treatments(flow: &mut Flow<'_>, sheet: &Sheet) {
         } else {
             format!("{}（{}）", treatment.name, details.join("、"))
         };
-        flow.row(label, &Cell::Plain(text));
+        flow.row(&label, &Cell::Plain(text));
     }
 }
 
@@ -476,6 +496,19 @@ fn care_setting_ja(c: CareSetting) -> &'static str {
         CareSetting::Inpatient => "入院",
         CareSetting::Outpatient => "外来",
         CareSetting::Both => "入院・外来",
+    }
+}
+
+fn current_assessment_ja(a: CurrentAssessment) -> &'static str {
+    match a {
+        CurrentAssessment::Cured => "治癒",
+        CurrentAssessment::Remission => "寛解",
+        CurrentAssessment::Improved => "改善",
+        CurrentAssessment::Unchanged => "不変",
+        CurrentAssessment::Relapsed => "再発",
+        CurrentAssessment::Worsened => "悪化",
+        CurrentAssessment::Died => "死亡",
+        CurrentAssessment::Undeterminable => "判定不能",
     }
 }
 

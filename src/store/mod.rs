@@ -17,6 +17,8 @@
 //!    municipality, a whole download in one transaction.
 //! 6. [`Certifications`] — the municipality's decisions on applications, a whole decision file
 //!    in one transaction with the applications' statuses and the research consent.
+//! 7. [`Renewals`] — a renewal's draft (前回値踏襲) stored with its source in one transaction,
+//!    and the patient's consent that another hospital may renew from a sheet.
 //!
 //! Personal data (raw inputs, sheets, findings, rejection messages, doctors' profiles, TOTP
 //! secrets, applications) is sealed with the data key before it reaches the database ([`sealing`]); the
@@ -28,6 +30,7 @@ pub mod audit;
 pub mod certifications;
 mod deliveries;
 pub mod directory;
+mod renewals;
 mod reviews;
 mod sealing;
 mod sqlite;
@@ -51,6 +54,7 @@ pub use directory::{
     Directory, DoctorProfile, IssuedAccount, NewUser, Organisation, OrganisationKind, Role,
     Session, SessionScope, Terminal, User,
 };
+pub use renewals::Renewals;
 pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};
 pub use sealing::Sealer;
 pub use sqlite::{DATABASE_FILE, SqliteStore};
@@ -94,6 +98,7 @@ pub trait Store:
     + Applications
     + Certifications
     + Reviews
+    + Renewals
     + AuditTrail
     + 'static
 {
@@ -107,6 +112,7 @@ impl<T> Store for T where
         + Applications
         + Certifications
         + Reviews
+        + Renewals
         + AuditTrail
         + 'static
 {

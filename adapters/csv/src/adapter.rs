@@ -202,6 +202,33 @@ impl CsvAdapter {
                 map: &c.map,
             });
         }
+        for name in &mapping.absent {
+            let mapped = mapping.columns.iter().any(|c| {
+                c.item.as_deref() == Some(name.as_str())
+                    || c.field.is_some_and(|f| f.path() == name)
+            });
+            if name.trim().is_empty() || mapped {
+                return Err(AdapterError::mapping(
+                    "mapping.invalid",
+                    format!(
+                        "mapping `{mapping_name}`: `absent` lists `{name}`, which is {}",
+                        if mapped {
+                            "mapped to a column"
+                        } else {
+                            "empty"
+                        }
+                    ),
+                    format!(
+                        "マッピング `{mapping_name}`: absent の「{name}」は{}",
+                        if mapped {
+                            "列に対応づけられています"
+                        } else {
+                            "空です"
+                        }
+                    ),
+                ));
+            }
+        }
         let mut pairs = Vec::with_capacity(mapping.item_pairs.len());
         for p in &mapping.item_pairs {
             pairs.push((
@@ -236,8 +263,8 @@ impl CsvAdapter {
                 source_sha256: sha256.to_owned(),
                 record_index: u32::try_from(record_index).unwrap_or(u32::MAX),
                 record_location: SourceLocation::line(line),
-                fields: Default::default(),
-                confidence: Default::default(),
+                absent: mapping.absent.iter().cloned().collect(),
+                ..Provenance::default()
             };
             let mut sheet = Sheet::new(mapping.kind, provenance);
             let mut findings = Vec::new();
@@ -436,6 +463,33 @@ mod tests {
                 (Some(3), Some(1), Some("告示番号"))
             );
         }
+    }
+
+    #[test]
+    fn what_an_export_lacks_is_declared_once_and_may_not_be_a_mapped_column() {
+        let layout = "description = \"t\"\nabsent = [\"mg_adl.talking\", \"clinical.onset\"]\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n";
+        let mapping: CsvMapping = toml::from_str(layout).unwrap();
+        let out = CsvAdapter
+            .convert_text("告示番号\n11\n", "t", &mapping, "00")
+            .unwrap();
+        let Record::Sheet(sheet) = &out[0].record else {
+            panic!()
+        };
+        assert_eq!(
+            sheet.provenance.absent.iter().collect::<Vec<_>>(),
+            ["clinical.onset", "mg_adl.talking"]
+        );
+        let contradictory: CsvMapping =
+            toml::from_str(&layout.replace("clinical.onset", "disease.number")).unwrap();
+        let err = CsvAdapter
+            .convert_text("告示番号\n11\n", "t", &contradictory, "00")
+            .unwrap_err();
+        assert_eq!(err.code, "mapping.invalid");
+        assert!(
+            err.message.contains("`disease.number`, which is mapped"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

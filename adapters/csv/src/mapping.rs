@@ -22,6 +22,8 @@
 //! [[item_pairs]]             # item code and value in neighbouring columns
 //! code = { column = "項目1" }
 //! value = { column = "値1" }
+//!
+//! absent = ["mg_adl.talking"]  # what this export never carries (no warning on every row)
 //! ```
 
 use std::collections::BTreeMap;
@@ -100,6 +102,11 @@ pub struct CsvMapping {
     pub columns: Vec<ColumnMapping>,
     #[serde(default)]
     pub item_pairs: Vec<ItemPair>,
+    /// Item codes and header-field paths this export never carries: the sheets say so
+    /// (`Provenance::absent`), and a total that needs them is not reported as incomplete on
+    /// every row. A required item stays required: the export simply cannot supply it.
+    #[serde(default)]
+    pub absent: Vec<String>,
 }
 
 fn default_delimiter() -> char {

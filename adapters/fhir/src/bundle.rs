@@ -106,9 +106,16 @@ fn typed(kind: &str, text: String, system: Option<String>, display: Option<&str>
     }
 }
 
-/// A header field's value as text the field reads back, from the sheet's JSON.
-fn header_text(field: HeaderField, sheet: &Value) -> Option<String> {
-    let value = sheet.pointer(&format!("/{}", field.path().replace('.', "/")))?;
+/// A header field's value as text the field reads back, from the sheet's JSON. Drugs and
+/// procedures go out as resources of their own (with their codes and dates), so their list
+/// fields are not answered; 補充療法 and 食事療法 are lists of names.
+fn header_text(field: HeaderField, sheet: &Sheet, json: &Value) -> Option<String> {
+    match field.treatment_kind() {
+        Some(TreatmentKind::Medication | TreatmentKind::Procedure) => return None,
+        Some(_) => return field.listed_text(sheet),
+        None => {}
+    }
+    let value = json.pointer(&format!("/{}", field.path().replace('.', "/")))?;
     match (field.field_type(), value) {
         (FieldType::MonthlyAmounts, Value::Array(costs)) if !costs.is_empty() => Some(
             costs
@@ -206,9 +213,10 @@ fn patient(sheet: &Sheet) -> Value {
     resource
 }
 
-/// A treatment as a MedicationRequest or Procedure about the patient. A treatment without a
-/// status (one a source gave none for) goes out `unknown`, the status FHIR requires.
-fn treatment(t: &Treatment, patient_url: &str) -> Value {
+/// A drug or procedure as a MedicationRequest or Procedure about the patient (other kinds go
+/// out as header answers). A treatment without a status (one a source gave none for) goes out
+/// `unknown`, the status FHIR requires.
+fn treatment(t: &Treatment, patient_url: &str) -> Option<Value> {
     let mut concept = json!({ "text": t.name });
     if let Some((system, code)) = t.code.as_deref().and_then(|c| c.split_once('|')) {
         concept["coding"] = json!([{ "system": system, "code": code }]);
@@ -223,16 +231,17 @@ fn treatment(t: &Treatment, patient_url: &str) -> Value {
         TreatmentKind::Procedure => json!({
             "resourceType": "Procedure", "status": status, "code": concept, "subject": subject
         }),
+        TreatmentKind::Replacement | TreatmentKind::Diet => return None,
     };
     match (t.kind, &t.date) {
         (TreatmentKind::Medication, Some(date)) => resource["authoredOn"] = json!(date),
         (TreatmentKind::Procedure, Some(date)) => resource["performedDateTime"] = json!(date),
-        (_, None) => {}
+        _ => {}
     }
     if let Some(detail) = &t.detail {
         resource["dosageInstruction"] = json!([{ "text": detail }]);
     }
-    resource
+    Some(resource)
 }
 
 #[derive(Serialize)]
@@ -294,7 +303,7 @@ pub fn sheet_bundle(
         fields
             .into_iter()
             .filter_map(|f| {
-                let text = header_text(f, &json)?;
+                let text = header_text(f, sheet, &json)?;
                 let kind = questionnaire::header_type(f);
                 Some(answered(
                     f.path(),
@@ -339,10 +348,12 @@ pub fn sheet_bundle(
         },
     ];
     for (n, t) in sheet.clinical.treatments.iter().enumerate() {
-        entry.push(Entry {
-            full_url: entry_url(&format!("treatment-{n}")),
-            resource: serde_json::value::to_raw_value(&treatment(t, &patient_url))?,
-        });
+        if let Some(resource) = treatment(t, &patient_url) {
+            entry.push(Entry {
+                full_url: entry_url(&format!("treatment-{n}")),
+                resource: serde_json::value::to_raw_value(&resource)?,
+            });
+        }
     }
     let bundle = Bundle {
         resource_type: "Bundle",

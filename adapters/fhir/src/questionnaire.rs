@@ -116,22 +116,51 @@ pub fn administrative(field: HeaderField) -> bool {
 
 /// The Questionnaire item type of a header field.
 pub fn header_type(field: HeaderField) -> &'static str {
+    if field == HeaderField::CriteriaMet {
+        return "boolean";
+    }
+    if header_options(field).is_some() {
+        return "choice";
+    }
     match field.field_type() {
         FieldType::Integer => "integer",
         FieldType::Decimal => "decimal",
         FieldType::Date | FieldType::YearMonth => "date",
-        FieldType::Sex | FieldType::Presence => "choice",
         _ => "string",
     }
 }
 
+/// A coded header field's code system and answer options (code, Japanese display).
+fn header_options(field: HeaderField) -> Option<(String, &'static [(&'static str, &'static str)])> {
+    Some(match (field, field.field_type()) {
+        (_, FieldType::Sex) => (
+            "http://hl7.org/fhir/administrative-gender".into(),
+            &[("male", "男"), ("female", "女")],
+        ),
+        (_, FieldType::Presence) => (
+            format!("{BASE}/CodeSystem/presence"),
+            &[("present", "あり"), ("absent", "なし"), ("unknown", "不明")],
+        ),
+        (HeaderField::CurrentAssessment, _) => (
+            format!("{BASE}/CodeSystem/current-assessment"),
+            &[
+                ("cured", "治癒"),
+                ("remission", "寛解"),
+                ("improved", "改善"),
+                ("unchanged", "不変"),
+                ("relapsed", "再発"),
+                ("worsened", "悪化"),
+                ("died", "死亡"),
+                ("undeterminable", "判定不能"),
+            ],
+        ),
+        _ => return None,
+    })
+}
+
 /// The code system of a coded header field's answers.
 pub fn header_system(field: HeaderField) -> Option<String> {
-    match field.field_type() {
-        FieldType::Sex => Some("http://hl7.org/fhir/administrative-gender".into()),
-        FieldType::Presence => Some(format!("{BASE}/CodeSystem/presence")),
-        _ => None,
-    }
+    header_options(field).map(|(system, _)| system)
 }
 
 /// The code system of a template item's answer options.
@@ -165,17 +194,12 @@ fn coding(system: &str, code: &str, display: &str) -> Value {
 }
 
 fn header_item(field: HeaderField) -> Value {
-    let path = field.path();
-    let mut item = json!({ "linkId": path, "text": path, "type": header_type(field) });
-    let system = header_system(field);
-    let options = match field.field_type() {
-        FieldType::Sex => vec![("male", "男"), ("female", "女")],
-        FieldType::Presence => vec![("present", "あり"), ("absent", "なし"), ("unknown", "不明")],
-        _ => Vec::new(),
-    };
-    if let Some(system) = system {
+    // The form's own words (the SDK's table of header fields); the path links the answer.
+    let mut item =
+        json!({ "linkId": field.path(), "text": field.label_ja(), "type": header_type(field) });
+    if let Some((system, options)) = header_options(field) {
         item["answerOption"] = options
-            .into_iter()
+            .iter()
             .map(|(code, display)| json!({ "valueCoding": coding(&system, code, display) }))
             .collect();
     }
@@ -241,16 +265,25 @@ fn template_item(def: &ItemDef) -> Value {
 /// stands for (`numeric` for arithmetic and comparison with numbers).
 fn term(code: &str, template: &Template, numeric: bool) -> String {
     let answer = format!("%resource.repeat(item).where(linkId = '{code}').answer.value");
-    let choice = template
-        .items
-        .iter()
-        .find(|d| d.code == code)
-        .is_some_and(|d| item_type(d) == "choice");
-    match (choice, numeric) {
-        (true, true) => format!("{answer}.code.toDecimal()"),
-        (true, false) => format!("{answer}.code"),
-        (false, _) => answer,
+    let def = template.items.iter().find(|d| d.code == code);
+    let choice = def.is_some_and(|d| item_type(d) == "choice");
+    let yes_no = def.is_some_and(|d| d.item_type == ItemType::Boolean && d.allowed.is_empty());
+    match (choice, yes_no, numeric) {
+        (true, _, true) => format!("{answer}.code.toDecimal()"),
+        (true, _, false) => format!("{answer}.code"),
+        // A yes counts 1 and a no 0 in arithmetic, as the checks count them.
+        (false, true, true) => format!("iif({answer}.exists(), iif({answer}, 1, 0))"),
+        _ => answer,
     }
+}
+
+/// `e` rounded to `decimals` places (1 when unsaid), half away from zero as the checks round,
+/// with `div` (normative) rather than `round()` (not).
+fn rounded(e: &str, decimals: Option<u8>) -> String {
+    let scale = 10u64.pow(u32::from(decimals.unwrap_or(1)));
+    format!(
+        "iif({e} >= 0, ((({e}) * {scale}) + 0.5) div 1, ((({e}) * {scale}) - 0.5) div 1) / {scale}"
+    )
 }
 
 /// `a and b and …`, or `true` for none.
@@ -272,9 +305,10 @@ fn literal(value: &ItemValue) -> String {
 }
 
 /// FHIRPath of a formula over the answers of its inputs, as the gateway computes it
-/// (`src/checks/formulas.rs`), in normative FHIRPath only (no `sum()`, `avg()`, `round()`,
-/// `aggregate()`): sums as additions, means as a sum divided by the count and rounded half up
-/// with `div`, minima and maxima by comparison. Without `allow_partial` the result is empty
+/// (`crates/core/src/checks/formulas.rs`), in normative FHIRPath only (no `sum()`, `avg()`,
+/// `round()`, `aggregate()`): (weighted) sums as additions with their constant, means as a sum
+/// divided by the count, ratios as a division, rounded half away from zero with `div`, minima
+/// and maxima by comparison; a yes counts 1. Without `allow_partial` the result is empty
 /// until every input is answered, as the gateway leaves the total out; min and max with
 /// `allow_partial` have no expression (the `calculated` extension still says what they are).
 fn expression(formula: &Formula, template: &Template) -> Option<String> {
@@ -297,11 +331,21 @@ fn expression(formula: &Formula, template: &Template) -> Option<String> {
         }
     };
     let present = |t: &String| format!("iif({t}.exists(), {t}, 0)");
-    let sum = |partial: bool| {
-        let parts: Vec<String> = terms
+    let sum = |partial: bool, weighted: bool| {
+        let mut parts: Vec<String> = terms
             .iter()
-            .map(|t| if partial { present(t) } else { t.clone() })
+            .enumerate()
+            .map(|(i, t)| {
+                let t = if partial { present(t) } else { t.clone() };
+                match formula.weights.get(i) {
+                    Some(w) if weighted => format!("({t} * {w})"),
+                    _ => t,
+                }
+            })
             .collect();
+        if let Some(c) = formula.constant.filter(|_| weighted) {
+            parts.push(format!("({c})"));
+        }
         format!("({})", parts.join(" + "))
     };
     let combined = terms
@@ -311,16 +355,31 @@ fn expression(formula: &Formula, template: &Template) -> Option<String> {
             format!("{acc}.combine({t})")
         });
     Some(match formula.op {
-        FormulaOp::Sum => guarded(sum(formula.allow_partial)),
+        FormulaOp::Sum => {
+            let total = sum(formula.allow_partial, true);
+            guarded(match formula.decimals {
+                Some(_) => rounded(&total, formula.decimals),
+                None => total,
+            })
+        }
         FormulaOp::Mean => {
             let count = if formula.allow_partial {
                 format!("{combined}.count()")
             } else {
                 terms.len().to_string()
             };
-            let scale = 10u64.pow(u32::from(formula.decimals.unwrap_or(1)));
-            let mean = format!("({} / {count})", sum(formula.allow_partial));
-            guarded(format!("((({mean} * {scale}) + 0.5) div 1) / {scale}"))
+            let mean = format!("({} / {count})", sum(formula.allow_partial, false));
+            guarded(rounded(&mean, formula.decimals))
+        }
+        FormulaOp::Ratio => {
+            let [numerator, denominator] = terms.as_slice() else {
+                return None;
+            };
+            // No ratio of a zero denominator, as the checks leave it out.
+            guarded(format!(
+                "iif({denominator} != 0, {})",
+                rounded(&format!("({numerator} / {denominator})"), formula.decimals)
+            ))
         }
         FormulaOp::Min | FormulaOp::Max if formula.allow_partial => return None,
         FormulaOp::Min | FormulaOp::Max => {

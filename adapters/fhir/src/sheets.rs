@@ -251,6 +251,7 @@ impl Reader<'_, '_, '_> {
                 ),
                 fields: BTreeMap::new(),
                 confidence: BTreeMap::new(),
+                ..Provenance::default()
             };
             let mut sheet = Sheet::new(SheetKind::Nanbyo, provenance);
             let mut findings = shared.clone();

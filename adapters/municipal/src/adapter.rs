@@ -173,6 +173,7 @@ fn certification(
             record_location: record.location,
             fields,
             confidence: Default::default(),
+            ..Provenance::default()
         },
     };
     let mut stated_cap = None;

@@ -249,6 +249,7 @@ impl Reading<'_> {
             record_location: located(&self.entry.name, self.root.line, Some(mapping.root.clone())),
             fields: BTreeMap::new(),
             confidence: Default::default(),
+            ..Provenance::default()
         };
         let receipt_number = self.receipt_number(&mut provenance)?;
         let status = self.status()?;

@@ -36,9 +36,15 @@ pub struct DiseaseEntry {
     /// English name (from NANDO), where known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name_en: Option<String>,
-    /// 疾患群の名称 (the 小慢 group's name), or the 指定難病 disease group.
+    /// 疾患群の名称 (the 小慢 group's name, the 医療意見書's 大分類), or the 指定難病 disease group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
+    /// 細分類 (the 小慢 subgroup's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup_name: Option<String>,
+    /// 疾病コード (the 小慢 disease code, `GG_SS_NNN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// Why a disease list could not be read.
@@ -88,6 +94,15 @@ impl Row<'_> {
         Ok((!t.is_empty()).then(|| t.to_owned()))
     }
 
+    /// Column `i` when the list has it and it is not empty (a column later lists added).
+    fn extra(&self, i: usize) -> Option<String> {
+        self.record
+            .get(i)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    }
+
     fn number<T: std::str::FromStr>(&self, i: usize) -> Result<T, RegistryError> {
         let t = self.text(i)?;
         t.parse()
@@ -133,6 +148,8 @@ impl DiseaseRegistry {
                 name: row.text(1)?.to_owned(),
                 name_en: None,
                 group_name: None,
+                subgroup_name: None,
+                code: None,
             };
             self.entries.insert(key, entry);
         }
@@ -173,6 +190,8 @@ impl DiseaseRegistry {
                 name: row.text(4)?.to_owned(),
                 name_en: row.optional(5)?,
                 group_name: row.optional(1)?,
+                subgroup_name: row.optional(2)?,
+                code: row.extra(8),
             };
             self.entries.insert(key, entry);
         }

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ApplicationType, CareSetting, CertificationDecision, Finding, LongTermCare, SeverityGrade,
-    Sheet, SheetKind, SourceLocation, parse,
+    ApplicationType, CareSetting, CertificationDecision, CurrentAssessment, Finding, LongTermCare,
+    SeverityGrade, Sheet, SheetKind, SourceLocation, Treatment, TreatmentKind, parse,
 };
 
 /// How the text of a field is read.
@@ -147,6 +147,9 @@ header_fields! {
     DiseaseGroup => "disease.group", Integer, Disease, plain, "", "疾患群", "Disease group (小慢)";
     DiseaseNumber => "disease.number", Integer, Disease, plain, "", "告示番号", "Notified disease number";
     DiseaseName => "disease.name", Text, Disease, plain, "", "告示病名", "Notified disease name";
+    DiseaseCode => "disease.code", Text, Disease, plain, "", "小慢疾病コード", "Shoman disease code";
+    DiseaseMajorClass => "disease.major_class", Text, Disease, plain, "", "大分類", "Major disease class (小慢)";
+    DiseaseMinorClass => "disease.minor_class", Text, Disease, plain, "", "細分類", "Minor disease class (小慢)";
     PatientName => "patient.name", Text, Patient, personal, "", "氏名", "Name";
     PatientNameKana => "patient.name_kana", Kana, Patient, personal, "", "氏名（カナ）", "Name in katakana";
     DateOfBirth => "patient.date_of_birth", Date, Patient, personal, "", "生年月日", "Date of birth";
@@ -157,7 +160,9 @@ header_fields! {
     InsuranceSymbol => "patient.insurance.symbol", Text, Patient, personal, "", "被保険者証等の記号", "Insurance card symbol";
     InsuranceNumber => "patient.insurance.number", Text, Patient, personal, "", "被保険者証等の番号", "Insurance card number";
     InsuranceBranch => "patient.insurance.branch", Digits, Patient, personal, "", "枝番", "Insurance card branch number";
+    HospitalPatientId => "patient.hospital_patient_id", Text, Patient, personal, "", "患者ID（医療機関）", "Hospital patient id";
     Onset => "clinical.onset", YearMonth, Clinical, plain, "", "発症年月", "Onset (year and month)";
+    Diagnosed => "clinical.diagnosed", YearMonth, Clinical, plain, "", "診断年月", "Diagnosed (year and month)";
     FamilyHistory => "clinical.family_history", Presence, Clinical, plain, "", "家族歴", "Family history";
     FamilyHistoryDetail => "clinical.family_history_detail", Text, Clinical, plain, "", "家族歴（続柄など）", "Family history detail (relation)";
     LongTermCare => "clinical.long_term_care", Code, Clinical, plain, "", "介護認定", "Long-term care level";
@@ -170,6 +175,13 @@ header_fields! {
     DiagnosticCategory => "clinical.diagnostic_category", Text, Clinical, plain, "", "診断のカテゴリー", "Diagnostic category";
     OverallSeverity => "clinical.severity", Code, Clinical, plain, "", "重症度", "Severity";
     Remarks => "clinical.remarks", Text, Clinical, plain, "", "特記事項", "Remarks";
+    Complications => "clinical.complications", Presence, Clinical, plain, "", "合併症の有無", "Complications";
+    ComplicationsDetail => "clinical.complications_detail", Text, Clinical, plain, "", "合併症（内容）", "Complications (detail)";
+    MedicationTherapy => "clinical.treatments.medication", Text, Clinical, plain, "", "薬物療法", "Medication therapy";
+    ProcedureTherapy => "clinical.treatments.procedure", Text, Clinical, plain, "", "手術・処置", "Surgery or procedures";
+    ReplacementTherapy => "clinical.treatments.replacement", Text, Clinical, plain, "", "補充療法", "Replacement therapy";
+    DietTherapy => "clinical.treatments.diet", Text, Clinical, plain, "", "食事療法", "Diet therapy";
+    TreatmentPlan => "clinical.treatment_plan", Text, Clinical, plain, "", "今後の治療方針", "Treatment plan";
     PrefectureOfBirth => "child.prefecture_of_birth", Text, Child, plain, "", "出生都道府県", "Prefecture of birth";
     BirthWeight => "child.birth_weight_g", Integer, Child, plain, "g", "出生時体重", "Birth weight";
     BirthWeeks => "child.birth_weeks", Integer, Child, plain, "週", "出生時週数", "Gestational weeks at birth";
@@ -180,6 +192,8 @@ header_fields! {
     Schooling => "child.schooling", Text, Child, plain, "", "就学・就労状況", "Schooling or work";
     TreatmentMonths => "child.treatment_months", Integer, Child, plain, "か月", "今後の治療見込み期間", "Expected further treatment";
     CareSetting => "child.care_setting", Code, Child, plain, "", "入院／外来", "Inpatient or outpatient";
+    CurrentAssessment => "child.current_assessment", Code, Child, plain, "", "現状評価", "Current assessment";
+    CriteriaMet => "child.criteria_met", Code, Child, plain, "", "該当／非該当（医師の記載）", "Criteria met (the doctor's statement)";
     DesignatedDoctorNumber => "institution.designated_doctor_number", Text, Institution, plain, "", "指定医番号", "Designated doctor number";
     DoctorName => "institution.doctor_name", Text, Institution, plain, "", "医師の氏名", "Doctor's name";
     InstitutionCode => "institution.code", Digits, Institution, plain, "", "医療機関コード", "Medical institution code";
@@ -228,17 +242,32 @@ impl HeaderField {
                     .insert(self.path().to_owned(), location);
                 None
             }
-            Err(reason) => Some(
-                Finding::error(
-                    "field.unreadable",
-                    Some(self.path()),
-                    format!("{}: {reason}", self.path()),
-                    format!("{} の値を読めません: {reason}", self.path()),
-                )
-                .at(Some(location)),
-            ),
+            Err(reason) => {
+                // The text as written stays with the sheet; the field counts as filled in.
+                sheet
+                    .provenance
+                    .unreadable
+                    .insert(self.path().to_owned(), text.trim().to_owned());
+                sheet
+                    .provenance
+                    .fields
+                    .insert(self.path().to_owned(), location.clone());
+                Some(unreadable(self, &reason, location))
+            }
         }
     }
+}
+
+/// The one finding of a field whose text cannot be read.
+fn unreadable(field: HeaderField, reason: &str, location: SourceLocation) -> Finding {
+    let path = field.path();
+    Finding::error(
+        "field.unreadable",
+        Some(path),
+        format!("{path}: {reason}"),
+        format!("{path} の値を読めません: {reason}"),
+    )
+    .at(Some(location))
 }
 
 fn child_of(sheet: &mut Sheet) -> &mut crate::ChildDetails {
@@ -301,6 +330,22 @@ fn monthly_amounts(text: &str) -> Result<Vec<crate::MonthlyMedicalCost>, String>
     Ok(costs)
 }
 
+/// A list of treatments of one kind, `;` or a line between entries: replaces the sheet's
+/// treatments of that kind, so reading the same cell again gives the same sheet.
+fn treatments(sheet: &mut Sheet, kind: TreatmentKind, text: &str) {
+    sheet.clinical.treatments.retain(|t| t.kind != kind);
+    sheet.clinical.treatments.extend(
+        text.split([';', '；', '\n'])
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| Treatment {
+                kind,
+                name: name.to_owned(),
+                ..Default::default()
+            }),
+    );
+}
+
 fn digits(text: &str) -> Result<String, String> {
     let t: String = parse::to_halfwidth(text.trim())
         .chars()
@@ -314,6 +359,31 @@ fn digits(text: &str) -> Result<String, String> {
 }
 
 impl HeaderField {
+    /// The kind of treatment a `clinical.treatments.*` field lists.
+    pub fn treatment_kind(self) -> Option<TreatmentKind> {
+        match self {
+            HeaderField::MedicationTherapy => Some(TreatmentKind::Medication),
+            HeaderField::ProcedureTherapy => Some(TreatmentKind::Procedure),
+            HeaderField::ReplacementTherapy => Some(TreatmentKind::Replacement),
+            HeaderField::DietTherapy => Some(TreatmentKind::Diet),
+            _ => None,
+        }
+    }
+
+    /// The field's value on a sheet as text that [`HeaderField::apply`] reads back, for fields
+    /// that are not a JSON value at their path (the treatment lists, `;`-separated).
+    pub fn listed_text(self, sheet: &Sheet) -> Option<String> {
+        let kind = self.treatment_kind()?;
+        let names: Vec<&str> = sheet
+            .clinical
+            .treatments
+            .iter()
+            .filter(|t| t.kind == kind)
+            .map(|t| t.name.as_str())
+            .collect();
+        (!names.is_empty()).then(|| names.join("; "))
+    }
+
     /// Reads `text` as this field's type and stores it on the sheet. An empty text leaves the
     /// field unset. The error says why the text could not be read; the caller adds where.
     pub fn apply(self, sheet: &mut Sheet, text: &str) -> Result<(), String> {
@@ -342,6 +412,11 @@ impl HeaderField {
             HeaderField::DiseaseGroup => sheet.disease.group = Some(small(text)?),
             HeaderField::DiseaseNumber => sheet.disease.number = Some(small(text)?),
             HeaderField::DiseaseName => sheet.disease.name = s(),
+            HeaderField::DiseaseCode => {
+                sheet.disease.code = Some(parse::to_halfwidth(text).replace('-', "_"))
+            }
+            HeaderField::DiseaseMajorClass => sheet.disease.major_class = s(),
+            HeaderField::DiseaseMinorClass => sheet.disease.minor_class = s(),
             HeaderField::PatientName => sheet.patient.name = s(),
             HeaderField::PatientNameKana => {
                 sheet.patient.name_kana = Some(parse::normalize_kana(text))
@@ -355,12 +430,20 @@ impl HeaderField {
             HeaderField::InsurerNumber => {
                 sheet.patient.insurance.insurer_number = Some(digits(text)?)
             }
-            HeaderField::InsuranceSymbol => sheet.patient.insurance.symbol = s(),
+            HeaderField::InsuranceSymbol => {
+                sheet.patient.insurance.symbol = Some(parse::to_halfwidth(text))
+            }
             HeaderField::InsuranceNumber => {
                 sheet.patient.insurance.number = Some(parse::to_halfwidth(text))
             }
             HeaderField::InsuranceBranch => sheet.patient.insurance.branch = Some(digits(text)?),
+            HeaderField::HospitalPatientId => {
+                sheet.patient.hospital_patient_id = Some(parse::to_halfwidth(text))
+            }
             HeaderField::Onset => sheet.clinical.onset = Some(parse::parse_year_month(text)?),
+            HeaderField::Diagnosed => {
+                sheet.clinical.diagnosed = Some(parse::parse_year_month(text)?)
+            }
             HeaderField::FamilyHistory => {
                 sheet.clinical.family_history = Some(parse::parse_presence(text)?)
             }
@@ -408,6 +491,15 @@ impl HeaderField {
                 )?)
             }
             HeaderField::Remarks => sheet.clinical.remarks = s(),
+            HeaderField::Complications => {
+                sheet.clinical.complications = Some(parse::parse_presence(text)?)
+            }
+            HeaderField::ComplicationsDetail => sheet.clinical.complications_detail = s(),
+            HeaderField::MedicationTherapy => treatments(sheet, TreatmentKind::Medication, text),
+            HeaderField::ProcedureTherapy => treatments(sheet, TreatmentKind::Procedure, text),
+            HeaderField::ReplacementTherapy => treatments(sheet, TreatmentKind::Replacement, text),
+            HeaderField::DietTherapy => treatments(sheet, TreatmentKind::Diet, text),
+            HeaderField::TreatmentPlan => sheet.clinical.treatment_plan = s(),
             HeaderField::PrefectureOfBirth => child_of(sheet).prefecture_of_birth = s(),
             HeaderField::BirthWeight => child_of(sheet).birth_weight_g = Some(small(text)?),
             HeaderField::BirthWeeks => child_of(sheet).birth_weeks = Some(small(text)?),
@@ -433,6 +525,35 @@ impl HeaderField {
                         (&["入院・外来", "both", "3"], CareSetting::Both),
                     ],
                     "care setting (入院/外来)",
+                )?)
+            }
+            HeaderField::CurrentAssessment => {
+                child_of(sheet).current_assessment = Some(code(
+                    text,
+                    &[
+                        (&["治癒", "cured", "1"], CurrentAssessment::Cured),
+                        (&["寛解", "remission", "2"], CurrentAssessment::Remission),
+                        (&["改善", "improved", "3"], CurrentAssessment::Improved),
+                        (&["不変", "unchanged", "4"], CurrentAssessment::Unchanged),
+                        (&["再発", "relapsed", "5"], CurrentAssessment::Relapsed),
+                        (&["悪化", "worsened", "6"], CurrentAssessment::Worsened),
+                        (&["死亡", "died", "7"], CurrentAssessment::Died),
+                        (
+                            &["判定不能", "undeterminable", "8"],
+                            CurrentAssessment::Undeterminable,
+                        ),
+                    ],
+                    "current assessment (治癒/寛解/改善/不変/再発/悪化/死亡/判定不能)",
+                )?)
+            }
+            HeaderField::CriteriaMet => {
+                child_of(sheet).criteria_met = Some(code(
+                    text,
+                    &[
+                        (&["該当", "該当する", "yes", "true", "1"], true),
+                        (&["非該当", "該当しない", "no", "false", "0", "2"], false),
+                    ],
+                    "statement (該当/非該当)",
                 )?)
             }
             HeaderField::DesignatedDoctorNumber => {
@@ -504,6 +625,8 @@ impl HeaderField {
                 sheet.administrative.monthly_medical_costs = monthly_amounts(text)?
             }
         }
+        // Read at last (a person corrected it): no longer kept as unreadable text.
+        sheet.provenance.unreadable.remove(self.path());
         Ok(())
     }
 }
@@ -554,6 +677,63 @@ mod tests {
         assert!(HeaderField::Mobility.apply(&mut sheet, "300").is_err());
         HeaderField::PatientName.apply(&mut sheet, "  ").unwrap();
         assert_eq!(sheet.patient.name, None);
+    }
+
+    #[test]
+    fn identifiers_are_half_width_and_the_form_s_new_items_read() {
+        let mut sheet = Sheet::new(SheetKind::Shoman, Provenance::default());
+        for (field, text) in [
+            (HeaderField::InsuranceSymbol, "ＡＢ１２３"),
+            (HeaderField::InsuranceNumber, "４５６"),
+            (HeaderField::HospitalPatientId, "Ｐ－００１２３"),
+            (HeaderField::CurrentAssessment, "寛解"),
+            (HeaderField::CriteriaMet, "非該当"),
+            (HeaderField::Complications, "あり"),
+            (HeaderField::ComplicationsDetail, "甲状腺機能低下症"),
+            (HeaderField::TreatmentPlan, "インスリン療法を継続"),
+            (
+                HeaderField::ReplacementTherapy,
+                "成長ホルモン；レボチロキシン",
+            ),
+            (HeaderField::DietTherapy, "カーボカウント"),
+        ] {
+            field.apply(&mut sheet, text).unwrap();
+        }
+        assert_eq!(sheet.patient.insurance.symbol.as_deref(), Some("AB123"));
+        assert_eq!(sheet.patient.insurance.number.as_deref(), Some("456"));
+        assert_eq!(
+            sheet.patient.hospital_patient_id.as_deref(),
+            Some("P-00123")
+        );
+        let child = sheet.child.as_ref().unwrap();
+        assert_eq!(
+            (child.current_assessment, child.criteria_met),
+            (Some(crate::CurrentAssessment::Remission), Some(false))
+        );
+        let kinds: Vec<(TreatmentKind, &str)> = sheet
+            .clinical
+            .treatments
+            .iter()
+            .map(|t| (t.kind, t.name.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (TreatmentKind::Replacement, "成長ホルモン"),
+                (TreatmentKind::Replacement, "レボチロキシン"),
+                (TreatmentKind::Diet, "カーボカウント"),
+            ]
+        );
+        // Reading the same cell again replaces, it does not append.
+        HeaderField::DietTherapy
+            .apply(&mut sheet, "低脂肪食")
+            .unwrap();
+        assert_eq!(sheet.clinical.treatments.len(), 3);
+        assert!(
+            HeaderField::CriteriaMet
+                .apply(&mut sheet, "たぶん")
+                .is_err()
+        );
     }
 
     #[test]

@@ -31,6 +31,67 @@ pub struct JudgmentRules {
     /// 重症度分類: the ways the severity threshold for subsidy is met. 該当 when one holds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub severity: Vec<Rule>,
+    /// 判定例: worked examples of the rules at their boundaries, which the test suite runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<Case>,
+}
+
+/// The section a rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// 診断のカテゴリー
+    Category,
+    /// 重症度分類
+    Severity,
+}
+
+/// Whether a rule holds on a case's sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expected {
+    Met,
+    NotMet,
+    /// An item the rule needs is missing or unreadable.
+    Unknown,
+}
+
+/// A worked example of one rule (判定例): what a sheet holds and whether the rule is met. The
+/// boundary is written next to the rule it tests, so a reviewer reads the threshold and its
+/// proof together.
+///
+/// ```toml
+/// [[judgment.cases]]
+/// section = "severity"
+/// rule = "ioibd_2"
+/// expect = "met"
+/// given = { "ioibd.abdominal_pain" = true, "ioibd.fever" = true }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub section: Section,
+    /// The rule's id within its section.
+    pub rule: String,
+    /// Items by code and header fields by path, with their values; everything else is empty.
+    /// Header values are read as the field's text (`"Definite"`, `"2019-04"`); item values as
+    /// given, so a text for a number item makes it unreadable.
+    #[serde(default)]
+    pub given: std::collections::BTreeMap<String, ItemValue>,
+    pub expect: Expected,
+    /// What the case shows, for the reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl JudgmentRules {
+    /// The rules of a section.
+    pub fn section(&self, section: Section) -> &[Rule] {
+        match section {
+            Section::Category => &self.category,
+            Section::Severity => &self.severity,
+        }
+    }
 }
 
 /// One qualifying outcome.
@@ -271,7 +332,7 @@ fn validate_condition(condition: &Condition, names: &Names<'_>) -> Result<(), St
 
 impl JudgmentRules {
     pub fn is_empty(&self) -> bool {
-        self.category.is_empty() && self.severity.is_empty()
+        self.category.is_empty() && self.severity.is_empty() && self.cases.is_empty()
     }
 
     /// Checks every rule against what the template defines: known items, values of the
@@ -288,6 +349,22 @@ impl JudgmentRules {
                 }
                 validate_condition(&rule.when, names)
                     .map_err(|e| format!("judgment.{section} rule `{}`: {e}", rule.id))?;
+            }
+        }
+        for (n, case) in self.cases.iter().enumerate() {
+            let at = |e: String| {
+                format!(
+                    "judgment.cases[{n}] ({:?} `{}`): {e}",
+                    case.section, case.rule
+                )
+            };
+            if !self.section(case.section).iter().any(|r| r.id == case.rule) {
+                return Err(at("no such rule".into()));
+            }
+            for name in case.given.keys() {
+                names
+                    .resolve(name)
+                    .ok_or_else(|| at(format!("unknown item `{name}`")))?;
             }
         }
         Ok(())

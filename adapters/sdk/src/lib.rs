@@ -36,14 +36,16 @@ pub use decode::decode_strict;
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldDescription, FieldSection, FieldType, HeaderField};
 pub use finding::{Finding, Severity};
-pub use judgment::{All, Any, AtLeast, Condition, Expectation, JudgmentRules, Rule, Test};
+pub use judgment::{
+    All, Any, AtLeast, Case, Condition, Expectation, Expected, JudgmentRules, Rule, Section, Test,
+};
 pub use mapping::{MappedSource, MappingTarget};
 pub use provenance::{Provenance, SourceLocation};
 pub use record::{Record, RecordKind};
 pub use sheet::{
-    Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, Disease, Institution,
-    Insurance, Item, LivingConditions, LongTermCare, MonthlyMedicalCost, Patient, SCHEMA_VERSION,
-    SeverityGrade, Sheet, SheetKind, Treatment, TreatmentKind,
+    Administrative, ApplicationType, CareSetting, ChildDetails, Clinical, CurrentAssessment,
+    Disease, Institution, Insurance, Item, LivingConditions, LongTermCare, MonthlyMedicalCost,
+    Patient, SCHEMA_VERSION, SeverityGrade, Sheet, SheetKind, Treatment, TreatmentKind,
 };
 pub use template::{
     AllowedValue, CompareOp, Formula, FormulaCondition, FormulaOp, ItemDef, ItemType, Template,

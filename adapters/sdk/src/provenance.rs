@@ -1,7 +1,7 @@
 //! Where a record and each of its values came from, so that every finding can point at the
 //! line, column or element of the original document.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -107,4 +107,20 @@ pub struct Provenance {
     /// values carry theirs in `Item::confidence`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub confidence: BTreeMap<String, f32>,
+    /// 前回値踏襲: the stored sheet this draft was renewed from (its id), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renewed_from: Option<String>,
+    /// Header-field paths and item codes whose value was carried over from `renewed_from` and
+    /// that nobody has touched since; a designated doctor's confirmation clears them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub carried_over: BTreeSet<String>,
+    /// Header fields whose text could not be read (an impossible date such as `R6.2.30`), by
+    /// path, with the text as written: the value is not lost, and the field counts as filled
+    /// in (its one finding says why it is unreadable).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unreadable: BTreeMap<String, String>,
+    /// Item codes and header-field paths the source format does not carry at all (a mapping's
+    /// `absent`): formulas that need them are not reported as incomplete on every record.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub absent: BTreeSet<String>,
 }

@@ -81,6 +81,16 @@ pub struct Disease {
     /// 告示病名 (notified name), filled from the disease list when the number is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// 疾病コード (the 小慢 disease code of the 医療意見書, `GG_SS_NNN`: 疾患群, 細分類, number,
+    /// e.g. `07_01_001`), filled from the disease list when the disease is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// 大分類 (major classification: the 小慢 disease group's name, e.g. 糖尿病).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_class: Option<String>,
+    /// 細分類 (minor classification within the group, e.g. 成長ホルモン分泌不全性低身長症).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minor_class: Option<String>,
 }
 
 /// 被保険者番号等 (health-insurance identifiers), on the sheet since 2024-04.
@@ -132,6 +142,11 @@ pub struct Patient {
     /// 被保険者番号等 (insurance identifiers)
     #[serde(default, skip_serializing_if = "Insurance::is_empty")]
     pub insurance: Insurance,
+    /// 患者ID (the hospital's own patient id, as its EHR exports it): personal data, sealed and
+    /// masked like the name, so a hospital can find its record again and a renewal can find last
+    /// year's sheet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospital_patient_id: Option<String>,
 }
 
 /// 介護認定 (long-term-care certification level).
@@ -217,6 +232,10 @@ pub struct Clinical {
     /// 発症年月 (onset year-month)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onset: Option<YearMonth>,
+    /// 診断年月 (year-month of diagnosis), where the form or the source records it: some
+    /// prefectures count the 軽症高額 months from it instead of the onset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosed: Option<YearMonth>,
     /// 家族歴 (family history)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_history: Option<Presence>,
@@ -241,9 +260,40 @@ pub struct Clinical {
     /// 特記事項 (free-text remarks)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remarks: Option<String>,
-    /// 治療歴 (treatment history: drugs, surgery)
+    /// 治療歴 (treatment history: drugs, surgery, replacement and diet therapy)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub treatments: Vec<Treatment>,
+    /// 合併症の有無 (complications, the 医療意見書's その他の所見)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complications: Option<Presence>,
+    /// 合併症（自由記載） (the complications, in words)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complications_detail: Option<String>,
+    /// 今後の治療方針 (treatment plan, in words)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treatment_plan: Option<String>,
+}
+
+/// 現状評価 (the child's current state, as the 医療意見書 asks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CurrentAssessment {
+    /// 治癒
+    Cured,
+    /// 寛解
+    Remission,
+    /// 改善
+    Improved,
+    /// 不変
+    Unchanged,
+    /// 再発
+    Relapsed,
+    /// 悪化
+    Worsened,
+    /// 死亡
+    Died,
+    /// 判定不能
+    Undeterminable,
 }
 
 /// 入院／外来 (inpatient or outpatient care), 小慢 only.
@@ -295,6 +345,13 @@ pub struct ChildDetails {
     /// 入院／外来 (care setting)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub care_setting: Option<CareSetting>,
+    /// 現状評価 (current assessment)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_assessment: Option<CurrentAssessment>,
+    /// 該当／非該当: the doctor's statement that the child's state meets (true) or does not
+    /// meet (false) the disease's 疾病の状態の程度; the machine judgment is beside it, not it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria_met: Option<bool>,
 }
 
 /// 医療機関 (the institution and the designated doctor who wrote the sheet).
@@ -405,7 +462,8 @@ impl Item {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Treatment {
-    /// `medication` (薬物治療) or `procedure` (手術・処置).
+    /// `medication` (薬物治療), `procedure` (手術・処置), `replacement` (補充療法) or `diet`
+    /// (食事療法).
     pub kind: TreatmentKind,
     /// The drug or procedure, as named.
     pub name: String,
@@ -435,6 +493,22 @@ pub enum TreatmentKind {
     Medication,
     /// 手術・処置
     Procedure,
+    /// 補充療法 (replacement therapy: hormones, enzymes, clotting factors …)
+    Replacement,
+    /// 食事療法 (diet therapy)
+    Diet,
+}
+
+impl TreatmentKind {
+    /// The form's word for it.
+    pub fn ja(self) -> &'static str {
+        match self {
+            TreatmentKind::Medication => "薬物療法",
+            TreatmentKind::Procedure => "手術・処置",
+            TreatmentKind::Replacement => "補充療法",
+            TreatmentKind::Diet => "食事療法",
+        }
+    }
 }
 
 /// A clinical survey sheet in canonical form.

@@ -174,16 +174,32 @@ pub struct FormulaCondition {
     pub value: ItemValue,
 }
 
-/// What a formula computes.
+/// What a formula computes. Yes/no inputs count as 1 and 0 in the numeric operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FormulaOp {
+    /// The sum, each input times its `weights` entry when given, plus `constant`.
     Sum,
     Mean,
     /// How many of the inputs meet `condition`.
     Count,
     Min,
     Max,
+    /// The first input divided by the second (体重 / 標準体重), rounded to `decimals`.
+    Ratio,
+}
+
+impl FormulaOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormulaOp::Sum => "sum",
+            FormulaOp::Mean => "mean",
+            FormulaOp::Count => "count",
+            FormulaOp::Min => "min",
+            FormulaOp::Max => "max",
+            FormulaOp::Ratio => "ratio",
+        }
+    }
 }
 
 /// An auto-calculated item (自動計算), e.g. a scale total.
@@ -201,15 +217,95 @@ pub struct Formula {
     /// For `count`: which inputs count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<FormulaCondition>,
+    /// For `sum`: the factor of each input, in the order of `of` (a weighted score such as
+    /// CDAI: 過去1週間の下痢の回数 × 2, 腹痛 × 5, …). Without it every factor is 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<f64>,
+    /// For `sum`: a number added to the (weighted) sum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constant: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
-    /// Decimal places to round a mean to.
+    /// Decimal places to round a mean or a ratio to (one when not given), or a sum (not
+    /// rounded when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u8>,
     /// Compute even when some inputs are missing (otherwise the result is left out, with a
     /// warning).
     #[serde(default)]
     pub allow_partial: bool,
+}
+
+impl Formula {
+    /// The formula as one line (`sum(2×a, b) + 100`), as a computed value records it.
+    pub fn describe(&self) -> String {
+        let inputs: Vec<String> = if self.weights.is_empty() {
+            self.of.clone()
+        } else {
+            self.of
+                .iter()
+                .zip(&self.weights)
+                .map(|(code, w)| format!("{w}×{code}"))
+                .collect()
+        };
+        let mut text = format!("{}({})", self.op.as_str(), inputs.join(", "));
+        if let Some(c) = self.constant {
+            text.push_str(&format!(" + {c}"));
+        }
+        text
+    }
+
+    /// Checks the formula's shape against the codes defined before it (`known`, with whether
+    /// each holds a number or a yes/no value).
+    fn validate(&self, numeric: &BTreeMap<&str, bool>) -> Result<(), String> {
+        let code = &self.code;
+        if self.of.is_empty() {
+            return Err(format!("formula `{code}` has no inputs"));
+        }
+        for input in &self.of {
+            match numeric.get(input.as_str()) {
+                None => return Err(format!("formula `{code}` uses unknown item `{input}`")),
+                Some(false) if self.op != FormulaOp::Count => {
+                    return Err(format!(
+                        "formula `{code}`: `{input}` is neither a number nor yes/no, which {} cannot use",
+                        self.op.as_str()
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if (self.op == FormulaOp::Count) != self.condition.is_some() {
+            return Err(format!(
+                "formula `{code}`: `condition` goes with op count, and only with it"
+            ));
+        }
+        if self.op != FormulaOp::Sum && (!self.weights.is_empty() || self.constant.is_some()) {
+            return Err(format!(
+                "formula `{code}`: `weights` and `constant` go with op sum, and only with it"
+            ));
+        }
+        if !self.weights.is_empty() && self.weights.len() != self.of.len() {
+            return Err(format!(
+                "formula `{code}`: {} weights for {} inputs",
+                self.weights.len(),
+                self.of.len()
+            ));
+        }
+        if self
+            .weights
+            .iter()
+            .chain(&self.constant)
+            .any(|w| !w.is_finite())
+        {
+            return Err(format!("formula `{code}`: weights must be finite numbers"));
+        }
+        if self.op == FormulaOp::Ratio && (self.of.len() != 2 || self.allow_partial) {
+            return Err(format!(
+                "formula `{code}`: ratio needs exactly two inputs (numerator, denominator), both present"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A disease template.
@@ -301,25 +397,22 @@ impl Template {
                 }
             }
         }
+        // What a formula may use: items and earlier formulas, and whether each is numeric
+        // (numbers and yes/no values) as the numeric operations need.
+        let mut numeric: BTreeMap<&str, bool> = self
+            .items
+            .iter()
+            .map(|i| {
+                let is_numeric = matches!(
+                    i.item_type,
+                    ItemType::Integer | ItemType::Decimal | ItemType::Boolean
+                );
+                (i.code.as_str(), is_numeric)
+            })
+            .collect();
         for formula in &self.formulas {
-            if formula.of.is_empty() {
-                return Err(format!("formula `{}` has no inputs", formula.code));
-            }
-            for input in &formula.of {
-                if !known.contains(input.as_str()) {
-                    return Err(format!(
-                        "formula `{}` uses unknown item `{input}`",
-                        formula.code
-                    ));
-                }
-            }
-            if (formula.op == FormulaOp::Count) != formula.condition.is_some() {
-                return Err(format!(
-                    "formula `{}`: `condition` goes with op count, and only with it",
-                    formula.code
-                ));
-            }
-            if !known.insert(formula.code.as_str()) {
+            formula.validate(&numeric)?;
+            if numeric.insert(formula.code.as_str(), true).is_some() {
                 return Err(format!("formula `{}` reuses an item code", formula.code));
             }
         }
@@ -469,6 +562,75 @@ when = { item = "total", op = "<=", value = 5, reason = "合計 5 以下", reaso
             err.to_string().contains("unknown field `form_verison`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn weighted_sums_ratios_and_worked_examples_are_checked_at_load() {
+        let load = |extra: &str| {
+            TemplateSet::default()
+                .add("w.toml", &format!("{MINI}\n{extra}"), None)
+                .map_err(|e| e.to_string())
+        };
+        let formula = |body: &str| format!("[[formulas]]\ncode = \"f\"\nlabel = \"F\"\n{body}\n");
+        load(&formula(
+            "op = \"sum\"\nof = [\"a\", \"b\"]\nweights = [2, -6]\nconstant = 100",
+        ))
+        .unwrap();
+        load(&formula(
+            "op = \"ratio\"\nof = [\"a\", \"b\"]\ndecimals = 2",
+        ))
+        .unwrap();
+        for (body, why) in [
+            (
+                "op = \"sum\"\nof = [\"a\", \"b\"]\nweights = [2]",
+                "1 weights for 2 inputs",
+            ),
+            (
+                "op = \"mean\"\nof = [\"a\", \"b\"]\nweights = [2, 3]",
+                "go with op sum",
+            ),
+            ("op = \"ratio\"\nof = [\"a\"]", "exactly two inputs"),
+            (
+                "op = \"sum\"\nof = [\"a\", \"label\"]",
+                "unknown item `label`",
+            ),
+        ] {
+            let err = load(&formula(body)).unwrap_err();
+            assert!(err.contains(why), "{body}: {err}");
+        }
+        let text_item = "[[items]]\ncode = \"t\"\nlabel = \"T\"\ntype = \"text\"\n";
+        let err = load(&format!(
+            "{text_item}{}",
+            formula("op = \"sum\"\nof = [\"a\", \"t\"]")
+        ))
+        .unwrap_err();
+        assert!(err.contains("neither a number nor yes/no"), "{err}");
+
+        let case = |section: &str, rule: &str, given: &str| {
+            format!(
+                "[[judgment.cases]]\nsection = \"{section}\"\nrule = \"{rule}\"\nexpect = \"met\"\ngiven = {{ {given} }}\n"
+            )
+        };
+        load(&case(
+            "severity",
+            "total_5",
+            "\"a\" = 1, \"clinical.diagnostic_category\" = \"Definite\"",
+        ))
+        .unwrap();
+        for (c, why) in [
+            (case("category", "total_5", ""), "no such rule"),
+            (case("severity", "total_6", ""), "no such rule"),
+            (
+                case("severity", "total_5", "\"zz\" = 1"),
+                "unknown item `zz`",
+            ),
+        ] {
+            let err = load(&c).unwrap_err();
+            assert!(
+                err.contains("judgment.cases[0]") && err.contains(why),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -12,10 +12,11 @@ Writes, next to this script:
 * ``hospital-a.csv`` — "Hospital A's EHR export": 指定難病 臨床調査個人票 only, one sheet per
   row. UTF-8 with BOM, CRLF, Japanese header names, 和暦 dates (``R7.11.5``, ``令和7年11月5日``,
   ``平成元年6月3日``), 男/女, some numbers in full-width digits, kana in full-width katakana
-  with an ideographic space, a few addresses with a comma (so quoted), two columns the mapping
-  does not read (患者ID, 診療科), and one wide block of disease item columns for the diseases
-  that have templates in ``mappings/diseases/`` (ALS 2, Parkinson 6, 重症筋無力症 11, MS/NMO 13,
-  CIDP/MMN 14, SLE 49), left empty on rows of other diseases. Read with
+  with an ideographic space, a few addresses with a comma (so quoted), the hospital's own
+  患者ID, a column the mapping does not read (診療科), and one wide block of disease item
+  columns for the diseases that have templates in ``mappings/diseases/`` (ALS 2, Parkinson 6,
+  重症筋無力症 11, MS/NMO 13, CIDP/MMN 14, SLE 49, and 潰瘍性大腸炎 97, 特発性間質性肺炎 85,
+  サルコイドーシス 84 in columns added later), left empty on rows of other diseases. Read with
   ``mappings/csv/hospital-a.toml``.
 * ``clinic-b.csv`` — "Clinic B's export": 難病 and 小慢 (医療意見書) mixed, the kind in a
   column. CP932 (Shift_JIS), LF, ASCII header codes, Western dates (``1985/04/12``, onset
@@ -622,6 +623,57 @@ def t1d_items(rng: random.Random, weight_kg: float, new: bool) -> list[tuple[str
 ITEM_DISEASES = {11: mg_items, 49: sle_items}
 
 
+# Items of diseases whose templates came later (潰瘍性大腸炎 97, 特発性間質性肺炎 85,
+# サルコイドーシス 84), drawn from a random stream of their own (seeded by the row) and consistent
+# with the row's overall severity, so that adding them left every other value of the corpus as
+# it was.
+def uc_late_items(rng: random.Random, severity: str) -> dict:
+    if severity == "軽症":
+        return {"uc.stools_per_day": rng.randint(1, 4), "uc.visible_blood": rng.choice(["-", "+"]),
+                "uc.temperature": f"{rng.uniform(36.0, 37.2):.1f}", "uc.pulse": rng.randint(60, 88),
+                "uc.hemoglobin": f"{rng.uniform(11.0, 14.5):.1f}", "uc.esr_crp": "正常"}
+    severe = severity == "重症"
+    return {"uc.stools_per_day": rng.randint(6, 10) if severe else rng.randint(5, 6),
+            "uc.visible_blood": "+++" if severe else rng.choice(["+", "++"]),
+            "uc.temperature": f"{rng.uniform(37.5, 38.6) if severe else rng.uniform(36.4, 37.4):.1f}",
+            "uc.pulse": rng.randint(92, 118) if severe else rng.randint(64, 89),
+            "uc.hemoglobin": f"{rng.uniform(8.0, 10.0) if severe else rng.uniform(10.5, 12.5):.1f}",
+            "uc.esr_crp": "高度上昇" if severe else "軽度上昇"}
+
+
+def iip_late_items(rng: random.Random, severity: str) -> dict:
+    pao2 = {"軽症": (80.0, 95.0), "中等症": (70.0, 79.9), "重症": (52.0, 69.0)}[severity]
+    spo2 = {"軽症": (92, 97), "中等症": (90, 95), "重症": (82, 89)}[severity]
+    return {"iip.pao2": f"{rng.uniform(*pao2):.1f}", "iip.six_minute_walk_spo2": rng.randint(*spo2)}
+
+
+def sarc_late_items(rng: random.Random, severity: str) -> dict:
+    organs, treatment, disability = {"軽症": (1, 0, 0), "中等症": (1, rng.choice([1, 2]), 0),
+                                     "重症": (2, 2, rng.choice([0, 1]))}[severity]
+    return {"sarc.organ_points": organs, "sarc.treatment_points": treatment,
+            "sarc.disability_points": disability}
+
+
+def scd_late_items(rng: random.Random, severity: str) -> dict:
+    mrs = {"軽症": rng.choice([1, 2]), "中等症": rng.choice([2, 3]), "重症": rng.choice([4, 5])}[severity]
+    return {"neuro.mrs": mrs, "neuro.nutrition": clamp(mrs - rng.choice([1, 2]), 0, 5),
+            "neuro.respiration": clamp(mrs - rng.choice([2, 3]), 0, 5)}
+
+
+LATE_ITEM_DISEASES = {97: uc_late_items, 85: iip_late_items, 84: sarc_late_items, 18: scd_late_items}
+
+
+def ghd_late_items(rng: random.Random) -> dict:
+    """成長ホルモン分泌不全性低身長症 (5-46): a short child whose two stimulation tests peak low."""
+    return {"gh.height_sd": f"{rng.uniform(-3.2, -2.0):.1f}", "gh.test1_peak": f"{rng.uniform(1.5, 6.0):.1f}",
+            "gh.test2_peak": f"{rng.uniform(1.5, 6.0):.1f}", "gh.igf1": str(rng.randint(40, 180)),
+            "gh.treatment": "1"}
+
+
+# Clinic B's EAV pairs carry the template's codes (the EHR has no local words to map).
+UC_ESR_CODES = {"正常": "normal", "軽度上昇": "raised", "高度上昇": "severe"}
+
+
 # ---------------------------------------------------------------------------------------------
 # Children
 
@@ -747,6 +799,17 @@ ITEMS_A = [
     ("MG-ADL複視", "mg_adl.double_vision"),
     ("MG-ADL眼瞼下垂", "mg_adl.eyelid_droop"),
     ("SLEDAIスコア", "sledai.score"),
+    ("UC排便回数", "uc.stools_per_day"),
+    ("UC顕血便", "uc.visible_blood"),
+    ("UC体温", "uc.temperature"),
+    ("UC脈拍", "uc.pulse"),
+    ("UCヘモグロビン", "uc.hemoglobin"),
+    ("UC赤沈CRP", "uc.esr_crp"),
+    ("IIP安静時PaO2", "iip.pao2"),
+    ("IIP6分間歩行最低SpO2", "iip.six_minute_walk_spo2"),
+    ("サルコ臓器病変数点", "sarc.organ_points"),
+    ("サルコ治療必要性点", "sarc.treatment_points"),
+    ("サルコ身体障害点", "sarc.disability_points"),
 ]
 
 # Header columns of hospital-a: (header, canonical field or None when the column is not mapped).
@@ -754,7 +817,7 @@ HEADER_A = [
     ("告示番号", "disease.number"),  # first, so that a BOM left on the first header shows
     ("告示病名", "disease.name"),
     ("新規更新", "application_type"),
-    ("患者ID", None),
+    ("患者ID", "patient.hospital_patient_id"),
     ("患者氏名", "patient.name"),
     ("患者カナ", "patient.name_kana"),
     ("生年月日", "patient.date_of_birth"),
@@ -867,6 +930,8 @@ def hospital_a(rng: random.Random) -> list[list[str]]:
                 usual=clamp(lvl + rng.choice([0, 0, 1]), 1, 5), severity=sev, remarks="",
             )
             category = "Definite" if rng.random() < 0.6 else ""
+            if disease in LATE_ITEM_DISEASES:
+                items = LATE_ITEM_DISEASES[disease](random.Random(f"{SEED}-items-{i}"), sev)
         sex, birth, onset, new = nanbyo_core(rng, disease, spec, written)
         age = age_on(birth, written)
         doctor = rng.choice(DOCTORS_A[dept])
@@ -1092,6 +1157,8 @@ def clinic_b(rng: random.Random) -> list[list[str]]:
                 info = dict(ventilator=False, need=clamp(need, 0, 5), mobility=clamp(lvl + (need > 2), 1, 5),
                             self_care=clamp(lvl - 1 + (need > 3), 1, 5), usual=lvl, severity=sev, remarks="")
                 category = "Definite" if rng.random() < 0.5 else ""
+                if disease in LATE_ITEM_DISEASES:
+                    late = LATE_ITEM_DISEASES[disease](random.Random(f"{SEED}-b-items-{i}"), sev)
             sex, birth, onset, new = nanbyo_core(rng, disease, spec, written)
             age = age_on(birth, written)
             doctor = rng.choice(DOCTORS_B[dept])
@@ -1115,9 +1182,14 @@ def clinic_b(rng: random.Random) -> list[list[str]]:
             })
             pairs = [(k, str(v)) for k, v in items.items()]
             law, jurisdiction = "54", town[5]
-        assert len(pairs) <= 14
         if pairs and rng.random() < 0.2:
             rng.shuffle(pairs)
+        # After the shuffle, which draws from the corpus's stream only when there were pairs.
+        if kind == "nanbyo" and not pairs and disease in LATE_ITEM_DISEASES:
+            pairs = [(k, UC_ESR_CODES.get(str(v), str(v))) for k, v in late.items()]
+        if kind == "shoman" and key == (5, 46):
+            pairs = list(ghd_late_items(random.Random(f"{SEED}-b-items-{i}")).items())
+        assert len(pairs) <= 14
         for k, (code, value) in enumerate(pairs, start=1):
             row[f"ITEM{k:02d}"] = code
             row[f"VAL{k:02d}"] = value

@@ -210,11 +210,33 @@ mod tests {
             catalog.diseases.get(&als).unwrap().name,
             "筋萎縮性側索硬化症"
         );
-        assert!(
-            catalog.templates.len() >= 5,
-            "{} templates",
-            catalog.templates.len()
-        );
+        // The twenty 指定難病 with the most recipients (衛生行政報告例; see the templates'
+        // README) and the largest 小慢 groups each have a template.
+        let top_twenty = [
+            6, 97, 49, 96, 51, 69, 11, 18, 50, 90, 13, 57, 78, 306, 85, 84, 71, 56, 63, 93,
+        ];
+        for number in top_twenty {
+            let key = DiseaseKey {
+                kind: SheetKind::Nanbyo,
+                group: None,
+                number,
+            };
+            assert!(
+                catalog.templates.get(&key).is_some(),
+                "no template for {key}"
+            );
+        }
+        for (group, number) in [(5, 46), (7, 1), (12, 16), (1, 80), (4, 89), (2, 24)] {
+            let key = DiseaseKey {
+                kind: SheetKind::Shoman,
+                group: Some(group),
+                number,
+            };
+            assert!(
+                catalog.templates.get(&key).is_some(),
+                "no template for {key}"
+            );
+        }
         assert!(
             catalog
                 .templates

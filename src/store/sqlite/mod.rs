@@ -12,6 +12,7 @@ mod audit;
 mod certifications;
 mod deliveries;
 mod directory;
+mod renewals;
 mod reviews;
 mod submissions;
 

@@ -111,7 +111,7 @@ impl SqliteStore {
     }
 
     /// Writes a sheet's findings, sealed, replacing any it had.
-    async fn write_findings(
+    pub(super) async fn write_findings(
         &self,
         conn: &mut SqliteConnection,
         checked: &CheckedSheet,
@@ -204,6 +204,38 @@ impl SqliteStore {
         )
         .await?;
         Ok(true)
+    }
+
+    /// A renewal's carried-over marks end with the designated doctor's confirmation, which
+    /// vouches for every value: rewritten inside the confirmation's transaction, so the
+    /// confirmed sheet is what was confirmed.
+    async fn clear_carried_over(
+        &self,
+        conn: &mut SqliteConnection,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let row = sqlx::query("SELECT body_json, key_id FROM sheets WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let key_id: Option<String> = row.try_get("key_id")?;
+        let mut sheet: Sheet = self.sealer.open_json(
+            "sheets.body_json",
+            id,
+            row.try_get("body_json")?,
+            key_id.as_deref(),
+        )?;
+        if sheet.provenance.carried_over.is_empty() {
+            return Ok(());
+        }
+        sheet.provenance.carried_over.clear();
+        sqlx::query("UPDATE sheets SET body_json = ?, key_id = ? WHERE id = ?")
+            .bind(self.sealer.seal_json("sheets.body_json", id, &sheet)?)
+            .bind(self.sealer.primary_key_id())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     /// Re-seals the sealed columns of one table's rows that the primary key did not seal,
@@ -515,6 +547,7 @@ impl Submissions for SqliteStore {
         if updated.rows_affected() == 0 {
             return Ok(false);
         }
+        self.clear_carried_over(&mut tx, id).await?;
         access_keys::issue(&mut tx, id, confirmed_by, access_key, &at).await?;
         deliveries::enqueue_if_due(&mut tx, id, &at).await?;
         audit::append_at(&mut tx, &at, audit_event).await?;

@@ -59,7 +59,8 @@ fn plausible(
 
 pub(super) fn check(sheet: &mut Sheet, findings: &mut Vec<Finding>) {
     for (path, label_ja, present) in REQUIRED {
-        if !present(sheet) {
+        // A value kept as written but unreadable has its own finding (field.unreadable).
+        if !present(sheet) && !sheet.provenance.unreadable.contains_key(*path) {
             findings.push(Finding::error(
                 "header.required",
                 Some(path),

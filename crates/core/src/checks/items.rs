@@ -75,9 +75,17 @@ fn check_value(def: &ItemDef, value: &ItemValue, findings: &mut Vec<Finding>) {
     }
 }
 
-pub(super) fn check(sheet: &mut Sheet, template: Option<&Template>, findings: &mut Vec<Finding>) {
+/// `notified` is the 告示病名 of the sheet's number, when it is on the list: the name findings
+/// use, whatever name the source wrote.
+pub(super) fn check(
+    sheet: &mut Sheet,
+    template: Option<&Template>,
+    notified: Option<&str>,
+    findings: &mut Vec<Finding>,
+) {
     let Some(template) = template else {
-        if let (Some(number), Some(name)) = (sheet.disease.number, &sheet.disease.name) {
+        // Only for a notified disease: an unknown number already has its own error.
+        if let (Some(number), Some(name)) = (sheet.disease.number, notified) {
             let key = kakehashi_sdk::DiseaseKey {
                 kind: sheet.kind,
                 group: sheet.disease.group,

@@ -36,7 +36,18 @@ pub fn check_sheet(sheet: &mut Sheet, context: &CheckContext<'_>) -> Vec<Finding
     digits::check(sheet, &mut findings);
     dates::check(sheet, context.today, &mut findings);
     let template = context.templates.for_sheet(sheet);
-    items::check(sheet, template, &mut findings);
+    let notified = sheet
+        .disease
+        .number
+        .and_then(|number| {
+            context.diseases.get(&kakehashi_sdk::DiseaseKey {
+                kind: sheet.kind,
+                group: sheet.disease.group,
+                number,
+            })
+        })
+        .map(|entry| entry.name.clone());
+    items::check(sheet, template, notified.as_deref(), &mut findings);
     if let Some(template) = template {
         formulas::compute(sheet, template, &mut findings);
     }
@@ -120,7 +131,7 @@ condition = { op = "==", value = true }
             .add_nanbyo_list("n.csv", "no,name\n14,慢性炎症性脱髄性多発神経炎／多巣性運動ニューロパチー\n49,全身性エリテマトーデス\n")
             .unwrap();
         diseases
-            .add_shoman_list("s.csv", "group_no,group_ja,subgroup_ja,notification_no,name_ja,name_en\n7,糖尿病,糖尿病,1,1型糖尿病,\n")
+            .add_shoman_list("s.csv", "group_no,group_ja,subgroup_ja,notification_no,name_ja,name_en,nando_id,is_subtype_of_disease,shouman_code\n7,糖尿病,糖尿病,1,1型糖尿病,,NANDO:2200460,,07_01_001\n")
             .unwrap();
         let mut templates = TemplateSet::default();
         templates.add("t.toml", TEMPLATE, Some(&diseases)).unwrap();
@@ -290,6 +301,46 @@ condition = { op = "==", value = true }
     }
 
     #[test]
+    fn an_unreadable_value_keeps_its_text_and_has_one_finding() {
+        let mut s = sheet();
+        s.institution.date_written = None;
+        let at = SourceLocation::cell(4, 9, Some("記載年月日"));
+        let unreadable = HeaderField::DateWritten
+            .apply_from(&mut s, " R6.2.30 ", at.clone())
+            .unwrap();
+        assert_eq!(unreadable.code, "field.unreadable");
+        assert_eq!(
+            s.provenance
+                .unreadable
+                .get("institution.date_written")
+                .map(String::as_str),
+            Some("R6.2.30"),
+            "the text as written stays with the sheet"
+        );
+        let findings = run(&mut s);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.item.as_deref() != Some("institution.date_written")),
+            "not also 'not filled in': {findings:?}"
+        );
+        // Corrected later (a person reads it), it is a value like any other.
+        HeaderField::DateWritten.apply(&mut s, "R6.2.29").unwrap();
+        assert!(s.provenance.unreadable.is_empty());
+        // An unreadable 告示番号 is one finding too.
+        let mut s = sheet();
+        s.disease.number = None;
+        HeaderField::DiseaseNumber
+            .apply_from(&mut s, "十四", at)
+            .unwrap();
+        assert!(
+            run(&mut s)
+                .iter()
+                .all(|f| f.item.as_deref() != Some("disease.number"))
+        );
+    }
+
+    #[test]
     fn disease_binding() {
         let mut s = sheet();
         s.disease.number = Some(999);
@@ -299,6 +350,10 @@ condition = { op = "==", value = true }
         );
         let f = run(&mut s);
         assert_eq!(f[0].code, "disease.unknown");
+        assert!(
+            f.iter().all(|f| f.code != "template.missing"),
+            "an unknown number has its own error: {f:?}"
+        );
         assert_eq!(
             f[0].location,
             Some(SourceLocation::cell(7, 3, Some("告示番号")))
@@ -316,6 +371,12 @@ condition = { op = "==", value = true }
             ]
         );
         assert_eq!(s.disease.name.as_deref(), Some("全身性エリテマトーデス"));
+        let missing = f.iter().find(|f| f.code == "template.missing").unwrap();
+        assert!(
+            missing.message_ja.contains("全身性エリテマトーデス")
+                && !missing.message.contains("SLE"),
+            "the notified name, not the one written: {missing:?}"
+        );
         assert_eq!(
             s.items.len(),
             3,
@@ -332,13 +393,44 @@ condition = { op = "==", value = true }
     }
 
     #[test]
+    fn a_shoman_sheet_gets_its_disease_code_and_classification_from_the_list() {
+        let mut s = sheet();
+        HeaderField::Kind.apply(&mut s, "小慢").unwrap();
+        s.disease.group = Some(7);
+        s.disease.number = Some(1);
+        s.items.clear();
+        s.administrative = Default::default();
+        let f = run(&mut s);
+        assert!(f.iter().all(|f| f.code != "disease.code_mismatch"), "{f:?}");
+        assert_eq!(
+            (
+                s.disease.code.as_deref(),
+                s.disease.major_class.as_deref(),
+                s.disease.minor_class.as_deref()
+            ),
+            (Some("07_01_001"), Some("糖尿病"), Some("糖尿病"))
+        );
+        HeaderField::DiseaseCode
+            .apply(&mut s, "０７－０２－００１")
+            .unwrap();
+        assert_eq!(
+            s.disease.code.as_deref(),
+            Some("07_02_001"),
+            "half-width, `_`"
+        );
+        let f = run(&mut s);
+        assert!(codes(&f).contains(&("disease.code_mismatch", Some("disease.code"))));
+        assert_eq!(s.disease.code.as_deref(), Some("07_01_001"));
+    }
+
+    #[test]
     fn a_child_gets_an_age_and_an_adult_is_refused_for_shoman() {
         let mut s = sheet();
         HeaderField::Kind.apply(&mut s, "小慢").unwrap();
         s.disease = kakehashi_sdk::Disease {
             group: Some(7),
             number: Some(1),
-            name: None,
+            ..Default::default()
         };
         s.items.clear();
         s.administrative = Default::default();

@@ -15,7 +15,7 @@ use kakehashi_sdk::{DiseaseKey, ItemValue, Sheet, TemplateSet, YearMonth};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use mild_high_cost::{MildHighCostJudgment, MildHighCostRule, MildHighCostRules};
+pub use mild_high_cost::{MildHighCostJudgment, MildHighCostRule, MildHighCostRules, WindowFloor};
 
 /// 該当 / 非該当 / 要確認.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -252,13 +252,7 @@ pub fn judge(
     let mild_high_cost = (severity.outcome != Outcome::Eligible)
         .then(|| mild_high_cost.for_kind(sheet.kind))
         .flatten()
-        .map(|rule| {
-            mild_high_cost::judge(
-                rule,
-                &sheet.administrative.monthly_medical_costs,
-                YearMonth::of(application_date),
-            )
-        });
+        .map(|rule| mild_high_cost::judge(rule, sheet, YearMonth::of(application_date)));
     let subsidised = match &mild_high_cost {
         Some(m) => Truth::any(&[severity.outcome.into(), m.outcome.into()]),
         None => severity.outcome.into(),

@@ -391,16 +391,169 @@ fn every_rule_meets_its_boundaries() {
     }
 }
 
+/// A template's worked example (`[[judgment.cases]]`) as a checked sheet: its values, then the
+/// checks (so formulas are computed from their items, as for a real sheet).
+fn case_sheet(template: &kakehashi_sdk::Template, case: &kakehashi_sdk::Case) -> Sheet {
+    let mut s = Sheet::new(template.kind, Provenance::default());
+    s.disease.group = template.group;
+    s.disease.number = Some(template.number);
+    for (name, value) in &case.given {
+        match HeaderField::ALL.iter().find(|f| f.path() == name) {
+            Some(field) => field
+                .apply(&mut s, &value.to_string())
+                .unwrap_or_else(|e| panic!("{}: {name}: {e}", template.name)),
+            None => {
+                s.items
+                    .insert(name.clone(), Item::read(value.clone(), None));
+            }
+        }
+    }
+    let context = crate::checks::CheckContext {
+        diseases: &catalog().diseases,
+        templates: &catalog().templates,
+        today: application_date(),
+    };
+    crate::checks::check_sheet(&mut s, &context);
+    s
+}
+
+/// A sheet of a built-in template's disease with these items, checked (formulas computed).
+fn computed(disease: Disease, items: &[(&str, ItemValue)]) -> Sheet {
+    let mut s = sheet(disease, &[]);
+    for (code, value) in items {
+        s.items
+            .insert((*code).to_owned(), Item::read(value.clone(), None));
+    }
+    let context = crate::checks::CheckContext {
+        diseases: &catalog().diseases,
+        templates: &catalog().templates,
+        today: application_date(),
+    };
+    crate::checks::check_sheet(&mut s, &context);
+    s
+}
+
+#[test]
+fn published_scores_compute_from_their_items() {
+    use ItemValue::{Boolean as B, Decimal as D, Integer as I};
+    // CDAI (Best 1976): 2·14 + 5·7 + 7·10 + 20·2 + 30·1 + 10·2 + 6·(47 − 40) − 100·(54/60) + 100
+    // = 28 + 35 + 70 + 40 + 30 + 20 + 42 − 90 + 100 = 275.
+    let cd = computed(
+        (SheetKind::Nanbyo, None, 96),
+        &[
+            ("cdai.liquid_stools_7d", I(14)),
+            ("cdai.abdominal_pain_7d", I(7)),
+            ("cdai.well_being_7d", I(10)),
+            ("cdai.complications", I(2)),
+            ("cdai.antidiarrheal", B(true)),
+            ("cdai.abdominal_mass", I(2)),
+            ("cdai.standard_hematocrit", I(47)),
+            ("cdai.hematocrit", D(40.0)),
+            ("cdai.weight", D(54.0)),
+            ("cdai.standard_weight", D(60.0)),
+        ],
+    );
+    assert_eq!(cd.items["cdai.total"].value, D(275.0));
+    // SARA: 3 + 2 + 1 + 2 + (1+2)/2 + 1 + (2+2)/2 + (0+1)/2 = 13
+    let scd = computed(
+        (SheetKind::Nanbyo, None, 18),
+        &[
+            ("sara.gait", I(3)),
+            ("sara.stance", I(2)),
+            ("sara.sitting", I(1)),
+            ("sara.speech", I(2)),
+            ("sara.finger_chase_right", I(1)),
+            ("sara.finger_chase_left", I(2)),
+            ("sara.nose_finger_right", I(1)),
+            ("sara.nose_finger_left", I(1)),
+            ("sara.alternating_right", I(2)),
+            ("sara.alternating_left", I(2)),
+            ("sara.heel_shin_right", I(0)),
+            ("sara.heel_shin_left", I(1)),
+        ],
+    );
+    assert_eq!(scd.items["sara.finger_chase"].value, D(1.5));
+    assert_eq!(scd.items["sara.total"].value, D(13.0));
+    // JESREC: 3·true + 2·true + 2·false + 8 = 13
+    let ecrs = computed(
+        (SheetKind::Nanbyo, None, 306),
+        &[
+            ("jesrec.bilateral", B(true)),
+            ("jesrec.nasal_polyps", B(true)),
+            ("jesrec.ethmoid_dominant", B(false)),
+            ("jesrec.blood_eosinophil_points", I(8)),
+        ],
+    );
+    assert_eq!(ecrs.items["jesrec.score"].value, I(13));
+    // Mayo 0–12 and IOIBD as counts.
+    let uc = computed(
+        (SheetKind::Nanbyo, None, 97),
+        &[
+            ("mayo.stool_frequency", I(2)),
+            ("mayo.rectal_bleeding", I(1)),
+            ("mayo.endoscopy", I(2)),
+            ("mayo.physician_global", I(2)),
+        ],
+    );
+    assert_eq!(uc.items["mayo.total"].value, I(7));
+}
+
+fn truth_of(expected: kakehashi_sdk::Expected) -> Truth {
+    match expected {
+        kakehashi_sdk::Expected::Met => Met,
+        kakehashi_sdk::Expected::NotMet => NotMet,
+        kakehashi_sdk::Expected::Unknown => Unknown,
+    }
+}
+
+fn part_of(section: kakehashi_sdk::Section) -> Part {
+    match section {
+        kakehashi_sdk::Section::Category => Category,
+        kakehashi_sdk::Section::Severity => Severity,
+    }
+}
+
+#[test]
+fn every_worked_example_in_the_templates_holds() {
+    let mut failures = Vec::new();
+    for template in catalog().templates.iter() {
+        for case in &template.judgment.cases {
+            let j = catalog().judge(&case_sheet(template, case), application_date());
+            let got = rule_status(&j, part_of(case.section), &case.rule);
+            if got != Some(truth_of(case.expect)) {
+                failures.push(format!(
+                    "{} {:?} rule {}: expected {:?}, got {got:?} with {:?}",
+                    template.key(),
+                    case.section,
+                    case.rule,
+                    case.expect,
+                    case.given
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn every_rule_of_every_template_has_cases_met_not_met_and_unknown() {
-    let mut covered: BTreeSet<(String, &str, Truth)> = BTreeSet::new();
+    let mut covered: BTreeSet<(String, String, Truth)> = BTreeSet::new();
+    for template in catalog().templates.iter() {
+        for case in &template.judgment.cases {
+            covered.insert((
+                format!("{} {:?}", template.key(), part_of(case.section)),
+                case.rule.clone(),
+                truth_of(case.expect),
+            ));
+        }
+    }
     for c in CASES {
         let key = DiseaseKey {
             kind: c.disease.0,
             group: c.disease.1,
             number: c.disease.2,
         };
-        covered.insert((format!("{key} {:?}", c.part), c.rule, c.expect));
+        covered.insert((format!("{key} {:?}", c.part), c.rule.to_owned(), c.expect));
     }
     for template in catalog().templates.iter() {
         for (part, rules) in [
@@ -411,7 +564,7 @@ fn every_rule_of_every_template_has_cases_met_not_met_and_unknown() {
                 for truth in [Met, NotMet, Unknown] {
                     let wanted = (
                         format!("{} {part:?}", template.key()),
-                        rule.id.as_str(),
+                        rule.id.clone(),
                         truth,
                     );
                     assert!(covered.contains(&wanted), "no case for {wanted:?}");
@@ -474,7 +627,11 @@ fn an_unknown_only_matters_where_it_could_change_the_outcome() {
 }
 
 fn with_costs(mut s: Sheet, over: &[&str]) -> Sheet {
-    // The twelve months up to the application month, 2025-12 … 2026-11.
+    // An onset before the window, which then is the twelve months up to the application
+    // month, 2025-12 … 2026-11.
+    s.clinical
+        .onset
+        .get_or_insert(YearMonth::new(2015, 1).unwrap());
     s.administrative.monthly_medical_costs = (0..12)
         .map(|n| {
             let month = YearMonth::new(2025 + (n + 11) / 12, (n as u32 + 11) % 12 + 1).unwrap();

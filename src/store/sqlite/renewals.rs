@@ -1,0 +1,128 @@
+//! Renewals in SQLite.
+
+use kakehashi_sdk::DiseaseKey;
+use sqlx::Row;
+
+use super::{SqliteStore, audit, deliveries, now};
+use crate::store::renewals::Renewals;
+use crate::store::{AuditEvent, CheckedSheet, RawInput, StoreError, SubmissionRecord};
+
+#[async_trait::async_trait]
+impl Renewals for SqliteStore {
+    async fn latest_confirmed_sheet(
+        &self,
+        organisation_id: &str,
+        patient_ref: &str,
+        disease: &DiseaseKey,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id FROM sheets WHERE organisation_id = ? AND patient_ref = ? AND status = 'confirmed' AND kind = ? AND disease_group IS ? AND disease_number = ? ORDER BY confirmed_at DESC, id LIMIT 1",
+        )
+        .bind(organisation_id)
+        .bind(patient_ref)
+        .bind(disease.kind.as_str())
+        .bind(disease.group.map(i64::from))
+        .bind(i64::from(disease.number))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    }
+
+    async fn create_sheet(
+        &self,
+        source: RawInput<'_>,
+        submission: &SubmissionRecord,
+        checked: &CheckedSheet,
+        audit_event: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        self.insert_raw(&mut tx, &source, &at).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO submissions (id, organisation_id, municipality_id, sha256, adapter, mapping, status, received_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(&submission.id)
+        .bind(&submission.organisation_id)
+        .bind(&submission.municipality_id)
+        .bind(&submission.sha256)
+        .bind(&submission.adapter)
+        .bind(&submission.mapping)
+        .bind(&at)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let sheet = &checked.sheet;
+        sqlx::query(
+            "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?)",
+        )
+        .bind(&checked.id)
+        .bind(&submission.id)
+        .bind(sheet.kind.as_str())
+        .bind(sheet.disease.group.map(i64::from))
+        .bind(sheet.disease.number.map(i64::from))
+        .bind(crate::checks::has_errors(&checked.findings))
+        .bind(self.sealer.seal_json("sheets.body_json", &checked.id, sheet)?)
+        .bind(self.sealer.primary_key_id())
+        .bind(&submission.organisation_id)
+        .bind(&submission.municipality_id)
+        .bind(self.sealer.patient_ref(sheet))
+        .bind(&at)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        self.write_findings(&mut tx, checked).await?;
+        deliveries::record_source_consent(
+            &mut tx,
+            &checked.id,
+            sheet.administrative.research_consent,
+            &audit_event.actor,
+            &at,
+        )
+        .await?;
+        audit::append_at(&mut tx, &at, audit_event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn record_carryover_consent(
+        &self,
+        sheet_id: &str,
+        organisation_id: &str,
+        audit_event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.pool.begin().await?;
+        let at = now();
+        sqlx::query(
+            "INSERT INTO carryover_consents (sheet_id, organisation_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(sheet_id)
+        .bind(organisation_id)
+        .bind(&audit_event.actor)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        audit::append_at(&mut tx, &at, audit_event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn carryover_consented(
+        &self,
+        sheet_id: &str,
+        organisation_id: &str,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM carryover_consents WHERE sheet_id = ? AND organisation_id = ?",
+        )
+        .bind(sheet_id)
+        .bind(organisation_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+}
