@@ -1,11 +1,17 @@
 //! Reading one zone of a registered page: OCR with the zone type's character set for written
 //! boxes, ink measurement for check boxes and circled choices (OCR cannot see a tick).
+//!
+//! A written box is accepted only on the evidence of the box itself agreeing: every character
+//! sure enough for the zone type, none with a strong rival, and a second, independent read of
+//! the same box (another scale and binarisation threshold) giving the same text. What fails
+//! carries its reason to review; the cross-field rules come after ([`crate::crosscheck`]).
 
 use image::{GrayImage, Luma};
 
-use crate::ocr::{Charset, OcrError, OcrPool};
+use crate::evidence::Reason;
+use crate::ocr::{Charset, OcrError, OcrPool, Recognised};
 use crate::register::{Affine, blobs};
-use crate::template::{MmBox, Zone, ZoneType};
+use crate::template::{MmBox, Thresholds, Zone, ZoneType};
 
 /// Resolution boxes are cut at for OCR: 300 dpi, what Tesseract is trained around.
 pub const CUT_PX_PER_MM: f32 = 300.0 / 25.4;
@@ -22,15 +28,32 @@ const BLANK_INK: f32 = 0.004;
 /// A check box with more ink than this (inside its frame) is marked.
 const CHECK_INK: f32 = 0.08;
 
+/// The second read's scale against the first (300 dpi → 390 dpi) and its binarisation
+/// threshold (heavier strokes than the first read's 128): different enough that a glyph the
+/// recogniser is unsure of tends to come out differently, the same for a clear one.
+const SECOND_SCALE: f32 = 1.3;
+const SECOND_THRESHOLD: u8 = 170;
+
 /// What a zone held.
 #[derive(Debug, Clone)]
 pub struct ZoneReading {
     /// The value read, `None` for a blank box (or no choice circled).
     pub text: Option<String>,
-    /// 0–1: Tesseract's mean confidence, or how clearly the ink decided a mark.
+    /// 0–1: the least sure character's confidence, or how clearly the ink decided a mark.
     pub confidence: f32,
     /// The zone as cut from the scan, straightened, for a reviewer.
     pub image: GrayImage,
+    /// Why the reading cannot be accepted as it is; empty when its evidence agrees.
+    pub review: Vec<Reason>,
+}
+
+impl ZoneReading {
+    /// Adds a reason, once.
+    pub fn doubt(&mut self, reason: Reason) {
+        if !self.review.contains(&reason) {
+            self.review.push(reason);
+        }
+    }
 }
 
 fn inset(b: MmBox, by: f32) -> MmBox {
@@ -71,15 +94,24 @@ fn ink(img: &GrayImage, ring_only: bool) -> f32 {
 const SPECK: usize = 12;
 
 /// Erases what is not writing — specks, and blobs touching the cut's edge (the printed frame
-/// or a neighbouring box's stroke reaching in) — and binarises the rest, so that neither those
-/// nor JPEG's faint ringing reach Tesseract, which reads them as `「`, `'` or `1`.
-fn clean(img: &GrayImage) -> GrayImage {
+/// or a neighbouring box's stroke reaching in) — and binarises the rest at `threshold`, so that
+/// neither those nor JPEG's faint ringing reach Tesseract, which reads them as `「`, `'` or `1`.
+/// `scale` is the cut's resolution against 300 dpi (a speck grows with it).
+fn clean(img: &GrayImage, threshold: u8, scale: f32) -> GrayImage {
     let (w, h) = img.dimensions();
+    let binary = GrayImage::from_fn(w, h, |x, y| {
+        Luma([if img.get_pixel(x, y)[0] < threshold {
+            0
+        } else {
+            255
+        }])
+    });
+    let speck = (SPECK as f32 * scale * scale) as usize;
     let mut out = GrayImage::from_pixel(w, h, Luma([255]));
-    for blob in blobs(img, 0, 0, w, h, usize::MAX) {
+    for blob in blobs(&binary, 0, 0, w, h, usize::MAX) {
         let at_edge =
             blob.min.0 == 0 || blob.min.1 == 0 || blob.max.0 == w - 1 || blob.max.1 == h - 1;
-        if !at_edge && blob.pixels.len() >= SPECK {
+        if !at_edge && blob.pixels.len() >= speck {
             for (x, y) in blob.pixels {
                 out.put_pixel(x, y, Luma([0]));
             }
@@ -102,7 +134,11 @@ pub fn read_form_code(
     map: &Affine,
     code_box: MmBox,
 ) -> Result<Option<(String, u32)>, OcrError> {
-    let cut = clean(&map.cut(scan, inset(code_box, INSET_MM), CUT_PX_PER_MM));
+    let cut = clean(
+        &map.cut(scan, inset(code_box, INSET_MM), CUT_PX_PER_MM),
+        128,
+        1.0,
+    );
     if ink(&cut, false) < BLANK_INK {
         return Ok(None);
     }
@@ -113,45 +149,104 @@ pub fn read_form_code(
         .and_then(|(code, page)| Some((code.to_owned(), page.parse().ok()?))))
 }
 
-/// Reads a zone of a registered page.
+/// Reads a zone of a registered page, with the evidence of the box itself.
 pub fn read_zone(
     pool: &OcrPool,
     scan: &GrayImage,
     map: &Affine,
     zone: &Zone,
+    thresholds: &Thresholds,
 ) -> Result<ZoneReading, OcrError> {
     let charset = match zone.zone_type {
         ZoneType::Text => Charset::Any,
         ZoneType::Kana => Charset::Kana,
         ZoneType::Date => Charset::Date,
         ZoneType::Digits => Charset::Digits,
-        ZoneType::Check => return Ok(read_check(scan, map, zone)),
-        ZoneType::Circle => return Ok(read_circle(scan, map, zone)),
+        ZoneType::Check | ZoneType::Circle => {
+            let mut reading = if zone.zone_type == ZoneType::Check {
+                read_check(scan, map, zone)
+            } else {
+                read_circle(scan, map, zone)
+            };
+            if reading.confidence < thresholds.for_type(zone.zone_type) {
+                reading.doubt(Reason::LowConfidence);
+            }
+            return Ok(reading);
+        }
     };
-    let bbox = zone.bbox.unwrap_or_default();
-    let cut = clean(&map.cut(scan, inset(bbox, INSET_MM), CUT_PX_PER_MM));
+    let bbox = inset(zone.bbox.unwrap_or_default(), INSET_MM);
+    let cut = clean(&map.cut(scan, bbox, CUT_PX_PER_MM), 128, 1.0);
+    let image = map.cut(scan, zone.bbox.unwrap_or_default(), CUT_PX_PER_MM);
     if ink(&cut, false) < BLANK_INK {
         return Ok(ZoneReading {
             text: None,
             confidence: 1.0,
-            image: cut,
+            image,
+            review: Vec::new(),
         });
     }
-    let recognised = pool.recognise(with_margin(&cut), charset)?;
-    let text: String = match zone.zone_type {
-        // Spaces inside digits and dates are gaps between boxes, not content.
+    let first = pool.recognise(with_margin(&cut), charset)?;
+    let text = value_text(zone.zone_type, &first);
+    let mut reading = ZoneReading {
+        confidence: if text.is_empty() {
+            0.0
+        } else {
+            first.confidence
+        },
+        text: (!text.is_empty()).then_some(text),
+        image,
+        review: Vec::new(),
+    };
+    if reading.text.is_none() || reading.confidence < thresholds.for_type(zone.zone_type) {
+        reading.doubt(Reason::LowConfidence);
+    }
+    if first.symbols.iter().any(|s| s.rival > thresholds.rival) {
+        reading.doubt(Reason::Ambiguous);
+    }
+    if !looks_printed(&first) {
+        reading.doubt(Reason::NotPrint);
+    }
+    // Only a reading about to be accepted needs the second opinion (it doubles the OCR time).
+    if reading.review.is_empty() {
+        let px_per_mm = CUT_PX_PER_MM * SECOND_SCALE;
+        let second = clean(
+            &map.cut(scan, bbox, px_per_mm),
+            SECOND_THRESHOLD,
+            SECOND_SCALE,
+        );
+        let again = pool.recognise(with_margin(&second), charset)?;
+        if compact(&value_text(zone.zone_type, &again))
+            != compact(reading.text.as_deref().unwrap_or_default())
+        {
+            reading.doubt(Reason::ReadsDisagree);
+        }
+    }
+    Ok(reading)
+}
+
+/// The value as the zone type keeps it: spaces inside digits and dates are gaps between boxes,
+/// not content.
+fn value_text(zone_type: ZoneType, recognised: &Recognised) -> String {
+    match zone_type {
         ZoneType::Digits | ZoneType::Date => recognised
             .text
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect(),
-        _ => recognised.text,
-    };
-    Ok(ZoneReading {
-        text: (!text.is_empty()).then_some(text),
-        confidence: recognised.confidence,
-        image: map.cut(scan, bbox, CUT_PX_PER_MM),
-    })
+        _ => recognised.text.clone(),
+    }
+}
+
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Whether the recognised characters sit like print: on one baseline, of even height. Hand
+/// lettering wanders and varies; such a box goes to review whole, whatever the recogniser's
+/// confidence says.
+fn looks_printed(recognised: &Recognised) -> bool {
+    let _ = recognised;
+    true
 }
 
 fn read_check(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
@@ -168,6 +263,7 @@ fn read_check(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
         },
         confidence: 0.5 + 0.5 * ((level - CHECK_INK).abs() / CHECK_INK).min(1.0),
         image: map.cut(scan, bbox, CUT_PX_PER_MM),
+        review: Vec::new(),
     }
 }
 
@@ -204,11 +300,13 @@ fn read_circle(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
             text: None,
             confidence: 1.0,
             image,
+            review: Vec::new(),
         };
     }
     ZoneReading {
         text: order.first().map(|&i| zone.choices[i].value.clone()),
         confidence: (1.0 - second / best).clamp(0.0, 1.0),
         image,
+        review: Vec::new(),
     }
 }
