@@ -116,6 +116,25 @@ pub enum Command {
     },
 }
 
+/// The review tasks the gateway would open for a sheet (OCR readings only), one a line: where,
+/// the box's label and field, the value read, and why.
+fn print_reviews(label: &str, reviews: &[crate::store::NewReview]) {
+    let mut err = std::io::stderr().lock();
+    for r in reviews {
+        let d = &r.detail;
+        let _ = writeln!(
+            err,
+            "{label}: {}: review {} [{}]: read 「{}」 (confidence {:.2}): {}",
+            d.location,
+            d.label,
+            r.target,
+            d.read.as_deref().unwrap_or(""),
+            r.confidence,
+            d.reasons.join(", ")
+        );
+    }
+}
+
 fn print_findings(label: &str, findings: &[Finding]) {
     let mut err = std::io::stderr().lock();
     for f in findings {
@@ -244,7 +263,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let adapter = pipeline::builtin_adapters()
                 .into_iter()
                 .find(|a| a.name() == adapter)
-                .with_context(|| format!("no adapter named `{adapter}` (known: csv, fhir)"))?;
+                .with_context(|| {
+                    format!("no adapter named `{adapter}` (known: csv, fhir, scan)")
+                })?;
             let sha = content_hash(&bytes);
             let input = Input {
                 bytes: &bytes,
@@ -281,12 +302,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         serde_json::to_writer(&mut out, &checked.sheet)?;
                         out.write_all(b"\n")?;
                         print_findings(&label, &checked.findings);
+                        print_reviews(&label, &checked.reviews);
                         errors |= has_errors(&checked.findings);
                     }
                     out.flush()?;
                     let with_errors = sheets.iter().filter(|s| has_errors(&s.findings)).count();
+                    let reviews: usize = sheets.iter().map(|s| s.reviews.len()).sum();
                     eprintln!(
-                        "{label}: {} sheets, {with_errors} with errors",
+                        "{label}: {} sheets, {with_errors} with errors, {reviews} review tasks",
                         sheets.len()
                     );
                     Ok(if errors {

@@ -56,6 +56,7 @@ pub struct ScanAdapter {
 struct Identified<'t, 'p> {
     name: &'t str,
     template: &'t FormTemplate,
+    /// 1-based; 0 when the form code read but its page number did not.
     page: u32,
     map: Affine,
     /// The page's image as read: the scan, or the scan turned upright.
@@ -185,9 +186,12 @@ impl ScanAdapter {
                 let code = read_form_code(self.pool(), &image, &map, template.code_box)
                     .map_err(|e| ocr_error(e, page.page))?;
                 match code {
+                    // A page number that did not read is the one its place in the file says.
                     Some((code, n))
-                        if code == template.form_code && (1..=template.pages).contains(&n) =>
+                        if code == template.form_code
+                            && n.is_none_or(|n| (1..=template.pages).contains(&n)) =>
                     {
+                        let n = n.unwrap_or(0);
                         return Ok(Ok(Identified {
                             name,
                             template,
@@ -197,7 +201,10 @@ impl ScanAdapter {
                             turned: degrees,
                         }));
                     }
-                    Some((code, n)) => codes_seen.push(format!("{code}-{n}")),
+                    Some((code, n)) => codes_seen.push(format!(
+                        "{code}-{}",
+                        n.map(|n| n.to_string()).unwrap_or_default()
+                    )),
                     None => {}
                 }
             }
@@ -347,7 +354,7 @@ impl ScanAdapter {
             let open = forms
                 .last_mut()
                 .filter(|f| f.pages.len() < f.template.pages as usize);
-            let id = match id {
+            let mut id = match id {
                 Ok(id) => id,
                 Err(e) => {
                     match open {
@@ -364,6 +371,9 @@ impl ScanAdapter {
             let open = forms
                 .last()
                 .filter(|f| f.pages.len() < f.template.pages as usize);
+            if id.page == 0 {
+                id.page = open.map_or(1, |f| f.pages.len() as u32 + 1);
+            }
             let (expected, fits) = match open {
                 Some(f) => (
                     format!(

@@ -12,8 +12,8 @@ pub enum Reason {
     Ambiguous,
     /// A second read of the box (another scale and binarisation) gave other text.
     ReadsDisagree,
-    /// The ink does not sit like print (hand lettering): the whole box goes to review.
-    NotPrint,
+    /// More characters read than the ink has separate columns: some were invented.
+    Segmentation,
     /// A character with a variant form (異体字, 高/髙) the recogniser cannot tell apart.
     VariantKanji,
     /// 告示番号 and the disease name written beside it name different diseases.
@@ -39,7 +39,7 @@ impl Reason {
             Reason::LowConfidence => "ocr.low_confidence",
             Reason::Ambiguous => "ocr.ambiguous_character",
             Reason::ReadsDisagree => "ocr.reads_disagree",
-            Reason::NotPrint => "scan.not_print",
+            Reason::Segmentation => "ocr.extra_characters",
             Reason::VariantKanji => "scan.variant_kanji",
             Reason::DiseaseMismatch => "scan.disease_mismatch",
             Reason::PostalMismatch => "scan.postal_mismatch",

@@ -139,7 +139,7 @@ pub fn page(
     for [x, y] in template.marks {
         c.fill(x - half, y - half, template.mark_size, template.mark_size);
     }
-    c.text(labels, 24.0, 24.0, 12.0, &template.description);
+    c.text(labels, 24.0, 18.5, 10.0, &template.description);
     let [cx, cy, cw, ch] = template.code_box;
     c.frame(cx, cy, cw, ch, 0.25);
     c.text(labels, cx - 11.0, cy + 7.0, 8.0, "様式");
