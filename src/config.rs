@@ -1,6 +1,7 @@
 //! `kakehashi.toml`: every field optional, every default safe. Unknown fields are refused, so a
 //! typo never silently falls back to a default.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -78,10 +79,21 @@ pub struct SecurityConfig {
     pub lockout_after: u32,
     /// How long a locked account stays locked, in minutes. Default 15.
     pub lockout_minutes: u32,
-    /// Requests per second allowed from one terminal (bursts of twice that). Default 50.
+    /// Requests per second allowed from one terminal (bursts of twice that). Default 50: a
+    /// person's browser never comes near it.
     pub requests_per_second_per_terminal: u32,
     /// Requests per second allowed from one network address (bursts of twice that). Default 100.
     pub requests_per_second_per_address: u32,
+    /// Terminals with a rate of their own, by terminal name, instead of
+    /// `requests_per_second_per_terminal` (bursts of twice that): an integration engine that
+    /// sends a hospital's whole export needs far more than a person's browser. A terminal listed
+    /// here is held to its own rate alone, not also to the address rate. Default none.
+    ///
+    /// ```toml
+    /// [security.terminal_requests_per_second]
+    /// "ehr-gateway" = 2000
+    /// ```
+    pub terminal_requests_per_second: BTreeMap<String, u32>,
     /// Authentication failures from one address within `block_minutes` that block it for
     /// `block_minutes`, with an audit alert. Default 20.
     pub block_after_failures: u32,
@@ -108,6 +120,7 @@ impl Default for SecurityConfig {
             lockout_minutes: 15,
             requests_per_second_per_terminal: 50,
             requests_per_second_per_address: 100,
+            terminal_requests_per_second: BTreeMap::new(),
             block_after_failures: 20,
             block_minutes: 15,
             bulk_read_alert_per_hour: 200,

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    kakehashi::api::install_panic_hook();
     let cli = kakehashi::cli::Cli::parse();
     match kakehashi::cli::run(cli) {
         Ok(code) => code,

@@ -44,6 +44,7 @@ struct Metrics {
     sheets: Counter,
     findings: Family<SeverityLabels, Counter>,
     responses: Family<StatusLabels, Counter>,
+    panics: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -105,8 +106,15 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Time from enqueueing a delivery to its receipt",
         delivery_latency_seconds.clone(),
     );
+    let panics = Counter::default();
+    registry.register(
+        "panics",
+        "Panics caught in request handlers, submission processing and adapters (each one a bug, logged with its request or submission id)",
+        panics.clone(),
+    );
     Metrics {
         registry,
+        panics,
         deliveries,
         delivered,
         retried,
@@ -144,6 +152,11 @@ pub fn record_rejected() {
             outcome: "rejected",
         })
         .inc();
+}
+
+/// A panic that was caught (and answered or recorded) instead of tearing down a connection.
+pub fn record_panic() {
+    METRICS.panics.inc();
 }
 
 pub fn record_response(status: u16) {

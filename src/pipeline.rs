@@ -1,10 +1,19 @@
 //! The pipeline: receive → journal the raw input → adapt → check → store. Each step is
 //! idempotent and the first one is durable before anything is acknowledged, so a crash at any
-//! point loses nothing: journaled submissions that never completed are resumed at start-up
-//! ([`Pipeline::resume_pending`]), and sending the same bytes again returns the same
-//! submission and sheet ids without creating anything.
+//! point loses nothing: journaled submissions that never completed are resumed at start-up and
+//! every little while after ([`Pipeline::resume_pending`], [`Pipeline::keep_resuming`]), and
+//! sending the same bytes again returns the same submission and sheet ids without creating
+//! anything.
+//!
+//! Once journaled, a submission is processed on a task of its own: a client that hangs up, a
+//! request timeout or a panic in the request's task cannot leave it half done. A panic inside
+//! an adapter rejects the submission with `submission.internal_error` (the journal keeps the
+//! bytes) instead of retrying it forever.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use kakehashi_adapter_csv::CsvAdapter;
@@ -12,14 +21,15 @@ use kakehashi_adapter_fhir::FhirAdapter;
 use kakehashi_adapter_scan::{ScanAdapter, ScanOptions};
 use kakehashi_sdk::{Adapter, Finding, Input, MappingContext, OcrReading, Record, Severity};
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::store::{
-    AuditEvent, CheckedSheet, Completion, NewReview, RawInput, Rejection, ReviewDetail, Store,
-    StoreError, SubmissionRecord, SubmissionStatus,
+    AuditEvent, CheckedSheet, Completion, NewReview, RawInput, Rejection, RejectionKind,
+    ReviewDetail, Store, StoreError, SubmissionRecord, SubmissionStatus,
 };
 
 /// Namespace of submission ids (UUID v5 of the sender's organisation, the input's hash, the
@@ -69,6 +79,39 @@ pub struct Pipeline {
     store: Arc<dyn Store>,
     catalog: Arc<Catalog>,
     adapters: Vec<Arc<dyn Adapter>>,
+    in_flight: InFlight,
+}
+
+/// Ids of the submissions this process is converting now, so that resuming never starts a
+/// second conversion of one already under way.
+#[derive(Clone, Default)]
+struct InFlight(Arc<Mutex<HashSet<String>>>);
+
+impl InFlight {
+    /// Claims `id`; None when it is already being processed.
+    fn claim(&self, id: &str) -> Option<Claim> {
+        let mut ids = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        ids.insert(id.to_owned()).then(|| Claim {
+            ids: self.clone(),
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// A claimed submission id, released when dropped (also when the task holding it panics).
+struct Claim {
+    ids: InFlight,
+    id: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.ids
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
 }
 
 impl Pipeline {
@@ -77,6 +120,7 @@ impl Pipeline {
             store,
             catalog,
             adapters: builtin_adapters(),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -163,6 +207,9 @@ impl Pipeline {
             content_type: submission.content_type.as_deref(),
             body: &submission.body,
         };
+        // Claimed before it is journaled, so that the resuming loop never picks it up while
+        // this request processes it.
+        let claim = self.in_flight.claim(&record.id);
         let stored = self.store.journal(raw, &record).await?;
         let audit = submission
             .sender
@@ -172,8 +219,16 @@ impl Pipeline {
             self.store.append_audit(&audit).await?;
             return Ok((stored, false));
         }
+        let Some(claim) = claim else {
+            // The same bytes are being processed for an earlier request right now: wait for
+            // that one instead of converting twice.
+            let done = self.wait_for(&stored.id).await?;
+            self.store.append_audit(&audit).await?;
+            return Ok((done, false));
+        };
         let done = self
-            .process(
+            .process_detached(
+                claim,
                 stored,
                 adapter,
                 submission.body,
@@ -182,6 +237,45 @@ impl Pipeline {
             )
             .await?;
         Ok((done, true))
+    }
+
+    /// Polls a submission another task is processing until it is no longer `received`.
+    async fn wait_for(&self, id: &str) -> Result<SubmissionRecord, SubmitError> {
+        loop {
+            match self.store.submission(id).await? {
+                Some(record) if record.status != SubmissionStatus::Received => return Ok(record),
+                None => return Err(SubmitError::Worker(format!("submission {id} vanished"))),
+                Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    /// Processes a journaled submission on a task of its own and waits for it: if the caller
+    /// goes away, the processing still finishes.
+    async fn process_detached(
+        &self,
+        claim: Claim,
+        record: SubmissionRecord,
+        adapter: Arc<dyn Adapter>,
+        body: bytes::Bytes,
+        content_type: Option<String>,
+        audit: AuditEvent,
+    ) -> Result<SubmissionRecord, SubmitError> {
+        let span = tracing::info_span!("submission", id = %record.id, adapter = %record.adapter, bytes = body.len());
+        let pipeline = self.clone();
+        let task = tokio::spawn(
+            async move {
+                let _claim = claim;
+                pipeline
+                    .process(record, adapter, body, content_type, audit)
+                    .await
+            }
+            .instrument(span),
+        );
+        task.await.map_err(|e| {
+            crate::metrics::record_panic();
+            SubmitError::Worker(format!("processing task failed: {e}"))
+        })?
     }
 
     /// Converts and checks a document without storing anything.
@@ -205,7 +299,9 @@ impl Pipeline {
         .await
     }
 
-    /// Converts and checks a document on a blocking worker thread.
+    /// Converts and checks a document on a blocking worker thread. A panic in the adapter or
+    /// the checks becomes a rejection (`submission.internal_error`), so that a document that
+    /// trips a bug is answered and never retried in a loop.
     async fn convert_in_worker(
         &self,
         adapter: Arc<dyn Adapter>,
@@ -216,20 +312,30 @@ impl Pipeline {
         submission_id: String,
     ) -> Result<Completion, SubmitError> {
         let catalog = self.catalog.clone();
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
-            let input = Input {
-                bytes: &body,
-                content_type: content_type.as_deref(),
-                sha256: &sha256,
-            };
-            convert(
-                adapter.as_ref(),
-                &catalog,
-                &input,
-                mapping.as_deref(),
-                &submission_id,
-                today_in_japan(),
-            )
+            span.in_scope(|| {
+                let input = Input {
+                    bytes: &body,
+                    content_type: content_type.as_deref(),
+                    sha256: &sha256,
+                };
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    convert(
+                        adapter.as_ref(),
+                        &catalog,
+                        &input,
+                        mapping.as_deref(),
+                        &submission_id,
+                        today_in_japan(),
+                    )
+                }))
+                .unwrap_or_else(|_| {
+                    crate::metrics::record_panic();
+                    tracing::error!("the conversion panicked; the submission is rejected");
+                    Completion::Rejected(internal_rejection(adapter.name()))
+                })
+            })
         })
         .await
         .map_err(|e| SubmitError::Worker(e.to_string()))
@@ -244,8 +350,6 @@ impl Pipeline {
         content_type: Option<String>,
         audit: AuditEvent,
     ) -> Result<SubmissionRecord, SubmitError> {
-        let span = tracing::info_span!("submission", id = %record.id, adapter = %record.adapter, bytes = body.len());
-        let _entered = span.enter();
         let mapping = (!record.mapping.is_empty()).then(|| record.mapping.clone());
         let completion = self
             .convert_in_worker(
@@ -278,27 +382,73 @@ impl Pipeline {
         Ok(self.store.submission(&record.id).await?.unwrap_or(record))
     }
 
-    /// Finishes submissions that were journaled but not completed before a crash.
+    /// Finishes submissions that were journaled but never completed (a crash, or a task that
+    /// died) and that no task of this process is working on. A submission that cannot be
+    /// finished now is logged and left for the next round; returns how many were finished.
     pub async fn resume_pending(&self) -> Result<usize, SubmitError> {
         let pending = self.store.pending_submissions().await?;
-        let count = pending.len();
+        let mut finished = 0;
         for record in pending {
-            let Some((content_type, body)) = self.store.raw_input(&record.sha256).await? else {
+            let Some(claim) = self.in_flight.claim(&record.id) else {
                 continue;
             };
-            let adapter = self.adapter_named(&record.adapter)?;
-            tracing::info!(id = %record.id, "resuming a submission journaled before a restart");
-            let audit = AuditEvent {
-                actor: "system:recovery".into(),
-                organisation: Some(record.organisation_id.clone()),
-                action: "submission.create".into(),
-                ..AuditEvent::default()
+            let id = record.id.clone();
+            match self.resume(claim, record).await {
+                Ok(()) => finished += 1,
+                Err(e) => {
+                    tracing::error!(%id, error = %e, "could not resume a journaled submission; will try again")
+                }
             }
-            .on("submission", &record.id);
-            self.process(record, adapter, body.into(), content_type, audit)
-                .await?;
         }
-        Ok(count)
+        Ok(finished)
+    }
+
+    async fn resume(&self, claim: Claim, record: SubmissionRecord) -> Result<(), SubmitError> {
+        let Some((content_type, body)) = self.store.raw_input(&record.sha256).await? else {
+            return Err(SubmitError::Worker("its journaled input is missing".into()));
+        };
+        let adapter = self.adapter_named(&record.adapter)?;
+        tracing::info!(id = %record.id, "resuming a journaled submission that was never completed");
+        let audit = AuditEvent {
+            actor: "system:recovery".into(),
+            organisation: Some(record.organisation_id.clone()),
+            action: "submission.create".into(),
+            ..AuditEvent::default()
+        }
+        .on("submission", &record.id);
+        self.process_detached(claim, record, adapter, body.into(), content_type, audit)
+            .await?;
+        Ok(())
+    }
+
+    /// Resumes stranded submissions every `every`, for as long as the gateway runs.
+    pub async fn keep_resuming(self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match self.resume_pending().await {
+                Ok(0) => {}
+                Ok(resumed) => tracing::warn!(resumed, "finished stranded submissions"),
+                Err(e) => tracing::error!(error = %e, "looking for stranded submissions failed"),
+            }
+        }
+    }
+}
+
+/// The rejection of a document whose conversion panicked.
+fn internal_rejection(adapter: &str) -> Rejection {
+    Rejection {
+        kind: RejectionKind::Internal,
+        code: "submission.internal_error".into(),
+        message: format!(
+            "the {adapter} adapter failed unexpectedly on this document; it is journaled and the failure is logged for the operator"
+        ),
+        message_ja: format!(
+            "{adapter} アダプターがこの文書の処理中に予期せず失敗しました。文書は保存済みで、障害は運用者向けに記録されています"
+        ),
+        location: None,
     }
 }
 
@@ -501,24 +651,107 @@ field = "patient.sex"
         assert_eq!(again[0].id, tasks[1].id);
     }
 
-    #[tokio::test]
-    async fn a_submission_journaled_before_a_crash_is_finished_once_at_start_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
-        // The state a crash right after journaling leaves: raw input and a `received` row.
-        let sha = content_hash(CSV.as_bytes());
-        let record = SubmissionRecord {
-            id: submission_id("hospital:1310000017", &sha, "csv", "test"),
+    /// An adapter with a bug: it panics on every document.
+    struct PanickingAdapter;
+
+    impl Adapter for PanickingAdapter {
+        fn name(&self) -> &'static str {
+            "panicking"
+        }
+        fn sniff(&self, _: &Input<'_>) -> bool {
+            true
+        }
+        fn convert(
+            &self,
+            input: &Input<'_>,
+            _: &MappingContext<'_>,
+        ) -> Result<Vec<kakehashi_sdk::Converted>, kakehashi_sdk::AdapterError> {
+            let records: Vec<kakehashi_sdk::Converted> = Vec::new();
+            // Out of bounds: the kind of slip a real adapter might make on odd input.
+            let _first = &records[input.bytes.len()];
+            Ok(records)
+        }
+    }
+
+    fn journaled(sha: &str) -> SubmissionRecord {
+        SubmissionRecord {
+            id: submission_id("hospital:1310000017", sha, "csv", "test"),
             organisation_id: "hospital:1310000017".into(),
             municipality_id: None,
-            sha256: sha.clone(),
+            sha256: sha.to_owned(),
             adapter: "csv".into(),
             mapping: "test".into(),
             status: SubmissionStatus::Received,
             received_at: "2026-11-21T00:00:00.000Z".into(),
             completed_at: None,
             error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_adapter_rejects_the_document_instead_of_failing_the_worker() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
+        let pipeline = Pipeline::new(store, catalog());
+        let completion = pipeline
+            .convert_in_worker(
+                Arc::new(PanickingAdapter),
+                bytes::Bytes::from_static(b"abc"),
+                None,
+                "sha".into(),
+                None,
+                "s".into(),
+            )
+            .await
+            .expect("the worker itself survives");
+        let Completion::Rejected(rejection) = completion else {
+            panic!("accepted a document the adapter panicked on");
         };
+        assert_eq!(rejection.code, "submission.internal_error");
+        assert_eq!(rejection.kind, RejectionKind::Internal);
+    }
+
+    #[tokio::test]
+    async fn a_submission_stranded_while_serving_is_finished_without_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
+        let pipeline = Pipeline::new(store.clone(), catalog());
+        let resuming = tokio::spawn(pipeline.clone().keep_resuming(Duration::from_millis(20)));
+        // Journaled after the gateway started, and then left: a task that died.
+        let sha = content_hash(CSV.as_bytes());
+        let record = journaled(&sha);
+        let raw = RawInput {
+            sha256: &sha,
+            content_type: Some("text/csv"),
+            body: CSV.as_bytes(),
+        };
+        store.journal(raw, &record).await.unwrap();
+        let done = tokio::time::timeout(Duration::from_secs(30), pipeline.wait_for(&record.id))
+            .await
+            .expect("finished while serving")
+            .unwrap();
+        resuming.abort();
+        assert_eq!(done.status, SubmissionStatus::Accepted);
+        assert_eq!(store.submission_sheets(&record.id).await.unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_submission_being_processed_cannot_be_claimed_twice() {
+        let in_flight = InFlight::default();
+        let first = in_flight.claim("s1").expect("free");
+        assert!(in_flight.claim("s1").is_none());
+        assert!(in_flight.claim("s2").is_some());
+        drop(first);
+        assert!(in_flight.claim("s1").is_some(), "released when dropped");
+    }
+
+    #[tokio::test]
+    async fn a_submission_journaled_before_a_crash_is_finished_once_at_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
+        // The state a crash right after journaling leaves: raw input and a `received` row.
+        let sha = content_hash(CSV.as_bytes());
+        let record = journaled(&sha);
         let raw = RawInput {
             sha256: &sha,
             content_type: Some("text/csv"),

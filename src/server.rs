@@ -103,8 +103,12 @@ pub struct Gateway {
     tls: Option<Arc<rustls::ServerConfig>>,
     guard: Arc<Guard>,
     outbox: Option<crate::push::Outbox>,
+    pipeline: Pipeline,
     lock: std::fs::File,
 }
+
+/// How often a running gateway looks for journaled submissions that were never finished.
+const RESUME_EVERY_SECONDS: u64 = 30;
 
 impl Gateway {
     /// Opens everything and binds the socket; serving starts with [`Gateway::run`].
@@ -172,7 +176,7 @@ impl Gateway {
         let security = Arc::new(config.security.clone());
         let guard = Arc::new(Guard::new(&security, &config.access_keys));
         let app = router(AppState {
-            pipeline,
+            pipeline: pipeline.clone(),
             max_body_bytes: config.max_body_bytes,
             transport,
             security,
@@ -194,6 +198,7 @@ impl Gateway {
             tls,
             guard,
             outbox,
+            pipeline,
             lock,
         })
     }
@@ -227,6 +232,12 @@ impl Gateway {
                 guard.sweep();
             }
         });
+        // Anything journaled but left unfinished (a task that died) is finished while serving,
+        // not only at the next start.
+        let _resuming = AbortOnDrop(tokio::spawn(
+            self.pipeline
+                .keep_resuming(Duration::from_secs(RESUME_EVERY_SECONDS)),
+        ));
         let _lock = self.lock;
         // Dropped (and so stopped) with this function; an attempt cut short is repeated at the
         // next start under the same idempotency key.

@@ -211,7 +211,9 @@ pub async fn lookup(
                 "誤ったアクセスキーが続いたため受け付けを停止しています。{seconds} 秒後に再度お試しください"
             ),
         );
-        return Ok(([(header::RETRY_AFTER, seconds.to_string())], error).into_response());
+        return Ok(error
+            .retry_after(std::time::Duration::from_secs(seconds))
+            .into_response());
     }
     let key = match AccessKey::parse(&request.access_key) {
         Ok(key) => key,

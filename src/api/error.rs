@@ -23,6 +23,9 @@ pub struct ApiError {
     /// The submission the error belongs to, when the input was journaled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submission_id: Option<String>,
+    /// Seconds the client should wait before trying again (the `Retry-After` header).
+    #[serde(skip)]
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -39,6 +42,19 @@ impl ApiError {
             message_ja: message_ja.into(),
             location: None,
             submission_id: None,
+            retry_after_seconds: None,
+        }
+    }
+
+    /// Tells the client to wait `wait` (whole seconds, rounded up, at least one) before trying
+    /// again: a client that waits as told is not refused for the same reason.
+    pub fn retry_after(self, wait: std::time::Duration) -> Self {
+        let seconds = u64::try_from(wait.as_millis().div_ceil(1000))
+            .unwrap_or(u64::MAX)
+            .max(1);
+        Self {
+            retry_after_seconds: Some(seconds),
+            ..self
         }
     }
 
@@ -74,12 +90,13 @@ impl ApiError {
     }
 
     /// A rejected submission: 415 for an unreadable encoding or format, 400 for a mapping
-    /// problem, 422 for a broken document.
+    /// problem, 422 for a broken document, 500 when the gateway failed on it.
     pub fn rejected(rejection: &Rejection, submission_id: Option<&str>) -> Self {
         let status = match rejection.kind {
             RejectionKind::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RejectionKind::Mapping => StatusCode::BAD_REQUEST,
             RejectionKind::Malformed => StatusCode::UNPROCESSABLE_ENTITY,
+            RejectionKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self {
             location: rejection.location.clone(),
@@ -137,8 +154,8 @@ impl From<SubmitError> for ApiError {
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
-                    "the conversion failed unexpectedly; the input is journaled and will be retried at restart",
-                    "変換中に予期しないエラーが発生しました。入力は保存済みで、再起動時に再処理されます",
+                    "the conversion failed unexpectedly; the input is journaled and will be processed again shortly",
+                    "変換中に予期しないエラーが発生しました。入力は保存済みで、まもなく再処理されます",
                 )
             }
         }
@@ -148,6 +165,13 @@ impl From<SubmitError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self)).into_response()
+        let retry_after = self.retry_after_seconds;
+        let mut response = (status, Json(self)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -1,4 +1,5 @@
-//! Intrusion protection kept in memory: request rates per terminal and per address, blocking
+//! Intrusion protection kept in memory: request rates per terminal (with rates of their own for
+//! the terminals the configuration names) and per address, blocking
 //! an address after repeated authentication failures, blocking the person and the terminal
 //! that present too many wrong access keys, and flagging a user who reads far more
 //! sheets in an hour than anyone should (seed 001 asks that reuse of earlier data be
@@ -12,7 +13,8 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 
 use crate::config::{AccessKeyConfig, SecurityConfig};
 
@@ -115,6 +117,8 @@ pub enum FailureVerdict {
 #[derive(Debug)]
 pub struct Guard {
     per_terminal: DefaultKeyedRateLimiter<String>,
+    /// Terminals with a rate of their own (`[security.terminal_requests_per_second]`).
+    own_rates: HashMap<String, DefaultDirectRateLimiter>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
     failures: FailureWindow<IpAddr>,
     key_failures: FailureWindow<Presenter>,
@@ -135,6 +139,11 @@ impl Guard {
         let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
         Self {
             per_terminal: RateLimiter::keyed(quota(config.requests_per_second_per_terminal)),
+            own_rates: config
+                .terminal_requests_per_second
+                .iter()
+                .map(|(name, rate)| (name.clone(), RateLimiter::direct(quota(*rate))))
+                .collect(),
             per_address: RateLimiter::keyed(quota(config.requests_per_second_per_address)),
             failures: FailureWindow::new(
                 config.block_after_failures,
@@ -149,17 +158,29 @@ impl Guard {
         }
     }
 
-    /// Whether one more request from this terminal and address is within the rates.
-    pub fn admit(&self, terminal: Option<&str>, address: Option<IpAddr>) -> bool {
-        let terminal_ok =
-            terminal.is_none_or(|t| self.per_terminal.check_key(&t.to_owned()).is_ok());
-        let address_ok = address.is_none_or(|a| self.per_address.check_key(&a).is_ok());
-        terminal_ok && address_ok
+    /// Whether one more request from this terminal and address is within the rates; when it
+    /// is not, how long until one would be (for `Retry-After`). A terminal with a rate of its
+    /// own is held to that alone; any other to the common terminal rate and the address rate.
+    pub fn admit(&self, terminal: Option<&str>, address: Option<IpAddr>) -> Result<(), Duration> {
+        let now = DefaultClock::default().now();
+        let wait = |refused: NotUntil<_>| refused.wait_time_from(now);
+        if let Some(own) = terminal.and_then(|t| self.own_rates.get(t)) {
+            return own.check().map_err(wait);
+        }
+        let by_terminal = terminal.map_or(Ok(()), |t| {
+            self.per_terminal.check_key(&t.to_owned()).map_err(wait)
+        });
+        let by_address = address.map_or(Ok(()), |a| self.per_address.check_key(&a).map_err(wait));
+        match (by_terminal, by_address) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(a), Err(b)) => Err(a.max(b)),
+            (Err(wait), _) | (_, Err(wait)) => Err(wait),
+        }
     }
 
-    /// Whether the address is blocked for repeated authentication failures.
-    pub fn is_blocked(&self, address: Option<IpAddr>) -> bool {
-        address.is_some_and(|a| self.failures.blocked_for(&a).is_some())
+    /// How long the address stays blocked for repeated authentication failures, if it is.
+    pub fn blocked_for(&self, address: Option<IpAddr>) -> Option<Duration> {
+        self.failures.blocked_for(&address?)
     }
 
     /// Counts an authentication failure from the address.
@@ -259,9 +280,37 @@ mod tests {
     fn a_terminal_over_its_rate_is_refused_while_others_go_on() {
         let guard = guard();
         let a = Some("hospital");
-        let admitted = (0..10).filter(|_| guard.admit(a, None)).count();
+        let admitted = (0..10).filter(|_| guard.admit(a, None).is_ok()).count();
         assert_eq!(admitted, 4, "burst of twice the rate");
-        assert!(guard.admit(Some("municipality"), None));
+        let wait = guard.admit(a, None).expect_err("over the rate");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_millis(500),
+            "one more request is allowed within half a second at 2/s: {wait:?}"
+        );
+        assert!(guard.admit(Some("municipality"), None).is_ok());
+    }
+
+    #[test]
+    fn a_terminal_with_a_rate_of_its_own_is_held_to_that_alone() {
+        let config = SecurityConfig {
+            terminal_requests_per_second: [("ehr-engine".to_owned(), 50)].into(),
+            requests_per_second_per_address: 2,
+            ..config()
+        };
+        let guard = Guard::new(&config, &AccessKeyConfig::default());
+        let address: Option<IpAddr> = Some([192, 0, 2, 7].into());
+        let engine = (0..150)
+            .filter(|_| guard.admit(Some("ehr-engine"), address).is_ok())
+            .count();
+        assert_eq!(
+            engine, 100,
+            "burst of twice its own rate, not the address's"
+        );
+        // A browser behind the same address still meets the common rates.
+        let browser = (0..10)
+            .filter(|_| guard.admit(Some("reception-pc"), address).is_ok())
+            .count();
+        assert_eq!(browser, 4);
     }
 
     #[test]
@@ -270,11 +319,11 @@ mod tests {
         let ip: Option<IpAddr> = Some([192, 0, 2, 1].into());
         assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
         assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
-        assert!(!guard.is_blocked(ip));
+        assert!(guard.blocked_for(ip).is_none());
         assert_eq!(guard.record_failure(ip), FailureVerdict::Blocked);
-        assert!(guard.is_blocked(ip));
+        assert!(guard.blocked_for(ip).is_some());
         assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
-        assert!(!guard.is_blocked(Some([192, 0, 2, 2].into())));
+        assert!(guard.blocked_for(Some([192, 0, 2, 2].into())).is_none());
     }
 
     #[test]

@@ -82,26 +82,25 @@ pub async fn identify_terminal(
             }
         }
     }
-    if state.guard.is_blocked(source) {
+    if let Some(wait) = state.guard.blocked_for(source) {
         return ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "security.blocked",
             "too many failed logins from this address; try again later",
             "このアドレスからのログイン失敗が多すぎます。しばらくしてから再試行してください",
         )
+        .retry_after(wait)
         .into_response();
     }
-    if !state.guard.admit(caller.terminal.as_deref(), source) {
-        return (
-            [(header::RETRY_AFTER, "1")],
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "security.rate_limited",
-                "too many requests from this terminal or address; slow down",
-                "この端末またはアドレスからのリクエストが多すぎます。間隔をあけてください",
-            ),
+    if let Err(wait) = state.guard.admit(caller.terminal.as_deref(), source) {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "security.rate_limited",
+            "too many requests from this terminal or address; slow down",
+            "この端末またはアドレスからのリクエストが多すぎます。間隔をあけてください",
         )
-            .into_response();
+        .retry_after(wait)
+        .into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await

@@ -25,6 +25,7 @@ mod review;
 mod sheets;
 mod submissions;
 mod system;
+mod telemetry;
 mod templates;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub use error::ApiError;
 pub use guard::Guard;
 pub use openapi::document as openapi_document;
 pub use submissions::SubmissionView;
+pub use telemetry::install_panic_hook;
 
 use crate::config::{AccessKeyConfig, SecurityConfig};
 use crate::pipeline::Pipeline;
@@ -176,7 +178,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             identity::require_any_session,
         ));
-    Router::new()
+    let routes = Router::new()
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/healthz", get(system::healthz))
         .route("/v1/openapi.json", get(system::openapi))
@@ -188,10 +190,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             identity::identify_terminal,
         ))
-        .layer(middleware::from_fn(count_responses))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .with_state(state)
+        .with_state(state);
+    // Responses are counted outside the panic net, so a caught panic's 500 counts too.
+    telemetry::layer(routes).layer(middleware::from_fn(count_responses))
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::{DeliveryError, NationalDbClient, RetryPolicy, delivery_document};
 use crate::store::{AuditEvent, Delivery, Store, StoreError};
@@ -98,6 +99,7 @@ impl Outbox {
                         }
                     } else {
                         // A panicked attempt: forget what was in flight and re-read the store.
+                        crate::metrics::record_panic();
                         flying = Vec::new();
                         in_flight.abort_all();
                     }
@@ -137,19 +139,22 @@ impl Attempt {
     async fn run(self, delivery: Delivery) -> Attempted {
         let span =
             tracing::info_span!("delivery", id = %delivery.id, attempt = delivery.attempts + 1);
-        let _enter = span.enter();
-        let started = Instant::now();
-        let outcome = match self.send(&delivery).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                // The store failed around the attempt; the delivery stays pending and is
-                // tried again (the receiver deduplicates if it did arrive).
-                tracing::error!(error = %e, "outbox: store failure during a delivery");
-                Attempted::Failed
-            }
-        };
-        crate::metrics::record_delivery_attempt(started.elapsed());
-        outcome
+        async move {
+            let started = Instant::now();
+            let outcome = match self.send(&delivery).await {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    // The store failed around the attempt; the delivery stays pending and is
+                    // tried again (the receiver deduplicates if it did arrive).
+                    tracing::error!(error = %e, "outbox: store failure during a delivery");
+                    Attempted::Failed
+                }
+            };
+            crate::metrics::record_delivery_attempt(started.elapsed());
+            outcome
+        }
+        .instrument(span)
+        .await
     }
 
     async fn send(&self, delivery: &Delivery) -> Result<Attempted, StoreError> {

@@ -35,14 +35,16 @@ impl SubmissionStatus {
     }
 }
 
-/// What kind of rejection: an unreadable format or encoding, a mapping problem, or a broken
-/// document.
+/// What kind of rejection: an unreadable format or encoding, a mapping problem, a broken
+/// document, or a failure of the gateway itself on this document (a bug, logged for the
+/// operator; the input stays journaled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionKind {
     Unsupported,
     Mapping,
     Malformed,
+    Internal,
 }
 
 /// Why a document was rejected, as stored and as the API shows it.

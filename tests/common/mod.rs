@@ -23,6 +23,11 @@ pub struct Gateway {
     config_path: PathBuf,
 }
 
+/// Where a process started by these tests writes its log (standard error): beside its data.
+fn log_path(data_dir: &Path) -> PathBuf {
+    data_dir.with_extension("log")
+}
+
 /// Runs a `kakehashi` subcommand on the gateway's configuration; returns its stdout.
 pub fn kakehashi(args: &[&str], config: &Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
@@ -53,7 +58,7 @@ impl Gateway {
             ),
         )
         .unwrap();
-        let (child, base) = spawn_listening(&["serve", "--config"], &config_path);
+        let (child, base) = spawn_listening(&["serve", "--config"], &config_path, data_dir);
         Self {
             child,
             base,
@@ -87,7 +92,8 @@ impl Gateway {
             config.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\"")),
         )
         .unwrap();
-        let (child, base) = spawn_listening(&["serve", "--config"], &self.config_path);
+        let (child, base) =
+            spawn_listening(&["serve", "--config"], &self.config_path, &self.data_dir);
         self.child = child;
         self.base = base;
     }
@@ -105,6 +111,7 @@ impl Gateway {
                 "--data-dir",
             ],
             data_dir,
+            data_dir,
         );
         Receiver {
             child: Some(child),
@@ -117,6 +124,11 @@ impl Gateway {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// What the gateway has logged so far (all its starts).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(log_path(&self.data_dir)).unwrap_or_default()
     }
 
     /// `GET /metrics` through the hospital's terminal.
@@ -287,15 +299,24 @@ impl Gateway {
     }
 }
 
-/// Runs `kakehashi ARGS LAST` and waits for the line that says where it listens.
-fn spawn_listening(args: &[&str], last: &Path) -> (Child, String) {
+/// Runs `kakehashi ARGS LAST` and waits for the line that says where it listens; its log is
+/// appended to [`log_path`] of `data_dir`.
+fn spawn_listening(args: &[&str], last: &Path, data_dir: &Path) -> (Child, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path(data_dir))
+        .expect("a log file beside the data");
     let mut child = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
         .args(args)
         .arg(last)
-        .env("KAKEHASHI_LOG", "warn")
+        // Spans and their log lines on, as in production: a span misused across an await
+        // only shows with them.
+        .env("KAKEHASHI_LOG", "info")
         // libtesseract's OpenMP threads only slow OCR down on two cores.
         .env("OMP_THREAD_LIMIT", "1")
         .stdout(Stdio::piped())
+        .stderr(log)
         .spawn()
         .expect("kakehashi starts");
     let stdout = child.stdout.take().expect("stdout is piped");
@@ -373,6 +394,7 @@ impl Receiver {
                 self.certs.to_str().unwrap(),
                 "--data-dir",
             ],
+            &self.data_dir,
             &self.data_dir,
         );
         self.child = Some(child);
@@ -452,6 +474,15 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            // The test failed: show what the gateway logged.
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- gateway log (last {} lines) ---", tail.len());
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 

@@ -10,7 +10,11 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_sdk::{Adapter, DiseaseRegistry, Input, MappingContext, MappingFiles, TemplateSet};
+use kakehashi_sdk::{Adapter, Input, MappingContext};
+
+#[path = "../tests/support/catalog.rs"]
+mod catalog;
+use catalog::catalog;
 
 fn corpus(folder: &str, filter: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,33 +30,6 @@ fn corpus(folder: &str, filter: &str) -> Vec<Vec<u8>> {
         .into_iter()
         .map(|p| std::fs::read(p).unwrap())
         .collect()
-}
-
-/// The gateway's built-in catalog as shipped in `mappings/`: the notified disease lists, the
-/// disease templates and the FHIR code maps, so Conditions bind and Observations fill items
-/// as they do in the gateway.
-fn catalog() -> (DiseaseRegistry, TemplateSet, MappingFiles) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../mappings");
-    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
-    let mut diseases = DiseaseRegistry::default();
-    let list = "reference/intractable_disease.csv";
-    diseases.add_nanbyo_list(list, &read(list)).unwrap();
-    let nando = "reference/nanbyo_designated_diseases_nando_2025-08-26.csv";
-    diseases.add_nanbyo_nando(nando, &read(nando)).unwrap();
-    let shoman = "reference/shoman_diseases_nando_2025-08-26_by_notification.csv";
-    diseases.add_shoman_list(shoman, &read(shoman)).unwrap();
-    let mut templates = TemplateSet::default();
-    for entry in std::fs::read_dir(root.join("diseases")).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let origin = path.display().to_string();
-        templates.add(&origin, &text, Some(&diseases)).unwrap();
-    }
-    let mut mappings = MappingFiles::default();
-    for name in ["conditions", "observations", "systems"] {
-        mappings.insert("fhir", name, name, read(&format!("fhir/{name}.toml")));
-    }
-    (diseases, templates, mappings)
 }
 
 fn bench(c: &mut Criterion) {

@@ -17,9 +17,9 @@ use crate::reader::Reader;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FhirAdapter;
 
-fn located(bytes: &[u8], offset: usize, element: String) -> SourceLocation {
+fn located(lines: &json::Lines, offset: usize, element: String) -> SourceLocation {
     SourceLocation {
-        line: Some(json::line_of(bytes, offset)),
+        line: Some(lines.line_of(offset)),
         element: Some(element),
         ..SourceLocation::default()
     }
@@ -50,13 +50,14 @@ pub fn convert_document(
             ..SourceLocation::default()
         })
     })?;
+    let lines = json::Lines::new(bytes);
     if raw.str("resourceType").is_none() {
         return Err(AdapterError::unsupported(
             "fhir.not_a_resource",
             "the document is JSON but not a FHIR resource (no `resourceType`)".into(),
             "JSON ですが FHIR リソースではありません（resourceType がありません）".into(),
         )
-        .at(located(bytes, raw.offset, "$.resourceType".into())));
+        .at(located(&lines, raw.offset, "$.resourceType".into())));
     }
     let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let model = model::round_trip(body).map_err(|e| {
@@ -66,7 +67,7 @@ pub fn convert_document(
             format!("{path}: not valid FHIR R4: {}", e.reason),
             format!("{path} が FHIR R4 として正しくありません: {}", e.reason),
         )
-        .at(located(bytes, node.offset, path))
+        .at(located(&lines, node.offset, path))
     })?;
     let (kept, losses) = keep_readable(raw, &model);
     let doc = Document::new(&kept);
@@ -75,7 +76,7 @@ pub fn convert_document(
         maps,
         diseases: context.diseases,
         templates: context.templates,
-        bytes,
+        lines: &lines,
     };
     let mut sheets = reader.sheets(sha256);
     let lost: Vec<Finding> = losses
@@ -93,7 +94,7 @@ pub fn convert_document(
                 ),
                 format!("{} を読めないため使っていません（{why}）", loss.path),
             )
-            .at(Some(located(bytes, loss.offset, loss.path.clone())))
+            .at(Some(located(&lines, loss.offset, loss.path.clone())))
         })
         .collect();
     for converted in &mut sheets {

@@ -3,6 +3,12 @@
 //! Bundles and `contained` resources; references resolve by `fullUrl` (`urn:uuid:…` or an
 //! absolute URL), by `Type/id` (relative, or an absolute URL ending in it), and `#id` to a
 //! resource contained in the referring one.
+//!
+//! References are resolved through maps built once per document (by `fullUrl`, by `Type/id`,
+//! by contained id), so a Bundle of thousands of resources that reference one another is read
+//! in linear time.
+
+use std::collections::HashMap;
 
 use crate::json::Node;
 
@@ -21,19 +27,55 @@ pub struct Resource<'d, 'a> {
     pub container: Option<usize>,
 }
 
-/// Every resource of a document, in document order.
+/// Every resource of a document, in document order, and the maps references resolve through.
 #[derive(Debug)]
 pub struct Document<'d, 'a> {
     pub resources: Vec<Resource<'d, 'a>>,
+    /// Resources by `resourceType`, in document order.
+    by_kind: HashMap<&'d str, Vec<usize>>,
+    /// The first resource with each `fullUrl`.
+    by_full_url: HashMap<&'d str, usize>,
+    /// The first top-level resource with each `Type/id`, by its id or by the end of its
+    /// `fullUrl`.
+    by_type_id: HashMap<(&'d str, &'d str), usize>,
+    /// Contained resources by (container, id).
+    contained: HashMap<(usize, &'d str), usize>,
 }
 
 impl<'d, 'a> Document<'d, 'a> {
     pub fn new(root: &'d Node<'a>) -> Self {
         let mut doc = Self {
             resources: Vec::new(),
+            by_kind: HashMap::new(),
+            by_full_url: HashMap::new(),
+            by_type_id: HashMap::new(),
+            contained: HashMap::new(),
         };
         doc.visit(root, "$".to_owned(), None, None);
+        doc.index();
         doc
+    }
+
+    /// Builds the maps; where several resources qualify, the first in document order wins.
+    fn index(&mut self) {
+        for (i, r) in self.resources.iter().enumerate() {
+            self.by_kind.entry(r.kind).or_default().push(i);
+            if let Some(url) = r.full_url {
+                self.by_full_url.entry(url).or_insert(i);
+            }
+            match (r.container, r.id) {
+                (Some(owner), Some(id)) => {
+                    self.contained.entry((owner, id)).or_insert(i);
+                }
+                (None, id) => {
+                    let from_url = r.full_url.and_then(type_and_id);
+                    for key in id.map(|id| (r.kind, id)).into_iter().chain(from_url) {
+                        self.by_type_id.entry(key).or_insert(i);
+                    }
+                }
+                (Some(_), None) => {}
+            }
+        }
     }
 
     fn visit(
@@ -80,12 +122,14 @@ impl<'d, 'a> Document<'d, 'a> {
     /// The resources of a type.
     pub fn of_kind<'s>(
         &'s self,
-        kind: &'s str,
+        kind: &str,
     ) -> impl Iterator<Item = (usize, &'s Resource<'d, 'a>)> + 's {
-        self.resources
+        self.by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
             .iter()
-            .enumerate()
-            .filter(move |(_, r)| r.kind == kind)
+            .map(|&i| (i, &self.resources[i]))
     }
 
     /// The resource a `reference` string in resource `from` points to.
@@ -93,35 +137,27 @@ impl<'d, 'a> Document<'d, 'a> {
         if let Some(local) = reference.strip_prefix('#') {
             // Contained in the referring resource, or in the one containing it.
             let owner = self.resources.get(from)?.container.unwrap_or(from);
-            return self
-                .resources
-                .iter()
-                .position(|r| r.container == Some(owner) && r.id == Some(local));
+            return self.contained.get(&(owner, local)).copied();
         }
-        if let Some(i) = self
-            .resources
-            .iter()
-            .position(|r| r.full_url == Some(reference))
-        {
+        if let Some(&i) = self.by_full_url.get(reference) {
             return Some(i);
         }
         let reference = reference.split("/_history/").next().unwrap_or(reference);
-        let mut parts = reference.rsplit('/');
-        let id = parts.next()?;
-        let kind = parts.next()?;
-        let relative = format!("{kind}/{id}");
-        self.resources.iter().position(|r| {
-            r.container.is_none()
-                && ((r.kind == kind && r.id == Some(id))
-                    || r.full_url
-                        .is_some_and(|u| u.ends_with(&format!("/{relative}"))))
-        })
+        self.by_type_id.get(&type_and_id(reference)?).copied()
     }
 
     /// The resource a Reference element (`{"reference": …}`) of resource `from` points to.
     pub fn follow(&self, from: usize, reference: Option<&Node<'_>>) -> Option<usize> {
         self.resolve(from, reference?.str("reference")?)
     }
+}
+
+/// The last two segments of a reference or URL: `…/Patient/a` → (`Patient`, `a`).
+fn type_and_id(reference: &str) -> Option<(&str, &str)> {
+    let mut parts = reference.rsplit('/');
+    let id = parts.next()?;
+    let kind = parts.next()?;
+    Some((kind, id))
 }
 
 #[cfg(test)]

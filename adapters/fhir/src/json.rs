@@ -141,10 +141,30 @@ fn write_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// 1-based line of a byte offset.
-pub fn line_of(bytes: &[u8], offset: usize) -> u64 {
-    let end = offset.min(bytes.len());
-    bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+/// Where the lines of a document start, found once: each location is then a binary search,
+/// not a count of newlines from the start of the document (which made the time to convert a
+/// document grow with the square of its size).
+#[derive(Debug, Clone)]
+pub struct Lines {
+    /// Byte offsets of the `\n`s, in order.
+    newlines: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(bytes: &[u8]) -> Self {
+        Self {
+            newlines: bytes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, b)| (*b == b'\n').then_some(i))
+                .collect(),
+        }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> u64 {
+        self.newlines.partition_point(|&n| n < offset) as u64 + 1
+    }
 }
 
 /// Parses a whole document (RFC 8259; a leading byte-order mark is skipped).
@@ -179,7 +199,7 @@ fn syntax(bytes: &[u8], offset: usize, reason: String) -> SyntaxError {
         .count() as u64
         + 1;
     SyntaxError {
-        line: line_of(bytes, offset),
+        line: Lines::new(&bytes[..end]).line_of(end),
         column,
         reason,
     }
@@ -419,6 +439,16 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_counted_from_one_and_a_newline_belongs_to_its_line() {
+        let lines = Lines::new(b"ab\ncd\n\nef");
+        let found: Vec<u64> = [0, 2, 3, 5, 6, 7, 8, 100]
+            .iter()
+            .map(|&o| lines.line_of(o))
+            .collect();
+        assert_eq!(found, [1, 1, 2, 2, 3, 4, 4, 4]);
+    }
 
     #[test]
     fn numbers_keep_their_literal_and_strings_unescape() {

@@ -7,7 +7,7 @@ use kakehashi_sdk::{
 };
 
 use crate::document::Document;
-use crate::json::{self, Node};
+use crate::json::{Lines, Node};
 use crate::maps::Maps;
 
 /// The ISO 21090 name representation extension: `IDE` kanji, `SYL` kana, `ABC` alphabet.
@@ -20,7 +20,8 @@ pub struct Reader<'r, 'd, 'a> {
     pub maps: &'r Maps,
     pub diseases: &'r DiseaseRegistry,
     pub templates: &'r TemplateSet,
-    pub bytes: &'r [u8],
+    /// Where the document's lines start, for locations.
+    pub lines: &'r Lines,
 }
 
 /// One coding: system, code, display.
@@ -125,7 +126,7 @@ impl Reader<'_, '_, '_> {
     /// Where a node is: its JSON path and line.
     pub fn at(&self, node: &Node<'_>, path: String) -> SourceLocation {
         SourceLocation {
-            line: Some(json::line_of(self.bytes, node.offset)),
+            line: Some(self.lines.line_of(node.offset)),
             element: Some(path),
             ..SourceLocation::default()
         }
