@@ -347,7 +347,7 @@ impl ScanAdapter {
                 Severity::Error,
                 Reason::UnreadablePage.code(),
                 format!("{}; its fields go to review", e.message),
-                format!("{}。この ページの項目は確認に回します", e.message_ja),
+                format!("{}。このページの項目は確認に回します", e.message_ja),
             )
         };
         for (scan, id) in identified {
