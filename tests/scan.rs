@@ -43,6 +43,10 @@ async fn upload(s: &Session, body: Vec<u8>) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn a_scanned_paper_sheet_becomes_a_registered_sheet_after_review() {
+    // Made before logging in: printing and scanning takes seconds in a debug build, long enough
+    // for the gateway to close the session's idle connection (header read timeout) just as the
+    // upload reuses it.
+    let pdf = scan(&[paper()]);
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), CONFIG);
     let officer = gw
@@ -55,7 +59,7 @@ async fn a_scanned_paper_sheet_becomes_a_registered_sheet_after_review() {
         .await;
     let clerk = gw.user("clerk1", HOSPITAL, "clerk", "hospital").await;
 
-    let (status, submission) = upload(&officer, scan(&[paper()])).await;
+    let (status, submission) = upload(&officer, pdf).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{submission}");
     assert_eq!(submission["adapter"], "scan");
     assert_eq!(submission["municipality_id"], MUNICIPALITY);
