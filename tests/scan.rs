@@ -43,8 +43,9 @@ async fn upload(s: &Session, body: Vec<u8>) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn a_scanned_paper_sheet_becomes_a_registered_sheet_after_review() {
-    // The scan first: making it takes seconds on a busy machine, longer than the gateway keeps
-    // an idle connection open between requests.
+    // Made before logging in: printing and scanning takes seconds in a debug build, long enough
+    // for the gateway to close the session's idle connection (header read timeout) just as the
+    // upload reuses it.
     let pdf = scan(&[paper()]);
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), CONFIG);

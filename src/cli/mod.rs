@@ -121,6 +121,25 @@ pub enum Command {
     },
 }
 
+/// The review tasks the gateway would open for a sheet (OCR readings only), one a line: where,
+/// the box's label and field, the value read, and why.
+fn print_reviews(label: &str, reviews: &[crate::store::NewReview]) {
+    let mut err = std::io::stderr().lock();
+    for r in reviews {
+        let d = &r.detail;
+        let _ = writeln!(
+            err,
+            "{label}: {}: review {} [{}]: read 「{}」 (confidence {:.2}): {}",
+            d.location,
+            d.label,
+            r.target,
+            d.read.as_deref().unwrap_or(""),
+            r.confidence,
+            d.reasons.join(", ")
+        );
+    }
+}
+
 fn print_findings(label: &str, findings: &[Finding]) {
     let mut err = std::io::stderr().lock();
     for f in findings {

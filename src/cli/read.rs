@@ -11,7 +11,7 @@ use kakehashi_core::conversion::{Conversion, read_document};
 use kakehashi_core::registry::AdapterRegistry;
 use kakehashi_sdk::{Finding, Input, Record, RecordKind};
 
-use super::print_findings;
+use super::{print_findings, print_reviews};
 use crate::catalog::Catalog;
 use crate::checks::has_errors;
 use crate::pipeline::{content_hash, submission_id, today_in_japan};
@@ -91,8 +91,12 @@ pub fn print_file(
         certifications,
         ..
     } = read;
+    let mut reviews = 0;
     for s in sheets {
         emit(serde_json::to_value(&s.sheet)?, &s.findings)?;
+        // The review tasks the gateway would open for this sheet (scanned paper).
+        print_reviews(&label, &s.reviews);
+        reviews += s.reviews.len();
     }
     for a in applications {
         let record = Record::Application(Box::new(a.record));
@@ -109,10 +113,15 @@ pub fn print_file(
         RecordKind::Application => "applications",
         RecordKind::Certification => "decisions",
     };
-    eprintln!("{label}: {records} {noun}, {with_errors} with errors");
+    if reviews > 0 {
+        eprintln!("{label}: {records} {noun}, {with_errors} with errors, {reviews} review tasks");
+    } else {
+        eprintln!("{label}: {records} {noun}, {with_errors} with errors");
+    }
     Ok(if with_errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
+

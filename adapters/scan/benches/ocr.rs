@@ -11,15 +11,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kakehashi_adapter_scan::synth::{self, Scanner};
-use kakehashi_adapter_scan::{FormTemplate, ScanAdapter, ScanOptions};
+use kakehashi_adapter_scan::synth::{self, Scanner, TestCatalog};
+use kakehashi_adapter_scan::{ScanAdapter, ScanOptions};
 use kakehashi_pdf::{DEFAULT_FONT_PATH, Font};
-use kakehashi_sdk::{Adapter, DiseaseRegistry, Input, MappingContext, MappingFiles, TemplateSet};
-
-const TEMPLATE: &str = include_str!("../../../mappings/scan/rinkohyo-2403.toml");
 
 fn bench(c: &mut Criterion) {
-    let template: FormTemplate = toml::from_str(TEMPLATE).expect("template");
+    let catalog = TestCatalog::builtin();
+    let template = catalog.template();
     let font = Font::load(Path::new(DEFAULT_FONT_PATH)).expect("IPAex Gothic");
     let filled = [
         ("disease.number", "49"),
@@ -38,14 +36,6 @@ fn bench(c: &mut Criterion) {
     let pdf = synth::scanned_pdf(&template, &[filled], &font, &Scanner::default()).expect("scan");
     let pages = u64::from(template.pages);
 
-    let mut mappings = MappingFiles::default();
-    mappings.insert(
-        "scan",
-        "rinkohyo-2403",
-        "rinkohyo-2403.toml",
-        TEMPLATE.to_owned(),
-    );
-    let (diseases, templates) = (DiseaseRegistry::default(), TemplateSet::default());
     let adapter = ScanAdapter::new(ScanOptions::default());
     let mut group = c.benchmark_group("ocr");
     group
@@ -53,24 +43,7 @@ fn bench(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(30))
         .throughput(Throughput::Elements(pages));
     group.bench_function("zone_ocr_form_of_2_pages", |b| {
-        b.iter(|| {
-            let context = MappingContext {
-                diseases: &diseases,
-                templates: &templates,
-                mappings: &mappings,
-                mapping: None,
-            };
-            adapter
-                .convert(
-                    &Input {
-                        bytes: &pdf,
-                        content_type: None,
-                        sha256: "",
-                    },
-                    &context,
-                )
-                .expect("convert")
-        })
+        b.iter(|| catalog.convert(&adapter, &pdf).expect("convert"))
     });
 
     let images = kakehashi_adapter_scan::page_images(&pdf, &Default::default()).expect("pages");

@@ -46,11 +46,29 @@ impl Charset {
     }
 }
 
-/// Text Tesseract recognised in a box, and its mean confidence (0–1).
+/// One character Tesseract recognised, with its own evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Symbol {
+    /// The character (one or more code points, as the recogniser emits it).
+    pub text: String,
+    /// The recogniser's confidence in it, 0–1.
+    pub confidence: f32,
+    /// The best score (0–1) of any *other* character the recogniser weighed for it: a strong
+    /// rival means the glyph could as well be another character. The LSTM's choices are per
+    /// time step and not always aligned with the character; only a list that holds the
+    /// character itself is taken as its own (else 0).
+    pub rival: f32,
+    /// Its box in the recognised image, pixels: left, top, right, bottom.
+    pub bbox: [u32; 4],
+}
+
+/// Text Tesseract recognised in a box, character by character.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recognised {
     pub text: String,
+    /// 0–1: the least sure character's confidence (0 when nothing was recognised).
     pub confidence: f32,
+    pub symbols: Vec<Symbol>,
 }
 
 /// Why a box could not be read at all (the engine failed, not the handwriting).
@@ -100,7 +118,7 @@ impl OcrPool {
         }
     }
 
-    /// Reads one box (grey, 300 dpi or so) as a single line of text.
+    /// Reads one box (grey, 300 dpi or so) as a single line of text, character by character.
     pub fn recognise(&self, image: GrayImage, charset: Charset) -> Result<Recognised, OcrError> {
         let (reply, answer) = mpsc::channel();
         let sent = self
@@ -157,16 +175,135 @@ fn run(
     let mut t = t
         .set_variable("tessedit_char_whitelist", charset.whitelist())
         .map_err(|e| failed(&e))?
+        // Per-character boxes, confidences and rival choices in the hOCR output.
+        .set_variable("hocr_char_boxes", "1")
+        .map_err(|e| failed(&e))?
+        .set_variable("lstm_choice_mode", "2")
+        .map_err(|e| failed(&e))?
         .set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32)
         .map_err(|e| failed(&e))?
         .set_source_resolution(300)
         .recognize()
         .map_err(|e| failed(&e))?;
     let text = t.get_text().map_err(|e| failed(&e))?;
-    let confidence = (t.mean_text_conf().clamp(0, 100) as f32) / 100.0;
+    let hocr = t.get_hocr_text(0).map_err(|e| failed(&e))?;
     *engine = Some(t);
+    let symbols = symbols(&hocr);
+    let confidence = symbols
+        .iter()
+        .map(|s| s.confidence)
+        .reduce(f32::min)
+        .unwrap_or(0.0);
     Ok(Recognised {
         text: text.trim().to_owned(),
         confidence,
+        symbols,
     })
+}
+
+/// The characters of an hOCR page (`hocr_char_boxes` and `lstm_choice_mode` 2): every
+/// `ocrx_cinfo` span with `x_bboxes … ; x_conf C` is a character, and the spans with
+/// `x_confs C` after it are the choices the recogniser weighed for it.
+fn symbols(hocr: &str) -> Vec<Symbol> {
+    const OPEN: &str = "<span class='ocrx_cinfo'";
+    let mut out: Vec<Symbol> = Vec::new();
+    // The current character's choices: whether it is among them, and the best other's score.
+    let (mut own, mut best_other) = (false, 0f32);
+    let settle = |out: &mut Vec<Symbol>, own: bool, best_other: f32| {
+        if let Some(last) = out.last_mut() {
+            last.rival = if own { best_other } else { 0.0 };
+        }
+    };
+    let mut rest = hocr;
+    while let Some(start) = rest.find(OPEN) {
+        rest = &rest[start + OPEN.len()..];
+        let Some(tag_end) = rest.find('>') else { break };
+        let tag = &rest[..tag_end];
+        rest = &rest[tag_end + 1..];
+        let content = unescape(&rest[..rest.find('<').unwrap_or(rest.len())]);
+        let Some(title) = tag
+            .split_once("title='")
+            .and_then(|(_, t)| t.split_once('\'').map(|(t, _)| t))
+        else {
+            continue;
+        };
+        let number_after = |key: &str| -> Option<f32> {
+            let (_, v) = title.split_once(key)?;
+            v.split(|c: char| c == ';' || c.is_whitespace())
+                .find(|w| !w.is_empty())?
+                .parse()
+                .ok()
+        };
+        if let Some(boxes) = title.strip_prefix("x_bboxes ") {
+            settle(&mut out, own, best_other);
+            (own, best_other) = (false, 0.0);
+            let mut b = boxes
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|n| n.parse().unwrap_or(0));
+            let mut next = || b.next().unwrap_or(0);
+            out.push(Symbol {
+                text: content,
+                confidence: number_after("x_conf ").unwrap_or(0.0).clamp(0.0, 100.0) / 100.0,
+                rival: 0.0,
+                bbox: [next(), next(), next(), next()],
+            });
+        } else if let (Some(score), Some(last)) = (number_after("x_confs "), out.last()) {
+            if content == last.text {
+                own = true;
+            } else {
+                best_other = best_other.max(score.clamp(0.0, 100.0) / 100.0);
+            }
+        }
+    }
+    settle(&mut out, own, best_other);
+    out
+}
+
+/// Undoes hOCR's XML escapes.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_and_their_rivals_come_out_of_hocr() {
+        let hocr = "<span class='ocrx_word' id='word_1_4' title='bbox 238 215 288 246; x_wconf 83'>
+       <span class='ocrx_cinfo' title='x_bboxes 238 216 257 246; x_conf 99.558899'>ハ</span>
+        <span class='ocrx_cinfo' id='lstm_choices_1_4_1'>
+         <span class='ocrx_cinfo' id='choice_1_4_1' title='x_confs 93.23'>ハ</span>
+         <span class='ocrx_cinfo' id='choice_1_4_2' title='x_confs 0'>バ</span>
+        </span>
+       <span class='ocrx_cinfo' title='x_bboxes 268 215 288 244; x_conf 97.579308'>ン</span>
+        <span class='ocrx_cinfo' id='lstm_choices_1_4_2'>
+         <span class='ocrx_cinfo' id='choice_1_4_7' title='x_confs 89.83'>ン</span>
+         <span class='ocrx_cinfo' id='choice_1_4_8' title='x_confs 36.97'>シ</span>
+        </span>
+       <span class='ocrx_cinfo' title='x_bboxes 226 42 257 93; x_conf 99.56'>総</span>
+        <span class='ocrx_cinfo' id='lstm_choices_1_4_1'>
+         <span class='ocrx_cinfo' id='choice_1_4_1' title='x_confs 98.6'>人</span>
+        </span>
+       <span class='ocrx_cinfo' title='x_bboxes 300 215 320 244; x_conf 90'>&lt;</span>";
+        let s = symbols(hocr);
+        assert_eq!(s.len(), 4);
+        assert_eq!((s[0].text.as_str(), s[0].rival), ("ハ", 0.0));
+        assert!((s[0].confidence - 0.9956).abs() < 1e-3);
+        assert_eq!(s[0].bbox, [238, 216, 257, 246]);
+        assert_eq!(s[1].text, "ン");
+        assert!((s[1].rival - 0.3697).abs() < 1e-3);
+        // Choices without the character itself are another time step's: no rival.
+        assert_eq!((s[2].text.as_str(), s[2].rival), ("総", 0.0));
+        assert_eq!(s[3].text, "<");
+        assert!(symbols("no hocr at all <span class='ocrx_cinfo' title='x_bboxes 1").is_empty());
+    }
 }

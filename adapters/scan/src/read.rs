@@ -1,11 +1,17 @@
 //! Reading one zone of a registered page: OCR with the zone type's character set for written
 //! boxes, ink measurement for check boxes and circled choices (OCR cannot see a tick).
+//!
+//! A written box is accepted only on the evidence of the box itself agreeing: every character
+//! sure enough for the zone type, none with a strong rival, and a second, independent read of
+//! the same box (another scale and binarisation threshold) giving the same text. What fails
+//! carries its reason to review; the cross-field rules come after ([`crate::crosscheck`]).
 
 use image::{GrayImage, Luma};
 
-use crate::ocr::{Charset, OcrError, OcrPool};
+use crate::evidence::Reason;
+use crate::ocr::{Charset, OcrError, OcrPool, Recognised};
 use crate::register::{Affine, blobs};
-use crate::template::{MmBox, Zone, ZoneType};
+use crate::template::{MmBox, Thresholds, Zone, ZoneType};
 
 /// Resolution boxes are cut at for OCR: 300 dpi, what Tesseract is trained around.
 pub const CUT_PX_PER_MM: f32 = 300.0 / 25.4;
@@ -22,15 +28,32 @@ const BLANK_INK: f32 = 0.004;
 /// A check box with more ink than this (inside its frame) is marked.
 const CHECK_INK: f32 = 0.08;
 
+/// The second read's scale against the first (300 dpi → 390 dpi) and its binarisation
+/// threshold (heavier strokes than the first read's 128): different enough that a glyph the
+/// recogniser is unsure of tends to come out differently, the same for a clear one.
+const SECOND_SCALE: f32 = 1.3;
+const SECOND_THRESHOLD: u8 = 170;
+
 /// What a zone held.
 #[derive(Debug, Clone)]
 pub struct ZoneReading {
     /// The value read, `None` for a blank box (or no choice circled).
     pub text: Option<String>,
-    /// 0–1: Tesseract's mean confidence, or how clearly the ink decided a mark.
+    /// 0–1: the least sure character's confidence, or how clearly the ink decided a mark.
     pub confidence: f32,
     /// The zone as cut from the scan, straightened, for a reviewer.
     pub image: GrayImage,
+    /// Why the reading cannot be accepted as it is; empty when its evidence agrees.
+    pub review: Vec<Reason>,
+}
+
+impl ZoneReading {
+    /// Adds a reason, once.
+    pub fn doubt(&mut self, reason: Reason) {
+        if !self.review.contains(&reason) {
+            self.review.push(reason);
+        }
+    }
 }
 
 fn inset(b: MmBox, by: f32) -> MmBox {
@@ -71,17 +94,50 @@ fn ink(img: &GrayImage, ring_only: bool) -> f32 {
 const SPECK: usize = 12;
 
 /// Erases what is not writing — specks, and blobs touching the cut's edge (the printed frame
-/// or a neighbouring box's stroke reaching in) — and binarises the rest, so that neither those
-/// nor JPEG's faint ringing reach Tesseract, which reads them as `「`, `'` or `1`.
-fn clean(img: &GrayImage) -> GrayImage {
+/// or a neighbouring box's stroke reaching in) — and binarises the rest at `threshold`, so that
+/// neither those nor JPEG's faint ringing reach Tesseract, which reads them as `「`, `'` or `1`.
+/// `scale` is the cut's resolution against 300 dpi (a speck grows with it).
+fn clean(img: &GrayImage, threshold: u8, scale: f32) -> GrayImage {
     let (w, h) = img.dimensions();
+    let binary = GrayImage::from_fn(w, h, |x, y| {
+        Luma([if img.get_pixel(x, y)[0] < threshold {
+            0
+        } else {
+            255
+        }])
+    });
+    let speck = (SPECK as f32 * scale * scale) as usize;
     let mut out = GrayImage::from_pixel(w, h, Luma([255]));
-    for blob in blobs(img, 0, 0, w, h, usize::MAX) {
+    for blob in blobs(&binary, 0, 0, w, h, usize::MAX) {
         let at_edge =
             blob.min.0 == 0 || blob.min.1 == 0 || blob.max.0 == w - 1 || blob.max.1 == h - 1;
-        if !at_edge && blob.pixels.len() >= SPECK {
+        if !at_edge && blob.pixels.len() >= speck {
             for (x, y) in blob.pixels {
                 out.put_pixel(x, y, Luma([0]));
+            }
+        }
+    }
+    out
+}
+
+/// Digits only: erases a small mark lying wholly inside another stroke's outline — the dot of
+/// a dotted zero (VL Gothic, many typewriter faces), which the recogniser reads as `9` or `8`.
+/// No digit has a separate part inside another's box, so nothing else is touched.
+fn without_inner_dots(img: &GrayImage) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let found = blobs(img, 0, 0, w, h, usize::MAX);
+    let mut out = img.clone();
+    for dot in &found {
+        let inside = found.iter().any(|ring| {
+            ring.pixels.len() > dot.pixels.len() * 4
+                && ring.min.0 < dot.min.0
+                && ring.min.1 < dot.min.1
+                && ring.max.0 > dot.max.0
+                && ring.max.1 > dot.max.1
+        });
+        if inside {
+            for &(x, y) in &dot.pixels {
+                out.put_pixel(x, y, Luma([255]));
             }
         }
     }
@@ -95,63 +151,186 @@ fn with_margin(img: &GrayImage) -> GrayImage {
     out
 }
 
-/// Reads a form code box: `FORMCODE-PAGE` as printed, or `None` when nothing like it is there.
+/// Reads a form code box: `FORMCODE-PAGE` as printed (the page `None` when only its digit is
+/// unreadable), or `None` when nothing like it is there. A box that does not parse is read
+/// again the second way (another scale and threshold).
 pub fn read_form_code(
     pool: &OcrPool,
     scan: &GrayImage,
     map: &Affine,
     code_box: MmBox,
-) -> Result<Option<(String, u32)>, OcrError> {
-    let cut = clean(&map.cut(scan, inset(code_box, INSET_MM), CUT_PX_PER_MM));
-    if ink(&cut, false) < BLANK_INK {
-        return Ok(None);
+) -> Result<Option<(String, Option<u32>)>, OcrError> {
+    let mut partial = None;
+    let bbox = inset(code_box, INSET_MM);
+    for (threshold, scale) in [(128, 1.0), (SECOND_THRESHOLD, SECOND_SCALE)] {
+        let cut = clean(
+            &map.cut(scan, bbox, CUT_PX_PER_MM * scale),
+            threshold,
+            scale,
+        );
+        if ink(&cut, false) < BLANK_INK {
+            return Ok(None);
+        }
+        let text = pool.recognise(with_margin(&cut), Charset::FormCode)?.text;
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Some((code, page)) = compact.split_once('-') {
+            match page.parse() {
+                Ok(page) => return Ok(Some((code.to_owned(), Some(page)))),
+                Err(_) => partial = partial.or(Some((code.to_owned(), None))),
+            }
+        }
     }
-    let text = pool.recognise(with_margin(&cut), Charset::FormCode)?.text;
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    Ok(compact
-        .split_once('-')
-        .and_then(|(code, page)| Some((code.to_owned(), page.parse().ok()?))))
+    Ok(partial)
 }
 
-/// Reads a zone of a registered page.
+/// Reads a zone of a registered page, with the evidence of the box itself.
 pub fn read_zone(
     pool: &OcrPool,
     scan: &GrayImage,
     map: &Affine,
     zone: &Zone,
+    thresholds: &Thresholds,
 ) -> Result<ZoneReading, OcrError> {
     let charset = match zone.zone_type {
         ZoneType::Text => Charset::Any,
         ZoneType::Kana => Charset::Kana,
         ZoneType::Date => Charset::Date,
         ZoneType::Digits => Charset::Digits,
-        ZoneType::Check => return Ok(read_check(scan, map, zone)),
-        ZoneType::Circle => return Ok(read_circle(scan, map, zone)),
+        ZoneType::Check | ZoneType::Circle => {
+            let mut reading = if zone.zone_type == ZoneType::Check {
+                read_check(scan, map, zone)
+            } else {
+                read_circle(scan, map, zone)
+            };
+            if reading.confidence < thresholds.for_type(zone.zone_type) {
+                reading.doubt(Reason::LowConfidence);
+            }
+            return Ok(reading);
+        }
     };
-    let bbox = zone.bbox.unwrap_or_default();
-    let cut = clean(&map.cut(scan, inset(bbox, INSET_MM), CUT_PX_PER_MM));
+    let bbox = inset(zone.bbox.unwrap_or_default(), INSET_MM);
+    let digits_only = |img: GrayImage| {
+        if zone.zone_type == ZoneType::Digits {
+            without_inner_dots(&img)
+        } else {
+            img
+        }
+    };
+    let cut = digits_only(clean(&map.cut(scan, bbox, CUT_PX_PER_MM), 128, 1.0));
+    let image = map.cut(scan, zone.bbox.unwrap_or_default(), CUT_PX_PER_MM);
     if ink(&cut, false) < BLANK_INK {
         return Ok(ZoneReading {
             text: None,
             confidence: 1.0,
-            image: cut,
+            image,
+            review: Vec::new(),
         });
     }
-    let recognised = pool.recognise(with_margin(&cut), charset)?;
-    let text: String = match zone.zone_type {
-        // Spaces inside digits and dates are gaps between boxes, not content.
+    let first = pool.recognise(with_margin(&cut), charset)?;
+    let text = value_text(zone.zone_type, &first);
+    let mut reading = ZoneReading {
+        confidence: if text.is_empty() {
+            0.0
+        } else {
+            first.confidence
+        },
+        text: (!text.is_empty()).then_some(text),
+        image,
+        review: Vec::new(),
+    };
+    if reading.text.is_none() || reading.confidence < thresholds.for_type(zone.zone_type) {
+        reading.doubt(Reason::LowConfidence);
+    }
+    let characters = reading
+        .text
+        .as_deref()
+        .map_or(0, |t| t.chars().filter(|c| !c.is_whitespace()).count());
+    if characters > ink_columns(&cut) {
+        reading.doubt(Reason::Segmentation);
+    }
+    if first.symbols.iter().any(|s| s.rival > thresholds.rival) {
+        reading.doubt(Reason::Ambiguous);
+    }
+    // Only a reading about to be accepted needs the second opinion (it doubles the OCR time).
+    if reading.review.is_empty() {
+        let px_per_mm = CUT_PX_PER_MM * SECOND_SCALE;
+        let second = digits_only(clean(
+            &map.cut(scan, bbox, px_per_mm),
+            SECOND_THRESHOLD,
+            SECOND_SCALE,
+        ));
+        let again = pool.recognise(with_margin(&second), charset)?;
+        if compact(&value_text(zone.zone_type, &again))
+            != compact(reading.text.as_deref().unwrap_or_default())
+        {
+            reading.doubt(Reason::ReadsDisagree);
+        }
+    }
+    Ok(reading)
+}
+
+/// How many separate runs of inked columns a cut has. Printed characters stand apart, so each
+/// has at least one run of its own (ハ has two): a reading with more characters than runs has
+/// characters the recogniser invented (シミズ read シンミズ).
+fn ink_columns(img: &GrayImage) -> usize {
+    let (w, h) = img.dimensions();
+    let inked = |x| (0..h).any(|y| img.get_pixel(x, y)[0] < 128);
+    let mut runs = 0;
+    let mut previous = false;
+    for x in 0..w {
+        let now = inked(x);
+        runs += usize::from(now && !previous);
+        previous = now;
+    }
+    runs
+}
+
+/// The value as the zone type keeps it: spaces inside digits and dates are gaps between boxes,
+/// not content; in text, `丁` that the recogniser split into a bracket (`1 」 目`) between a
+/// number and `目` is `丁目` — the only thing that can stand there in an address.
+fn value_text(zone_type: ZoneType, recognised: &Recognised) -> String {
+    match zone_type {
         ZoneType::Digits | ZoneType::Date => recognised
             .text
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect(),
-        _ => recognised.text,
-    };
-    Ok(ZoneReading {
-        text: (!text.is_empty()).then_some(text),
-        confidence: recognised.confidence,
-        image: map.cut(scan, bbox, CUT_PX_PER_MM),
-    })
+        ZoneType::Text => chome(&recognised.text),
+        _ => recognised.text.clone(),
+    }
+}
+
+/// `1 」 目`, `1]目`, `1亅目` → `1丁目`.
+fn chome(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        out.push(chars[i]);
+        if chars[i].is_ascii_digit() {
+            let skip = |mut j: usize| {
+                while chars.get(j).is_some_and(|c| c.is_whitespace()) {
+                    j += 1;
+                }
+                j
+            };
+            let bracket = skip(i + 1);
+            let me = skip(bracket + 1);
+            if chars.get(bracket).is_some_and(|c| "」]亅|".contains(*c))
+                && chars.get(me) == Some(&'目')
+            {
+                out.push_str("丁目");
+                i = me + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 fn read_check(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
@@ -168,6 +347,7 @@ fn read_check(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
         },
         confidence: 0.5 + 0.5 * ((level - CHECK_INK).abs() / CHECK_INK).min(1.0),
         image: map.cut(scan, bbox, CUT_PX_PER_MM),
+        review: Vec::new(),
     }
 }
 
@@ -204,11 +384,64 @@ fn read_circle(scan: &GrayImage, map: &Affine, zone: &Zone) -> ZoneReading {
             text: None,
             confidence: 1.0,
             image,
+            review: Vec::new(),
         };
     }
     ZoneReading {
         text: order.first().map(|&i| zone.choices[i].value.clone()),
         confidence: (1.0 - second / best).clamp(0.0, 1.0),
         image,
+        review: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chome_split_into_a_bracket_is_put_back() {
+        assert_eq!(chome("大手前2 」 目1番22号"), "大手前2丁目1番22号");
+        assert_eq!(chome("天神1]目8番"), "天神1丁目8番");
+        assert_eq!(chome("霞が関1丁目"), "霞が関1丁目");
+        assert_eq!(chome("「目」1"), "「目」1");
+    }
+
+    #[test]
+    fn characters_stand_in_runs_of_inked_columns() {
+        let mut img = GrayImage::from_pixel(30, 10, Luma([255]));
+        for x in [2, 3, 10, 20, 21, 22] {
+            img.put_pixel(x, 5, Luma([0]));
+        }
+        assert_eq!(ink_columns(&img), 3);
+    }
+
+    #[test]
+    fn a_dot_inside_a_zero_is_erased_and_nothing_else() {
+        // A ring (the zero) with a dot in its hole, and a lone dot beside it.
+        let mut img = GrayImage::from_pixel(60, 40, Luma([255]));
+        for y in 5..35u32 {
+            for x in 5..25u32 {
+                let ring = (x as i32 - 15).pow(2) * 4 + (y as i32 - 20).pow(2);
+                if (120..=220).contains(&ring) {
+                    img.put_pixel(x, y, Luma([0]));
+                }
+            }
+        }
+        for (x, y) in [
+            (15, 20),
+            (15, 21),
+            (16, 20),
+            (16, 21),
+            (45, 20),
+            (46, 20),
+            (45, 21),
+        ] {
+            img.put_pixel(x, y, Luma([0]));
+        }
+        let out = without_inner_dots(&img);
+        assert_eq!(out.get_pixel(15, 20)[0], 255);
+        assert_eq!(out.get_pixel(45, 20)[0], 0);
+        assert_eq!(out.get_pixel(5 + 1, 20)[0], img.get_pixel(6, 20)[0]);
     }
 }

@@ -10,9 +10,92 @@ use std::process::{Command, Stdio};
 
 use image::{GrayImage, Luma};
 use kakehashi_pdf::{Document, Font};
+use kakehashi_sdk::{
+    Adapter, AdapterError, Converted, DiseaseRegistry, Input, MappingContext, MappingFiles,
+    TemplateSet,
+};
 use lopdf::{Object, Stream, dictionary};
 
 use crate::template::{FormTemplate, ZoneType};
+use crate::{ScanAdapter, ScanOptions};
+
+/// The project's scan layout, as the gateway ships it.
+pub const TEMPLATE: &str = include_str!("../../../mappings/scan/rinkohyo-2403.toml");
+
+/// What the adapter consults in tests: the 2403 layout, the notified 指定難病 list and the
+/// template of 告示番号 49 (for its SLEDAI range), as the gateway's catalog has them.
+pub struct TestCatalog {
+    mappings: MappingFiles,
+    diseases: DiseaseRegistry,
+    templates: TemplateSet,
+}
+
+impl TestCatalog {
+    pub fn builtin() -> Self {
+        let mut mappings = MappingFiles::default();
+        mappings.insert(
+            "scan",
+            "rinkohyo-2403",
+            "rinkohyo-2403.toml",
+            TEMPLATE.to_owned(),
+        );
+        let mut diseases = DiseaseRegistry::default();
+        // Both are the gateway's own files, parsed by its tests too.
+        let _ = diseases.add_nanbyo_list(
+            "intractable_disease.csv",
+            include_str!("../../../mappings/reference/intractable_disease.csv"),
+        );
+        let mut templates = TemplateSet::default();
+        let _ = templates.add(
+            "nanbyo-049.toml",
+            include_str!("../../../mappings/diseases/nanbyo-049.toml"),
+            Some(&diseases),
+        );
+        Self {
+            mappings,
+            diseases,
+            templates,
+        }
+    }
+
+    pub fn template(&self) -> FormTemplate {
+        // The shipped template parses (tests/scan.rs checks every template in mappings/).
+        toml::from_str(TEMPLATE).unwrap_or_else(|e| panic!("rinkohyo-2403.toml: {e}"))
+    }
+
+    pub fn context(&self) -> MappingContext<'_> {
+        MappingContext {
+            diseases: &self.diseases,
+            templates: &self.templates,
+            mappings: &self.mappings,
+            mapping: None,
+        }
+    }
+
+    /// Converts a scanned PDF with the adapter.
+    pub fn convert(
+        &self,
+        adapter: &ScanAdapter,
+        pdf: &[u8],
+    ) -> Result<Vec<Converted>, AdapterError> {
+        adapter.convert(
+            &Input {
+                bytes: pdf,
+                content_type: Some("application/pdf"),
+                sha256: "00",
+            },
+            &self.context(),
+        )
+    }
+
+    /// An adapter with two OCR workers, as the tests run it.
+    pub fn adapter() -> ScanAdapter {
+        ScanAdapter::new(ScanOptions {
+            workers: 2,
+            ..ScanOptions::default()
+        })
+    }
+}
 
 /// Why a test document could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -334,4 +417,125 @@ pub fn scanned_pdf(
         })
         .collect();
     image_pdf(&pages, scanner.dpi, scanner.jpeg_quality)
+}
+
+/// Field accuracy of converted forms against what was printed on them, per zone type.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Per zone type (`text`, `digits`, …).
+    pub rows: BTreeMap<String, Row>,
+    /// How many readings each review reason sent to review.
+    pub reasons: BTreeMap<String, u32>,
+    /// Every reading that was not exact, as a line: field, read, truth, reasons (`!!` first
+    /// when it was not sent to review).
+    pub misses: Vec<String>,
+    /// Every exact reading that was sent to review all the same, likewise.
+    pub doubted: Vec<String>,
+}
+
+/// Counts for one zone type.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Row {
+    pub fields: u32,
+    /// Read exactly as printed (before any review).
+    pub exact: u32,
+    /// Sent to review (exact or not).
+    pub flagged: u32,
+    /// Wrong and not sent to review: a silent misread.
+    pub silent: u32,
+}
+
+impl Row {
+    fn add(&mut self, other: Row) {
+        self.fields += other.fields;
+        self.exact += other.exact;
+        self.flagged += other.flagged;
+        self.silent += other.silent;
+    }
+}
+
+fn compact(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+impl Report {
+    /// Scores one converted form against the values printed on it.
+    pub fn add(&mut self, template: &FormTemplate, printed: &Filled, converted: &Converted) {
+        for r in &converted.readings {
+            let Some(zone) = template.zones.iter().find(|z| z.target() == r.target) else {
+                continue;
+            };
+            let truth = printed
+                .get(&r.target)
+                .map(|s| compact(s))
+                .unwrap_or_default();
+            let exact = compact(r.text.as_deref().unwrap_or_default()) == truth;
+            let flagged = r.needs_review();
+            let row = self
+                .rows
+                .entry(format!("{:?}", zone.zone_type).to_lowercase())
+                .or_default();
+            row.add(Row {
+                fields: 1,
+                exact: u32::from(exact),
+                flagged: u32::from(flagged),
+                silent: u32::from(!exact && !flagged),
+            });
+            for reason in &r.review {
+                *self.reasons.entry(reason.clone()).or_default() += 1;
+            }
+            let line = format!(
+                "{}{:<34} read {:?}, printed {truth:?}, review {:?}",
+                if flagged || exact { "  " } else { "!!" },
+                r.target,
+                r.text.as_deref().unwrap_or_default(),
+                r.review
+            );
+            if !exact {
+                self.misses.push(line);
+            } else if flagged {
+                self.doubted.push(line);
+            }
+        }
+    }
+
+    /// All zone types together.
+    pub fn total(&self) -> Row {
+        let mut all = Row::default();
+        for row in self.rows.values() {
+            all.add(*row);
+        }
+        all
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pct = |a: u32, n: u32| 100.0 * f64::from(a) / f64::from(n.max(1));
+        writeln!(
+            f,
+            "{:<8} {:>6} {:>8} {:>9} {:>7}",
+            "type", "fields", "exact", "flagged", "silent"
+        )?;
+        let total = self.total();
+        for (name, r) in self
+            .rows
+            .iter()
+            .chain(std::iter::once((&"all".to_owned(), &total)))
+        {
+            writeln!(
+                f,
+                "{name:<8} {:>6} {:>7.1}% {:>8.1}% {:>7}",
+                r.fields,
+                pct(r.exact, r.fields),
+                pct(r.flagged, r.fields),
+                r.silent
+            )?;
+        }
+        write!(f, "review reasons:")?;
+        for (reason, n) in &self.reasons {
+            write!(f, " {reason} {n};")?;
+        }
+        Ok(())
+    }
 }

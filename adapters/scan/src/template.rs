@@ -14,6 +14,7 @@
 //! pages = 2
 //! marks = [[12.0, 12.0], [198.0, 12.0], [12.0, 285.0], [198.0, 285.0]]
 //! code_box = [150.0, 16.0, 40.0, 9.0]
+//! review = { text = 0.9, digits = 0.9 }   # optional, per zone type (see `Thresholds`)
 //!
 //! [[zones]]
 //! page = 1
@@ -93,6 +94,10 @@ pub struct Zone {
     /// `circle`: the printed choices.
     #[serde(default)]
     pub choices: Vec<Choice>,
+    /// A name, address or institution, which must keep its exact character forms (異体字):
+    /// a reading containing either member of a variant pair (高/髙, 崎/﨑, …) goes to review.
+    #[serde(default)]
+    pub exact_kanji: bool,
 }
 
 impl Zone {
@@ -128,10 +133,66 @@ pub struct FormTemplate {
     pub mark_size: f32,
     /// Where every page prints `FORMCODE-PAGE`.
     pub code_box: MmBox,
-    /// Readings with a confidence (0–1) below this go to human review.
-    #[serde(default = "review_below")]
-    pub review_below: f32,
+    /// When a reading is too unsure to be accepted without a person (per zone type).
+    #[serde(default)]
+    pub review: Thresholds,
     pub zones: Vec<Zone>,
+}
+
+/// Confidence thresholds, calibrated per zone type on the project's own synthetic scans
+/// (`examples/accuracy.rs`): a written box goes to review when its least sure character scores
+/// below its type's threshold, or when any character has a rival choice scoring above `rival`;
+/// a check box or circle when its ink decides the mark by less than its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    pub text: f32,
+    pub kana: f32,
+    pub date: f32,
+    pub digits: f32,
+    pub check: f32,
+    pub circle: f32,
+    pub rival: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            text: 0.90,
+            kana: 0.90,
+            date: 0.90,
+            digits: 0.90,
+            check: 0.75,
+            circle: 0.50,
+            rival: 0.20,
+        }
+    }
+}
+
+impl Thresholds {
+    /// The least confidence a reading of this zone type is accepted with.
+    pub fn for_type(&self, zone_type: ZoneType) -> f32 {
+        match zone_type {
+            ZoneType::Text => self.text,
+            ZoneType::Kana => self.kana,
+            ZoneType::Date => self.date,
+            ZoneType::Digits => self.digits,
+            ZoneType::Check => self.check,
+            ZoneType::Circle => self.circle,
+        }
+    }
+
+    fn all(&self) -> [f32; 7] {
+        [
+            self.text,
+            self.kana,
+            self.date,
+            self.digits,
+            self.check,
+            self.circle,
+            self.rival,
+        ]
+    }
 }
 
 fn a4() -> [f32; 2] {
@@ -140,10 +201,6 @@ fn a4() -> [f32; 2] {
 
 fn mark_side() -> f32 {
     6.0
-}
-
-fn review_below() -> f32 {
-    0.80
 }
 
 impl FormTemplate {
@@ -156,9 +213,9 @@ impl FormTemplate {
                 format!("スキャン様式 `{name}`: {what}"),
             )
         };
-        if self.pages == 0 || !(0.0..=1.0).contains(&self.review_below) {
+        if self.pages == 0 || !self.review.all().iter().all(|t| (0.0..=1.0).contains(t)) {
             return Err(invalid(
-                "`pages` must be at least 1 and `review_below` within 0–1".into(),
+                "`pages` must be at least 1 and every `review` threshold within 0–1".into(),
             ));
         }
         for z in &self.zones {

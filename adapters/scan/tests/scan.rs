@@ -5,19 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kakehashi_adapter_scan::synth::{self, Scanner};
-use kakehashi_adapter_scan::{FormTemplate, ScanAdapter, ScanOptions};
+use kakehashi_adapter_scan::FormTemplate;
+use kakehashi_adapter_scan::synth::{self, Scanner, TestCatalog};
 use kakehashi_pdf::{DEFAULT_FONT_PATH, Font};
-use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, DiseaseRegistry, Input, MappingContext, MappingFiles, Record,
-    Sex, TemplateSet,
-};
+use kakehashi_sdk::{AdapterError, Converted, Record, Sex};
 use lopdf::{Object, Stream, dictionary};
 
-const TEMPLATE: &str = include_str!("../../../mappings/scan/rinkohyo-2403.toml");
-
 fn template() -> FormTemplate {
-    toml::from_str(TEMPLATE).expect("template")
+    TestCatalog::builtin().template()
 }
 
 fn font() -> Font {
@@ -25,33 +20,7 @@ fn font() -> Font {
 }
 
 fn convert(bytes: &[u8]) -> Result<Vec<Converted>, AdapterError> {
-    let mut mappings = MappingFiles::default();
-    mappings.insert(
-        "scan",
-        "rinkohyo-2403",
-        "rinkohyo-2403.toml",
-        TEMPLATE.to_owned(),
-    );
-    let diseases = DiseaseRegistry::default();
-    let templates = TemplateSet::default();
-    let context = MappingContext {
-        diseases: &diseases,
-        templates: &templates,
-        mappings: &mappings,
-        mapping: None,
-    };
-    let adapter = ScanAdapter::new(ScanOptions {
-        workers: 2,
-        ..ScanOptions::default()
-    });
-    adapter.convert(
-        &Input {
-            bytes,
-            content_type: Some("application/pdf"),
-            sha256: "00",
-        },
-        &context,
-    )
+    TestCatalog::builtin().convert(&TestCatalog::adapter(), bytes)
 }
 
 #[test]
@@ -118,9 +87,10 @@ fn a_skewed_noisy_jpeg_scan_of_two_pages_becomes_one_sheet() {
             exact += 1;
         } else {
             assert!(
-                r.needs_review,
+                r.needs_review(),
                 "misread without review: {} {:?}",
-                r.target, r.text
+                r.target,
+                r.text
             );
         }
     }
@@ -180,7 +150,7 @@ fn a_text_pdf_and_a_scan_of_another_layout_are_refused_as_unknown_forms() {
     let scan = synth::image_pdf(&pages, 200, 80).unwrap();
     let e = convert(&scan).unwrap_err();
     assert_eq!(e.code, "scan.unknown_form");
-    assert!(e.message_ja.contains("既知の様式ではありません"));
+    assert!(e.message_ja.contains("既知の様式として読めません"));
 
     // Our own marks with another form code printed: refused, naming the code it read.
     let mut foreign = template();
@@ -195,6 +165,117 @@ fn a_text_pdf_and_a_scan_of_another_layout_are_refused_as_unknown_forms() {
     let e = convert(&pdf).unwrap_err();
     assert_eq!(e.code, "scan.unknown_form");
     assert!(e.message.contains("2309-1"), "{}", e.message);
+}
+
+fn findings_of<'c>(c: &'c Converted, code: &str) -> Vec<(&'c str, Option<u32>)> {
+    c.findings
+        .iter()
+        .filter(|f| f.code == code)
+        .map(|f| {
+            (
+                f.item.as_deref().unwrap_or_default(),
+                f.location.as_ref().and_then(|l| l.page),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pages_upside_down_or_sideways_are_turned_and_an_unreadable_page_keeps_the_others() {
+    let template = template();
+    let font = font();
+    let printed = synth::print(&template, &[synth::example_form()], &font).unwrap();
+    let pages = synth::rasterise(&printed, 200).unwrap();
+    let turned = synth::image_pdf(
+        &[
+            image::imageops::rotate90(&pages[0]),
+            image::imageops::rotate180(&pages[1]),
+        ],
+        200,
+        85,
+    )
+    .unwrap();
+    let converted = convert(&turned).unwrap();
+    assert_eq!(converted.len(), 1);
+    assert_eq!(
+        findings_of(&converted[0], "scan.page_turned"),
+        [("", Some(1)), ("", Some(2))]
+    );
+    let Record::Sheet(sheet) = &converted[0].record else {
+        panic!("not a sheet")
+    };
+    assert_eq!(sheet.disease.number, Some(49));
+    assert_eq!(
+        sheet.institution.designated_doctor_number.as_deref(),
+        Some("1310000017")
+    );
+
+    // Page 2 is a page of something else: page 1 is read, page 2's fields go to review, and the
+    // finding says which page.
+    let mut doc = kakehashi_pdf::Document::new(&font, "別の書類");
+    doc.page().text(25.0, 40.0, 14.0, "お薬手帳 1 ページ");
+    let other = synth::rasterise(&doc.finish().unwrap(), 200).unwrap();
+    let pdf = synth::image_pdf(&[pages[0].clone(), other[0].clone()], 200, 85).unwrap();
+    let converted = convert(&pdf).unwrap();
+    assert_eq!(converted.len(), 1);
+    assert_eq!(
+        findings_of(&converted[0], "scan.unreadable_page"),
+        [("", Some(2))]
+    );
+    let Record::Sheet(sheet) = &converted[0].record else {
+        panic!("not a sheet")
+    };
+    assert_eq!(sheet.disease.number, Some(49));
+    for r in &converted[0].readings {
+        let on_page_2 = template
+            .zones
+            .iter()
+            .any(|z| z.target() == r.target && z.page == 2);
+        assert_eq!(
+            r.review.contains(&"scan.unreadable_page".to_owned()),
+            on_page_2,
+            "{}",
+            r.target
+        );
+        assert!(r.image_png.starts_with(b"\x89PNG"));
+    }
+    // Nothing readable at all is still refused.
+    let pdf = synth::image_pdf(&other, 200, 85).unwrap();
+    assert_eq!(convert(&pdf).unwrap_err().code, "scan.unknown_form");
+}
+
+#[test]
+fn a_disease_number_that_disagrees_with_the_written_name_is_an_error_and_both_go_to_review() {
+    // 49 misread as 19 is what the check used to let through with a warning.
+    let mut form = synth::example_form();
+    form.insert("disease.number".into(), "19".into());
+    let printed = synth::print(&template(), &[form], &font()).unwrap();
+    let pages = synth::rasterise(&printed, 200).unwrap();
+    let converted = convert(&synth::image_pdf(&pages, 200, 85).unwrap()).unwrap();
+    let mismatch: Vec<_> = converted[0]
+        .findings
+        .iter()
+        .filter(|f| f.code == "scan.disease_mismatch")
+        .collect();
+    assert_eq!(mismatch.len(), 1, "{:?}", converted[0].findings);
+    assert_eq!(mismatch[0].severity, kakehashi_sdk::Severity::Error);
+    assert!(
+        mismatch[0].message.contains("49"),
+        "{}",
+        mismatch[0].message
+    );
+    for target in ["disease.number", "disease.name"] {
+        let r = converted[0]
+            .readings
+            .iter()
+            .find(|r| r.target == target)
+            .unwrap();
+        assert!(
+            r.review.contains(&"scan.disease_mismatch".to_owned()),
+            "{target}: {:?}",
+            r.review
+        );
+    }
 }
 
 /// A one-page PDF around a raw image XObject stream.

@@ -124,14 +124,22 @@ pub struct OcrReading {
     pub label: String,
     /// The text as recognised; `None` when the box was blank.
     pub text: Option<String>,
-    /// Recognition confidence, 0–1.
+    /// Recognition confidence, 0–1 (the least sure character's, for written boxes).
     pub confidence: f32,
-    /// Whether the adapter wants a person to check it (confidence below the form's threshold).
-    pub needs_review: bool,
+    /// Why a person must check it, as stable codes (`ocr.low_confidence`, `ocr.reads_disagree`,
+    /// `scan.variant_kanji`, …); empty only when the independent evidence agrees.
+    pub review: Vec<String>,
     /// Where the box is (page, and the label as element).
     pub location: SourceLocation,
     /// The box as scanned and straightened, as a PNG. Personal data.
     pub image_png: Vec<u8>,
+}
+
+impl OcrReading {
+    /// Whether the adapter wants a person to check the value.
+    pub fn needs_review(&self) -> bool {
+        !self.review.is_empty()
+    }
 }
 
 /// What kind of failure an adapter error is; the API maps it to a status code.

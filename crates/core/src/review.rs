@@ -33,7 +33,7 @@ pub struct NewReview {
     pub image_png: Vec<u8>,
 }
 
-/// The OCR readings a person must check: those the adapter doubts (low confidence) and those
+/// The OCR readings a person must check: those the adapter doubts (for its reasons) and those
 /// whose value an error finding refuses (a wrong check digit, an impossible date, a required
 /// box left blank). The task id is a UUIDv5 of sheet and target, so a rerun makes the same task.
 pub fn reviews_for(
@@ -44,12 +44,8 @@ pub fn reviews_for(
     let namespace = Uuid::parse_str(sheet_id).unwrap_or(ID_NAMESPACE);
     readings
         .into_iter()
-        .filter_map(|r| {
-            let mut reasons: Vec<String> = r
-                .needs_review
-                .then(|| "ocr.low_confidence".to_owned())
-                .into_iter()
-                .collect();
+        .filter_map(|mut r| {
+            let mut reasons = std::mem::take(&mut r.review);
             for f in findings {
                 if f.severity == Severity::Error
                     && f.item.as_deref() == Some(r.target.as_str())
@@ -82,12 +78,16 @@ mod tests {
 
     #[test]
     fn doubted_readings_and_readings_a_check_refuses_go_to_review_once() {
-        let reading = |target: &str, needs_review: bool| OcrReading {
+        let reading = |target: &str, doubted: bool| OcrReading {
             target: target.into(),
             label: target.into(),
             text: Some("1234567".into()),
-            confidence: if needs_review { 0.4 } else { 0.95 },
-            needs_review,
+            confidence: if doubted { 0.4 } else { 0.95 },
+            review: if doubted {
+                vec!["ocr.low_confidence".into()]
+            } else {
+                Vec::new()
+            },
             location: kakehashi_sdk::SourceLocation::default(),
             image_png: vec![0x89],
         };
