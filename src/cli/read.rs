@@ -124,4 +124,3 @@ pub fn print_file(
         ExitCode::SUCCESS
     })
 }
-
