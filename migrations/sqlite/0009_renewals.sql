@@ -1,4 +1,4 @@
--- Version 8: renewals (前回値踏襲).
+-- Version 9: renewals (前回値踏襲).
 --
 -- A renewal draft is stored like any sheet (its source, the previous sheet's canonical JSON, is
 -- journaled as the raw input of an accepted `renewal` submission). Finding the patient's last
