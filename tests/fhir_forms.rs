@@ -48,7 +48,7 @@ fn answer(item: &Value, n: usize) -> Option<Value> {
         }
         "integer" => json!({ "valueInteger": within.floor() as i64 }),
         "decimal" => json!({ "valueDecimal": (within * 10.0).round() / 10.0 }),
-        "boolean" => json!({ "valueBoolean": n % 2 == 0 }),
+        "boolean" => json!({ "valueBoolean": n.is_multiple_of(2) }),
         "date" => json!({ "valueDate": "2024-04-01" }),
         "string" => json!({ "valueString": "テスト" }),
         _ => return None,
