@@ -125,7 +125,7 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
     let template = catalog.templates.get(&key).unwrap();
     let q = kakehashi_adapter_fhir::questionnaire(template);
     assert_eq!(q["url"], kakehashi_adapter_fhir::canonical(&key));
-    let items = q["item"][2]["item"].as_array().unwrap();
+    let items = group(&q, "items");
     let mean = items
         .iter()
         .find(|i| i["linkId"] == "t1d.hba1c_mean")
@@ -148,7 +148,7 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
         (hba1c["type"].as_str(), hba1c["required"].as_bool()),
         (Some("decimal"), Some(true))
     );
-    let header = q["item"][0]["item"].as_array().unwrap();
+    let header = group(&q, "header");
     assert!(header.iter().any(|i| i["linkId"] == "child.height_cm"));
     assert!(header.iter().all(|i| i["linkId"] != "disease.number"));
     let linked = |id: &str| header.iter().find(|i| i["linkId"] == id).unwrap().clone();
@@ -170,9 +170,7 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
         })
         .unwrap();
     let q = kakehashi_adapter_fhir::questionnaire(crohn);
-    let cdai = q["item"][1]["item"]
-        .as_array()
-        .unwrap()
+    let cdai = group(&q, "items")
         .iter()
         .find(|i| i["linkId"] == "cdai.total")
         .unwrap();
@@ -181,10 +179,19 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
         .unwrap();
     assert!(
         expression.contains("linkId = 'cdai.liquid_stools_7d').answer.value * 2)")
-            && expression.contains("iif(%resource.repeat(item).where(linkId = 'cdai.antidiarrheal').answer.value, 1, 0) * 30)")
-            && expression.ends_with("+ 100"),
+            && expression.contains("iif(%resource.repeat(item).where(linkId = 'cdai.antidiarrheal').answer.value, 1, 0)) * 30)")
+            && expression.contains(" + (100))"),
         "{expression}"
     );
+}
+
+/// The items of a Questionnaire's top-level group `link_id`.
+fn group<'q>(questionnaire: &'q Value, link_id: &str) -> &'q Vec<Value> {
+    questionnaire["item"]
+        .as_array()
+        .and_then(|groups| groups.iter().find(|g| g["linkId"] == link_id))
+        .and_then(|g| g["item"].as_array())
+        .unwrap_or_else(|| panic!("no group {link_id}"))
 }
 
 async fn submit_fhir(clerk: &Session, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {

@@ -5,9 +5,9 @@
 //! 臨個票・意見書は、個人情報をマスキングした状態で…プリントアウトできる".
 //!
 //! Masked (the header fields the SDK's table marks personal, [`HeaderField::is_personal`]):
-//! 氏名 and 氏名（カナ）, 生年月日, 郵便番号, 住所, the
-//! insurance identifiers (保険者番号, 記号, 番号, 枝番), 公費負担者番号, 受給者番号, the mother's
-//! date of birth (医療意見書), and the telephone number (電話番号; the only phone number on the
+//! 氏名 and 氏名（カナ）, 生年月日, 郵便番号, 住所, the insurance identifiers (保険者番号, 記号,
+//! 番号, 枝番), the hospital's 患者ID, 公費負担者番号, 受給者番号, the mother's date of birth
+//! (医療意見書), and the telephone number (電話番号; the only phone number on the
 //! sheet is the institution's, masked as the issue asks). The masked print shows the **age in
 //! years** instead of the date of birth: the board needs it (小慢 covers children under 20, and
 //! several severity rules depend on age), the date identifies the patient. A finding whose
@@ -550,7 +550,7 @@ mod tests {
         }
         assert_eq!(
             HeaderField::ALL.iter().filter(|f| f.is_personal()).count(),
-            13,
+            14,
             "the personal fields the module doc lists"
         );
         let personal: Vec<&str> = rows
