@@ -32,6 +32,7 @@ const RENEWAL_NAMESPACE: Uuid = Uuid::from_u128(0x6b616b65_6861_7368_6972_656e65
 #[serde(deny_unknown_fields)]
 pub struct CarryoverConsentRequest {
     /// The receiving hospital's organisation id (`hospital:<医療機関コード>`).
+    #[schemars(regex(pattern = r"^hospital:[0-9A-Za-z-]+$"))]
     pub organisation_id: String,
 }
 
