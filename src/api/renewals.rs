@@ -44,6 +44,14 @@ pub struct CarryoverConsentView {
     pub recorded_by: String,
 }
 
+/// `hospital:` and a code of ASCII letters, digits and hyphens: the pattern the API document
+/// gives, so that what it calls valid is exactly what is accepted.
+fn is_hospital_organisation(id: &str) -> bool {
+    id.strip_prefix("hospital:").is_some_and(|code| {
+        !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+}
+
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found("sheet", "調査票", id)
 }
@@ -62,8 +70,8 @@ pub async fn consent(
         access::may_record_carryover_consent,
     )
     .await?;
-    let organisation = request.organisation_id.trim();
-    if !organisation.starts_with("hospital:") || organisation.len() <= "hospital:".len() {
+    let organisation = request.organisation_id.as_str();
+    if !is_hospital_organisation(organisation) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "renewal.organisation",
@@ -239,4 +247,25 @@ pub async fn renew(
         StatusCode::OK
     };
     Ok((status, Json(reloaded(&state, &new_id).await?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hospital_organisation;
+
+    #[test]
+    fn only_a_hospital_and_its_code_is_an_organisation_to_consent_for() {
+        assert!(is_hospital_organisation("hospital:1310000017"));
+        assert!(is_hospital_organisation("hospital:A"));
+        for bad in [
+            "",
+            "hospital:",
+            " hospital:A",
+            "hospital:A*",
+            "hospital:A ",
+            "municipality:130001",
+        ] {
+            assert!(!is_hospital_organisation(bad), "{bad:?}");
+        }
+    }
 }

@@ -47,7 +47,7 @@ impl AccessKeys for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<Option<AccessKeyInfo>, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let confirmed: Option<String> =
             sqlx::query_scalar("SELECT id FROM sheets WHERE id = ? AND status = 'confirmed'")
                 .bind(sheet_id)
@@ -86,7 +86,7 @@ impl AccessKeys for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<Redemption, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let found = sqlx::query(
             "SELECT s.id, s.municipality_id, s.patient_ref FROM access_keys k JOIN sheets s ON s.id = k.sheet_id

@@ -57,7 +57,7 @@ impl Applications for SqliteStore {
     ) -> Result<Vec<ImportResult>, StoreError> {
         let key_id = self.sealer.primary_key_id();
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         for raw in files {
             self.insert_raw(&mut tx, raw, &at).await?;
@@ -229,7 +229,7 @@ impl Applications for SqliteStore {
         audit: &AuditEvent,
     ) -> Result<StatusChange, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT id, status FROM applications WHERE municipality_id = ? AND receipt_number = ?",
         )
@@ -273,7 +273,7 @@ impl Applications for SqliteStore {
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let linked = sqlx::query(
             "UPDATE applications SET linked_sheet_id = ?, updated_at = ? WHERE id = ? AND linked_sheet_id IS NULL",

@@ -99,7 +99,7 @@ impl SqliteStore {
             return Ok(());
         }
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT at, actor, action, submission_id, sheet_id, outcome FROM audit_log ORDER BY seq",
         )
@@ -142,7 +142,7 @@ impl SqliteStore {
 impl AuditTrail for SqliteStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditRecord, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let record = append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(record)

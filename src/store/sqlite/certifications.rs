@@ -185,7 +185,7 @@ impl Certifications for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<Vec<CertificationEffect>, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         self.insert_raw(&mut tx, file, &at).await?;
         let mut effects = Vec::with_capacity(decisions.len());

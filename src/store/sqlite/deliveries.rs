@@ -178,7 +178,7 @@ impl Deliveries for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<ConsentEffect, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let effect = record_consent_in(&mut tx, sheet_id, consent, &at).await?;
         audit::append_at(&mut tx, &at, audit_event).await?;
@@ -239,7 +239,7 @@ impl Deliveries for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         // A delivery in flight when consent was withdrawn did reach the receiver: say so.
         let updated = sqlx::query(
@@ -331,7 +331,7 @@ impl Deliveries for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<Option<Delivery>, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let row = sqlx::query(&format!(
             "UPDATE deliveries SET status = ?, attempts = CASE WHEN ? = 'pending' THEN 0 ELSE attempts END,

@@ -205,7 +205,7 @@ impl Directory for SqliteStore {
 
     async fn set_password(&self, id: &str, password_hash: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE users SET password_hash = ?, must_change_password = 0, initial_password = NULL WHERE id = ?",
         )
@@ -230,7 +230,7 @@ impl Directory for SqliteStore {
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
         let at = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Expired sessions are swept as new ones are made.
         sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
             .bind(&at)

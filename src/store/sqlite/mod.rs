@@ -4,7 +4,10 @@
 //!
 //! One gateway process owns the file, so write transactions are serialised by a lock in the
 //! process rather than left to SQLite's busy handling: the audit chain needs each append to see
-//! the record before it, and no writer ever waits on a lock upgrade.
+//! the record before it. Each write transaction also begins `IMMEDIATE`, taking SQLite's write
+//! lock before its first read: a transaction dropped on an early return is rolled back by its
+//! connection a moment after the process lock is released, and a writer that had read first
+//! would then fail at once on the lock upgrade (SQLite never waits there) instead of waiting.
 
 mod access_keys;
 mod applications;
@@ -20,8 +23,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use sqlx::Transaction;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -72,6 +77,12 @@ impl SqliteStore {
     /// Holds the single-writer lock for one write transaction.
     async fn write_lock(&self) -> MutexGuard<'_, ()> {
         self.writer.lock().await
+    }
+
+    /// A write transaction holding SQLite's write lock from its start (`BEGIN IMMEDIATE`,
+    /// waiting under the busy timeout while another connection finishes a rollback).
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 

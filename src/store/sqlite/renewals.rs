@@ -36,7 +36,7 @@ impl Renewals for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         self.insert_raw(&mut tx, &source, &at).await?;
         let inserted = sqlx::query(
@@ -95,7 +95,7 @@ impl Renewals for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         sqlx::query(
             "INSERT INTO carryover_consents (sheet_id, organisation_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -124,5 +124,51 @@ impl Renewals for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kakehashi_sdk::{Sheet, SheetKind};
+
+    use super::*;
+    use crate::store::AuditTrail;
+    use crate::store::sqlite::tests::{event, submission};
+
+    /// Asking for a renewal that exists returns early from its transaction, and the handler
+    /// audits that at once: the audit append reads the chain's head before it writes, so it
+    /// once failed with `database is locked` (503 to the caller) while the early-returned
+    /// transaction's rollback was still pending on its connection.
+    #[tokio::test]
+    async fn an_audit_right_after_a_renewal_that_exists_is_not_refused_by_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_for_tests(dir.path()).await;
+        let checked = CheckedSheet {
+            id: "renewed".into(),
+            sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),
+            findings: vec![],
+            reviews: vec![],
+        };
+        let source = || RawInput {
+            sha256: "source",
+            content_type: Some("application/json"),
+            body: b"{}",
+        };
+        let record = submission("renewal", "source");
+        let renew = event("sheet.renew");
+        assert!(
+            store
+                .create_sheet(source(), &record, &checked, &renew)
+                .await
+                .unwrap()
+        );
+        for attempt in 0..200 {
+            let again = store
+                .create_sheet(source(), &record, &checked, &renew)
+                .await;
+            assert!(!again.unwrap(), "attempt {attempt}: made twice");
+            let audited = store.append_audit(&event("sheet.renew")).await;
+            assert!(audited.is_ok(), "attempt {attempt}: {audited:?}");
+        }
     }
 }

@@ -134,7 +134,7 @@ impl Reviews for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let resolved = sqlx::query(
             "UPDATE review_tasks SET status = 'resolved', resolved_by = ?, resolved_at = ? WHERE id = ? AND sheet_id = ? AND status = 'open'",

@@ -250,7 +250,7 @@ impl SqliteStore {
         let mut total = 0;
         loop {
             let _writer = self.write_lock().await;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let rows = sqlx::query(&format!(
                 "SELECT rowid AS row_number, {row_key} AS row_key, key_id, {} FROM {table} WHERE key_id IS NULL OR key_id != ? LIMIT 200",
                 columns.join(", ")
@@ -301,7 +301,7 @@ impl Submissions for SqliteStore {
         submission: &SubmissionRecord,
     ) -> Result<SubmissionRecord, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.insert_raw(&mut tx, &raw, &submission.received_at)
             .await?;
         sqlx::query(
@@ -344,7 +344,7 @@ impl Submissions for SqliteStore {
             ),
         };
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let updated = sqlx::query(
             "UPDATE submissions SET status = ?, error_json = ?, key_id = ?, completed_at = ? WHERE id = ? AND status = 'received' RETURNING organisation_id, municipality_id",
@@ -512,7 +512,7 @@ impl Submissions for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         if !self
             .replace_draft(&mut tx, checked, &audit_event.actor, &at)
@@ -533,7 +533,7 @@ impl Submissions for SqliteStore {
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         let updated = sqlx::query(
             "UPDATE sheets SET status = 'confirmed', confirmed_by = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
