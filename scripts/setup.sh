@@ -5,12 +5,13 @@
 # Tesseract with its Japanese data (the scan adapter's OCR; the headers and clang for bindgen);
 # then a Python virtualenv (.venv/) with schemathesis, which fuzzes the API in scripts/test.sh;
 # and the fonts the scan adapter's independent test set prints with (Noto Sans CJK, VL Gothic,
-# IPA Mincho, and the handwriting-style Klee and Kiloji).
+# IPA Mincho, and the handwriting-style Klee and Kiloji); NSS's certutil and pk12util, which
+# open the terminals' PKCS#12 bundles in the tests as Chrome and Firefox do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3 python3-venv libssl-dev
   pkg-config tesseract-ocr tesseract-ocr-jpn libtesseract-dev libleptonica-dev clang
-  fonts-noto-cjk fonts-vlgothic fonts-ipafont-mincho fonts-klee fonts-kiloji)
+  fonts-noto-cjk fonts-vlgothic fonts-ipafont-mincho fonts-klee fonts-kiloji libnss3-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

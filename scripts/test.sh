@@ -9,7 +9,7 @@ if ! command -v cargo >/dev/null; then
   echo "scripts/test.sh: cargo not found; install Rust with rustup first" >&2
   exit 1
 fi
-for tool in sslscan pdftotext pdftoppm tesseract openssl python3; do
+for tool in sslscan pdftotext pdftoppm tesseract openssl python3 certutil pk12util; do
   command -v "$tool" >/dev/null || { echo "scripts/test.sh: $tool not found; run scripts/setup.sh first" >&2; exit 1; }
 done
 [[ -x .venv/bin/schemathesis ]] || { echo "scripts/test.sh: .venv/bin/schemathesis not found; run scripts/setup.sh first" >&2; exit 1; }
