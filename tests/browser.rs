@@ -17,6 +17,10 @@ async fn chromium_presents_an_issued_terminal_certificate_and_is_refused_without
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), "");
     let bundle = Bundle::issue(&gw, "ward-7", "東京中央病院 7 階病棟", HOSPITAL);
+    assert!(
+        !gw.log().contains(&bundle.password),
+        "a password in the log"
+    );
 
     let with = Browser::start(&gw, Some(&bundle)).await;
     with.goto("/v1/healthz").await.unwrap();
@@ -42,7 +46,12 @@ async fn axe_screenshots_and_form_helpers_work_in_the_browser() {
     }
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), "");
-    let b = Browser::start(&gw, Some(&Bundle::development(&gw, "hospital"))).await;
+    let bundle = Bundle::development(&gw, "hospital");
+    assert!(
+        !gw.log().contains(&bundle.password),
+        "a password in the log"
+    );
+    let b = Browser::start(&gw, Some(&bundle)).await;
 
     // The bare JSON answer is no page for people: no title, no language. axe-core says so,
     // which shows that the check runs and reports.
