@@ -8,6 +8,7 @@ mod common;
 
 use browser::{Browser, Bundle};
 use common::{Gateway, HOSPITAL};
+use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
 
 #[tokio::test]
 async fn chromium_presents_an_issued_terminal_certificate_and_is_refused_without_one() {
@@ -16,11 +17,16 @@ async fn chromium_presents_an_issued_terminal_certificate_and_is_refused_without
     }
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), "");
-    let bundle = Bundle::issue(&gw, "ward-7", "東京中央病院 7 階病棟", HOSPITAL);
+    let issued = Bundle::issue(&gw, "ward-7", "東京中央病院 7 階病棟", HOSPITAL);
     assert!(
-        !gw.log().contains(&bundle.password),
+        !gw.log().contains(&issued.password),
         "a password in the log"
     );
+    // The password shown at issue was lost: a new bundle, which the old password cannot open.
+    let bundle = Bundle::remake(&gw, "ward-7");
+    assert_ne!(bundle.password, issued.password);
+    let p12 = std::fs::read(&bundle.p12).unwrap();
+    assert!(KeyStore::from_pkcs12(&p12, &issued.password, Pkcs12ImportPolicy::Relaxed).is_err());
 
     let with = Browser::start(&gw, Some(&bundle)).await;
     with.goto("/v1/healthz").await.unwrap();
@@ -46,10 +52,14 @@ async fn axe_screenshots_and_form_helpers_work_in_the_browser() {
     }
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(&dir.path().join("data"), "");
-    let bundle = Bundle::development(&gw, "hospital");
-    assert!(
-        !gw.log().contains(&bundle.password),
-        "a password in the log"
+    let first = Bundle::development(&gw, "hospital");
+    assert!(!gw.log().contains(&first.password), "a password in the log");
+    // Made anew, a development bundle's kept password follows it.
+    let bundle = Bundle::remake(&gw, "hospital");
+    assert_ne!(bundle.password, first.password);
+    assert_eq!(
+        Bundle::development(&gw, "hospital").password,
+        bundle.password
     );
     let b = Browser::start(&gw, Some(&bundle)).await;
 

@@ -47,6 +47,13 @@ pub enum CertsCommand {
         #[arg(long)]
         organisation: String,
     },
+    /// Write a terminal's PKCS#12 bundle (NAME.p12, for browsers) anew under a new password,
+    /// for instance when the one shown at issue was lost; the old password no longer opens it.
+    Bundle {
+        #[command(flatten)]
+        data: DataArgs,
+        name: String,
+    },
     /// Revoke a terminal certificate: writes the development CA's CRL (restart to apply).
     Revoke {
         #[command(flatten)]
@@ -170,6 +177,23 @@ pub fn certs(command: CertsCommand) -> anyhow::Result<ExitCode> {
                 dir.display()
             );
             print_bundle_password(&bundle, "shown this once, stored nowhere");
+        }
+        CertsCommand::Bundle { data, name } => {
+            let dir = data.config()?.certs_dir();
+            let kept = kakehashi_tls::development_password_path(&dir, &name);
+            if kept.try_exists()? {
+                // A development terminal: its kept password follows the new bundle.
+                std::fs::remove_file(&kept)?;
+                let bundle = kakehashi_tls::write_development_bundle(&dir, &name)?
+                    .context("the development bundle was not rewritten")?;
+                print_bundle_password(
+                    &bundle,
+                    "also kept in NAME.p12.password, for development only",
+                );
+            } else {
+                let bundle = kakehashi_tls::write_bundle(&dir, &name)?;
+                print_bundle_password(&bundle, "shown this once, stored nowhere");
+            }
         }
         CertsCommand::Revoke { data, name } => {
             let config = data.config()?;

@@ -110,18 +110,23 @@ impl Bundle {
             &["certs", "issue", name, "--organisation", organisation_name],
             gw.config(),
         );
-        let line = out
-            .lines()
-            .find(|line| line.starts_with("password of "))
-            .expect("certs issue shows the bundle's password");
-        let password = line.rsplit(' ').next().expect("the password ends the line");
+        let password = password_shown(&out);
         kakehashi(
             &["terminals", "add", name, "--organisation", organisation],
             gw.config(),
         );
         Self {
             p12: gw.certs().join(format!("{name}.p12")),
-            password: password.to_owned(),
+            password,
+        }
+    }
+
+    /// Writes terminal `name`'s bundle anew with `kakehashi certs bundle`, under a new password.
+    pub fn remake(gw: &Gateway, name: &str) -> Self {
+        let out = kakehashi(&["certs", "bundle", name], gw.config());
+        Self {
+            p12: gw.certs().join(format!("{name}.p12")),
+            password: password_shown(&out),
         }
     }
 }
@@ -325,6 +330,16 @@ fn driver_port(driver: &mut Child) -> u16 {
     // Keep reading so that chromedriver never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     port
+}
+
+/// The bundle password that `kakehashi certs issue|bundle` shows: the last word of its
+/// `password of …` line.
+fn password_shown(out: &str) -> String {
+    out.lines()
+        .find(|line| line.starts_with("password of "))
+        .and_then(|line| line.rsplit(' ').next())
+        .expect("the CLI shows the bundle's password")
+        .to_owned()
 }
 
 /// Runs one of NSS's tools; panics with its message when it fails.
