@@ -9,9 +9,10 @@ if ! command -v cargo >/dev/null; then
   echo "scripts/test.sh: cargo not found; install Rust with rustup first" >&2
   exit 1
 fi
-for tool in sslscan pdftotext pdftoppm tesseract openssl python3; do
+for tool in sslscan pdftotext pdftoppm tesseract openssl python3 certutil pk12util chromium chromedriver; do
   command -v "$tool" >/dev/null || { echo "scripts/test.sh: $tool not found; run scripts/setup.sh first" >&2; exit 1; }
 done
+[[ -f tests/browser/node_modules/axe-core/axe.min.js ]] || { echo "scripts/test.sh: axe-core not found; run scripts/setup.sh first" >&2; exit 1; }
 [[ -x .venv/bin/schemathesis ]] || { echo "scripts/test.sh: .venv/bin/schemathesis not found; run scripts/setup.sh first" >&2; exit 1; }
 [[ -r /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf ]] || {
   echo "scripts/test.sh: the IPAex Gothic font is missing; run scripts/setup.sh first" >&2

@@ -46,9 +46,15 @@ pub const TERMINALS: &[DevTerminal] = &[
 /// The gateway's own client certificate (for pushing to the national DB).
 pub const GATEWAY_CLIENT: &str = "gateway";
 
-/// Makes the development PKI in `<data_dir>/certs/` if it is not there, and registers the
-/// development organisations and terminals. Idempotent.
-pub async fn prepare(config: &Config, directory: &dyn Directory) -> Result<(), ServeError> {
+/// Makes the development PKI in `<data_dir>/certs/` if it is not there, with a PKCS#12 bundle
+/// per development terminal for browsers (its password in `<name>.p12.password`, mode 0600),
+/// and registers the development organisations and terminals. Idempotent. Returns the bundles
+/// made this time, so that `kakehashi certs init` can show their passwords; `serve` only says
+/// where they are (its output may end up in a log).
+pub async fn prepare(
+    config: &Config,
+    directory: &dyn Directory,
+) -> Result<Vec<kakehashi_tls::TerminalBundle>, ServeError> {
     let dir = config.certs_dir();
     let mut clients: Vec<ClientSpec> = TERMINALS
         .iter()
@@ -70,6 +76,25 @@ pub async fn prepare(config: &Config, directory: &dyn Directory) -> Result<(), S
                 .join(".pem/.key, ")
         );
     }
+    let mut bundles = Vec::new();
+    for terminal in TERMINALS {
+        bundles.extend(kakehashi_tls::write_development_bundle(
+            &dir,
+            terminal.name,
+        )?);
+    }
+    if !bundles.is_empty() {
+        println!(
+            "made browser bundles (PKCS#12) in {} for the development terminals: {}; each one's password is in NAME.p12.password beside it",
+            dir.display(),
+            bundles
+                .iter()
+                .filter_map(|b| b.path.file_name())
+                .map(|n| n.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let keys = kakehashi_envelope::generate_dev_keys(&dir)?;
     if !keys.files.is_empty() {
         println!(
@@ -86,5 +111,5 @@ pub async fn prepare(config: &Config, directory: &dyn Directory) -> Result<(), S
                 .await?;
         }
     }
-    Ok(())
+    Ok(bundles)
 }

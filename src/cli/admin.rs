@@ -47,6 +47,13 @@ pub enum CertsCommand {
         #[arg(long)]
         organisation: String,
     },
+    /// Write a terminal's PKCS#12 bundle (NAME.p12, for browsers) anew under a new password,
+    /// for instance when the one shown at issue was lost; the old password no longer opens it.
+    Bundle {
+        #[command(flatten)]
+        data: DataArgs,
+        name: String,
+    },
     /// Revoke a terminal certificate: writes the development CA's CRL (restart to apply).
     Revoke {
         #[command(flatten)]
@@ -137,10 +144,16 @@ pub fn certs(command: CertsCommand) -> anyhow::Result<ExitCode> {
     match command {
         CertsCommand::Init(data) => {
             let config = data.config()?;
-            block_on(async {
+            let bundles = block_on(async {
                 let store = crate::server::open_store(&config).await?;
                 crate::development::prepare(&config, store.as_ref()).await
             })??;
+            for bundle in &bundles {
+                print_bundle_password(
+                    bundle,
+                    "also kept in NAME.p12.password, for development only",
+                );
+            }
             println!(
                 "development certificates are in {}",
                 config.certs_dir().display()
@@ -152,15 +165,35 @@ pub fn certs(command: CertsCommand) -> anyhow::Result<ExitCode> {
             organisation,
         } => {
             let config = data.config()?;
+            let dir = config.certs_dir();
             kakehashi_tls::issue_client(
-                &config.certs_dir(),
+                &dir,
                 &kakehashi_tls::ClientSpec::new(name.clone(), organisation),
             )?;
+            let bundle = kakehashi_tls::write_bundle(&dir, &name)?;
             println!(
-                "issued {0}.pem and {0}.key in {1}; permit it with `kakehashi terminals add {0} --organisation KIND:CODE`",
+                "issued {0}.pem and {0}.key in {1}, and {0}.p12 for browsers; permit it with `kakehashi terminals add {0} --organisation KIND:CODE`",
                 name,
-                config.certs_dir().display()
+                dir.display()
             );
+            print_bundle_password(&bundle, "shown this once, stored nowhere");
+        }
+        CertsCommand::Bundle { data, name } => {
+            let dir = data.config()?.certs_dir();
+            let kept = kakehashi_tls::development_password_path(&dir, &name);
+            if kept.try_exists()? {
+                // A development terminal: its kept password follows the new bundle.
+                std::fs::remove_file(&kept)?;
+                let bundle = kakehashi_tls::write_development_bundle(&dir, &name)?
+                    .context("the development bundle was not rewritten")?;
+                print_bundle_password(
+                    &bundle,
+                    "also kept in NAME.p12.password, for development only",
+                );
+            } else {
+                let bundle = kakehashi_tls::write_bundle(&dir, &name)?;
+                print_bundle_password(&bundle, "shown this once, stored nowhere");
+            }
         }
         CertsCommand::Revoke { data, name } => {
             let config = data.config()?;
@@ -179,6 +212,16 @@ pub fn certs(command: CertsCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shows a bundle's password on standard output only, never in the log; `note` says whether
+/// it is kept anywhere. The last word of the line is the password.
+fn print_bundle_password(bundle: &kakehashi_tls::TerminalBundle, note: &str) {
+    println!(
+        "password of {} ({note}): {}",
+        bundle.path.display(),
+        bundle.password.expose()
+    );
 }
 
 pub fn organisations(command: OrganisationsCommand) -> anyhow::Result<ExitCode> {

@@ -96,6 +96,9 @@ pub enum PkiError {
     /// The requested validity period is empty or out of range.
     #[error("invalid validity period: {reason}")]
     InvalidValidity { reason: String },
+    /// The operating system's random number generator failed.
+    #[error("no random numbers from the operating system: {reason}")]
+    Random { reason: String },
     /// rcgen could not generate or sign the object to be written to `path`.
     #[error("{path}: cannot generate: {source}")]
     Generate { path: PathBuf, source: rcgen::Error },

@@ -5,6 +5,7 @@
 //! sees a [`PeerIdentity`] in each request:
 //!
 //! - [`pki`]: a development CA that issues server and terminal certificates and revokes them;
+//! - [`bundle`]: a terminal's certificate, key and CA as a PKCS#12 file for browsers;
 //! - [`server`]: the rustls server configuration, restricted to the CRYPTREC 高セキュリティ型
 //!   protocol versions, cipher suites and groups, with client certificates required;
 //! - [`identity`]: the terminal identity read from a verified client certificate;
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod atomic_file;
+pub mod bundle;
 pub mod client;
 pub mod error;
 pub mod identity;
@@ -22,6 +24,10 @@ pub mod pki;
 pub mod serve;
 pub mod server;
 
+pub use bundle::{
+    BundlePassword, TerminalBundle, development_password_path, write_bundle,
+    write_development_bundle,
+};
 pub use client::client_config;
 pub use error::{PkiError, TlsError};
 pub use identity::{PeerIdentity, peer_identity};

@@ -409,7 +409,7 @@ fn client_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     )
 }
 
-fn validate_name(name: &str) -> Result<(), PkiError> {
+pub(crate) fn validate_name(name: &str) -> Result<(), PkiError> {
     let reason = if name.is_empty() {
         Some("empty")
     } else if name.len() > MAX_NAME_LENGTH {
