@@ -62,6 +62,7 @@ impl SqliteStore {
             .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(outside_transaction(conn)) }))
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -86,6 +87,19 @@ impl SqliteStore {
     }
 }
 
+/// Whether a pooled connection is outside any transaction, as it must be to be handed out.
+///
+/// When SQLite rolls a transaction back by itself (it does on `SQLITE_FULL`: a full disk), the
+/// `ROLLBACK` sqlx sends when the transaction is dropped fails ("no transaction is active") and
+/// sqlx keeps counting the connection as inside one; every `BEGIN IMMEDIATE` on it would then be
+/// refused ("non-zero transaction depth") long after the disk has room again. A connection
+/// still counted inside a transaction when it is taken from the pool, stuck or with its
+/// rollback not yet run, is closed instead, and the pool opens a fresh one.
+fn outside_transaction(conn: &sqlx::SqliteConnection) -> bool {
+    use sqlx::{Database, TransactionManager};
+    <Sqlite as Database>::TransactionManager::get_transaction_depth(conn) == 0
+}
+
 #[cfg(test)]
 impl SqliteStore {
     /// A store in `dir` with a fresh key file beside it.
@@ -106,6 +120,23 @@ mod tests {
         Rejection, RejectionKind, SubmissionRecord, SubmissionStatus, Submissions,
     };
     use kakehashi_sdk::{Sheet, SheetKind};
+
+    /// A transaction SQLite ended by itself (as on a full disk) leaves no connection that
+    /// refuses every later write.
+    #[tokio::test]
+    async fn a_transaction_sqlite_ended_by_itself_does_not_poison_its_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_for_tests(dir.path()).await;
+        let mut tx = store.begin_write().await.unwrap();
+        // What SQLite does on SQLITE_FULL: the transaction is gone, sqlx still counts it.
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        for attempt in 0..8 {
+            let tx = store.begin_write().await;
+            let tx = tx.unwrap_or_else(|e| panic!("write {attempt} refused: {e}"));
+            tx.commit().await.unwrap();
+        }
+    }
 
     pub(super) fn submission(id: &str, sha: &str) -> SubmissionRecord {
         SubmissionRecord {
