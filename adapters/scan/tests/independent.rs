@@ -313,7 +313,7 @@ fn scan(
 }
 
 #[test]
-fn the_independent_set_has_no_silent_misread_and_at_least_90_percent_exact() {
+fn the_independent_set_has_no_silent_misread_and_keeps_its_exact_rate() {
     let catalog = TestCatalog::builtin();
     let template = catalog.template();
     let faces = faces();
