@@ -5,13 +5,16 @@
 //! except for health, metrics, the OpenAPI document and the login, the person gate (a valid
 //! bearer token of a user of the terminal's own organisation). Handlers get a
 //! [`Principal`](crate::auth::Principal) and decide per object with [`crate::auth::access`].
+//!
+//! The web console ([`crate::console`]) is merged in under `/console/`, behind the terminal
+//! gate; it signs people in with browser sessions of its own instead of bearer tokens.
 
-mod access_keys;
+pub(crate) mod access_keys;
 mod applications;
 mod audit;
-mod auth;
+pub(crate) mod auth;
 mod certifications;
-mod confirm;
+pub(crate) mod confirm;
 mod consent;
 mod deliveries;
 mod doctors;
@@ -23,15 +26,15 @@ mod identity;
 mod issuing;
 mod judgment;
 mod openapi;
-mod print;
+pub(crate) mod print;
 mod renewals;
 mod review;
 mod routes;
-mod sheets;
-mod submissions;
+pub(crate) mod sheets;
+pub(crate) mod submissions;
 mod system;
 mod telemetry;
-mod templates;
+pub(crate) mod templates;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,6 +142,7 @@ pub fn router(state: AppState) -> Router {
     let routes = terminal
         .merge(full_session)
         .merge(any_session)
+        .merge(crate::console::routes(state.clone()))
         .fallback(system::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
