@@ -8,7 +8,8 @@ use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::store::{AuditQuery, AuditRecord};
 
-async fn authorised_query(
+/// The audit records `query` selects, for those who may read the trail; the read is audited.
+pub(crate) async fn authorised_query(
     state: &AppState,
     principal: &Principal,
     query: &AuditQuery,

@@ -6,28 +6,28 @@
 //! bearer token of a user of the terminal's own organisation). Handlers get a
 //! [`Principal`](crate::auth::Principal) and decide per object with [`crate::auth::access`].
 
-mod access_keys;
-mod applications;
-mod audit;
+pub(crate) mod access_keys;
+pub(crate) mod applications;
+pub(crate) mod audit;
 mod auth;
-mod certifications;
+pub(crate) mod certifications;
 mod confirm;
-mod consent;
-mod deliveries;
-mod doctors;
+pub(crate) mod consent;
+pub(crate) mod deliveries;
+pub(crate) mod doctors;
 mod endpoint;
 mod error;
 mod extract;
 mod guard;
 mod identity;
-mod issuing;
-mod judgment;
+pub(crate) mod issuing;
+pub(crate) mod judgment;
 mod openapi;
-mod print;
+pub(crate) mod print;
 mod renewals;
-mod review;
+pub(crate) mod review;
 mod routes;
-mod sheets;
+pub(crate) mod sheets;
 mod submissions;
 mod system;
 mod telemetry;

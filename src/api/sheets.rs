@@ -82,7 +82,7 @@ pub async fn list(
 
 /// Loads a sheet the caller may act on by `allowed`, auditing `action` either way; a sheet
 /// they may not see is "not found".
-pub(super) async fn load(
+pub(crate) async fn load(
     state: &AppState,
     principal: &Principal,
     id: &str,
@@ -179,7 +179,7 @@ pub async fn read(
 
 /// Counts a read of a sheet's personal data (as JSON, FHIR or a print) towards the caller's
 /// hourly reads; past the configured number, an alert goes into the audit trail and the log.
-pub(super) async fn watch_bulk_reading(
+pub(crate) async fn watch_bulk_reading(
     state: &AppState,
     principal: &Principal,
 ) -> Result<(), ApiError> {
@@ -248,7 +248,7 @@ pub async fn update(
 }
 
 /// The sheet as stored after a change.
-pub(super) async fn reloaded(state: &AppState, id: &str) -> Result<SheetView, ApiError> {
+pub(crate) async fn reloaded(state: &AppState, id: &str) -> Result<SheetView, ApiError> {
     let stored = state
         .store()
         .sheet(id)
