@@ -53,30 +53,26 @@ pub async fn sheet(
     Query(params): Query<PrintParams>,
 ) -> Result<Response, ApiError> {
     let disclosure = params.disclosure().map_err(invalid_masked)?;
-    sheet_pdf(&state, &principal, &id, disclosure).await
-}
-
-/// Sheet `id` printed as an A4 PDF with `disclosure` (masked for the review board, or in full
-/// for the sheet's institution and municipality); audited before it is sent.
-pub(crate) async fn sheet_pdf(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    disclosure: Disclosure,
-) -> Result<Response, ApiError> {
     let detail = match disclosure {
         Disclosure::Masked => "masked=true",
         Disclosure::Full => "masked=false",
     };
-    let stored = sheets::load(state, principal, id, "sheet.print", access::may_read_sheet).await?;
+    let stored = sheets::load(
+        &state,
+        &principal,
+        &id,
+        "sheet.print",
+        access::may_read_sheet,
+    )
+    .await?;
     let audit = principal
         .audit("sheet.print", "ok")
-        .on("sheet", id)
+        .on("sheet", &id)
         .with_patient(stored.patient_ref.clone())
         .with_detail(detail);
     state
         .require_role(
-            access::may_print_sheet(principal, &stored, disclosure),
+            access::may_print_sheet(&principal, &stored, disclosure),
             &audit,
             "print sheets unmasked (only the institution and its municipality may)",
             "個人情報をマスクせずに印刷することは（医療機関と自治体のみ可能です）",
@@ -100,7 +96,7 @@ pub(crate) async fn sheet_pdf(
     })
     .await?;
     state.store().append_audit(&audit).await?;
-    sheets::watch_bulk_reading(state, principal).await?;
+    sheets::watch_bulk_reading(&state, &principal).await?;
     let name = match disclosure {
         Disclosure::Masked => format!("sheet-{id}-masked.pdf"),
         Disclosure::Full => format!("sheet-{id}.pdf"),
