@@ -115,6 +115,12 @@ pub struct SecurityConfig {
     /// Open connections at most, in all and from one address. Defaults 1024 and 64.
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    /// A web console session (`/console/`) ends after this many seconds without a request.
+    /// Default 1800 (30 minutes).
+    pub console_idle_seconds: u64,
+    /// A web console session ends this many seconds after its login, however busy. Default
+    /// 43200 (12 hours).
+    pub console_absolute_seconds: u64,
 }
 
 impl Default for SecurityConfig {
@@ -133,6 +139,8 @@ impl Default for SecurityConfig {
             request_timeout_seconds: 120,
             max_connections: 1024,
             max_connections_per_address: 64,
+            console_idle_seconds: 30 * 60,
+            console_absolute_seconds: 12 * 60 * 60,
         }
     }
 }

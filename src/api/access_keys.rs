@@ -86,6 +86,17 @@ pub(super) async fn issued(
         };
         return Ok(([(header::CACHE_CONTROL, "no-store")], Json(answer)).into_response());
     }
+    let pdf = notice_pdf(state, &view, key).await?;
+    Ok(pdf_answer(id, pdf))
+}
+
+/// The patient's printed notice (お知らせ) of `key`, just issued for the sheet of `view`.
+pub(crate) async fn notice_pdf(
+    state: &AppState,
+    view: &SheetView,
+    key: &AccessKey,
+) -> Result<Vec<u8>, ApiError> {
+    let id = view.id.as_str();
     let store = state.store();
     let info = store
         .access_key(id)
@@ -119,7 +130,12 @@ pub(super) async fn issued(
         .await
         .map_err(|e| ApiError::internal(&e.to_string()))?
         .map_err(|e| ApiError::internal(&e.to_string()))?;
-    Ok((
+    Ok(pdf)
+}
+
+/// The notice of sheet `id`'s key as a PDF download, never cached.
+pub(crate) fn pdf_answer(id: &str, pdf: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
             (
@@ -130,7 +146,7 @@ pub(super) async fn issued(
         ],
         Body::from(pdf),
     )
-        .into_response())
+        .into_response()
 }
 
 /// `POST /v1/sheets/{id}/access-key`: a new key for a confirmed sheet, revoking the old one.

@@ -100,100 +100,18 @@ pub async fn login(
     Extension(caller): Extension<Caller>,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let store = state.store();
-    let Some(user) = store.user(&request.user_id).await? else {
-        password::verify_dummy(&request.password);
-        return Err(failed(
-            &state,
-            &caller,
-            None,
-            &request.user_id,
-            "unknown user",
-            invalid_credentials(),
-        )
-        .await);
-    };
-    if let Some(until) = user.locked_until.as_deref().filter(|u| *u > now().as_str()) {
-        let error = ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.locked",
-            format!("the account is locked after repeated failures until {until}"),
-            format!("ログイン失敗が続いたため、{until} までアカウントがロックされています"),
-        );
-        let event = caller
-            .audit(&user.id, "auth.login", "denied")
-            .with_detail("account locked");
-        store.append_audit(&event).await?;
-        return Err(error);
-    }
-    let hash = user.password_hash.clone();
-    let given = request.password.clone();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &given))
-        .await
-        .unwrap_or(false);
-    if !matches {
-        return Err(failed(
-            &state,
-            &caller,
-            Some(&user),
-            &user.id,
-            "wrong password",
-            invalid_credentials(),
-        )
-        .await);
-    }
-    if state.transport == Transport::MutualTls
-        && caller.organisation_id.as_deref() != Some(user.organisation_id.as_str())
-    {
-        return Err(failed(
-            &state,
-            &caller,
-            None,
-            &user.id,
-            "terminal of another organisation",
-            identity::wrong_organisation(),
-        )
-        .await);
-    }
-    if user.role.needs_second_factor() {
-        let Some(code) = request.totp.as_deref() else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.totp_required",
-                "administrators also give the current code of their authenticator app (`totp`)",
-                "管理者は認証アプリのワンタイムコード（`totp`）も入力してください",
-            ));
-        };
-        let valid = user
-            .totp_secret
-            .as_deref()
-            .is_some_and(|secret| totp::verify(secret, &user.id, code));
-        if !valid {
-            let error = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.invalid_totp",
-                "the one-time code is wrong or expired",
-                "ワンタイムコードが違うか期限切れです",
-            );
-            return Err(failed(
-                &state,
-                &caller,
-                Some(&user),
-                &user.id,
-                "wrong TOTP code",
-                error,
-            )
-            .await);
-        }
-    }
-    store.record_successful_login(&user.id).await?;
-    let scope = if user.must_change_password {
-        SessionScope::PasswordChange
-    } else {
-        SessionScope::Full
-    };
+    let user = check_login(
+        &state,
+        &caller,
+        &request.user_id,
+        &request.password,
+        request.totp.as_deref(),
+    )
+    .await?;
+    let scope = session_scope(&user);
     let (token, token_hash) = token::new_token();
     let expires_at = now_plus(state.security.token_minutes);
+    let store = state.store();
     store
         .create_session(&token_hash, &user.id, scope, &expires_at)
         .await?;
@@ -213,6 +131,117 @@ pub async fn login(
     }))
 }
 
+/// What a new session of the user allows: only changing the password while it is the
+/// one-time initial one.
+pub(crate) fn session_scope(user: &User) -> SessionScope {
+    if user.must_change_password {
+        SessionScope::PasswordChange
+    } else {
+        SessionScope::Full
+    }
+}
+
+/// Checks a login (user id, password, and the TOTP code for administrators) the one way the
+/// API and the web console both log people in: an unknown user costs as long as a wrong
+/// password and gets the same answer; every failure counts towards the account's lockout and
+/// the address's block and is audited. The user, with their failure count cleared.
+pub(crate) async fn check_login(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    given_password: &str,
+    totp_code: Option<&str>,
+) -> Result<User, ApiError> {
+    let store = state.store();
+    let Some(user) = store.user(user_id).await? else {
+        password::verify_dummy(given_password);
+        return Err(failed(
+            state,
+            caller,
+            None,
+            user_id,
+            "unknown user",
+            invalid_credentials(),
+        )
+        .await);
+    };
+    if let Some(until) = user.locked_until.as_deref().filter(|u| *u > now().as_str()) {
+        let error = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "auth.locked",
+            format!("the account is locked after repeated failures until {until}"),
+            format!("ログイン失敗が続いたため、{until} までアカウントがロックされています"),
+        );
+        let event = caller
+            .audit(&user.id, "auth.login", "denied")
+            .with_detail("account locked");
+        store.append_audit(&event).await?;
+        return Err(error);
+    }
+    let hash = user.password_hash.clone();
+    let given = given_password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &given))
+        .await
+        .unwrap_or(false);
+    if !matches {
+        return Err(failed(
+            state,
+            caller,
+            Some(&user),
+            &user.id,
+            "wrong password",
+            invalid_credentials(),
+        )
+        .await);
+    }
+    if state.transport == Transport::MutualTls
+        && caller.organisation_id.as_deref() != Some(user.organisation_id.as_str())
+    {
+        return Err(failed(
+            state,
+            caller,
+            None,
+            &user.id,
+            "terminal of another organisation",
+            identity::wrong_organisation(),
+        )
+        .await);
+    }
+    if user.role.needs_second_factor() {
+        let Some(code) = totp_code else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.totp_required",
+                "administrators also give the current code of their authenticator app (`totp`)",
+                "管理者は認証アプリのワンタイムコード（`totp`）も入力してください",
+            ));
+        };
+        let valid = user
+            .totp_secret
+            .as_deref()
+            .is_some_and(|secret| totp::verify(secret, &user.id, code));
+        if !valid {
+            let error = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.invalid_totp",
+                "the one-time code is wrong or expired",
+                "ワンタイムコードが違うか期限切れです",
+            );
+            return Err(failed(
+                state,
+                caller,
+                Some(&user),
+                &user.id,
+                "wrong TOTP code",
+                error,
+            )
+            .await);
+        }
+    }
+    store.record_successful_login(&user.id).await?;
+    Ok(user)
+}
+
 /// `POST /v1/auth/password`
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -226,6 +255,20 @@ pub async fn change_password(
     Extension(principal): Extension<Principal>,
     Json(change): Json<PasswordChange>,
 ) -> Result<Json<Notice>, ApiError> {
+    set_own_password(&state, &principal, change).await?;
+    Ok(Json(Notice {
+        message: "password changed; log in again with the new password",
+        message_ja: "パスワードを変更しました。新しいパスワードで再度ログインしてください",
+    }))
+}
+
+/// Changes the caller's own password (the API's and the console's one way): the current one
+/// must match and the new one meet the policy; every session of the user ends, audited.
+pub(crate) async fn set_own_password(
+    state: &AppState,
+    principal: &Principal,
+    change: PasswordChange,
+) -> Result<(), ApiError> {
     let store = state.store();
     let user = store
         .user(&principal.user_id)
@@ -273,10 +316,7 @@ pub async fn change_password(
         .map_err(|e| ApiError::internal(&e.to_string()))?;
     store.set_password(&user.id, &new_hash).await?;
     store.append_audit(&audit).await?;
-    Ok(Json(Notice {
-        message: "password changed; log in again with the new password",
-        message_ja: "パスワードを変更しました。新しいパスワードで再度ログインしてください",
-    }))
+    Ok(())
 }
 
 /// What happened, in English and Japanese.

@@ -7,6 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::extract::Path;
+use kakehashi_access_key::AccessKey;
+
 use super::{ApiError, AppState, access_keys, sheets};
 use crate::auth::{Principal, access};
 
@@ -18,27 +20,39 @@ pub async fn confirm(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let key = confirm_sheet(&state, &principal, &id).await?;
+    access_keys::issued(&state, &headers, &id, &key).await
+}
+
+/// Confirms a draft for `principal` (the API's and the console's one way): only who may
+/// confirm it, only without errors or OCR values waiting for review; audited. The key it
+/// issued, which exists nowhere else.
+pub(crate) async fn confirm_sheet(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<AccessKey, ApiError> {
     let current = sheets::load(
-        &state,
-        &principal,
-        &id,
+        state,
+        principal,
+        id,
         "sheet.confirm",
         access::may_read_sheet,
     )
     .await?;
     let audit = principal
         .audit("sheet.confirm", "ok")
-        .on("sheet", &id)
+        .on("sheet", id)
         .with_patient(current.patient_ref.clone());
     state
         .require_role(
-            access::may_confirm_sheet(&principal, &current),
+            access::may_confirm_sheet(principal, &current),
             &audit,
             "confirm sheets (only a designated doctor of the institution may)",
             "調査票を登録することは（医療機関の指定医のみ可能です）",
         )
         .await?;
-    let open = state.store().open_review_count(&id).await?;
+    let open = state.store().open_review_count(id).await?;
     if open > 0 {
         state
             .store()
@@ -68,19 +82,19 @@ pub async fn confirm(
             "調査票にエラーが残っています。修正してから登録してください",
         ));
     }
-    let (key, new_key) = access_keys::new_key(&state)?;
+    let (key, new_key) = access_keys::new_key(state)?;
     let audit = audit.with_detail(format!(
         "access key issued, valid until {}",
         new_key.expires_at
     ));
     if !state
         .store()
-        .confirm_sheet(&id, &principal.user_id, &new_key, &audit)
+        .confirm_sheet(id, &principal.user_id, &new_key, &audit)
         .await?
     {
-        return Err(sheets::not_draft(&id));
+        return Err(sheets::not_draft(id));
     }
     // A consented sheet's delivery was enqueued with the confirmation.
     state.outbox.wake();
-    access_keys::issued(&state, &headers, &id, &key).await
+    Ok(key)
 }

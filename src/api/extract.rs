@@ -144,9 +144,13 @@ fn framework_error(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
-/// Any error answer that is not JSON yet (the framework's 405, a timeout's 408) becomes the
-/// JSON error with a code, keeping its status and headers.
+/// Any error answer of the API that is not JSON yet (the framework's 405, a timeout's 408)
+/// becomes the JSON error with a code, keeping its status and headers.
 pub async fn json_errors(request: Request, next: Next) -> Response {
+    // The web console answers its errors as pages of its own.
+    if request.uri().path().starts_with("/console") {
+        return next.run(request).await;
+    }
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response

@@ -5,13 +5,16 @@
 //! except for health, metrics, the OpenAPI document and the login, the person gate (a valid
 //! bearer token of a user of the terminal's own organisation). Handlers get a
 //! [`Principal`](crate::auth::Principal) and decide per object with [`crate::auth::access`].
+//!
+//! The web console ([`crate::console`]) is merged in under `/console/`, behind the terminal
+//! gate; it signs people in with browser sessions of its own instead of bearer tokens.
 
 pub(crate) mod access_keys;
 pub(crate) mod applications;
 pub(crate) mod audit;
-mod auth;
+pub(crate) mod auth;
 pub(crate) mod certifications;
-mod confirm;
+pub(crate) mod confirm;
 pub(crate) mod consent;
 pub(crate) mod deliveries;
 pub(crate) mod doctors;
@@ -28,10 +31,10 @@ mod renewals;
 pub(crate) mod review;
 mod routes;
 pub(crate) mod sheets;
-mod submissions;
+pub(crate) mod submissions;
 mod system;
 mod telemetry;
-mod templates;
+pub(crate) mod templates;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,6 +142,7 @@ pub fn router(state: AppState) -> Router {
     let routes = terminal
         .merge(full_session)
         .merge(any_session)
+        .merge(crate::console::routes(state.clone()))
         .fallback(system::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

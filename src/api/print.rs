@@ -52,27 +52,35 @@ pub async fn sheet(
     Path(id): Path<String>,
     Query(params): Query<PrintParams>,
 ) -> Result<Response, ApiError> {
-    let disclosure = params.disclosure().map_err(invalid_masked)?;
+    print_sheet(&state, &principal, &id, params.masked.as_deref()).await
+}
+
+/// Prints a sheet for `principal` (the API's and the console's one way): masked unless
+/// `masked` is `false`, in full only for the sheet's institution and municipality; audited.
+pub(crate) async fn print_sheet(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    masked: Option<&str>,
+) -> Result<Response, ApiError> {
+    let disclosure = PrintParams {
+        masked: masked.map(str::to_owned),
+    }
+    .disclosure()
+    .map_err(invalid_masked)?;
     let detail = match disclosure {
         Disclosure::Masked => "masked=true",
         Disclosure::Full => "masked=false",
     };
-    let stored = sheets::load(
-        &state,
-        &principal,
-        &id,
-        "sheet.print",
-        access::may_read_sheet,
-    )
-    .await?;
+    let stored = sheets::load(state, principal, id, "sheet.print", access::may_read_sheet).await?;
     let audit = principal
         .audit("sheet.print", "ok")
-        .on("sheet", &id)
+        .on("sheet", id)
         .with_patient(stored.patient_ref.clone())
         .with_detail(detail);
     state
         .require_role(
-            access::may_print_sheet(&principal, &stored, disclosure),
+            access::may_print_sheet(principal, &stored, disclosure),
             &audit,
             "print sheets unmasked (only the institution and its municipality may)",
             "個人情報をマスクせずに印刷することは（医療機関と自治体のみ可能です）",
@@ -96,7 +104,7 @@ pub async fn sheet(
     })
     .await?;
     state.store().append_audit(&audit).await?;
-    sheets::watch_bulk_reading(&state, &principal).await?;
+    sheets::watch_bulk_reading(state, principal).await?;
     let name = match disclosure {
         Disclosure::Masked => format!("sheet-{id}-masked.pdf"),
         Disclosure::Full => format!("sheet-{id}.pdf"),

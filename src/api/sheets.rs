@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
-use crate::store::{CheckedSheet, SheetListing, SheetStatus, StoredSheet};
+use crate::store::{CheckedSheet, SheetListing, SheetQuery, SheetStatus, StoredSheet};
 
 /// A stored sheet with its state and findings.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -33,7 +33,7 @@ pub struct SheetView {
 
 impl SheetView {
     /// The view of a stored sheet, with its access key's expiry.
-    pub(super) async fn load(state: &AppState, s: StoredSheet) -> Result<Self, ApiError> {
+    pub(crate) async fn load(state: &AppState, s: StoredSheet) -> Result<Self, ApiError> {
         let key = state.store().access_key(&s.id).await?;
         Ok(Self {
             id: s.id,
@@ -61,23 +61,41 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<SheetListing>>, ApiError> {
+    let query = SheetQuery {
+        limit: params.limit.unwrap_or(100),
+        ..SheetQuery::default()
+    };
+    list_sheets(&state, &principal, &query)
+        .await
+        .map(|(sheets, _)| Json(sheets))
+}
+
+/// The sheets the caller may see that match `query` (a page of them) and how many match in
+/// all, audited: the API's list and the console's.
+pub(crate) async fn list_sheets(
+    state: &AppState,
+    principal: &Principal,
+    query: &SheetQuery,
+) -> Result<(Vec<SheetListing>, u64), ApiError> {
     let audit = principal.audit("sheet.list", "ok");
-    let Some(filter) = access::sheet_filter(&principal) else {
+    let Some(filter) = access::sheet_filter(principal) else {
         state.store().append_audit(&audit.outcome("denied")).await?;
         return Err(ApiError::role_denied(
             "list sheets",
             "調査票の一覧を見ることは",
         ));
     };
-    let sheets = state
-        .store()
-        .list_sheets(&filter, params.limit.unwrap_or(100))
-        .await?;
+    let sheets = state.store().list_sheets(&filter, query).await?;
+    let total = if query.offset == 0 && sheets.len() < query.limit as usize {
+        sheets.len() as u64
+    } else {
+        state.store().count_sheets(&filter, query).await?
+    };
     state
         .store()
         .append_audit(&audit.with_detail(format!("{} sheets", sheets.len())))
         .await?;
-    Ok(Json(sheets))
+    Ok((sheets, total))
 }
 
 /// Loads a sheet the caller may act on by `allowed`, auditing `action` either way; a sheet
@@ -136,24 +154,7 @@ pub async fn read(
             ));
         }
     };
-    let sheet = load(
-        &state,
-        &principal,
-        &id,
-        "sheet.read",
-        access::may_read_sheet,
-    )
-    .await?;
-    state
-        .store()
-        .append_audit(
-            &principal
-                .audit("sheet.read", "ok")
-                .on("sheet", &id)
-                .with_patient(sheet.patient_ref.clone()),
-        )
-        .await?;
-    watch_bulk_reading(&state, &principal).await?;
+    let sheet = read_sheet(&state, &principal, &id).await?;
     if !fhir {
         return Ok(Json(SheetView::load(&state, sheet).await?).into_response());
     }
@@ -175,6 +176,27 @@ pub async fn read(
     let bundle = kakehashi_adapter_fhir::sheet_bundle(&sheet.sheet, template, &sheet.id, status)
         .map_err(|e| ApiError::internal(&e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, FHIR_JSON)], bundle).into_response())
+}
+
+/// Reads a sheet for `principal` (the API's and the console's one way): only one they may
+/// read, audited with the patient's pseudonym and counted towards bulk reading.
+pub(crate) async fn read_sheet(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<StoredSheet, ApiError> {
+    let sheet = load(state, principal, id, "sheet.read", access::may_read_sheet).await?;
+    state
+        .store()
+        .append_audit(
+            &principal
+                .audit("sheet.read", "ok")
+                .on("sheet", id)
+                .with_patient(sheet.patient_ref.clone()),
+        )
+        .await?;
+    watch_bulk_reading(state, principal).await?;
+    Ok(sheet)
 }
 
 /// Counts a read of a sheet's personal data (as JSON, FHIR or a print) towards the caller's
@@ -203,26 +225,32 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    Json(mut edited): Json<Sheet>,
+    Json(edited): Json<Sheet>,
 ) -> Result<Json<SheetView>, ApiError> {
-    let current = load(
-        &state,
-        &principal,
-        &id,
-        "sheet.update",
-        access::may_read_sheet,
-    )
-    .await?;
-    if !access::may_update_sheet(&principal, &current) {
+    update_sheet(&state, &principal, &id, edited)
+        .await
+        .map(Json)
+}
+
+/// Replaces a draft's canonical sheet for `principal` (the API's and the console's one way):
+/// checked again, stored with its new findings, audited. The sheet as stored.
+pub(crate) async fn update_sheet(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    mut edited: Sheet,
+) -> Result<SheetView, ApiError> {
+    let current = load(state, principal, id, "sheet.update", access::may_read_sheet).await?;
+    if !access::may_update_sheet(principal, &current) {
         let audit = principal
             .audit("sheet.update", "denied")
-            .on("sheet", &id)
+            .on("sheet", id)
             .with_patient(current.patient_ref.clone());
         state.store().append_audit(&audit).await?;
         return Err(if current.status == SheetStatus::Draft {
             ApiError::role_denied("change sheets", "調査票を変更することは")
         } else {
-            not_draft(&id)
+            not_draft(id)
         });
     }
     // Where it came from does not change with an edit; of a renewal's carried-over marks the
@@ -232,19 +260,19 @@ pub async fn update(
     let findings = state.pipeline.check(&mut edited);
     crate::renewal::keep_untouched(&current.sheet, &mut edited, &kept);
     let checked = CheckedSheet {
-        id: id.clone(),
+        id: id.to_owned(),
         sheet: edited,
         findings,
         reviews: Vec::new(),
     };
     let audit = principal
         .audit("sheet.update", "ok")
-        .on("sheet", &id)
+        .on("sheet", id)
         .with_patient(current.patient_ref);
     if !state.store().update_sheet(&checked, &audit).await? {
-        return Err(not_draft(&id));
+        return Err(not_draft(id));
     }
-    reloaded(&state, &id).await.map(Json)
+    reloaded(state, id).await
 }
 
 /// The sheet as stored after a change.

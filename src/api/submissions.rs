@@ -20,14 +20,14 @@ pub struct SubmitParams {
     /// The sheet adapter (`GET /v1/adapters`); chosen from Content-Type and the first bytes
     /// when absent (municipal officers: the adapter municipalities send through, `scan`).
     #[schemars(length(min = 1))]
-    adapter: Option<String>,
+    pub adapter: Option<String>,
     /// The mapping in the adapter's folder of `mappings/` (a CSV column layout, a scan form
     /// template); detected by the adapter when absent.
     #[schemars(length(min = 1))]
-    mapping: Option<String>,
+    pub mapping: Option<String>,
     /// 地方公共団体コード of the municipality the sheets are for; its officers may read them.
     #[schemars(length(min = 1))]
-    municipality: Option<String>,
+    pub municipality: Option<String>,
 }
 
 /// Counts of a submission's sheets and findings.
@@ -127,6 +127,27 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let (view, _) = submit(&state, principal, params, &headers, body).await?;
+    let location = format!("/v1/submissions/{}", view.submission.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(view),
+    )
+        .into_response())
+}
+
+/// Stores a submission for `principal` (the API's and the console's one way): who may submit
+/// through which adapter, for which municipality; the body read within the limit; journaled,
+/// converted, checked and stored by the pipeline. The submission with its sheets, and whether
+/// it is new (false: these bytes were submitted before).
+pub(crate) async fn submit(
+    state: &AppState,
+    principal: Principal,
+    params: SubmitParams,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(SubmissionView, bool), ApiError> {
     // Municipal officers send the paper they scanned (the sheet adapter municipalities send
     // through, when they name none); their submissions are for their own municipality.
     let officer = principal.role == Role::MunicipalOfficer;
@@ -185,8 +206,8 @@ pub async fn create(
             Some(id)
         }
     };
-    let body = read_body(&state, &headers, body).await?;
-    let content_type = content_type(&headers);
+    let body = read_body(state, headers, body).await?;
+    let content_type = content_type(headers);
     let (record, fresh) = state
         .pipeline
         .submit(Submission {
@@ -202,14 +223,7 @@ pub async fn create(
         return Err(ApiError::rejected(rejection, Some(&record.id)));
     }
     let sheets = state.pipeline.store().submission_sheets(&record.id).await?;
-    let location = format!("/v1/submissions/{}", record.id);
-    let view = SubmissionView::new(record, !fresh, sheets);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(view),
-    )
-        .into_response())
+    Ok((SubmissionView::new(record, !fresh, sheets), fresh))
 }
 
 pub async fn read(

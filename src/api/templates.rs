@@ -14,7 +14,7 @@ use super::sheets::FHIR_JSON;
 use super::{ApiError, AppState};
 
 /// `nanbyo` + `49`, or `shoman` + `7-1` (疾患群-告示番号).
-fn key(kind: &str, number: &str) -> Option<DiseaseKey> {
+pub(crate) fn key(kind: &str, number: &str) -> Option<DiseaseKey> {
     let kind: SheetKind = kind.parse().ok()?;
     match (kind, number.split_once('-')) {
         (SheetKind::Nanbyo, None) => Some(DiseaseKey {

@@ -19,6 +19,7 @@
 //!    in one transaction with the applications' statuses and the research consent.
 //! 7. [`Renewals`] — a renewal's draft (前回値踏襲) stored with its source in one transaction,
 //!    and the patient's consent that another hospital may renew from a sheet.
+//! 8. [`ConsoleSessions`] — the web console's browser sessions (only a hash of their id).
 //!
 //! Personal data (raw inputs, sheets, findings, rejection messages, doctors' profiles, TOTP
 //! secrets, applications) is sealed with the data key before it reaches the database ([`sealing`]); the
@@ -28,6 +29,7 @@ mod access_keys;
 pub mod applications;
 pub mod audit;
 pub mod certifications;
+mod console_sessions;
 mod deliveries;
 pub mod directory;
 mod renewals;
@@ -46,6 +48,7 @@ pub use certifications::{
     CertificationEffect, CertificationOutcome, Certifications, NewCertification,
     StoredCertification,
 };
+pub use console_sessions::{ConsoleSession, ConsoleSessions};
 pub use deliveries::{
     Consent, ConsentEffect, ConsentSource, Deliveries, Delivery, DeliveryCounts, DeliveryStatus,
     NATIONAL_DB, delivery_id,
@@ -60,7 +63,8 @@ pub use sealing::Sealer;
 pub use sqlite::{DATABASE_FILE, SqliteStore};
 pub use submissions::{
     CheckedSheet, Completion, RawInput, Rejection, RejectionKind, SheetFilter, SheetListing,
-    SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, Submissions,
+    SheetQuery, SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus,
+    Submissions,
 };
 
 /// A storage failure. Bad input never causes one; these mean the store itself is unwell.
@@ -99,6 +103,7 @@ pub trait Store:
     + Certifications
     + Reviews
     + Renewals
+    + ConsoleSessions
     + AuditTrail
     + 'static
 {
@@ -113,6 +118,7 @@ impl<T> Store for T where
         + Certifications
         + Reviews
         + Renewals
+        + ConsoleSessions
         + AuditTrail
         + 'static
 {

@@ -127,6 +127,39 @@ pub enum SheetFilter {
     Municipality(String),
 }
 
+/// Which of the visible sheets a listing shows, and which page of them: the filters of the
+/// API's list and the console's (disease, state, findings, date), each optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetQuery {
+    /// 告示番号
+    pub disease_number: Option<u16>,
+    pub status: Option<SheetStatus>,
+    /// With error findings (true) or without (false).
+    pub has_errors: Option<bool>,
+    /// Created on or after this day (`YYYY-MM-DD`, UTC).
+    pub created_from: Option<String>,
+    /// Created on or before this day (`YYYY-MM-DD`, UTC).
+    pub created_to: Option<String>,
+    /// Sheets skipped before the page.
+    pub offset: u32,
+    /// Sheets on the page (1 to 1000).
+    pub limit: u32,
+}
+
+impl Default for SheetQuery {
+    fn default() -> Self {
+        Self {
+            disease_number: None,
+            status: None,
+            has_errors: None,
+            created_from: None,
+            created_to: None,
+            offset: 0,
+            limit: 100,
+        }
+    }
+}
+
 /// A sheet as a list shows it: no personal data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SheetListing {
@@ -171,12 +204,19 @@ pub trait Submissions: Send + Sync {
     /// into its 行政記載欄 (the stored, confirmed JSON is never rewritten).
     async fn sheet(&self, id: &str) -> Result<Option<StoredSheet>, StoreError>;
 
-    /// Sheets visible through `filter`, newest first.
+    /// A page of the sheets visible through `filter` that match `query`, newest first.
     async fn list_sheets(
         &self,
         filter: &SheetFilter,
-        limit: u32,
+        query: &SheetQuery,
     ) -> Result<Vec<SheetListing>, StoreError>;
+
+    /// How many sheets visible through `filter` match `query` (its page aside).
+    async fn count_sheets(
+        &self,
+        filter: &SheetFilter,
+        query: &SheetQuery,
+    ) -> Result<u64, StoreError>;
 
     /// Replaces a draft sheet and its findings, with its audit record. False when the sheet is
     /// no longer a draft.

@@ -507,3 +507,33 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     assert!(output.status.success(), "pdftotext failed");
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// Hospital A's CSV with its first sheet written in the future (記載年月日 2099-01-01): one
+/// sheet with an error (`date.future`) for a person to correct.
+pub fn hospital_a_with_an_error() -> Vec<u8> {
+    let bytes = std::fs::read(corpus("hospital-a.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let column = header
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}') == "記載年月日")
+        .unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    for (index, record) in reader.records().enumerate() {
+        let record = record.unwrap();
+        let fields: Vec<&str> = record
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if index == 0 && i == column {
+                    "2099-01-01"
+                } else {
+                    f
+                }
+            })
+            .collect();
+        writer.write_record(&fields).unwrap();
+    }
+    writer.into_inner().unwrap()
+}

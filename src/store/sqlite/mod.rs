@@ -13,6 +13,7 @@ mod access_keys;
 mod applications;
 mod audit;
 mod certifications;
+mod console_sessions;
 mod deliveries;
 mod directory;
 mod renewals;

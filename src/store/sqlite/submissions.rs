@@ -8,8 +8,8 @@ use sqlx::{Row, SqliteConnection};
 use super::{SqliteStore, access_keys, audit, deliveries, now};
 use crate::store::audit::AuditEvent;
 use crate::store::submissions::{
-    CheckedSheet, Completion, RawInput, Rejection, SheetFilter, SheetListing, SheetStatus,
-    SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, Submissions,
+    CheckedSheet, Completion, RawInput, Rejection, SheetFilter, SheetListing, SheetQuery,
+    SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, Submissions,
 };
 use crate::store::{NewAccessKey, StoreError};
 
@@ -33,6 +33,68 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// The 疾患群 and 告示番号 columns of a sheet row.
+/// A value bound to a listing's condition.
+enum Bound {
+    Text(String),
+    Integer(i64),
+}
+
+type Arguments<'q> = sqlx::sqlite::SqliteArguments<'q>;
+
+impl Bound {
+    fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, Arguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, Arguments<'q>> {
+        match self {
+            Bound::Text(t) => query.bind(t.as_str()),
+            Bound::Integer(i) => query.bind(*i),
+        }
+    }
+
+    fn bind_scalar<'q>(
+        &'q self,
+        query: sqlx::query::QueryScalar<'q, sqlx::Sqlite, i64, Arguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Sqlite, i64, Arguments<'q>> {
+        match self {
+            Bound::Text(t) => query.bind(t.as_str()),
+            Bound::Integer(i) => query.bind(*i),
+        }
+    }
+}
+
+/// The `WHERE` condition of a listing and the values it binds, in order.
+fn sheet_conditions(filter: &SheetFilter, query: &SheetQuery) -> (String, Vec<Bound>) {
+    let (column, value) = match filter {
+        SheetFilter::Organisation(o) => ("organisation_id", o),
+        SheetFilter::Municipality(m) => ("municipality_id", m),
+    };
+    let mut conditions = vec![format!("{column} = ?")];
+    let mut values = vec![Bound::Text(value.clone())];
+    if let Some(number) = query.disease_number {
+        conditions.push("disease_number = ?".into());
+        values.push(Bound::Integer(i64::from(number)));
+    }
+    if let Some(status) = query.status {
+        conditions.push("status = ?".into());
+        values.push(Bound::Text(status.as_str().to_owned()));
+    }
+    if let Some(errors) = query.has_errors {
+        conditions.push("has_errors = ?".into());
+        values.push(Bound::Integer(i64::from(errors)));
+    }
+    // Timestamps are RFC 3339 UTC text: a day's bounds compare as text.
+    if let Some(from) = &query.created_from {
+        conditions.push("created_at >= ?".into());
+        values.push(Bound::Text(from.clone()));
+    }
+    if let Some(to) = &query.created_to {
+        conditions.push("created_at <= ?".into());
+        values.push(Bound::Text(format!("{to}T23:59:59.999Z")));
+    }
+    (conditions.join(" AND "), values)
+}
+
 fn disease_of(row: &sqlx::sqlite::SqliteRow) -> Result<(Option<u8>, Option<u16>), StoreError> {
     Ok((
         row.try_get::<Option<i64>, _>("disease_group")?
@@ -476,19 +538,21 @@ impl Submissions for SqliteStore {
     async fn list_sheets(
         &self,
         filter: &SheetFilter,
-        limit: u32,
+        query: &SheetQuery,
     ) -> Result<Vec<SheetListing>, StoreError> {
-        let (column, value) = match filter {
-            SheetFilter::Organisation(o) => ("organisation_id", o),
-            SheetFilter::Municipality(m) => ("municipality_id", m),
-        };
-        let rows = sqlx::query(&format!(
-            "SELECT id, submission_id, kind, disease_group, disease_number, status, has_errors, created_at FROM sheets WHERE {column} = ? ORDER BY created_at DESC, id LIMIT ?"
-        ))
-        .bind(value)
-        .bind(i64::from(limit.clamp(1, 1000)))
-        .fetch_all(&self.pool)
-        .await?;
+        let (condition, values) = sheet_conditions(filter, query);
+        let sql = format!(
+            "SELECT id, submission_id, kind, disease_group, disease_number, status, has_errors, created_at FROM sheets WHERE {condition} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+        );
+        let mut select = sqlx::query(&sql);
+        for value in &values {
+            select = value.bind(select);
+        }
+        let rows = select
+            .bind(i64::from(query.limit.clamp(1, 1000)))
+            .bind(i64::from(query.offset))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let (disease_group, disease_number) = disease_of(row)?;
@@ -504,6 +568,20 @@ impl Submissions for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn count_sheets(
+        &self,
+        filter: &SheetFilter,
+        query: &SheetQuery,
+    ) -> Result<u64, StoreError> {
+        let (condition, values) = sheet_conditions(filter, query);
+        let sql = format!("SELECT COUNT(*) FROM sheets WHERE {condition}");
+        let mut select = sqlx::query_scalar::<_, i64>(&sql);
+        for value in &values {
+            select = value.bind_scalar(select);
+        }
+        Ok(u64::try_from(select.fetch_one(&self.pool).await?).unwrap_or(0))
     }
 
     async fn update_sheet(

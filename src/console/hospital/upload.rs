@@ -1,0 +1,196 @@
+//! Upload of an EHR's CSV, a FHIR document or a scanned PDF: a multipart form into the API's
+//! own submission ([`submit`]), answered with the result of each sheet.
+
+use axum::body::Body;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kakehashi_sdk::{RecordKind, Severity};
+use maud::{Markup, html};
+
+use crate::api::submissions::{SubmissionView, SubmitParams, submit as submit_document};
+use crate::api::{ApiError, AppState};
+use crate::console::{Console, Lang, findings, form_csrf, page, t};
+
+fn upload_form(state: &AppState, console: &Console) -> Markup {
+    let lang = console.lang;
+    let adapters: Vec<String> = state
+        .pipeline
+        .adapters()
+        .of_kind(RecordKind::Sheet)
+        .filter(|r| r.senders.includes_institutions())
+        .map(|r| r.adapter.name().to_owned())
+        .collect();
+    html! {
+        form class="stack" method="post" action="/console/upload" enctype="multipart/form-data" {
+            (form_csrf(console))
+            div class="field" {
+                label for="file" { (t(lang, "upload.file")) }
+                input id="file" name="file" type="file" required accept=".csv,.json,.jsonl,.ndjson,.pdf,.txt" aria-describedby="file-hint";
+                span class="hint" id="file-hint" { (t(lang, "upload.file_hint")) }
+            }
+            div class="field" {
+                label for="adapter" { (t(lang, "upload.adapter")) }
+                select id="adapter" name="adapter" {
+                    option value="" { (t(lang, "upload.detect")) }
+                    @for name in &adapters { option value=(name) { (name) } }
+                }
+            }
+            div class="field" {
+                label for="mapping" { (t(lang, "upload.mapping")) }
+                input id="mapping" name="mapping" type="text" aria-describedby="mapping-hint";
+                span class="hint" id="mapping-hint" { (t(lang, "upload.mapping_hint")) }
+            }
+            div class="field" {
+                label for="municipality" { (t(lang, "upload.municipality")) }
+                input id="municipality" name="municipality" type="text" inputmode="numeric" aria-describedby="municipality-hint";
+                span class="hint" id="municipality-hint" { (t(lang, "upload.municipality_hint")) }
+            }
+            div { button type="submit" { (t(lang, "upload.submit")) } }
+        }
+    }
+}
+
+pub async fn form(State(state): State<AppState>, console: Console) -> Response {
+    if let Err(refused) = console.require(super::ROLES) {
+        return refused;
+    }
+    let lang = console.lang;
+    page(
+        &console,
+        t(lang, "upload.title"),
+        upload_form(&state, &console),
+    )
+    .into_response()
+}
+
+/// The uploaded file and the form's choices.
+#[derive(Default)]
+struct Upload {
+    file: Vec<u8>,
+    content_type: Option<String>,
+    params: Vec<(String, String)>,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiError> {
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "submission.unreadable_upload",
+            format!("the upload could not be read: {e}"),
+            format!("アップロードを読み取れませんでした: {e}"),
+        )
+    };
+    let mut upload = Upload::default();
+    while let Some(field) = multipart.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            upload.content_type = field
+                .content_type()
+                .filter(|c| *c != "application/octet-stream")
+                .map(str::to_owned);
+            upload.file = field.bytes().await.map_err(broken)?.to_vec();
+        } else {
+            let value = field.text().await.map_err(broken)?;
+            upload.params.push((name, value.trim().to_owned()));
+        }
+    }
+    Ok(upload)
+}
+
+fn chosen(params: &[(String, String)], name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.clone())
+}
+
+fn result(state: &AppState, lang: Lang, view: &SubmissionView) -> Markup {
+    let summary = &view.summary;
+    html! {
+        div class="notice success" role="status" {
+            p {
+                @if view.duplicate { (t(lang, "upload.duplicate")) " " }
+                (t(lang, "upload.sheets")) ": " (summary.sheets) " · "
+                (t(lang, "upload.with_errors")) ": " (summary.sheets_with_errors) " · "
+                (t(lang, "upload.warnings")) ": " (summary.warnings)
+            }
+        }
+        table {
+            thead {
+                tr {
+                    th scope="col" { "#" }
+                    th scope="col" { (t(lang, "list.sheet")) }
+                    th scope="col" { (t(lang, "list.disease")) }
+                    th scope="col" { (t(lang, "list.findings")) }
+                }
+            }
+            tbody {
+                @for s in &view.sheets {
+                    tr {
+                        td { (s.record_index + 1) }
+                        td { a href={ "/console/sheets/" (s.id) } { code { (s.id.get(..8).unwrap_or(&s.id)) } } }
+                        td {
+                            @if let Some(number) = s.disease_number {
+                                (number) " "
+                                (state.pipeline.catalog().diseases.get(&kakehashi_sdk::DiseaseKey { kind: s.kind, group: s.disease_group, number }).map(|e| e.name.as_str()).unwrap_or_default())
+                            }
+                        }
+                        td {
+                            @let errors: Vec<_> = s.findings.iter().filter(|f| f.severity == Severity::Error).cloned().collect();
+                            @if errors.is_empty() { (t(lang, "list.no_errors")) }
+                            @else { (findings::list(lang, &errors)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    console: Console,
+    multipart: Multipart,
+) -> Response {
+    if let Err(refused) = console.require(super::ROLES) {
+        return refused;
+    }
+    let lang = console.lang;
+    let upload = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(error) => return console.error(&error),
+    };
+    let params = SubmitParams {
+        adapter: chosen(&upload.params, "adapter"),
+        mapping: chosen(&upload.params, "mapping"),
+        municipality: chosen(&upload.params, "municipality"),
+    };
+    let mut headers = HeaderMap::new();
+    if let Some(value) = upload
+        .content_type
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    let outcome = submit_document(
+        &state,
+        console.principal.clone(),
+        params,
+        &headers,
+        Body::from(upload.file),
+    )
+    .await;
+    match outcome {
+        Ok((view, _)) => {
+            let body = html! {
+                (result(&state, lang, &view))
+                h2 { (t(lang, "upload.again")) }
+                (upload_form(&state, &console))
+            };
+            page(&console, t(lang, "upload.result_title"), body).into_response()
+        }
+        Err(error) => console.error(&error),
+    }
+}

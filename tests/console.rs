@@ -1,0 +1,459 @@
+//! The web console over HTTP against the real binary and real mutual TLS: the session cookie's
+//! flags, the security headers, the forced change of an initial password, CSRF refusal, a
+//! cookie replayed from another terminal, a clerk who cannot confirm, another hospital's sheet,
+//! and the idle timeout. (`tests/console_browser.rs` drives the same screens in Chromium.)
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{Gateway, HOSPITAL, PASSWORD};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::{Certificate, Client, Identity, StatusCode, redirect};
+
+const SESSION: &str = "__Host-kakehashi-console";
+
+/// Generous request rates: a console page is several requests.
+const RATES: &str =
+    "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n";
+
+/// A browser of sorts: a terminal's certificate, no redirects followed, cookies kept.
+struct Browser {
+    client: Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+}
+
+/// An answer: status, headers, body.
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The value of the first hidden CSRF field of the page.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("a form with a token: {}", self.body));
+        let rest = &self.body[at + "name=\"csrf\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl Browser {
+    fn new(gw: &Gateway, terminal: &str) -> Self {
+        let certs = gw.certs();
+        let ca = std::fs::read(certs.join("ca.pem")).unwrap();
+        let mut pem = std::fs::read(certs.join(format!("{terminal}.pem"))).unwrap();
+        pem.extend(std::fs::read(certs.join(format!("{terminal}.key"))).unwrap());
+        let client = Client::builder()
+            .tls_certs_only([Certificate::from_pem(&ca).unwrap()])
+            .identity(Identity::from_pem(&pem).unwrap())
+            .redirect(redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        Self {
+            client,
+            base: gw.base.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn answer(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = if self.cookies.is_empty() {
+            request
+        } else {
+            request.header("cookie", self.cookie_header())
+        };
+        let response = request.send().await.unwrap();
+        let page = Page {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        };
+        for set in page.set_cookies() {
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        page
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.answer(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        self.answer(request).await
+    }
+
+    /// Posts a multipart form: the token first, then `fields`, then the file.
+    async fn upload(
+        &mut self,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+        file: &[u8],
+    ) -> Page {
+        let boundary = "----kakehashi-console-test";
+        let mut body = Vec::new();
+        for (name, value) in std::iter::once(&("csrf", token)).chain(fields) {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sheets.csv\"\r\nContent-Type: text/csv\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(file);
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.answer(request).await
+    }
+
+    /// Logs in through the login screen; the answer to the login.
+    async fn login(&mut self, user: &str, password: &str) -> Page {
+        let form = self.get("/console/login").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        let token = form.csrf();
+        self.post(
+            "/console/login",
+            &[("csrf", &token), ("user_id", user), ("password", password)],
+        )
+        .await
+    }
+
+    /// Logs a new user in, changing the initial password on the way; lands on the home page.
+    async fn first_login(&mut self, gw: &Gateway, user: &str, organisation: &str, role: &str) {
+        let issued = gw.add_user(user, organisation, role);
+        let initial = issued["initial_password"].as_str().unwrap();
+        let answer = self.login(user, initial).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        assert_eq!(answer.location(), "/console/password");
+        // Nothing else opens before the password is changed.
+        let home = self.get("/console/").await;
+        assert_eq!(home.location(), "/console/password");
+        let form = self.get("/console/password").await;
+        let token = form.csrf();
+        let changed = self
+            .post(
+                "/console/password",
+                &[
+                    ("csrf", &token),
+                    ("current_password", initial),
+                    ("new_password", PASSWORD),
+                    ("new_password_again", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+        assert_eq!(changed.location(), "/console/login?ended=changed");
+        let again = self.login(user, PASSWORD).await;
+        assert_eq!(again.location(), "/console/", "{}", again.body);
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn start(dir: &Path, extra: &str) -> Gateway {
+    Gateway::start(&dir.join("data"), &format!("{RATES}{extra}"))
+}
+
+/// The ids of the sheets an upload's result page links to, those with errors first flagged.
+fn sheet_links(body: &str) -> Vec<String> {
+    let mut ids: Vec<String> = body
+        .match_indices("href=\"/console/sheets/")
+        .map(|(at, m)| {
+            let rest = &body[at + m.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .filter(|id| id.len() > 20 && !id.contains('/') && !id.contains('?'))
+        .collect();
+    ids.dedup();
+    ids
+}
+
+#[tokio::test]
+async fn sessions_are_secure_cookies_bound_to_their_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "");
+    let mut clerk = Browser::new(&gw, "hospital");
+
+    // The login screen: security headers, and the login form's own token cookie.
+    let login = clerk.get("/console/login").await;
+    assert_eq!(login.status, StatusCode::OK);
+    let csp = login.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(login.headers["cache-control"], "no-store");
+    assert_eq!(login.headers["x-content-type-options"], "nosniff");
+    assert!(login.body.contains("<html lang=\"ja\""), "{}", login.body);
+    assert!(!login.body.contains("<script"), "no script at all");
+
+    // A login without the form's token is refused before the password is looked at.
+    let forged = clerk
+        .post("/console/login", &[("user_id", "x"), ("password", "y")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.body.contains("csrf.invalid"), "{}", forged.body);
+
+    clerk.first_login(&gw, "clerk-ito", HOSPITAL, "clerk").await;
+    let cookie = clerk.cookies[SESSION].clone();
+    assert_eq!(cookie.len(), 43, "256 random bits, base64url");
+
+    // The cookie's flags, as the last login set it.
+    let mut fresh = Browser::new(&gw, "hospital");
+    let answer = fresh.login("clerk-ito", PASSWORD).await;
+    let set = answer
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with(SESSION))
+        .unwrap();
+    for flag in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(set.contains(flag), "{set}");
+    }
+    assert!(!set.contains("Domain"), "host-only: {set}");
+
+    let home = clerk.get("/console/").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    assert_eq!(home.headers["cache-control"], "no-store");
+    assert!(home.body.contains("clerk-ito") && home.body.contains("/console/sheets"));
+    // The hospital's navigation only: no municipal or administrator screens.
+    assert!(!home.body.contains("/console/municipal") && !home.body.contains("/console/admin"));
+
+    // A forged POST (no token, or another session's) is refused.
+    let token = home.csrf();
+    let forged = clerk.post("/console/logout", &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let other_token = fresh.get("/console/").await.csrf();
+    assert_ne!(token, other_token);
+    let forged = clerk
+        .post("/console/logout", &[("csrf", &other_token)])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // The cookie replayed from another terminal of the same hospital is refused and audited.
+    common::kakehashi(
+        &[
+            "certs",
+            "issue",
+            "hospital-2",
+            "--organisation",
+            "東京中央病院（開発用）",
+        ],
+        gw.config(),
+    );
+    common::kakehashi(
+        &["terminals", "add", "hospital-2", "--organisation", HOSPITAL],
+        gw.config(),
+    );
+    let mut thief = Browser::new(&gw, "hospital-2");
+    thief.cookies.insert(SESSION.to_owned(), cookie.clone());
+    let replayed = thief.get("/console/").await;
+    assert_eq!(replayed.status, StatusCode::FORBIDDEN, "{}", replayed.body);
+    assert!(replayed.body.contains("session.wrong_terminal"));
+    let admin = gw.admin("admin-ueda").await;
+    let (status, audit) = common::send(admin.get("/v1/audit?action=console.session")).await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    assert!(
+        audit.to_string().contains("session.wrong_terminal"),
+        "{audit}"
+    );
+    // … while the clerk at their own terminal goes on.
+    assert_eq!(clerk.get("/console/").await.status, StatusCode::OK);
+
+    // Logging out ends the session: the cookie opens nothing any more.
+    let out = clerk.post("/console/logout", &[("csrf", &token)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/console/login?ended=logout");
+    let mut replay = Browser::new(&gw, "hospital");
+    replay.cookies.insert(SESSION.to_owned(), cookie);
+    assert_eq!(replay.get("/console/").await.location(), "/console/login");
+
+    // English on request, remembered.
+    let english = fresh.get("/console/?lang=en").await;
+    assert!(english.body.contains("<html lang=\"en\""));
+    assert!(fresh.get("/console/sheets").await.body.contains("Sheets"));
+}
+
+#[tokio::test]
+async fn clerks_draft_and_only_doctors_confirm_their_own_hospitals_sheets() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "");
+    gw.add_organisation("hospital", "2710000011", "大阪北病院", "hospital-b");
+    let mut clerk = Browser::new(&gw, "hospital");
+    clerk.first_login(&gw, "clerk-ito", HOSPITAL, "clerk").await;
+    let mut doctor = Browser::new(&gw, "hospital");
+    doctor.first_login(&gw, "dr-sato", HOSPITAL, "doctor").await;
+
+    let form = clerk.get("/console/upload").await;
+    let csv = common::hospital_a_with_an_error();
+    let result = clerk
+        .upload(
+            "/console/upload",
+            &form.csrf(),
+            &[("mapping", "hospital-a")],
+            &csv,
+        )
+        .await;
+    assert_eq!(result.status, StatusCode::OK, "{}", result.body);
+    let ids = sheet_links(&result.body);
+    assert!(ids.len() > 100, "one link per sheet: {}", ids.len());
+
+    // The list pages through them, filtered.
+    let list = clerk
+        .get("/console/sheets?status=draft&findings=errors")
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let with_errors = sheet_links(&list.body);
+    assert_eq!(with_errors.len(), 1, "{}", list.body);
+    let clean: Vec<&String> = ids.iter().filter(|id| !with_errors.contains(id)).collect();
+    let second = clerk.get("/console/sheets?page=2").await;
+    assert!(second.body.contains("2 / 3"), "50 a page: {}", second.body);
+
+    // A clerk sees no confirm button and is refused when posting the confirmation anyway.
+    let sheet = clean[0];
+    let page = clerk.get(&format!("/console/sheets/{sheet}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        !page.body.contains("/confirm\""),
+        "no confirm form for a clerk"
+    );
+    let refused = clerk
+        .post(
+            &format!("/console/sheets/{sheet}/confirm"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("access.denied"));
+
+    // The doctor confirms and sees the key once.
+    let page = doctor.get(&format!("/console/sheets/{sheet}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/console/sheets/{sheet}/confirm"))
+    );
+    let confirmed = doctor
+        .post(
+            &format!("/console/sheets/{sheet}/confirm"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    let key_at = confirmed.body.find("class=\"access-key\">").unwrap();
+    let key = &confirmed.body[key_at + 19..key_at + 19 + 24];
+    assert_eq!(key.matches('-').count(), 4, "{key}");
+    assert!(confirmed.body.contains("data:application/pdf;base64,"));
+    let after = doctor.get(&format!("/console/sheets/{sheet}")).await;
+    assert!(!after.body.contains(key), "shown once");
+    let print = doctor
+        .get(&format!("/console/sheets/{sheet}/print?masked=false"))
+        .await;
+    assert_eq!(print.status, StatusCode::OK);
+    assert_eq!(print.headers[CONTENT_TYPE], "application/pdf");
+
+    // Another hospital's people do not find the sheet.
+    let mut stranger = Browser::new(&gw, "hospital-b");
+    stranger
+        .first_login(&gw, "clerk-b", "hospital:2710000011", "clerk")
+        .await;
+    let hidden = stranger.get(&format!("/console/sheets/{sheet}")).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+    // Nor a municipal officer the screens of a hospital.
+    let mut officer = Browser::new(&gw, "municipality");
+    officer
+        .first_login(
+            &gw,
+            "officer-kato",
+            common::MUNICIPALITY,
+            "municipal_officer",
+        )
+        .await;
+    assert_eq!(
+        officer.get("/console/sheets").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "console_idle_seconds = 1\n");
+    let mut clerk = Browser::new(&gw, "hospital");
+    clerk.first_login(&gw, "clerk-ito", HOSPITAL, "clerk").await;
+    assert_eq!(clerk.get("/console/").await.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let ended = clerk.get("/console/").await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert_eq!(ended.location(), "/console/login?ended=timeout");
+    let login = clerk.get(ended.location()).await;
+    assert!(login.body.contains("ログアウトしました"), "{}", login.body);
+}
