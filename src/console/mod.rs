@@ -23,6 +23,7 @@ mod i18n;
 mod layout;
 mod login;
 pub mod municipal;
+pub mod paging;
 mod session;
 
 use axum::Router;
