@@ -3,6 +3,8 @@
 //! when dropped; and clients that present a terminal's certificate and log in as a person.
 #![allow(dead_code)]
 
+pub mod municipal;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
