@@ -5,216 +5,16 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
+use common::console::{ConsoleClient as Browser, SESSION};
 use common::{Gateway, HOSPITAL, PASSWORD};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, SET_COOKIE};
-use reqwest::{Certificate, Client, Identity, StatusCode, redirect};
-
-const SESSION: &str = "__Host-kakehashi-console";
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
 
 /// Generous request rates: a console page is several requests.
 const RATES: &str =
     "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n";
-
-/// A browser of sorts: a terminal's certificate, no redirects followed, cookies kept.
-struct Browser {
-    client: Client,
-    base: String,
-    cookies: BTreeMap<String, String>,
-}
-
-/// An answer: status, headers, body.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The value of the first hidden CSRF field of the page.
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("a form with a token: {}", self.body));
-        let rest = &self.body[at + "name=\"csrf\" value=\"".len()..];
-        rest[..rest.find('"').unwrap()].to_owned()
-    }
-
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect()
-    }
-}
-
-impl Browser {
-    fn new(gw: &Gateway, terminal: &str) -> Self {
-        let certs = gw.certs();
-        let ca = std::fs::read(certs.join("ca.pem")).unwrap();
-        let mut pem = std::fs::read(certs.join(format!("{terminal}.pem"))).unwrap();
-        pem.extend(std::fs::read(certs.join(format!("{terminal}.key"))).unwrap());
-        let client = Client::builder()
-            .tls_certs_only([Certificate::from_pem(&ca).unwrap()])
-            .identity(Identity::from_pem(&pem).unwrap())
-            .redirect(redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .unwrap();
-        Self {
-            client,
-            base: gw.base.clone(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn answer(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let request = if self.cookies.is_empty() {
-            request
-        } else {
-            request.header("cookie", self.cookie_header())
-        };
-        let response = request.send().await.unwrap();
-        let page = Page {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
-        };
-        for set in page.set_cookies() {
-            let pair = set.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        page
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.answer(request).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        self.answer(request).await
-    }
-
-    /// Posts a multipart form: the token first, then `fields`, then the file.
-    async fn upload(
-        &mut self,
-        path: &str,
-        token: &str,
-        fields: &[(&str, &str)],
-        file: &[u8],
-    ) -> Page {
-        let boundary = "----kakehashi-console-test";
-        let mut body = Vec::new();
-        for (name, value) in std::iter::once(&("csrf", token)).chain(fields) {
-            body.extend(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                    .as_bytes(),
-            );
-        }
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sheets.csv\"\r\nContent-Type: text/csv\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend(file);
-        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(
-                CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body);
-        self.answer(request).await
-    }
-
-    /// Logs in through the login screen; the answer to the login.
-    async fn login(&mut self, user: &str, password: &str) -> Page {
-        let form = self.get("/console/login").await;
-        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-        let token = form.csrf();
-        self.post(
-            "/console/login",
-            &[("csrf", &token), ("user_id", user), ("password", password)],
-        )
-        .await
-    }
-
-    /// Logs a new user in, changing the initial password on the way; lands on the home page.
-    async fn first_login(&mut self, gw: &Gateway, user: &str, organisation: &str, role: &str) {
-        let issued = gw.add_user(user, organisation, role);
-        let initial = issued["initial_password"].as_str().unwrap();
-        let answer = self.login(user, initial).await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        assert_eq!(answer.location(), "/console/password");
-        // Nothing else opens before the password is changed.
-        let home = self.get("/console/").await;
-        assert_eq!(home.location(), "/console/password");
-        let form = self.get("/console/password").await;
-        let token = form.csrf();
-        let changed = self
-            .post(
-                "/console/password",
-                &[
-                    ("csrf", &token),
-                    ("current_password", initial),
-                    ("new_password", PASSWORD),
-                    ("new_password_again", PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
-        assert_eq!(changed.location(), "/console/login?ended=changed");
-        let again = self.login(user, PASSWORD).await;
-        assert_eq!(again.location(), "/console/", "{}", again.body);
-    }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 fn start(dir: &Path, extra: &str) -> Gateway {
     Gateway::start(&dir.join("data"), &format!("{RATES}{extra}"))
@@ -456,4 +256,78 @@ async fn an_idle_session_ends() {
     assert_eq!(ended.location(), "/console/login?ended=timeout");
     let login = clerk.get(ended.location()).await;
     assert!(login.body.contains("ログアウトしました"), "{}", login.body);
+}
+
+#[tokio::test]
+async fn a_sheet_started_from_nothing_is_saved_as_a_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "");
+    let mut clerk = Browser::new(&gw, "hospital");
+    clerk.first_login(&gw, "clerk-ito", HOSPITAL, "clerk").await;
+
+    // Found by number or by name among all notified diseases.
+    let by_number = clerk.get("/console/sheets/new?q=49&kind=nanbyo").await;
+    assert!(
+        by_number.body.contains("/console/sheets/new/nanbyo/49"),
+        "{}",
+        by_number.body
+    );
+    let by_name = clerk
+        .get("/console/sheets/new?q=%E7%B3%96%E5%B0%BF%E7%97%85")
+        .await;
+    assert!(
+        by_name.body.contains("/console/sheets/new/shoman/"),
+        "{}",
+        by_name.body
+    );
+
+    // A disease with a template: its items on the form; saved through a FHIR document.
+    let form = clerk.get("/console/sheets/new/nanbyo/49").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("name=\"i."), "the template's items");
+    let saved = clerk
+        .post(
+            "/console/sheets/new/nanbyo/49",
+            &[
+                ("csrf", &form.csrf()),
+                ("h.patient.name", "新規 花子"),
+                ("h.patient.sex", "female"),
+                ("h.patient.date_of_birth", "1980-04-01"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let sheet = clerk.get(saved.location()).await;
+    assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.body);
+    assert!(sheet.body.contains("新規 花子") && sheet.body.contains("下書き"));
+
+    // Without a template: the common part and free items; what cannot be read is shown back.
+    let number = clerk.get("/console/sheets/new?q=1&kind=nanbyo").await;
+    assert!(
+        number.body.contains("/console/sheets/new/nanbyo/1\""),
+        "{}",
+        number.body
+    );
+    let form = clerk.get("/console/sheets/new/nanbyo/1").await;
+    assert!(!form.body.contains("name=\"i."), "no template items");
+    let unreadable = clerk
+        .post(
+            "/console/sheets/new/nanbyo/1",
+            &[
+                ("csrf", &form.csrf()),
+                ("h.patient.date_of_birth", "someday"),
+            ],
+        )
+        .await;
+    assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unreadable.body.contains("field.unreadable") && unreadable.body.contains("someday"));
+    let saved = clerk
+        .post(
+            "/console/sheets/new/nanbyo/1",
+            &[("csrf", &form.csrf()), ("free", "ALSFRS = 40")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let sheet = clerk.get(saved.location()).await;
+    assert!(sheet.body.contains("ALSFRS = 40"), "{}", sheet.body);
 }

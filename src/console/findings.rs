@@ -1,7 +1,7 @@
 //! Findings as the console shows them: the stable code and the message in the page's language,
 //! beside the field or item they are about, and the rest in a list.
 
-use kakehashi_sdk::{Finding, Severity};
+use kakehashi_sdk::{Finding, HeaderField, Severity};
 use maud::{Markup, html};
 
 use super::i18n::{Lang, t};
@@ -51,6 +51,17 @@ pub fn any_about(findings: &[Finding], about: &str) -> bool {
     findings.iter().any(|f| f.item.as_deref() == Some(about))
 }
 
+/// What a finding is about: a header field's label, else the item's code.
+fn about(lang: Lang, item: &str) -> Markup {
+    match HeaderField::from_path(item) {
+        Some(field) => {
+            let d = field.describe();
+            html! { (lang.pick(d.label_ja, d.label_en)) " " code { "(" (item) ")" } }
+        }
+        None => html! { code { (item) } },
+    }
+}
+
 /// Every finding in a list (the summary at the top of a sheet, an upload's results).
 pub fn list(lang: Lang, findings: &[Finding]) -> Markup {
     html! {
@@ -60,7 +71,7 @@ pub fn list(lang: Lang, findings: &[Finding]) -> Markup {
             ul {
                 @for f in findings {
                     li {
-                        @if let Some(item) = &f.item { code { (item) } " — " }
+                        @if let Some(item) = &f.item { (about(lang, item)) " — " }
                         (finding(lang, f))
                     }
                 }

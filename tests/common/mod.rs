@@ -3,6 +3,7 @@
 //! when dropped; and clients that present a terminal's certificate and log in as a person.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod municipal;
 
 use std::io::{BufRead, BufReader};

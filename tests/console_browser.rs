@@ -1,0 +1,234 @@
+//! The hospital's screens in a real browser (headless Chromium presenting the hospital's
+//! terminal certificate): a clerk logs in for the first time (changing the initial password),
+//! uploads Hospital A's CSV, opens the sheet with an error, corrects it in the editor and
+//! saves; the doctor logs in, confirms and sees the access key once. axe-core finds no serious
+//! or critical violation on any screen visited. With `KAKEHASHI_SCREENSHOTS=1` the main
+//! screens are saved to docs/console/ (the README shows them).
+
+#[path = "browser/mod.rs"]
+mod browser;
+mod common;
+
+use std::path::PathBuf;
+
+use browser::{Browser, Bundle};
+use common::{Gateway, HOSPITAL, PASSWORD};
+use fantoccini::Locator;
+use serde_json::Value;
+
+/// axe-core's verdicts, by screen.
+#[derive(Default)]
+struct Accessibility {
+    violations: Vec<(String, Vec<Value>)>,
+    screens: usize,
+}
+
+impl Accessibility {
+    async fn check(&mut self, b: &Browser, screen: &str) {
+        self.screens += 1;
+        let found = b.axe_serious_or_critical().await;
+        if !found.is_empty() {
+            self.violations.push((screen.to_owned(), found));
+        }
+    }
+}
+
+/// Saves a screenshot to docs/console/NAME.png when KAKEHASHI_SCREENSHOTS=1.
+async fn screenshot(b: &Browser, name: &str) {
+    if std::env::var("KAKEHASHI_SCREENSHOTS").as_deref() == Ok("1") {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/console")
+            .join(format!("{name}.png"));
+        b.screenshot(path).await;
+    }
+}
+
+/// Clicks what `selector` names and waits until the page it leads to has loaded (the old page
+/// gone, the new one complete).
+async fn click_and_load(b: &Browser, selector: &str) {
+    let old = b.client().find(Locator::Css("html")).await.unwrap();
+    b.click(selector).await;
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    b.client()
+        .wait()
+        .for_element(Locator::Css("main"))
+        .await
+        .unwrap();
+}
+
+async fn current_path(b: &Browser) -> String {
+    let url = b.client().current_url().await.unwrap();
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// Logs in on the login screen (the browser is on it).
+async fn log_in(b: &Browser, user: &str, password: &str) {
+    b.fill("#user_id", user).await;
+    b.fill("#password", password).await;
+    click_and_load(b, "form[action='/console/login'] button[type=submit]").await;
+}
+
+/// A first login: the initial password, then its forced change, then the login again.
+async fn first_login(b: &Browser, a11y: &mut Accessibility, gw: &Gateway, user: &str, role: &str) {
+    let issued = gw.add_user(user, HOSPITAL, role);
+    let initial = issued["initial_password"].as_str().unwrap();
+    b.goto("/console/login").await.unwrap();
+    log_in(b, user, initial).await;
+    assert_eq!(
+        current_path(b).await,
+        "/console/password",
+        "{}",
+        b.text("body").await
+    );
+    a11y.check(b, "password change").await;
+    b.fill("#current_password", initial).await;
+    b.fill("#new_password", PASSWORD).await;
+    b.fill("#new_password_again", PASSWORD).await;
+    click_and_load(b, "form[action='/console/password'] button[type=submit]").await;
+    assert_eq!(current_path(b).await, "/console/login?ended=changed");
+    log_in(b, user, PASSWORD).await;
+    assert_eq!(current_path(b).await, "/console/");
+}
+
+#[tokio::test]
+async fn a_clerk_corrects_an_uploaded_sheet_and_the_doctor_confirms_it() {
+    if browser::unavailable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(
+        &dir.path().join("data"),
+        "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n",
+    );
+    let csv = dir.path().join("hospital-a.csv");
+    std::fs::write(&csv, common::hospital_a_with_an_error()).unwrap();
+    let mut a11y = Accessibility::default();
+    let b = Browser::start(&gw, Some(&Bundle::development(&gw, "hospital"))).await;
+
+    b.goto("/console/login").await.unwrap();
+    a11y.check(&b, "login").await;
+    screenshot(&b, "login").await;
+    first_login(&b, &mut a11y, &gw, "clerk-ito", "clerk").await;
+    a11y.check(&b, "dashboard (empty)").await;
+
+    // Upload Hospital A's export.
+    click_and_load(&b, "a[href='/console/upload']").await;
+    a11y.check(&b, "upload").await;
+    b.client()
+        .find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(csv.to_str().unwrap())
+        .await
+        .unwrap();
+    b.fill("#mapping", "hospital-a").await;
+    click_and_load(&b, "form[action='/console/upload'] button[type=submit]").await;
+    let result = b.text("main").await;
+    assert!(result.contains("調査票: 130"), "{result}");
+    assert!(result.contains("エラーのある調査票: 1"), "{result}");
+    a11y.check(&b, "upload result").await;
+
+    click_and_load(&b, "a[href='/console/']").await;
+    assert!(b.text(".cards").await.contains("130"));
+    a11y.check(&b, "dashboard").await;
+    screenshot(&b, "dashboard").await;
+
+    click_and_load(&b, "a[href='/console/sheets']").await;
+    a11y.check(&b, "sheet list").await;
+    screenshot(&b, "list").await;
+    // Only the sheets with errors, through the filters.
+    b.client()
+        .find(Locator::Css("#findings"))
+        .await
+        .unwrap()
+        .select_by_value("errors")
+        .await
+        .unwrap();
+    click_and_load(&b, "form.filters button[type=submit]").await;
+    assert!(b.text("main").await.contains("件数: 1"));
+    click_and_load(&b, "table a").await;
+    let sheet_path = current_path(&b).await;
+    assert!(sheet_path.starts_with("/console/sheets/"), "{sheet_path}");
+    let editor = b.text("main").await;
+    assert!(editor.contains("date.future"), "{editor}");
+    a11y.check(&b, "editor with an error").await;
+    // The field with its finding beside it, in view.
+    b.client()
+        .execute(
+            "document.getElementById('h-institution-date_written').scrollIntoView({block: 'center'});",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    screenshot(&b, "editor").await;
+    // A clerk has no confirm button.
+    assert!(
+        b.client()
+            .find(Locator::Css("form[action$='/confirm']"))
+            .await
+            .is_err()
+    );
+
+    // Correct the date written (記載年月日) and save; the checks run again.
+    let today = chrono::Local::now().date_naive().to_string();
+    b.client()
+        .execute(
+            "document.getElementById('h-institution-date_written').value = arguments[0];",
+            vec![Value::String(today)],
+        )
+        .await
+        .unwrap();
+    click_and_load(&b, "form[action^='/console/sheets/'] button[type=submit]").await;
+    assert!(current_path(&b).await.ends_with("?saved=1"));
+    let saved = b.text("main").await;
+    assert!(!saved.contains("date.future"), "{saved}");
+    a11y.check(&b, "editor saved").await;
+    click_and_load(&b, "header form button[type=submit]").await;
+    assert_eq!(current_path(&b).await, "/console/login?ended=logout");
+
+    // The doctor confirms and sees the access key once.
+    first_login(&b, &mut a11y, &gw, "dr-sato", "doctor").await;
+    b.goto(&sheet_path).await.unwrap();
+    click_and_load(&b, "form[action$='/confirm'] button[type=submit]").await;
+    let key = b.text(".access-key").await;
+    assert_eq!(key.len(), 24, "{key}");
+    assert_eq!(key.matches('-').count(), 4, "{key}");
+    let notice = b
+        .client()
+        .find(Locator::Css("a[download]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(notice.starts_with("data:application/pdf;base64,"));
+    a11y.check(&b, "confirmed, with the key").await;
+    screenshot(&b, "confirmed").await;
+    b.goto(&sheet_path).await.unwrap();
+    assert!(
+        !b.text("main").await.contains(&key),
+        "the key is shown once"
+    );
+    assert!(b.text("main").await.contains("登録済み"));
+    b.close().await;
+
+    eprintln!(
+        "axe-core: {} screens, {} with serious or critical violations",
+        a11y.screens,
+        a11y.violations.len()
+    );
+    assert!(
+        a11y.violations.is_empty(),
+        "serious or critical accessibility violations: {:#?}",
+        a11y.violations
+    );
+}
