@@ -148,7 +148,8 @@ fn framework_error(status: StatusCode) -> (&'static str, &'static str) {
 /// becomes the JSON error with a code, keeping its status and headers.
 pub async fn json_errors(request: Request, next: Next) -> Response {
     // The web console answers its errors as pages of its own.
-    if request.uri().path().starts_with("/console") {
+    let path = request.uri().path();
+    if path == "/console" || path.starts_with("/console/") {
         return next.run(request).await;
     }
     let response = next.run(request).await;

@@ -15,7 +15,7 @@ use super::session::{cookie, set_cookie};
 const LANG_COOKIE: &str = "__Host-kakehashi-lang";
 
 /// The policy: only this origin's stylesheet and images, forms only to this origin.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn asked_language(request: &Request) -> Option<Lang> {
     request

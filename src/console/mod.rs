@@ -33,10 +33,9 @@ use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-pub use headers::CONTENT_SECURITY_POLICY;
 pub use i18n::{Lang, t};
-pub use layout::{NavItem, api_error_page, error_page, form_csrf, page, role_key};
-pub use session::{AnySession, Console, SESSION_COOKIE};
+pub use layout::{NavItem, api_error_page, error_page, form_csrf, page};
+pub use session::Console;
 
 use crate::api::AppState;
 use crate::store::Role;

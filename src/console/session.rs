@@ -214,7 +214,7 @@ fn clear_session_cookie(response: &mut Response) {
     }
 }
 
-/// Ends the request's session (logout); the response to answer.
+/// Ends the person's session (logout), audited.
 pub(super) async fn end(state: &AppState, console: &Console) -> Result<(), ApiError> {
     state
         .store()

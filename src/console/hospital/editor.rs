@@ -23,7 +23,7 @@ use crate::console::{Console, Lang, findings, form_csrf, page, t};
 use crate::store::{Role, SheetStatus, StoredSheet};
 
 /// The template of a sheet's disease, if there is one.
-pub fn template_of<'a>(state: &'a AppState, sheet: &Sheet) -> Option<&'a Template> {
+fn template_of<'a>(state: &'a AppState, sheet: &Sheet) -> Option<&'a Template> {
     state.pipeline.catalog().templates.for_sheet(sheet)
 }
 

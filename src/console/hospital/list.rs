@@ -13,7 +13,7 @@ use crate::console::{Console, Lang, page, t};
 use crate::store::{SheetListing, SheetQuery, SheetStatus};
 
 /// Sheets on one page of the list.
-pub const PAGE_SIZE: u32 = 50;
+const PAGE_SIZE: u32 = 50;
 
 /// The list's filters and page, as the query string carries them (empty means no filter).
 #[derive(Debug, Default, Deserialize)]
@@ -181,8 +181,8 @@ fn filters(lang: Lang, params: &ListParams) -> Markup {
     }
 }
 
-/// The list page's markup for one page of sheets (also what the bench renders).
-pub fn render(
+/// The list page's markup for one page of sheets.
+fn render(
     state: &AppState,
     console: &Console,
     params: &ListParams,
@@ -210,7 +210,7 @@ pub fn render(
 }
 
 /// Loads one page of the caller's sheets and renders it.
-pub async fn load_and_render(
+async fn load_and_render(
     state: &AppState,
     console: &Console,
     params: &ListParams,
