@@ -18,6 +18,8 @@ pub enum AccountError {
     Hash(#[from] password::HashError),
     #[error("organisation {0} is not registered")]
     UnknownOrganisation(String),
+    #[error("no user {0}")]
+    UnknownUser(String),
     #[error("a {role} belongs to a {expected} organisation, not {organisation}")]
     WrongOrganisationKind {
         role: &'static str,
@@ -69,13 +71,7 @@ pub async fn create_account(
             organisation: organisation.id,
         });
     }
-    let initial = password::generate();
-    let hash = {
-        let initial = initial.clone();
-        tokio::task::spawn_blocking(move || password::hash(&initial))
-            .await
-            .map_err(|e| password::HashError::from_join(&e))??
-    };
+    let (initial, hash) = initial_password().await?;
     let totp_secret = request.role.needs_second_factor().then(totp::new_secret);
     let created = store
         .create_user(&NewUser {
@@ -109,6 +105,57 @@ pub async fn create_account(
         totp_secret: if created { totp_secret } else { None },
         created,
     })
+}
+
+/// A fresh one-time password and its hash (hashed off the async threads).
+async fn initial_password() -> Result<(String, String), password::HashError> {
+    let initial = password::generate();
+    let hash = {
+        let initial = initial.clone();
+        tokio::task::spawn_blocking(move || password::hash(&initial))
+            .await
+            .map_err(|e| password::HashError::from_join(&e))??
+    };
+    Ok((initial, hash))
+}
+
+/// Gives account `user_id` a new one-time initial password (shown once, to be changed at the
+/// next login), unlocking it and ending its sessions; audited as `by`. Returns the password.
+pub async fn reset_password(
+    store: &dyn Store,
+    user_id: &str,
+    by: &AuditEvent,
+) -> Result<String, AccountError> {
+    let (initial, hash) = initial_password().await?;
+    let found = store.reset_password(user_id, &hash, &initial).await?;
+    store
+        .append_audit(
+            &by.clone()
+                .outcome(if found { "ok" } else { "not_found" })
+                .on("user", user_id),
+        )
+        .await?;
+    if !found {
+        return Err(AccountError::UnknownUser(user_id.to_owned()));
+    }
+    Ok(initial)
+}
+
+/// Lifts the lock after repeated failed logins from account `user_id`; audited as `by`.
+pub async fn unlock(store: &dyn Store, user_id: &str, by: &AuditEvent) -> Result<(), AccountError> {
+    let found = store.unlock_user(user_id).await?;
+    store
+        .append_audit(
+            &by.clone()
+                .outcome(if found { "ok" } else { "not_found" })
+                .on("user", user_id),
+        )
+        .await?;
+    if found {
+        Ok(())
+    } else {
+        Err(AccountError::UnknownUser(user_id.to_owned()))
+    }
 }
 
 /// The institution of a roster entry, registered if new.

@@ -26,3 +26,4 @@ pub mod renewal;
 pub mod schema;
 pub mod server;
 pub mod store;
+pub mod terminals;

@@ -9,72 +9,11 @@
 mod browser;
 mod common;
 
-use std::path::PathBuf;
-
+use browser::console::{Accessibility, click_and_load, current_path, log_in, screenshot};
 use browser::{Browser, Bundle};
 use common::{Gateway, HOSPITAL, PASSWORD};
 use fantoccini::Locator;
 use serde_json::Value;
-
-/// axe-core's verdicts, by screen.
-#[derive(Default)]
-struct Accessibility {
-    violations: Vec<(String, Vec<Value>)>,
-    screens: usize,
-}
-
-impl Accessibility {
-    async fn check(&mut self, b: &Browser, screen: &str) {
-        self.screens += 1;
-        let found = b.axe_serious_or_critical().await;
-        if !found.is_empty() {
-            self.violations.push((screen.to_owned(), found));
-        }
-    }
-}
-
-/// Saves a screenshot to docs/console/NAME.png when KAKEHASHI_SCREENSHOTS=1.
-async fn screenshot(b: &Browser, name: &str) {
-    if std::env::var("KAKEHASHI_SCREENSHOTS").as_deref() == Ok("1") {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("docs/console")
-            .join(format!("{name}.png"));
-        b.screenshot(path).await;
-    }
-}
-
-/// Clicks what `selector` names and waits until the page it leads to has loaded (the old page
-/// gone, the new one complete).
-async fn click_and_load(b: &Browser, selector: &str) {
-    let old = b.client().find(Locator::Css("html")).await.unwrap();
-    b.click(selector).await;
-    for _ in 0..200 {
-        if old.tag_name().await.is_err() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    b.client()
-        .wait()
-        .for_element(Locator::Css("main"))
-        .await
-        .unwrap();
-}
-
-async fn current_path(b: &Browser) -> String {
-    let url = b.client().current_url().await.unwrap();
-    match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    }
-}
-
-/// Logs in on the login screen (the browser is on it).
-async fn log_in(b: &Browser, user: &str, password: &str) {
-    b.fill("#user_id", user).await;
-    b.fill("#password", password).await;
-    click_and_load(b, "form[action='/console/login'] button[type=submit]").await;
-}
 
 /// A first login: the initial password, then its forced change, then the login again.
 async fn first_login(b: &Browser, a11y: &mut Accessibility, gw: &Gateway, user: &str, role: &str) {

@@ -12,10 +12,9 @@
 
 mod common;
 
-use std::io::{Cursor, Read, Write};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::municipal::{RECEIPT, SAMPLE_KEY, decision_file, download_with_key, repo_file};
 use common::{Gateway, HOSPITAL, MUNICIPALITY, Receiver, Session, corpus, send};
 use kakehashi_access_key::AccessKey;
 use reqwest::StatusCode;
@@ -24,44 +23,8 @@ use serde_json::{Value, json};
 /// Fast retries, generous rates: the test must not wait.
 const CONFIG: &str = "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n[push]\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1\n";
 
-/// The sample download's application that carries an access key, and the 受付番号 city-a.csv's
-/// first decision names.
-const RECEIPT: &str = "241010089569116";
-/// The sample's synthetic key, replaced by the real one.
-const SAMPLE_KEY: &str = "CN4X-CVS2-52G1-EP90-673D";
 /// An application of the sample without an access key.
 const UNLINKED: &str = "241010089569207";
-
-fn repo_file(path: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
-}
-
-/// The sample Mynaportal download with `access_key` in the first application's form — the
-/// key the applicant typed into the e-application.
-fn download_with_key(access_key: &str) -> Vec<u8> {
-    let sample = repo_file("conformance/corpus/mynaportal/sample-download.zip");
-    let mut archive = zip::ZipArchive::new(Cursor::new(sample)).unwrap();
-    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let mut replaced = 0;
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).unwrap();
-        let name = entry.name().unwrap().into_owned();
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes).unwrap();
-        if name == format!("{RECEIPT}/申請書.xml") {
-            let text = String::from_utf8(bytes).unwrap();
-            assert!(text.contains(SAMPLE_KEY), "{text}");
-            bytes = text.replace(SAMPLE_KEY, access_key).into_bytes();
-            replaced += 1;
-        }
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        out.start_file(name, options).unwrap();
-        out.write_all(&bytes).unwrap();
-    }
-    assert_eq!(replaced, 1);
-    out.finish().unwrap().into_inner()
-}
 
 /// Replaces every occurrence of `from` in `bytes` with `to` (same length), as a tamperer
 /// renaming an entry in both the local header and the central directory would.
@@ -76,33 +39,6 @@ fn rename(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
         }
     }
     assert!(renamed >= 2, "{from} occurs {renamed} times");
-    out
-}
-
-/// A decision file in city-a's layout (CP932 CSV): the header and the sample's records at
-/// `lines` (2 is the first record), with the first occurrence of each ASCII `from` in a
-/// record replaced by `to` (the same length).
-fn decision_file(lines: &[usize], edits: &[(&str, &str)]) -> Vec<u8> {
-    let sample = repo_file("conformance/corpus/municipal/city-a.csv");
-    let records: Vec<&[u8]> = sample
-        .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .collect();
-    let mut out = Vec::new();
-    for line in std::iter::once(1).chain(lines.iter().copied()) {
-        let mut record = records[line - 1].to_vec();
-        for (from, to) in edits {
-            assert_eq!(from.len(), to.len());
-            if let Some(at) = record
-                .windows(from.len())
-                .position(|w| w == from.as_bytes())
-            {
-                record[at..at + to.len()].copy_from_slice(to.as_bytes());
-            }
-        }
-        out.extend_from_slice(&record);
-        out.extend_from_slice(b"\r\n");
-    }
     out
 }
 

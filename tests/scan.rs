@@ -8,29 +8,13 @@ mod common;
 
 use std::path::Path;
 
+use common::municipal::{paper, scan};
 use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, send};
-use kakehashi_adapter_scan::FormTemplate;
-use kakehashi_adapter_scan::synth::{self, Filled, Scanner};
 use kakehashi_pdf::{DEFAULT_FONT_PATH, Font};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const CONFIG: &str = "[security]\nrequests_per_second_per_terminal = 2000\n";
-
-/// As written on the paper. The 受給者番号 has a wrong check digit (the right one ends in 6):
-/// the municipality, which issued it, corrects it in review.
-fn paper() -> Filled {
-    let mut form = synth::example_form();
-    form.insert("clinical.ventilator".into(), "なし".into());
-    form
-}
-
-fn scan(forms: &[Filled]) -> Vec<u8> {
-    let template: FormTemplate =
-        toml::from_str(include_str!("../mappings/scan/rinkohyo-2403.toml")).unwrap();
-    let font = Font::load(Path::new(DEFAULT_FONT_PATH)).unwrap();
-    synth::scanned_pdf(&template, forms, &font, &Scanner::default()).unwrap()
-}
 
 async fn upload(s: &Session, body: Vec<u8>) -> (StatusCode, Value) {
     send(

@@ -201,12 +201,25 @@ pub async fn lookup(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Json(request): Json<LookupRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<SheetView>, ApiError> {
+    look_up(&state, &principal, &request.access_key)
+        .await
+        .map(Json)
+}
+
+/// An officer's lookup of the sheet of the key `typed` (as typed from the paper): refuses other
+/// roles, rate-limits wrong keys per person and terminal, binds the sheet to the officer's
+/// municipality and audits every attempt without the key.
+pub(crate) async fn look_up(
+    state: &AppState,
+    principal: &Principal,
+    typed: &str,
+) -> Result<SheetView, ApiError> {
     let store = state.store();
     let audit = principal.audit("access_key.lookup", "ok");
     state
         .require_role(
-            access::may_look_up_access_keys(&principal),
+            access::may_look_up_access_keys(principal),
             &audit,
             "look up sheets by access key (municipal officers only)",
             "アクセスキーで調査票を照会することは（自治体の職員のみ可能です）",
@@ -219,24 +232,22 @@ pub async fn lookup(
     {
         store.append_audit(&audit.outcome("rate_limited")).await?;
         let seconds = wait.as_secs() + 1;
-        let error = ApiError::new(
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "access_key.rate_limited",
             format!("too many wrong access keys; try again in {seconds} seconds"),
             format!(
                 "誤ったアクセスキーが続いたため受け付けを停止しています。{seconds} 秒後に再度お試しください"
             ),
-        );
-        return Ok(error
-            .retry_after(std::time::Duration::from_secs(seconds))
-            .into_response());
+        )
+        .retry_after(std::time::Duration::from_secs(seconds)));
     }
-    let key = match AccessKey::parse(&request.access_key) {
+    let key = match AccessKey::parse(typed) {
         Ok(key) => key,
         Err(e) => {
             let event = audit.outcome("malformed").with_detail(e.to_string());
             store.append_audit(&event).await?;
-            count_failure(&state, &principal).await?;
+            count_failure(state, principal).await?;
             return Err(malformed(&e));
         }
     };
@@ -245,7 +256,7 @@ pub async fn lookup(
         .await?;
     match redemption {
         Redemption::Unknown => {
-            count_failure(&state, &principal).await?;
+            count_failure(state, principal).await?;
             Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "access_key.unknown",
@@ -260,8 +271,8 @@ pub async fn lookup(
             "このアクセスキーの調査票は、すでに別の自治体が受け付けています",
         )),
         Redemption::Bound { sheet_id, .. } => {
-            sheets::watch_bulk_reading(&state, &principal).await?;
-            Ok(Json(sheets::reloaded(&state, &sheet_id).await?).into_response())
+            sheets::watch_bulk_reading(state, principal).await?;
+            sheets::reloaded(state, &sheet_id).await
         }
     }
 }

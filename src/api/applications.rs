@@ -146,16 +146,32 @@ pub async fn import(
 ) -> Result<Json<ImportView>, ApiError> {
     require_officer(&state, &principal, "application.import").await?;
     let body = submissions::read_body(&state, &headers, body).await?;
+    import_download(
+        &state,
+        &principal,
+        body,
+        submissions::content_type(&headers),
+        params.mapping,
+    )
+    .await
+    .map(Json)
+}
+
+/// Imports a Mynaportal download (`body`, of `content_type`, read with `mapping` or the only
+/// one) into the officer's municipality, atomically, linking the applications whose access
+/// key finds a sheet; audited.
+pub(crate) async fn import_download(
+    state: &AppState,
+    principal: &Principal,
+    body: bytes::Bytes,
+    content_type: Option<String>,
+    mapping: Option<String>,
+) -> Result<ImportView, ApiError> {
+    require_officer(state, principal, "application.import").await?;
     let sha256 = content_hash(&body);
     let read = state
         .pipeline
-        .read(
-            RecordKind::Application,
-            None,
-            body,
-            submissions::content_type(&headers),
-            params.mapping,
-        )
+        .read(RecordKind::Application, None, body, content_type, mapping)
         .await?;
     let audit = principal.audit("application.import", "ok");
     let download = match read {
@@ -194,7 +210,7 @@ pub async fn import(
         .store()
         .import_applications(&principal.organisation_id, &files, &applications, &audit)
         .await?;
-    link_sheets(&state, &principal, &results).await?;
+    link_sheets(state, principal, &results).await?;
     let mut summary = ImportSummary {
         applications: results.len(),
         ..ImportSummary::default()
@@ -207,12 +223,12 @@ pub async fn import(
             ImportOutcome::StatusKept => &mut summary.status_kept,
         } += 1;
     }
-    Ok(Json(ImportView {
+    Ok(ImportView {
         mapping: download.mapping.unwrap_or_default(),
         sha256,
         summary,
         applications: results,
-    }))
+    })
 }
 
 /// `?status=processing` (or `処理中`)
@@ -273,12 +289,23 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<ApplicationListing>>, ApiError> {
     require_officer(&state, &principal, "application.list").await?;
+    let status = status(params.status.as_deref()).map_err(|e| *e)?;
+    list_applications(&state, &principal, status)
+        .await
+        .map(Json)
+}
+
+/// The officer's municipality's applications (only `status` when given), by 受付番号;
+/// audited.
+pub(crate) async fn list_applications(
+    state: &AppState,
+    principal: &Principal,
+    status: Option<ApplicationStatus>,
+) -> Result<Vec<ApplicationListing>, ApiError> {
+    require_officer(state, principal, "application.list").await?;
     let listed = state
         .store()
-        .list_applications(
-            &principal.organisation_id,
-            status(params.status.as_deref()).map_err(|e| *e)?,
-        )
+        .list_applications(&principal.organisation_id, status)
         .await?;
     state
         .store()
@@ -288,7 +315,7 @@ pub async fn list(
                 .with_detail(format!("{} applications", listed.len())),
         )
         .await?;
-    Ok(Json(listed))
+    Ok(listed)
 }
 
 /// A stored application with its state.
@@ -359,7 +386,19 @@ pub async fn read(
     Extension(principal): Extension<Principal>,
     Path(receipt_number): Path<String>,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    let found = load(&state, &principal, &receipt_number, "application.read").await?;
+    application(&state, &principal, &receipt_number)
+        .await
+        .map(Json)
+}
+
+/// One application of the officer's municipality by 受付番号, with the statuses it may move
+/// to; audited with the patient.
+pub(crate) async fn application(
+    state: &AppState,
+    principal: &Principal,
+    receipt_number: &str,
+) -> Result<ApplicationView, ApiError> {
+    let found = load(state, principal, receipt_number, "application.read").await?;
     state
         .store()
         .append_audit(
@@ -369,7 +408,7 @@ pub async fn read(
                 .with_patient(found.patient_ref.clone()),
         )
         .await?;
-    Ok(Json(found.into()))
+    Ok(found.into())
 }
 
 /// The status to move to.
@@ -396,8 +435,20 @@ pub async fn set_status(
     Path(receipt_number): Path<String>,
     Json(request): Json<StatusRequest>,
 ) -> Result<Json<StatusView>, ApiError> {
-    let found = load(&state, &principal, &receipt_number, "application.status").await?;
-    let to = request.status;
+    move_status(&state, &principal, receipt_number, request.status)
+        .await
+        .map(Json)
+}
+
+/// Moves application `receipt_number` of the officer's municipality to status `to` when the
+/// transition is allowed (状態遷移); audited with the patient.
+pub(crate) async fn move_status(
+    state: &AppState,
+    principal: &Principal,
+    receipt_number: String,
+    to: ApplicationStatus,
+) -> Result<StatusView, ApiError> {
+    let found = load(state, principal, &receipt_number, "application.status").await?;
     let audit = principal
         .audit("application.status", "ok")
         .on("application", &found.id)
@@ -439,12 +490,12 @@ pub async fn set_status(
             ));
         }
     };
-    Ok(Json(StatusView {
+    Ok(StatusView {
         receipt_number,
         status: to,
         previous,
         changed,
-    }))
+    })
 }
 
 pub async fn status_export(

@@ -6,9 +6,10 @@ use axum::extract::{Extension, State};
 use super::extract::{Json, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
-use crate::store::{AuditQuery, AuditRecord};
+use crate::store::{AuditQuery, AuditRecord, ChainReport};
 
-async fn authorised_query(
+/// The audit records `query` selects, for those who may read the trail; the read is audited.
+pub(crate) async fn authorised_query(
     state: &AppState,
     principal: &Principal,
     query: &AuditQuery,
@@ -45,4 +46,31 @@ pub async fn fhir(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let records = authorised_query(&state, &principal, &query).await?;
     Ok(Json(crate::fhir_audit::bundle(&records)))
+}
+
+/// Checks the whole hash chain of the audit trail (administrators), as `kakehashi audit verify`
+/// does; the check is audited with its result.
+pub(crate) async fn verify_chain(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<ChainReport, ApiError> {
+    let audit = principal.audit("audit.verify", "ok");
+    state
+        .require_role(
+            access::may_read_audit(principal),
+            &audit,
+            "check the audit trail",
+            "監査ログを検査することは",
+        )
+        .await?;
+    let report = state.store().audit_verify().await?;
+    let audit = if report.breaks.is_empty() {
+        audit.with_detail(format!("{} records; intact", report.records))
+    } else {
+        audit
+            .outcome("broken")
+            .with_detail(format!("{} break(s)", report.breaks.len()))
+    };
+    state.store().append_audit(&audit).await?;
+    Ok(report)
 }

@@ -57,19 +57,13 @@ pub struct CertificationConversionView {
 /// Reads a decision file with a layout through the registered certification adapter.
 async fn read(
     state: &AppState,
-    headers: &HeaderMap,
+    content_type: Option<String>,
     layout: Option<String>,
     body: bytes::Bytes,
 ) -> Result<Result<Vec<ReadRecord<Certification>>, Rejection>, ApiError> {
     let read = state
         .pipeline
-        .read(
-            RecordKind::Certification,
-            None,
-            body,
-            content_type(headers),
-            layout,
-        )
+        .read(RecordKind::Certification, None, body, content_type, layout)
         .await?;
     Ok(read.map(|r| r.certifications))
 }
@@ -91,7 +85,7 @@ pub async fn convert(
         )
         .await?;
     let body = read_body(&state, &headers, body).await?;
-    match read(&state, &headers, params.layout, body).await? {
+    match read(&state, content_type(&headers), params.layout, body).await? {
         Err(rejection) => {
             state
                 .store()
@@ -176,8 +170,9 @@ fn place(location: &SourceLocation) -> (String, String) {
 /// findings (each located by line and column or byte).
 #[derive(Debug)]
 pub struct Refusal {
-    error: ApiError,
-    findings: Vec<Finding>,
+    pub error: ApiError,
+    /// Empty when the refusal is not about a record's findings.
+    pub findings: Vec<Finding>,
 }
 
 impl From<ApiError> for Refusal {
@@ -222,7 +217,7 @@ async fn refuse(
     state: &AppState,
     audit: &AuditEvent,
     refusal: Refusal,
-) -> Result<Json<CertificationImportView>, Refusal> {
+) -> Result<CertificationImportView, Refusal> {
     state
         .store()
         .append_audit(
@@ -352,26 +347,47 @@ pub async fn import(
 ) -> Result<Json<CertificationImportView>, Refusal> {
     applications::require_officer(&state, &principal, "certification.import").await?;
     let body = read_body(&state, &headers, body).await?;
+    import_decisions(
+        &state,
+        &principal,
+        body,
+        content_type(&headers),
+        params.layout,
+    )
+    .await
+    .map(Json)
+}
+
+/// Applies a decision file (`body`, of `content_type`, read with `layout`) for the officer's
+/// municipality, all or nothing; a refusal names the record (line, column or byte) and its
+/// findings. Audited.
+pub(crate) async fn import_decisions(
+    state: &AppState,
+    principal: &Principal,
+    body: bytes::Bytes,
+    content_type: Option<String>,
+    layout: Option<String>,
+) -> Result<CertificationImportView, Refusal> {
+    applications::require_officer(state, principal, "certification.import").await?;
     let sha256 = content_hash(&body);
     let audit = principal.audit("certification.import", "ok");
-    let read = match read(&state, &headers, params.layout, body.clone()).await? {
+    let read = match read(state, content_type.clone(), layout, body.clone()).await? {
         Ok(read) => read,
         Err(rejection) => {
             let error = ApiError::rejected(&rejection, None);
-            return refuse(&state, &audit, error.into()).await;
+            return refuse(state, &audit, error.into()).await;
         }
     };
     let mut decisions = Vec::with_capacity(read.len());
     for c in read {
-        match decision_for(&state, &principal, c.record, c.findings).await {
+        match decision_for(state, principal, c.record, c.findings).await {
             Ok(decision) => decisions.push(decision),
-            Err(error) => return refuse(&state, &audit, error).await,
+            Err(error) => return refuse(state, &audit, error).await,
         }
     }
-    let media = content_type(&headers);
     let file = RawInput {
         sha256: &sha256,
-        content_type: media.as_deref(),
+        content_type: content_type.as_deref(),
         body: &body,
     };
     let effects = state
@@ -390,7 +406,7 @@ pub async fn import(
             CertificationOutcome::Unchanged => summary.unchanged += 1,
         }
         summary.completed += usize::from(effect.completed);
-        let delivery = effect.consent.map(|e| outlook(&state, e).0);
+        let delivery = effect.consent.map(|e| outlook(state, e).0);
         summary.enqueued += usize::from(delivery == Some(DeliveryOutlook::Enqueued));
         applied.push(AppliedCertification {
             receipt_number: effect.receipt_number,
@@ -403,9 +419,9 @@ pub async fn import(
             delivery,
         });
     }
-    Ok(Json(CertificationImportView {
+    Ok(CertificationImportView {
         sha256,
         summary,
         decisions: applied,
-    }))
+    })
 }

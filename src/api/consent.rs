@@ -69,16 +69,29 @@ pub async fn record(
     Path(id): Path<String>,
     Json(request): Json<ConsentRequest>,
 ) -> Result<Json<ConsentView>, ApiError> {
+    record_consent(&state, &principal, id, request.consented)
+        .await
+        .map(Json)
+}
+
+/// Records the patient's answer on research use for sheet `id` (officers of its
+/// municipality), with what it means for the delivery to the national DB; audited.
+pub(crate) async fn record_consent(
+    state: &AppState,
+    principal: &Principal,
+    id: String,
+    consented: bool,
+) -> Result<ConsentView, ApiError> {
     let sheet = sheets::load(
-        &state,
-        &principal,
+        state,
+        principal,
         &id,
         "sheet.consent",
         access::may_record_consent,
     )
     .await?;
     let consent = Consent {
-        consented: request.consented,
+        consented,
         source: ConsentSource::Api,
         recorded_by: principal.user_id.clone(),
         recorded_at: crate::store::timestamp_now(),
@@ -87,17 +100,13 @@ pub async fn record(
         .audit("sheet.consent", "ok")
         .on("sheet", &id)
         .with_patient(sheet.patient_ref)
-        .with_detail(if request.consented {
-            "consented"
-        } else {
-            "refused"
-        });
+        .with_detail(if consented { "consented" } else { "refused" });
     let effect = state.store().record_consent(&id, &consent, &audit).await?;
-    let (outlook, delivery) = outlook(&state, effect);
-    Ok(Json(ConsentView {
+    let (outlook, delivery) = outlook(state, effect);
+    Ok(ConsentView {
         sheet_id: id,
         consent,
         outlook,
         delivery,
-    }))
+    })
 }

@@ -31,14 +31,27 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Vec<Delivery>>, ApiError> {
-    if !access::may_operate_deliveries(&principal) {
+    deliveries(
+        &state,
+        &principal,
+        params.status,
+        params.limit.unwrap_or(100),
+    )
+    .await
+    .map(Json)
+}
+
+/// The outbox, newest first, only `status` when given, at most `limit` (operators).
+pub(crate) async fn deliveries(
+    state: &AppState,
+    principal: &Principal,
+    status: Option<DeliveryStatus>,
+    limit: u32,
+) -> Result<Vec<Delivery>, ApiError> {
+    if !access::may_operate_deliveries(principal) {
         return Err(not_an_operator());
     }
-    let deliveries = state
-        .store()
-        .deliveries(params.status, params.limit.unwrap_or(100))
-        .await?;
-    Ok(Json(deliveries))
+    Ok(state.store().deliveries(status, limit).await?)
 }
 
 pub async fn read(
@@ -58,28 +71,34 @@ pub async fn read(
 }
 
 pub async fn retry(
-    state: State<AppState>,
-    principal: Extension<Principal>,
-    id: Path<String>,
-) -> Result<Json<Delivery>, ApiError> {
-    resolve(state, principal, id, DeliveryStatus::Pending).await
-}
-
-pub async fn discard(
-    state: State<AppState>,
-    principal: Extension<Principal>,
-    id: Path<String>,
-) -> Result<Json<Delivery>, ApiError> {
-    resolve(state, principal, id, DeliveryStatus::Discarded).await
-}
-
-async fn resolve(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    to: DeliveryStatus,
 ) -> Result<Json<Delivery>, ApiError> {
-    if !access::may_operate_deliveries(&principal) {
+    resolve_dead_letter(&state, &principal, &id, DeliveryStatus::Pending)
+        .await
+        .map(Json)
+}
+
+pub async fn discard(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<Delivery>, ApiError> {
+    resolve_dead_letter(&state, &principal, &id, DeliveryStatus::Discarded)
+        .await
+        .map(Json)
+}
+
+/// Retries dead letter `id` with a fresh budget (`to` pending) or discards it (`to`
+/// discarded); operators only, audited.
+pub(crate) async fn resolve_dead_letter(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    to: DeliveryStatus,
+) -> Result<Delivery, ApiError> {
+    if !access::may_operate_deliveries(principal) {
         return Err(not_an_operator());
     }
     let action = if to == DeliveryStatus::Pending {
@@ -87,13 +106,13 @@ async fn resolve(
     } else {
         "delivery.discard"
     };
-    let audit = principal.audit(action, "ok").on("delivery", &id);
-    match state.store().resolve_dead_letter(&id, to, &audit).await? {
+    let audit = principal.audit(action, "ok").on("delivery", id);
+    match state.store().resolve_dead_letter(id, to, &audit).await? {
         Some(delivery) => {
             state.outbox.wake();
-            Ok(Json(delivery))
+            Ok(delivery)
         }
-        None => match state.store().delivery(&id).await? {
+        None => match state.store().delivery(id).await? {
             Some(d) => Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "delivery.not_dead",
@@ -103,7 +122,7 @@ async fn resolve(
                     d.status.as_str()
                 ),
             )),
-            None => Err(ApiError::not_found("delivery", "送信", &id)),
+            None => Err(ApiError::not_found("delivery", "送信", id)),
         },
     }
 }

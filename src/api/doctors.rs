@@ -70,6 +70,14 @@ fn out_of_area(principal: &Principal, entries: &[DoctorEntry]) -> Vec<RosterProb
         .collect()
 }
 
+/// The API's answer to a registration: 201 with what it did, or 422 with every problem.
+fn registration_response(registered: Result<RegistrationView, Vec<RosterProblem>>) -> Response {
+    match registered {
+        Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
+        Err(problems) => refuse_roster(problems),
+    }
+}
+
 fn refuse_roster(problems: Vec<RosterProblem>) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -89,11 +97,13 @@ fn refuse_roster(problems: Vec<RosterProblem>) -> Response {
         .into_response()
 }
 
+/// Registers `entries` (a roster's designated doctors) as one batch when the caller may
+/// register each of them; the problems refuse the whole roster, located. Audited.
 async fn register(
     state: &AppState,
     principal: &Principal,
     entries: Vec<DoctorEntry>,
-) -> Result<Response, ApiError> {
+) -> Result<Result<RegistrationView, Vec<RosterProblem>>, ApiError> {
     let audit = principal.audit("user.create", "ok");
     state
         .require_role(
@@ -109,7 +119,7 @@ async fn register(
             .store()
             .append_audit(&audit.outcome("denied").with_detail("roster.out_of_area"))
             .await?;
-        return Ok(refuse_roster(problems));
+        return Ok(Err(problems));
     }
     let batch_id = uuid::Uuid::new_v4().to_string();
     let issued = accounts::register_doctors(state.store().as_ref(), &entries, &batch_id, &audit)
@@ -119,16 +129,12 @@ async fn register(
             other => ApiError::internal(&other.to_string()),
         })?;
     let (created, existing): (Vec<_>, Vec<_>) = issued.into_iter().partition(|i| i.created);
-    Ok((
-        StatusCode::CREATED,
-        Json(RegistrationView {
-            notice: format!("/v1/doctors/imports/{batch_id}/notice.pdf"),
-            batch_id,
-            created: created.into_iter().map(|i| i.user_id).collect(),
-            existing: existing.into_iter().map(|i| i.user_id).collect(),
-        }),
-    )
-        .into_response())
+    Ok(Ok(RegistrationView {
+        notice: format!("/v1/doctors/imports/{batch_id}/notice.pdf"),
+        batch_id,
+        created: created.into_iter().map(|i| i.user_id).collect(),
+        existing: existing.into_iter().map(|i| i.user_id).collect(),
+    }))
 }
 
 pub async fn register_one(
@@ -142,7 +148,9 @@ pub async fn register_one(
     if !problems.is_empty() {
         return Ok(refuse_roster(problems));
     }
-    register(&state, &principal, vec![entry]).await
+    register(&state, &principal, vec![entry])
+        .await
+        .map(registration_response)
 }
 
 pub async fn import(
@@ -160,9 +168,21 @@ pub async fn import(
                 "名簿が上限サイズを超えています",
             )
         })?;
-    match doctors::parse_roster(&body) {
-        Ok(entries) => register(&state, &principal, entries).await,
-        Err(problems) => Ok(refuse_roster(problems)),
+    import_roster(&state, &principal, &body)
+        .await
+        .map(registration_response)
+}
+
+/// Registers a roster CSV (UTF-8 or CP932) of designated doctors, all or nothing: the problems
+/// located by line, or what was registered with the batch of its notice.
+pub(crate) async fn import_roster(
+    state: &AppState,
+    principal: &Principal,
+    roster: &[u8],
+) -> Result<Result<RegistrationView, Vec<RosterProblem>>, ApiError> {
+    match doctors::parse_roster(roster) {
+        Ok(entries) => register(state, principal, entries).await,
+        Err(problems) => Ok(Err(problems)),
     }
 }
 
@@ -171,13 +191,23 @@ pub async fn notice(
     Extension(principal): Extension<Principal>,
     Path(batch): Path<String>,
 ) -> Result<Response, ApiError> {
+    notice_pdf(&state, &principal, &batch).await
+}
+
+/// The printable issuance notice of registration batch `batch`, with the initial passwords
+/// not yet changed, for the registrar's side; audited.
+pub(crate) async fn notice_pdf(
+    state: &AppState,
+    principal: &Principal,
+    batch: &str,
+) -> Result<Response, ApiError> {
     let store = state.store();
     let audit = principal
         .audit("user.notice", "ok")
-        .on("registration", &batch);
-    let accounts = store.issued_accounts(&batch).await?;
+        .on("registration", batch);
+    let accounts = store.issued_accounts(batch).await?;
     // Only the registrar's side may print: the officer whose batch it is, or an administrator.
-    let allowed = access::may_register_doctors(&principal)
+    let allowed = access::may_register_doctors(principal)
         && accounts.iter().all(|a| {
             principal.role == Role::Administrator
                 || prefecture_of_organisation(&a.organisation_id)
@@ -191,7 +221,7 @@ pub async fn notice(
                 "denied"
             }))
             .await?;
-        return Err(ApiError::not_found("registration", "登録", &batch));
+        return Err(ApiError::not_found("registration", "登録", batch));
     }
     let mut institutions: Vec<(crate::store::Organisation, Vec<_>)> = Vec::new();
     for account in accounts {

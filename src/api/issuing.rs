@@ -47,8 +47,18 @@ pub async fn issuing_file(
     Extension(principal): Extension<Principal>,
     Query(params): Query<IssuingParams>,
 ) -> Result<Response, ApiError> {
-    applications::require_officer(&state, &principal, "certification.issuing_file").await?;
-    let layout = Layout::load(&state.pipeline.catalog().mappings, &params.layout)
+    issuing_file_for(&state, &principal, &params.layout).await
+}
+
+/// The officer's municipality's certified decisions as the issuing file in `layout`, ready to
+/// download; audited with the 受付番号 it carries.
+pub(crate) async fn issuing_file_for(
+    state: &AppState,
+    principal: &Principal,
+    layout: &str,
+) -> Result<Response, ApiError> {
+    applications::require_officer(state, principal, "certification.issuing_file").await?;
+    let layout = Layout::load(&state.pipeline.catalog().mappings, layout)
         .map_err(|e| ApiError::rejected(&Rejection::from(&e), None))?;
     let store = state.store();
     let municipality = &principal.organisation_id;
@@ -112,13 +122,23 @@ pub async fn pmh(
     Extension(principal): Extension<Principal>,
     Path(receipt_number): Path<String>,
 ) -> Result<Json<PmhRegistration>, ApiError> {
-    applications::require_officer(&state, &principal, "certification.pmh").await?;
+    pmh_for(&state, &principal, &receipt_number).await.map(Json)
+}
+
+/// The certified decision on application `receipt_number` as the PMH hub's registration;
+/// audited with the patient.
+pub(crate) async fn pmh_for(
+    state: &AppState,
+    principal: &Principal,
+    receipt_number: &str,
+) -> Result<PmhRegistration, ApiError> {
+    applications::require_officer(state, principal, "certification.pmh").await?;
     let store = state.store();
     let municipality = &principal.organisation_id;
     let audit = principal.audit("certification.pmh", "ok");
-    let found = match store.certification(municipality, &receipt_number).await? {
+    let found = match store.certification(municipality, receipt_number).await? {
         Some(d) => store
-            .application(municipality, &receipt_number)
+            .application(municipality, receipt_number)
             .await?
             .map(|a| (d, a)),
         None => None,
@@ -128,13 +148,13 @@ pub async fn pmh(
             .append_audit(
                 &audit
                     .outcome("not_found")
-                    .with_detail(receipt_number.clone()),
+                    .with_detail(receipt_number.to_owned()),
             )
             .await?;
         return Err(ApiError::not_found(
             "decision on the application",
             "申請の決定",
-            &receipt_number,
+            receipt_number,
         ));
     };
     let audit = audit
@@ -143,13 +163,13 @@ pub async fn pmh(
     match pmh_registration(&decision.certification, &application.application.patient) {
         Ok(registration) => {
             store.append_audit(&audit).await?;
-            Ok(Json(registration))
+            Ok(registration)
         }
         Err(e) => {
             store
                 .append_audit(&audit.outcome("refused").with_detail(e.code))
                 .await?;
-            Err(unwritable(&e, &receipt_number))
+            Err(unwritable(&e, receipt_number))
         }
     }
 }

@@ -27,7 +27,20 @@ pub async fn read(
     Path(id): Path<String>,
     Query(params): Query<JudgmentParams>,
 ) -> Result<Json<Judgment>, ApiError> {
-    let application_date = match params.applied_on.as_deref() {
+    judge(&state, &principal, &id, params.applied_on.as_deref())
+        .await
+        .map(Json)
+}
+
+/// The machine judgment of sheet `id` for whoever may read it, as of 申請日 `applied_on`
+/// (today in Japan when absent); audited like a read of the sheet.
+pub(crate) async fn judge(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    applied_on: Option<&str>,
+) -> Result<Judgment, ApiError> {
+    let application_date = match applied_on {
         None => crate::pipeline::today_in_japan(),
         Some(text) => kakehashi_sdk::parse::parse_date(text).map_err(|reason| {
             ApiError::new(
@@ -39,9 +52,9 @@ pub async fn read(
         })?,
     };
     let sheet = super::sheets::load(
-        &state,
-        &principal,
-        &id,
+        state,
+        principal,
+        id,
         "sheet.judgment",
         access::may_read_sheet,
     )
@@ -55,9 +68,9 @@ pub async fn read(
         .append_audit(
             &principal
                 .audit("sheet.judgment", "ok")
-                .on("sheet", &id)
+                .on("sheet", id)
                 .with_patient(sheet.patient_ref),
         )
         .await?;
-    Ok(Json(judgment))
+    Ok(judgment)
 }

@@ -10,25 +10,25 @@
 //! gate; it signs people in with browser sessions of its own instead of bearer tokens.
 
 pub(crate) mod access_keys;
-mod applications;
-mod audit;
+pub(crate) mod applications;
+pub(crate) mod audit;
 pub(crate) mod auth;
-mod certifications;
+pub(crate) mod certifications;
 pub(crate) mod confirm;
-mod consent;
-mod deliveries;
-mod doctors;
+pub(crate) mod consent;
+pub(crate) mod deliveries;
+pub(crate) mod doctors;
 mod endpoint;
 mod error;
 mod extract;
 mod guard;
 mod identity;
-mod issuing;
-mod judgment;
+pub(crate) mod issuing;
+pub(crate) mod judgment;
 mod openapi;
 pub(crate) mod print;
 mod renewals;
-mod review;
+pub(crate) mod review;
 mod routes;
 pub(crate) mod sheets;
 pub(crate) mod submissions;

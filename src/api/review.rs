@@ -67,8 +67,21 @@ pub async fn list(
     Extension(principal): Extension<Principal>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<ReviewList>, ApiError> {
+    let tasks = open_tasks(&state, &principal, params.limit.unwrap_or(100)).await?;
+    Ok(Json(ReviewList {
+        tasks: tasks.into_iter().map(ReviewItem::from).collect(),
+    }))
+}
+
+/// The open tasks of the caller's municipality, oldest first, at most `limit`; the values
+/// they show are audited per sheet with its patient. Municipal officers only.
+pub(crate) async fn open_tasks(
+    state: &AppState,
+    principal: &Principal,
+    limit: u32,
+) -> Result<Vec<ReviewTask>, ApiError> {
     let store = state.store();
-    let Some(municipality) = access::review_queue(&principal) else {
+    let Some(municipality) = access::review_queue(principal) else {
         store
             .append_audit(&principal.audit("review.list", "denied"))
             .await?;
@@ -77,9 +90,7 @@ pub async fn list(
             "スキャンした調査票を確認することは（自治体職員のみ可能です）",
         ));
     };
-    let tasks = store
-        .open_reviews(&municipality, params.limit.unwrap_or(100))
-        .await?;
+    let tasks = store.open_reviews(&municipality, limit).await?;
     // The list shows values as read: one audit record per sheet, with its patient.
     let mut sheet_ids: Vec<&str> = tasks.iter().map(|t| t.sheet_id.as_str()).collect();
     sheet_ids.dedup();
@@ -94,9 +105,7 @@ pub async fn list(
             )
             .await?;
     }
-    Ok(Json(ReviewList {
-        tasks: tasks.into_iter().map(ReviewItem::from).collect(),
-    }))
+    Ok(tasks)
 }
 
 /// Loads a task and its sheet if the caller may review it; audits a refusal as not found.
@@ -125,18 +134,28 @@ pub async fn image(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (task, sheet) = load(&state, &principal, &id, "review.image").await?;
+    box_image(&state, &principal, &id).await
+}
+
+/// The PNG of task `id`'s box as scanned and straightened, for a reviewer of its sheet;
+/// audited with the patient.
+pub(crate) async fn box_image(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let (task, sheet) = load(state, principal, id, "review.image").await?;
     let png = state
         .store()
         .review_image(&task.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("review task", "確認項目", &id))?;
+        .ok_or_else(|| ApiError::not_found("review task", "確認項目", id))?;
     state
         .store()
         .append_audit(
             &principal
                 .audit("review.image", "ok")
-                .on("review", &id)
+                .on("review", id)
                 .with_patient(sheet.patient_ref),
         )
         .await?;
@@ -201,7 +220,20 @@ pub async fn resolve(
     Path(id): Path<String>,
     Json(answer): Json<ReviewAnswer>,
 ) -> Result<Json<ReviewOutcome>, ApiError> {
-    let (task, current) = load(&state, &principal, &id, "review.resolve").await?;
+    resolve_task(&state, &principal, &id, answer.value.as_deref())
+        .await
+        .map(Json)
+}
+
+/// Records `value` (what the reviewer reads in the box; `None` or blank when it is empty) for
+/// task `id` and checks its sheet again; audited with the patient.
+pub(crate) async fn resolve_task(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    value: Option<&str>,
+) -> Result<ReviewOutcome, ApiError> {
+    let (task, current) = load(state, principal, id, "review.resolve").await?;
     let already = || {
         ApiError::new(
             StatusCode::CONFLICT,
@@ -213,11 +245,7 @@ pub async fn resolve(
     if task.status != crate::store::ReviewStatus::Open {
         return Err(already());
     }
-    let value = answer
-        .value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty());
+    let value = value.map(str::trim).filter(|v| !v.is_empty());
     let mut sheet = current.sheet;
     apply(&mut sheet, &task.target, value)
         .map_err(|reason| invalid_value(&task.target, &reason))?;
@@ -237,23 +265,23 @@ pub async fn resolve(
     };
     let audit = principal
         .audit("review.resolve", "ok")
-        .on("review", &id)
+        .on("review", id)
         .with_patient(current.patient_ref)
         .with_detail(format!("sheet {} {}", current.id, task.target));
     if !state
         .store()
-        .resolve_review(&id, &principal.user_id, &checked, &audit)
+        .resolve_review(id, &principal.user_id, &checked, &audit)
         .await?
     {
         return Err(already());
     }
     let store = state.store();
     let task = store
-        .review(&id)
+        .review(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("review task", "確認項目", &id))?;
-    Ok(Json(ReviewOutcome {
+        .ok_or_else(|| ApiError::not_found("review task", "確認項目", id))?;
+    Ok(ReviewOutcome {
         open_for_sheet: store.open_review_count(&current.id).await?,
         task,
-    }))
+    })
 }

@@ -100,7 +100,7 @@ pub(crate) async fn list_sheets(
 
 /// Loads a sheet the caller may act on by `allowed`, auditing `action` either way; a sheet
 /// they may not see is "not found".
-pub(super) async fn load(
+pub(crate) async fn load(
     state: &AppState,
     principal: &Principal,
     id: &str,
@@ -201,7 +201,7 @@ pub(crate) async fn read_sheet(
 
 /// Counts a read of a sheet's personal data (as JSON, FHIR or a print) towards the caller's
 /// hourly reads; past the configured number, an alert goes into the audit trail and the log.
-pub(super) async fn watch_bulk_reading(
+pub(crate) async fn watch_bulk_reading(
     state: &AppState,
     principal: &Principal,
 ) -> Result<(), ApiError> {

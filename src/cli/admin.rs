@@ -88,6 +88,11 @@ pub enum TerminalsCommand {
         #[arg(long)]
         organisation: String,
     },
+    /// List the permitted terminals and their organisations.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +114,31 @@ pub enum UsersCommand {
         /// Display name.
         #[arg(long)]
         name: String,
+    },
+    /// Give an account a new one-time initial password (printed as JSON), to be changed at the
+    /// next login; also unlocks it and ends its sessions.
+    Reset {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Login id.
+        #[arg(long)]
+        user: String,
+    },
+    /// Lift the lock after repeated failed logins.
+    Unlock {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Login id.
+        #[arg(long)]
+        user: String,
+    },
+    /// List the accounts (no secrets), optionally of one organisation.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Organisation id, `kind:code`.
+        #[arg(long)]
+        organisation: Option<String>,
     },
 }
 
@@ -246,41 +276,111 @@ pub fn organisations(command: OrganisationsCommand) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Every row of a paged listing, page by page.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, crate::store::StoreError>
+where
+    F: FnMut(u32, u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, crate::store::StoreError>>,
+{
+    const PAGE: u32 = 500;
+    let mut all = Vec::new();
+    loop {
+        let offset = u32::try_from(all.len()).unwrap_or(u32::MAX);
+        let rows = page(offset, PAGE).await?;
+        let last = rows.len() < PAGE as usize;
+        all.extend(rows);
+        if last {
+            return Ok(all);
+        }
+    }
+}
+
 pub fn terminals(command: TerminalsCommand) -> anyhow::Result<ExitCode> {
-    let TerminalsCommand::Add {
-        data,
-        name,
-        organisation,
-    } = command;
-    let config = data.config()?;
-    block_on(async {
-        let store = crate::server::open_store(&config).await?;
-        store
-            .organisation(&organisation)
-            .await?
-            .with_context(|| format!("no organisation {organisation}; add it first"))?;
-        store.upsert_terminal(&name, &organisation).await?;
-        store
-            .append_audit(
-                &cli_actor("terminal.permit")
-                    .on("terminal", &name)
-                    .with_detail(organisation.clone()),
-            )
-            .await?;
-        anyhow::Ok(())
-    })??;
-    println!("terminal {name} is permitted for {organisation}");
+    match command {
+        TerminalsCommand::Add {
+            data,
+            name,
+            organisation,
+        } => {
+            let config = data.config()?;
+            block_on(async {
+                let store = crate::server::open_store(&config).await?;
+                crate::terminals::permit(
+                    store.as_ref(),
+                    &name,
+                    &organisation,
+                    &cli_actor("terminal.permit"),
+                )
+                .await?;
+                anyhow::Ok(())
+            })??;
+            println!("terminal {name} is permitted for {organisation}");
+        }
+        TerminalsCommand::List { data } => {
+            let config = data.config()?;
+            let terminals = block_on(async {
+                let store = crate::server::open_store(&config).await?;
+                anyhow::Ok(all_pages(|offset, limit| store.terminals(offset, limit)).await?)
+            })??;
+            for t in terminals {
+                let disabled = if t.disabled { " (disabled)" } else { "" };
+                println!("{}\t{}{disabled}", t.name, t.organisation_id);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn users(command: UsersCommand) -> anyhow::Result<ExitCode> {
-    let UsersCommand::Add {
-        data,
-        user,
-        organisation,
-        role,
-        name,
-    } = command;
+    let (data, user, reset) = match command {
+        UsersCommand::Add {
+            data,
+            user,
+            organisation,
+            role,
+            name,
+        } => return add_user(data, user, organisation, role, name),
+        UsersCommand::List { data, organisation } => {
+            let config = data.config()?;
+            let users = block_on(async {
+                let store = crate::server::open_store(&config).await?;
+                let organisation = organisation.as_deref();
+                anyhow::Ok(
+                    all_pages(|offset, limit| store.users(organisation, offset, limit)).await?,
+                )
+            })??;
+            println!("{}", serde_json::to_string_pretty(&users)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        UsersCommand::Reset { data, user } => (data, user, true),
+        UsersCommand::Unlock { data, user } => (data, user, false),
+    };
+    let config = data.config()?;
+    block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        let store: &dyn Store = store.as_ref();
+        if reset {
+            let initial_password =
+                accounts::reset_password(store, &user, &cli_actor("user.reset_password")).await?;
+            let shown =
+                serde_json::json!({ "user_id": user, "initial_password": initial_password });
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+        } else {
+            accounts::unlock(store, &user, &cli_actor("user.unlock")).await?;
+            println!("user {user} is unlocked");
+        }
+        anyhow::Ok(())
+    })??;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn add_user(
+    data: DataArgs,
+    user: String,
+    organisation: String,
+    role: Role,
+    name: String,
+) -> anyhow::Result<ExitCode> {
     let config = data.config()?;
     let issued = block_on(async {
         let store = crate::server::open_store(&config).await?;

@@ -31,7 +31,7 @@ fn nav(role: Role) -> &'static [NavItem] {
 }
 
 /// The catalogue key of a role's name.
-fn role_key(role: Role) -> &'static str {
+pub fn role_key(role: Role) -> &'static str {
     match role {
         Role::Doctor => "role.doctor",
         Role::Clerk => "role.clerk",

@@ -23,6 +23,7 @@ mod i18n;
 mod layout;
 mod login;
 pub mod municipal;
+pub mod paging;
 mod session;
 
 use axum::Router;
@@ -33,7 +34,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 pub use i18n::{Lang, t};
-pub use layout::{NavItem, api_error_page, error_page, form_csrf, page};
+pub use layout::{NavItem, api_error_page, error_page, form_csrf, page, role_key};
 pub use session::Console;
 
 use crate::api::AppState;

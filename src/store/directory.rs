@@ -164,6 +164,20 @@ pub struct User {
     pub locked_until: Option<String>,
 }
 
+/// An account as listed for administrators: no secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserListing {
+    pub id: String,
+    pub organisation_id: String,
+    pub role: Role,
+    pub display_name: String,
+    /// The initial password has not been changed yet.
+    pub must_change_password: bool,
+    pub failed_logins: u32,
+    /// RFC 3339; logins are refused until then.
+    pub locked_until: Option<String>,
+}
+
 /// A new account.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -218,10 +232,30 @@ pub trait Directory: Send + Sync {
     /// Registers a terminal (or moves it to another organisation).
     async fn upsert_terminal(&self, name: &str, organisation_id: &str) -> Result<(), StoreError>;
     async fn terminal(&self, name: &str) -> Result<Option<Terminal>, StoreError>;
+    /// Permitted terminals by name, `limit` from `offset`.
+    async fn terminals(&self, offset: u32, limit: u32) -> Result<Vec<Terminal>, StoreError>;
 
     /// Creates a user; false when the id is taken.
     async fn create_user(&self, user: &NewUser) -> Result<bool, StoreError>;
     async fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// Accounts by id (only `organisation_id`'s when given), `limit` from `offset`.
+    async fn users(
+        &self,
+        organisation_id: Option<&str>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<UserListing>, StoreError>;
+    /// Replaces the password with a new one-time initial password (kept sealed for the
+    /// notice), which must be changed at the next login; unlocks the account and ends its
+    /// sessions. False when there is no such user.
+    async fn reset_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        initial_password: &str,
+    ) -> Result<bool, StoreError>;
+    /// Clears the failed logins and the lock. False when there is no such user.
+    async fn unlock_user(&self, id: &str) -> Result<bool, StoreError>;
     /// Records a failed login; locks the account until `lock_until` when the count reaches
     /// `lock_after`. Returns the new count.
     async fn record_failed_login(

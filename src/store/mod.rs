@@ -55,7 +55,7 @@ pub use deliveries::{
 };
 pub use directory::{
     Directory, DoctorProfile, IssuedAccount, NewUser, Organisation, OrganisationKind, Role,
-    Session, SessionScope, Terminal, User,
+    Session, SessionScope, Terminal, User, UserListing,
 };
 pub use renewals::Renewals;
 pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};

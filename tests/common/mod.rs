@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod municipal;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::api::AppState;
 use crate::api::sheets::list_sheets;
+use crate::console::paging::escape_query;
 use crate::console::{Console, Lang, page, t};
 use crate::store::{SheetListing, SheetQuery, SheetStatus};
 
@@ -73,16 +74,6 @@ impl ListParams {
         }
         link
     }
-}
-
-fn escape_query(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The name of a sheet's disease from the catalogue of notified diseases.

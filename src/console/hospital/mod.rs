@@ -8,7 +8,7 @@ mod editor;
 mod form;
 mod list;
 mod new_sheet;
-mod upload;
+pub(super) mod upload;
 
 use axum::Router;
 use axum::response::Response;

@@ -66,13 +66,15 @@ pub async fn form(State(state): State<AppState>, console: Console) -> Response {
 
 /// The uploaded file and the form's choices.
 #[derive(Default)]
-struct Upload {
-    file: Vec<u8>,
-    content_type: Option<String>,
-    params: Vec<(String, String)>,
+pub(in crate::console) struct Upload {
+    pub file: Vec<u8>,
+    pub content_type: Option<String>,
+    pub params: Vec<(String, String)>,
 }
 
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiError> {
+/// Reads a multipart form: its `file` part and its other fields (every upload form of the
+/// console: sheets here, Mynaportal downloads, decision files and rosters elsewhere).
+pub(in crate::console) async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiError> {
     let broken = |e: axum::extract::multipart::MultipartError| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -98,7 +100,8 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiError> {
     Ok(upload)
 }
 
-fn chosen(params: &[(String, String)], name: &str) -> Option<String> {
+/// The non-empty value of form field `name`.
+pub(in crate::console) fn chosen(params: &[(String, String)], name: &str) -> Option<String> {
     params
         .iter()
         .find(|(k, v)| k == name && !v.is_empty())

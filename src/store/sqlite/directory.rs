@@ -6,7 +6,7 @@ use super::{SqliteStore, now};
 use crate::store::StoreError;
 use crate::store::directory::{
     Directory, DoctorProfile, IssuedAccount, NewUser, Organisation, OrganisationKind, Role,
-    Session, SessionScope, Terminal, User,
+    Session, SessionScope, Terminal, User, UserListing,
 };
 
 const USER_COLUMNS: &str = "id, organisation_id, role, display_name, profile, password_hash, must_change_password, initial_password, totp_secret, failed_logins, locked_until, key_id";
@@ -127,6 +127,25 @@ impl Directory for SqliteStore {
         .transpose()
     }
 
+    async fn terminals(&self, offset: u32, limit: u32) -> Result<Vec<Terminal>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, organisation_id, disabled_at FROM terminals ORDER BY name LIMIT ? OFFSET ?",
+        )
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Terminal {
+                    name: r.try_get("name")?,
+                    organisation_id: r.try_get("organisation_id")?,
+                    disabled: r.try_get::<Option<String>, _>("disabled_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
     async fn create_user(&self, user: &NewUser) -> Result<bool, StoreError> {
         let key_id = self.sealer.primary_key_id();
         let profile = (user.profile != DoctorProfile::default())
@@ -171,6 +190,78 @@ impl Directory for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| self.user_from_row(&r)).transpose()
+    }
+
+    async fn users(
+        &self,
+        organisation_id: Option<&str>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<UserListing>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, organisation_id, role, display_name, must_change_password, failed_logins, locked_until FROM users WHERE ?1 IS NULL OR organisation_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
+        )
+        .bind(organisation_id)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get("role")?;
+                Ok(UserListing {
+                    id: r.try_get("id")?,
+                    organisation_id: r.try_get("organisation_id")?,
+                    role: Role::parse(&role).unwrap_or(Role::Integrator),
+                    display_name: r.try_get("display_name")?,
+                    must_change_password: r.try_get("must_change_password")?,
+                    failed_logins: u32::try_from(r.try_get::<i64, _>("failed_logins")?)
+                        .unwrap_or(0),
+                    locked_until: r.try_get("locked_until")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn reset_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        initial_password: &str,
+    ) -> Result<bool, StoreError> {
+        let sealed = self
+            .sealer
+            .seal("users.initial_password", id, initial_password.as_bytes());
+        let _writer = self.write_lock().await;
+        let mut tx = self.begin_write().await?;
+        // A row of version 1 (no key id) keeps its secrets in clear, so the new one too.
+        let updated = sqlx::query(
+            "UPDATE users SET password_hash = ?, must_change_password = 1, initial_password = CASE WHEN key_id IS NULL THEN ? ELSE ? END, failed_logins = 0, locked_until = NULL WHERE id = ?",
+        )
+        .bind(password_hash)
+        .bind(initial_password.as_bytes())
+        .bind(sealed)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        for table in ["sessions", "console_sessions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    async fn unlock_user(&self, id: &str) -> Result<bool, StoreError> {
+        let _writer = self.write_lock().await;
+        let updated =
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     async fn record_failed_login(
