@@ -3,6 +3,7 @@
 //! mutual TLS until told to stop.
 
 use std::future::Future;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,12 +60,13 @@ impl Drop for AbortOnDrop {
 /// Holds the data directory for one gateway (or one key rotation) at a time: an exclusive
 /// lock on `<data_dir>/gateway.lock`, released when dropped.
 pub fn lock_data_dir(config: &Config) -> Result<std::fs::File, ServeError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(ServeError::Serve)?;
+    crate::store::private_data_dir(&config.data_dir)?;
     let path = config.data_dir.join("gateway.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&path)
         .map_err(ServeError::Serve)?;
     file.try_lock()

@@ -42,7 +42,7 @@ fn sheet_ids(submission: &Value) -> Vec<String> {
 async fn csv_sheets_survive_restart_and_resubmission_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
+    common::private_dir(&data);
     let hospital_a = std::fs::read(corpus("hospital-a.csv")).unwrap();
     let clinic_b = std::fs::read(corpus("clinic-b.csv")).unwrap();
 
@@ -224,7 +224,7 @@ fn findings_with(submission: &Value, code: &str) -> Vec<Value> {
 async fn bad_input_gets_located_errors_and_earlier_data_stays() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
+    common::private_dir(&data);
     let gw = Gateway::start(&data, "max_body_bytes = 200000\n");
     let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
     let (header, row) = header_and_row();

@@ -57,7 +57,7 @@ pub use directory::{
 pub use renewals::Renewals;
 pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};
 pub use sealing::Sealer;
-pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use sqlite::{DATABASE_FILE, SqliteStore, private_data_dir};
 pub use submissions::{
     CheckedSheet, Completion, RawInput, Rejection, RejectionKind, SheetFilter, SheetListing,
     SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, Submissions,
@@ -82,6 +82,10 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "data directory {path} is open to group or others (mode {mode:03o}): it holds personal data; run `chmod 700 {path}`"
+    )]
+    DataDirPermissions { path: String, mode: u32 },
 }
 
 /// The current time as stored: RFC 3339, UTC, milliseconds.
