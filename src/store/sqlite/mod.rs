@@ -146,8 +146,12 @@ fn outside_transaction(conn: &sqlx::SqliteConnection) -> bool {
 
 #[cfg(test)]
 impl SqliteStore {
-    /// A store in `dir` with a fresh key file beside it.
+    /// A store in `dir`, made private as an operator's data directory must be (a temporary
+    /// directory is 0755), with a fresh key file beside it.
     pub(crate) async fn open_for_tests(dir: &Path) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .unwrap_or_else(|e| panic!("test data directory: {e}"));
         let (keys, _) = kakehashi_vault::KeyRing::load_or_create(&dir.join("keys.json"))
             .unwrap_or_else(|e| panic!("test key file: {e}"));
         Self::open(dir, Sealer::new(Arc::new(keys)))
