@@ -84,6 +84,20 @@ pub async fn open_store(config: &Config) -> Result<Arc<SqliteStore>, ServeError>
             key_file.display()
         );
     }
+    let keys = match keys.audit_key_id() {
+        Some(_) => keys,
+        None => {
+            // A key file from before the audit chain was keyed: the chain so far keeps its
+            // unkeyed links, every record from the next one on is keyed.
+            let unkeyed_until = SqliteStore::audit_head_seq(&config.data_dir).await?;
+            let keys = kakehashi_vault::KeyRing::start_audit_chain(&key_file, unkeyed_until)?;
+            tracing::info!(
+                unkeyed_until,
+                "made an audit key: the audit chain is keyed from the next record on"
+            );
+            keys
+        }
+    };
     let store = SqliteStore::open(&config.data_dir, Sealer::new(Arc::new(keys))).await?;
     Ok(Arc::new(store))
 }
@@ -235,6 +249,13 @@ impl Gateway {
                 tick.tick().await;
                 guard.sweep();
             }
+        });
+        let _anchoring = self.config.audit.anchor_every().map(|every| {
+            AbortOnDrop(tokio::spawn(crate::audit_anchor::keep_anchoring(
+                self.pipeline.store().clone(),
+                self.config.anchor_dir(),
+                every,
+            )))
         });
         // Anything journaled but left unfinished (a task that died) is finished while serving,
         // not only at the next start.

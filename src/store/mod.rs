@@ -41,7 +41,7 @@ pub use applications::{
     ApplicationListing, Applications, ImportOutcome, ImportResult, NewApplication, StatusChange,
     StoredApplication,
 };
-pub use audit::{AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
+pub use audit::{Anchor, AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
 pub use certifications::{
     CertificationEffect, CertificationOutcome, Certifications, NewCertification,
     StoredCertification,
@@ -86,6 +86,10 @@ pub enum StoreError {
         "data directory {path} is open to group or others (mode {mode:03o}): it holds personal data; run `chmod 700 {path}`"
     )]
     DataDirPermissions { path: String, mode: u32 },
+    #[error(
+        "the key file has no audit key: open the store through the gateway or the command line, which add one"
+    )]
+    NoAuditKey,
 }
 
 /// The current time as stored: RFC 3339, UTC, milliseconds.

@@ -181,7 +181,7 @@ impl Deliveries for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         let effect = record_consent_in(&mut tx, sheet_id, consent, &at).await?;
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(effect)
     }
@@ -253,7 +253,7 @@ impl Deliveries for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() > 0 {
-            audit::append_at(&mut tx, &at, audit_event).await?;
+            audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -286,7 +286,7 @@ impl Deliveries for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if let Some(audit_event) = audit_event.filter(|_| updated.rows_affected() > 0) {
-            audit::append_at(&mut tx, &at, audit_event).await?;
+            audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -354,7 +354,7 @@ impl Deliveries for SqliteStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         delivery_from_row(&row).map(Some)
     }

@@ -426,7 +426,7 @@ mod tests {
         for action in ["a", "b", "c", "d", "e"] {
             store.append_audit(&event(action)).await.unwrap();
         }
-        assert!(store.audit_verify().await.unwrap().breaks.is_empty());
+        assert!(store.audit_verify(None).await.unwrap().breaks.is_empty());
         // The table refuses changes...
         let update = sqlx::query("UPDATE audit_events SET outcome = 'forged'")
             .execute(&store.pool)
@@ -449,7 +449,7 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        let report = store.audit_verify().await.unwrap();
+        let report = store.audit_verify(None).await.unwrap();
         assert_eq!(
             report.breaks,
             [
