@@ -358,7 +358,7 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
 #[tokio::test]
 async fn the_same_bytes_from_two_organisations_are_two_submissions() {
     let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path(), FAST_CLIENT);
+    let gw = Gateway::start(&dir.path().join("data"), FAST_CLIENT);
     gw.add_organisation("hospital", "2710000011", "大阪北病院", "hospital-b");
     let clerk_a = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
     let clerk_b = gw
@@ -413,7 +413,7 @@ async fn the_same_bytes_from_two_organisations_are_two_submissions() {
 #[tokio::test]
 async fn every_documented_route_is_served_and_the_frameworks_rejections_are_json() {
     let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path(), FAST_CLIENT);
+    let gw = Gateway::start(&dir.path().join("data"), FAST_CLIENT);
     let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
     let (status, doc) = send(gw.client(Some("hospital")).get(gw.url("/v1/openapi.json"))).await;
     assert_eq!(status, StatusCode::OK);
