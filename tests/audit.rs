@@ -1,13 +1,14 @@
 //! The audit chain against someone with write access to the database but not to the key file:
 //! a record rewritten and the chain recomputed with unkeyed SHA-256 links is named, and the
-//! newest records cut off are caught by an anchor written before.
+//! newest records cut off are caught by an anchor written before; the gateway writes anchors
+//! on its own.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{kakehashi, private_dir};
+use common::{Gateway, kakehashi, private_dir};
 use kakehashi::store::AuditEvent;
 use kakehashi::store::audit::record_hash;
 use sqlx::Row;
@@ -168,4 +169,37 @@ async fn cutting_off_the_newest_records_is_caught_by_an_anchor() {
         )),
         "{out}"
     );
+}
+
+#[tokio::test]
+async fn the_gateway_anchors_the_chain_when_it_starts_and_every_few_minutes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    audited_data(dir.path());
+    let data = dir.path().join("data");
+    let gw = Gateway::start(&data, "");
+    let started = std::time::Instant::now();
+    let anchor = loop {
+        let written = std::fs::read_dir(data.join("anchors"))
+            .into_iter()
+            .flatten()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.extension().is_some_and(|e| e == "json"));
+        if let Some(path) = written {
+            break path;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{}",
+            gw.log()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let mode = std::fs::metadata(&anchor).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let out = kakehashi(
+        &["audit", "verify", "--anchor", anchor.to_str().unwrap()],
+        gw.config(),
+    );
+    assert!(out.contains("the chain is intact"), "{out}");
 }
