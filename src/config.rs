@@ -32,6 +32,8 @@ pub struct Config {
     pub push: PushConfig,
     /// Access keys (アクセスキー) that hand confirmed sheets to municipalities.
     pub access_keys: AccessKeyConfig,
+    /// Anchors of the audit chain (監査証跡).
+    pub audit: AuditConfig,
     /// `[adapters.NAME]`: one table per adapter, read by its registration in
     /// `src/adapters.rs` (today `[adapters.scan]`: `workers`, `box_timeout_seconds`). A
     /// section naming no registered adapter is refused.
@@ -50,6 +52,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             push: PushConfig::default(),
             access_keys: AccessKeyConfig::default(),
+            audit: AuditConfig::default(),
             adapters: Default::default(),
         }
     }
@@ -236,6 +239,35 @@ impl AccessKeyConfig {
     }
 }
 
+/// `[audit]`: the gateway writes the audit chain's head, signed with the audit key, to a file
+/// outside the database every few minutes, for `kakehashi audit verify --anchor FILE`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Minutes between anchors; 0 writes none. Default 10.
+    pub anchor_every_minutes: u64,
+    /// Where anchors are written. Default `<data_dir>/anchors`; better a directory the
+    /// database's owner cannot rewrite (another disk, a mount copied off the machine).
+    pub anchor_dir: Option<PathBuf>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            anchor_every_minutes: 10,
+            anchor_dir: None,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// How often the gateway anchors the chain; `None` when it does not.
+    pub fn anchor_every(&self) -> Option<std::time::Duration> {
+        (self.anchor_every_minutes > 0)
+            .then(|| std::time::Duration::from_secs(self.anchor_every_minutes.saturating_mul(60)))
+    }
+}
+
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -252,6 +284,14 @@ impl Config {
     /// Where the development PKI lives.
     pub fn certs_dir(&self) -> PathBuf {
         self.data_dir.join("certs")
+    }
+
+    /// Where audit anchors are written.
+    pub fn anchor_dir(&self) -> PathBuf {
+        self.audit
+            .anchor_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("anchors"))
     }
 
     /// The data-key file.

@@ -141,6 +141,7 @@ mod tests {
             .with_patient(Some("p1".into())),
             prev_hash: "0".repeat(64),
             hash: "h".into(),
+            key_id: Some("a1".into()),
         };
         let e = audit_event(&record);
         assert_eq!(

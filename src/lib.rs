@@ -10,6 +10,7 @@ pub mod access_key_notice;
 pub mod accounts;
 pub mod adapters;
 pub mod api;
+pub mod audit_anchor;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -3,6 +3,7 @@
 //! mutual TLS until told to stop.
 
 use std::future::Future;
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,12 +60,13 @@ impl Drop for AbortOnDrop {
 /// Holds the data directory for one gateway (or one key rotation) at a time: an exclusive
 /// lock on `<data_dir>/gateway.lock`, released when dropped.
 pub fn lock_data_dir(config: &Config) -> Result<std::fs::File, ServeError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(ServeError::Serve)?;
+    crate::store::private_data_dir(&config.data_dir)?;
     let path = config.data_dir.join("gateway.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&path)
         .map_err(ServeError::Serve)?;
     file.try_lock()
@@ -82,6 +84,20 @@ pub async fn open_store(config: &Config) -> Result<Arc<SqliteStore>, ServeError>
             key_file.display()
         );
     }
+    let keys = match keys.audit_key_id() {
+        Some(_) => keys,
+        None => {
+            // A key file from before the audit chain was keyed: the chain so far keeps its
+            // unkeyed links, every record from the next one on is keyed.
+            let unkeyed_until = SqliteStore::audit_head_seq(&config.data_dir).await?;
+            let keys = kakehashi_vault::KeyRing::start_audit_chain(&key_file, unkeyed_until)?;
+            tracing::info!(
+                unkeyed_until,
+                "made an audit key: the audit chain is keyed from the next record on"
+            );
+            keys
+        }
+    };
     let store = SqliteStore::open(&config.data_dir, Sealer::new(Arc::new(keys))).await?;
     Ok(Arc::new(store))
 }
@@ -233,6 +249,13 @@ impl Gateway {
                 tick.tick().await;
                 guard.sweep();
             }
+        });
+        let _anchoring = self.config.audit.anchor_every().map(|every| {
+            AbortOnDrop(tokio::spawn(crate::audit_anchor::keep_anchoring(
+                self.pipeline.store().clone(),
+                self.config.anchor_dir(),
+                every,
+            )))
         });
         // Anything journaled but left unfinished (a task that died) is finished while serving,
         // not only at the next start.

@@ -42,7 +42,7 @@ fn sheet_ids(submission: &Value) -> Vec<String> {
 async fn csv_sheets_survive_restart_and_resubmission_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
+    common::private_dir(&data);
     let hospital_a = std::fs::read(corpus("hospital-a.csv")).unwrap();
     let clinic_b = std::fs::read(corpus("clinic-b.csv")).unwrap();
 
@@ -224,7 +224,7 @@ fn findings_with(submission: &Value, code: &str) -> Vec<Value> {
 async fn bad_input_gets_located_errors_and_earlier_data_stays() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
+    common::private_dir(&data);
     let gw = Gateway::start(&data, "max_body_bytes = 200000\n");
     let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
     let (header, row) = header_and_row();
@@ -358,7 +358,7 @@ async fn bad_input_gets_located_errors_and_earlier_data_stays() {
 #[tokio::test]
 async fn the_same_bytes_from_two_organisations_are_two_submissions() {
     let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path(), FAST_CLIENT);
+    let gw = Gateway::start(&dir.path().join("data"), FAST_CLIENT);
     gw.add_organisation("hospital", "2710000011", "大阪北病院", "hospital-b");
     let clerk_a = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
     let clerk_b = gw
@@ -413,7 +413,7 @@ async fn the_same_bytes_from_two_organisations_are_two_submissions() {
 #[tokio::test]
 async fn every_documented_route_is_served_and_the_frameworks_rejections_are_json() {
     let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path(), FAST_CLIENT);
+    let gw = Gateway::start(&dir.path().join("data"), FAST_CLIENT);
     let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
     let (status, doc) = send(gw.client(Some("hospital")).get(gw.url("/v1/openapi.json"))).await;
     assert_eq!(status, StatusCode::OK);

@@ -43,7 +43,7 @@ fn export(header: &str, rows: &[&str], n: usize) -> Vec<u8> {
 async fn two_thousand_submissions_from_sixteen_clients_are_all_answered_and_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
+    common::private_dir(&data);
     let gw = Gateway::start(&data, CONFIG);
     let clerk = gw.user("clerk-load", HOSPITAL, "clerk", "hospital").await;
 
@@ -138,7 +138,7 @@ async fn two_thousand_submissions_from_sixteen_clients_are_all_answered_and_acce
 async fn a_terminal_over_its_rate_is_told_when_to_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
+    common::private_dir(&data);
     let gw = Gateway::start(
         &data,
         "[security]\nrequests_per_second_per_terminal = 1\nrequests_per_second_per_address = 1000\n",

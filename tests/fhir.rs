@@ -217,7 +217,7 @@ async fn only_sheet(clerk: &Session, submission: &Value) -> Value {
 #[tokio::test]
 async fn a_hospital_posts_fhir_reads_it_back_as_fhir_and_posts_that_again() {
     let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path(), "");
+    let gw = Gateway::start(&dir.path().join("data"), "");
     let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
 
     // Picked by Content-Type alone; the unreadable `valueQuantity.value: "abc"` is a located
@@ -294,7 +294,7 @@ async fn a_hospital_posts_fhir_reads_it_back_as_fhir_and_posts_that_again() {
 #[tokio::test]
 async fn templates_are_questionnaires_and_unreadable_fhir_is_refused_with_its_place() {
     let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path(), "");
+    let gw = Gateway::start(&dir.path().join("data"), "");
     let clerk = gw.user("clerk-a", HOSPITAL, "clerk", "hospital").await;
 
     let response = clerk

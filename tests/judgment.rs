@@ -58,7 +58,7 @@ fn rule<'a>(section: &'a Value, id: &str) -> &'a Value {
 async fn the_officer_reads_the_machine_judgment_with_its_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
+    common::private_dir(&data);
     let mappings = dir.path().join("mappings");
     mappings_with_costs(&mappings);
     let gw = Gateway::start(

@@ -250,32 +250,39 @@ async fn csv_confirmation_and_consent_reach_the_receiver_once_over_mutual_tls() 
     );
 }
 
-#[tokio::test]
-async fn a_permanent_refusal_is_a_dead_letter_until_an_operator_acts() {
-    let dir = tempfile::tempdir().unwrap();
-    // The gateway signs with a key the national DB does not know: refused for good.
-    let stranger = dir.path().join("stranger-keys");
+/// A world whose gateway signs with a key the national DB does not know, so every delivery is
+/// refused for good; the `signing_key` line of its configuration.
+async fn refused_world(dir: &Path) -> (World, String) {
+    let stranger = dir.join("stranger-keys");
     kakehashi_envelope::generate_dev_keys(&stranger).unwrap();
     let signing = stranger.join(kakehashi_envelope::SIGNING_KEY_FILE);
-    let w = world(
-        dir.path(),
-        &format!("signing_key = \"{}\"\n", signing.display()),
-    )
-    .await;
+    let line = format!("signing_key = \"{}\"\n", signing.display());
+    (world(dir, &line).await, line)
+}
+
+/// Submits the hospital CSV and confirms `count` sheets whose data carry consent.
+async fn confirm_consented(doctor: &Session, count: usize) {
     let body = std::fs::read(corpus("hospital-a.csv")).unwrap();
-    let (_, sheets) = submit(&w.doctor, body).await.unwrap();
+    let (_, sheets) = submit(doctor, body).await.unwrap();
     let mut consented = Vec::new();
     for (id, errors) in &sheets {
-        if !errors && consent_in_data(&w.doctor, id).await == Some(true) {
+        if !errors && consent_in_data(doctor, id).await == Some(true) {
             consented.push(id.clone());
-            if consented.len() == 2 {
+            if consented.len() == count {
                 break;
             }
         }
     }
     for id in &consented {
-        assert!(confirm(&w.doctor, id).await);
+        assert!(confirm(doctor, id).await);
     }
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_is_a_dead_letter_until_an_operator_acts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, signing_line) = refused_world(dir.path()).await;
+    confirm_consented(&w.doctor, 2).await;
     let started = Instant::now();
     let dead = loop {
         let dead = deliveries(&w.admin, "dead").await;
@@ -295,11 +302,7 @@ async fn a_permanent_refusal_is_a_dead_letter_until_an_operator_acts() {
     // The operator fixes the key and retries one dead letter from the command line, and
     // discards the other through the API.
     let config = std::fs::read_to_string(w.gw.config()).unwrap();
-    std::fs::write(
-        w.gw.config(),
-        config.replace(&format!("signing_key = \"{}\"\n", signing.display()), ""),
-    )
-    .unwrap();
+    std::fs::write(w.gw.config(), config.replace(&signing_line, "")).unwrap();
     let World {
         mut gw,
         receiver,
@@ -331,6 +334,56 @@ async fn a_permanent_refusal_is_a_dead_letter_until_an_operator_acts() {
         received,
         vec![dead[0]["sheet_id"].as_str().unwrap().to_owned()]
     );
+}
+
+/// Runs one statement on the gateway's database from outside, as an attacker or a failing
+/// disk would.
+async fn on_database(data_dir: &Path, statement: &str) {
+    let url = format!("sqlite://{}", data_dir.join("kakehashi.sqlite3").display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(statement).execute(&mut conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_never_left_without_its_audit_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (w, _) = refused_world(dir.path()).await;
+    // The audit record of a dead letter cannot be written: the dead letter must not be either.
+    on_database(
+        &data,
+        "CREATE TRIGGER test_refuse_dead BEFORE INSERT ON audit_events WHEN NEW.outcome = 'dead'
+         BEGIN SELECT RAISE(ABORT, 'test: audit refused'); END",
+    )
+    .await;
+    confirm_consented(&w.doctor, 1).await;
+    let started = Instant::now();
+    while !w
+        .gw
+        .log()
+        .contains("outbox: store failure during a delivery")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{}",
+            w.gw.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dead = deliveries(&w.admin, "dead").await;
+    assert!(dead.is_empty(), "dead letters without audit: {dead:?}");
+
+    on_database(&data, "DROP TRIGGER test_refuse_dead").await;
+    let started = Instant::now();
+    while deliveries(&w.admin, "dead").await.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, records) = send(w.admin.get("/v1/audit?outcome=dead")).await;
+    assert_eq!(status, StatusCode::OK, "{records}");
+    assert_eq!(records.as_array().unwrap().len(), 1, "{records}");
 }
 
 /// A tiny deterministic generator, seeded from the clock (printed, to replay a failure).

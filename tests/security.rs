@@ -539,3 +539,54 @@ async fn repeated_failures_block_the_address_with_an_alert() {
         "{out}"
     );
 }
+
+/// The database and the files SQLite keeps beside it are the gateway's alone, in a directory
+/// that is too; a data directory that group or others may open is refused at start-up, naming
+/// the fix.
+#[tokio::test]
+async fn the_database_is_private_and_an_open_data_directory_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut gw = start(dir.path());
+    let data = gw.data_dir.clone();
+    assert_eq!(mode(&data), 0o700);
+    for file in [
+        "kakehashi.sqlite3",
+        "kakehashi.sqlite3-wal",
+        "kakehashi.sqlite3-shm",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    gw.kill();
+
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(["serve", "--config"])
+        .arg(gw.config())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while serve.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = serve.kill();
+            panic!("the gateway started on a data directory open to others");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let output = serve.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("chmod 700 {}", data.display())),
+        "{stderr}"
+    );
+}

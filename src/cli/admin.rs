@@ -144,15 +144,31 @@ pub enum UsersCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain: names every edited, deleted or inserted record. Exits 1 when the
+    /// Check the chain: names every edited, deleted, inserted or unkeyed record, and with
+    /// --anchor every record cut off or rewritten since that anchor was made. Exits 1 when the
     /// chain is broken.
-    Verify(DataArgs),
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+        /// An anchor file written earlier (`audit anchor`, or the gateway's anchors directory).
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// Write the chain's head (sequence, link, time), signed with the audit key, to a file
+    /// outside the database: FILE, or a new file in the anchors directory.
+    Anchor {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Make a new data key, re-seal everything with it, then retire the old keys. The gateway
-    /// must be stopped (it would keep sealing with the old key).
+    /// Make a new data key and a new audit key, re-seal everything with the data key, then
+    /// retire the old data keys (audit keys stay: the records linked under them are verified
+    /// with them). The gateway must be stopped (it would keep sealing with the old key).
     Rotate(DataArgs),
 }
 
@@ -409,11 +425,20 @@ fn add_user(
 }
 
 pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
-    let AuditCommand::Verify(data) = command;
+    let (data, anchor) = match command {
+        AuditCommand::Verify { data, anchor } => (data, anchor),
+        AuditCommand::Anchor { data, out } => return anchor_audit(data, out),
+    };
     let config = data.config()?;
+    let anchor = anchor
+        .map(|path| {
+            crate::audit_anchor::read(&path)
+                .with_context(|| format!("reading the anchor {}", path.display()))
+        })
+        .transpose()?;
     let report = block_on(async {
         let store = crate::server::open_store(&config).await?;
-        anyhow::Ok(store.audit_verify().await?)
+        anyhow::Ok(store.audit_verify(anchor.as_ref()).await?)
     })??;
     for problem in &report.breaks {
         println!("BROKEN: {problem}");
@@ -435,13 +460,37 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `audit anchor`: the chain's head, signed, into `out` or the anchors directory.
+fn anchor_audit(data: DataArgs, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let config = data.config()?;
+    let anchor = block_on(async {
+        let store = crate::server::open_store(&config).await?;
+        anyhow::Ok(store.audit_anchor().await?)
+    })??
+    .context("the audit chain is empty: nothing to anchor")?;
+    let path = out.unwrap_or_else(|| crate::audit_anchor::file_in(&config.anchor_dir(), &anchor));
+    crate::audit_anchor::write(&anchor, &path)
+        .with_context(|| format!("writing the anchor {}", path.display()))?;
+    println!(
+        "anchored record {} (link {}) in {}; keep a copy where the database's owner cannot write",
+        anchor.seq,
+        anchor.link,
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
     let KeysCommand::Rotate(data) = command;
     let config = data.config()?;
     let key_file = config.key_file();
     let _lock = crate::server::lock_data_dir(&config)?;
     let rotated = kakehashi_vault::KeyRing::rotate(&key_file)?;
-    println!("new data key {}; re-sealing…", rotated.primary_id());
+    println!(
+        "new data key {}, audit key {}; re-sealing…",
+        rotated.primary_id(),
+        rotated.audit_key_id().unwrap_or("-")
+    );
     let resealed = block_on(async {
         let store = crate::server::open_store(&config).await?;
         let count = store.reseal().await?;

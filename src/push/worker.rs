@@ -202,7 +202,7 @@ impl Attempt {
                         tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "delivery failed; will retry");
                         let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                         self.store
-                            .attempt_failed(&delivery.id, &error.to_string(), Some(at))
+                            .attempt_failed(&delivery.id, &error.to_string(), Some(at), None)
                             .await?;
                         crate::metrics::record_retry();
                     }
@@ -216,7 +216,8 @@ impl Attempt {
         }
     }
 
-    /// Makes the delivery a dead letter for an operator.
+    /// Makes the delivery a dead letter for an operator, with its audit record in the same
+    /// transaction.
     async fn give_up(
         &self,
         delivery: &Delivery,
@@ -224,17 +225,14 @@ impl Attempt {
         audit: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
         tracing::error!(%reason, "delivery is a dead letter; an operator must retry or discard it");
+        let event = audit.map(|audit| AuditEvent {
+            outcome: "dead".into(),
+            detail: Some(format!("delivery {}: {reason}", delivery.id)),
+            ..audit
+        });
         self.store
-            .attempt_failed(&delivery.id, reason, None)
+            .attempt_failed(&delivery.id, reason, None, event.as_ref())
             .await?;
-        if let Some(audit) = audit {
-            let event = AuditEvent {
-                outcome: "dead".into(),
-                detail: Some(format!("delivery {}: {reason}", delivery.id)),
-                ..audit
-            };
-            self.store.append_audit(&event).await?;
-        }
         crate::metrics::record_dead();
         Ok(())
     }

@@ -161,11 +161,14 @@ pub trait Deliveries: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Records a failed attempt: pending again at `retry_at`, or a dead letter when `None`.
+    /// `audit` is recorded in the same transaction, when the attempt changed the delivery —
+    /// a dead letter is never left without its audit record.
     async fn attempt_failed(
         &self,
         id: &str,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        audit: Option<&AuditEvent>,
     ) -> Result<(), StoreError>;
 
     /// Makes every pending retry due now (the receiver answered again).

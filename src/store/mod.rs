@@ -43,7 +43,7 @@ pub use applications::{
     ApplicationListing, Applications, ImportOutcome, ImportResult, NewApplication, StatusChange,
     StoredApplication,
 };
-pub use audit::{AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
+pub use audit::{Anchor, AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
 pub use certifications::{
     CertificationEffect, CertificationOutcome, Certifications, NewCertification,
     StoredCertification,
@@ -60,7 +60,7 @@ pub use directory::{
 pub use renewals::Renewals;
 pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};
 pub use sealing::Sealer;
-pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use sqlite::{DATABASE_FILE, SqliteStore, private_data_dir};
 pub use submissions::{
     CheckedSheet, Completion, RawInput, Rejection, RejectionKind, SheetFilter, SheetListing,
     SheetQuery, SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus,
@@ -86,6 +86,14 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "data directory {path} is open to group or others (mode {mode:03o}): it holds personal data; run `chmod 700 {path}`"
+    )]
+    DataDirPermissions { path: String, mode: u32 },
+    #[error(
+        "the key file has no audit key: open the store through the gateway or the command line, which add one"
+    )]
+    NoAuditKey,
 }
 
 /// The current time as stored: RFC 3339, UTC, milliseconds.

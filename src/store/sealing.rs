@@ -27,6 +27,11 @@ impl Sealer {
         Self { keys }
     }
 
+    /// The key ring, whose audit keys link the audit chain.
+    pub fn key_ring(&self) -> &KeyRing {
+        &self.keys
+    }
+
     /// The id of the key new values are sealed with.
     pub fn primary_key_id(&self) -> String {
         self.keys.primary_id().to_owned()

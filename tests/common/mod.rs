@@ -31,6 +31,16 @@ fn log_path(data_dir: &Path) -> PathBuf {
     data_dir.with_extension("log")
 }
 
+/// Makes a data directory as an operator must: mode 0700 (the gateway refuses one that group
+/// or others may open).
+pub fn private_dir(path: &Path) {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(path)
+        .expect("a data directory");
+}
+
 /// Runs a `kakehashi` subcommand on the gateway's configuration; returns its stdout.
 pub fn kakehashi(args: &[&str], config: &Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_kakehashi"))

@@ -4,8 +4,15 @@
 //! {"version":1,"primary":"k2",
 //!  "keys":[{"id":"k1","created_at":"2026-01-05T09:00:00Z","key":"<64 hex digits>"},
 //!          {"id":"k2","created_at":"2026-07-01T09:00:00Z","key":"<64 hex digits>"}],
-//!  "pseudonym_key":"<64 hex digits>"}
+//!  "pseudonym_key":"<64 hex digits>",
+//!  "audit":{"unkeyed_until":1520,
+//!           "keys":[{"id":"a1","created_at":"2026-12-05T09:00:00Z","key":"<64 hex digits>"}]}}
 //! ```
+//!
+//! `audit` holds the keys of the audit chain's links (監査証跡), the last one in use; they are
+//! never retired, since every record made under one is verified with it. `unkeyed_until` is the
+//! last record of the chain as it was before it was keyed (unkeyed SHA-256 links): every record
+//! after it must be keyed. A file written before the audit chain was keyed has no `audit`.
 //!
 //! Reading refuses rather than guesses: a file readable by group or others (checked on the
 //! opened file, so it cannot be swapped between check and read), an unknown version or field, a
@@ -38,6 +45,13 @@ pub(crate) struct KeyFile {
     pub(crate) primary: String,
     pub(crate) keys: Vec<DataKey>,
     pub(crate) pseudonym_key: Zeroizing<[u8; 32]>,
+    pub(crate) audit: Option<AuditKeys>,
+}
+
+/// The audit chain's keys: at least one, the last in use, ids valid and unique.
+pub(crate) struct AuditKeys {
+    pub(crate) keys: Vec<DataKey>,
+    pub(crate) unkeyed_until: u64,
 }
 
 /// One data key. Its id is valid ([`is_valid_key_id`]) and unique in its file.
@@ -55,6 +69,15 @@ struct Json {
     primary: String,
     keys: Vec<JsonKey>,
     pseudonym_key: HexSecret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit: Option<JsonAudit>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonAudit {
+    unkeyed_until: u64,
+    keys: Vec<JsonKey>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -104,6 +127,7 @@ impl KeyFile {
             primary: key.id.clone(),
             keys: vec![key],
             pseudonym_key: random_key()?,
+            audit: Some(AuditKeys::generate(0)?),
         })
     }
 
@@ -148,32 +172,7 @@ impl KeyFile {
             ));
         }
         let json: Json = serde_json::from_slice(bytes).map_err(|e| json_error(path, &e))?;
-        let mut keys: Vec<DataKey> = Vec::with_capacity(json.keys.len());
-        for k in &json.keys {
-            if !is_valid_key_id(&k.id) {
-                return Err(invalid(
-                    path,
-                    format!(
-                        "key id {:?} is not 1 to 255 ASCII letters, digits, '-', '_' or '.'",
-                        k.id
-                    ),
-                ));
-            }
-            if keys.iter().any(|seen| seen.id == k.id) {
-                return Err(invalid(path, format!("key id `{}` appears twice", k.id)));
-            }
-            if DateTime::parse_from_rfc3339(&k.created_at).is_err() {
-                return Err(invalid(
-                    path,
-                    format!("key `{}`: created_at is not an RFC 3339 time", k.id),
-                ));
-            }
-            keys.push(DataKey {
-                id: k.id.clone(),
-                created_at: k.created_at.clone(),
-                key: decode_key(&k.key, path, || format!("key `{}`", k.id))?,
-            });
-        }
+        let keys = parse_keys(&json.keys, path)?;
         if !keys.iter().any(|k| k.id == json.primary) {
             let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
             return Err(invalid(
@@ -189,23 +188,29 @@ impl KeyFile {
             primary: json.primary,
             keys,
             pseudonym_key: decode_key(&json.pseudonym_key, path, || "pseudonym_key".to_owned())?,
+            audit: match &json.audit {
+                None => None,
+                Some(audit) if audit.keys.is_empty() => {
+                    return Err(invalid(path, "`audit` has no keys".to_owned()));
+                }
+                Some(audit) => Some(AuditKeys {
+                    keys: parse_keys(&audit.keys, path)?,
+                    unkeyed_until: audit.unkeyed_until,
+                }),
+            },
         })
     }
 
-    /// Adds a new random key with the next free id `k<n>` and makes it the primary.
+    /// Adds a new random data key with the next free id `k<n>` and makes it the primary, and a
+    /// new audit key `a<n>` that new audit records are linked with.
     pub(crate) fn add_key(&mut self, path: &Path) -> Result<(), VaultError> {
-        let highest = self
-            .keys
-            .iter()
-            .filter_map(|k| k.id.strip_prefix('k')?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
-        let next = highest
-            .checked_add(1)
-            .ok_or_else(|| invalid(path, format!("no key id after `k{highest}`")))?;
-        let key = DataKey::generate(format!("k{next}"))?;
+        let key = DataKey::generate(next_id(&self.keys, "k", path)?)?;
         self.primary.clone_from(&key.id);
         self.keys.push(key);
+        if let Some(audit) = &mut self.audit {
+            let key = DataKey::generate(next_id(&audit.keys, "a", path)?)?;
+            audit.keys.push(key);
+        }
         Ok(())
     }
 
@@ -222,19 +227,18 @@ impl KeyFile {
         let json = Json {
             version: VERSION,
             primary: self.primary.clone(),
-            keys: self
-                .keys
-                .iter()
-                .map(|k| JsonKey {
-                    id: k.id.clone(),
-                    created_at: k.created_at.clone(),
-                    key: HexSecret::encode(&k.key),
-                })
-                .collect(),
+            keys: self.keys.iter().map(JsonKey::encode).collect(),
             pseudonym_key: HexSecret::encode(&self.pseudonym_key),
+            audit: self.audit.as_ref().map(|audit| JsonAudit {
+                unkeyed_until: audit.unkeyed_until,
+                keys: audit.keys.iter().map(JsonKey::encode).collect(),
+            }),
         };
         // Room for every key up front, so the buffer never reallocates and leaves copies behind.
-        let mut bytes = Zeroizing::new(Vec::with_capacity(512 + 256 * self.keys.len()));
+        let audit_keys = self.audit.as_ref().map_or(0, |audit| audit.keys.len());
+        let mut bytes = Zeroizing::new(Vec::with_capacity(
+            640 + 256 * (self.keys.len() + audit_keys),
+        ));
         serde_json::to_writer_pretty(&mut *bytes, &json)
             .map_err(|e| invalid(path, format!("serializing: {e}")))?;
         bytes.push(b'\n');
@@ -248,6 +252,70 @@ impl KeyFile {
         }
         written
     }
+}
+
+impl AuditKeys {
+    /// One new audit key, `a1`, for a chain whose records up to `unkeyed_until` are unkeyed.
+    pub(crate) fn generate(unkeyed_until: u64) -> Result<Self, VaultError> {
+        Ok(AuditKeys {
+            keys: vec![DataKey::generate("a1".to_owned())?],
+            unkeyed_until,
+        })
+    }
+}
+
+impl JsonKey {
+    fn encode(key: &DataKey) -> Self {
+        JsonKey {
+            id: key.id.clone(),
+            created_at: key.created_at.clone(),
+            key: HexSecret::encode(&key.key),
+        }
+    }
+}
+
+/// Validates a list of keys: ids valid and unique, times RFC 3339, keys 64 hex digits.
+fn parse_keys(json: &[JsonKey], path: &Path) -> Result<Vec<DataKey>, VaultError> {
+    let mut keys: Vec<DataKey> = Vec::with_capacity(json.len());
+    for k in json {
+        if !is_valid_key_id(&k.id) {
+            return Err(invalid(
+                path,
+                format!(
+                    "key id {:?} is not 1 to 255 ASCII letters, digits, '-', '_' or '.'",
+                    k.id
+                ),
+            ));
+        }
+        if keys.iter().any(|seen| seen.id == k.id) {
+            return Err(invalid(path, format!("key id `{}` appears twice", k.id)));
+        }
+        if DateTime::parse_from_rfc3339(&k.created_at).is_err() {
+            return Err(invalid(
+                path,
+                format!("key `{}`: created_at is not an RFC 3339 time", k.id),
+            ));
+        }
+        keys.push(DataKey {
+            id: k.id.clone(),
+            created_at: k.created_at.clone(),
+            key: decode_key(&k.key, path, || format!("key `{}`", k.id))?,
+        });
+    }
+    Ok(keys)
+}
+
+/// The id after the highest `<prefix><n>` among `keys`.
+fn next_id(keys: &[DataKey], prefix: &str, path: &Path) -> Result<String, VaultError> {
+    let highest = keys
+        .iter()
+        .filter_map(|k| k.id.strip_prefix(prefix)?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    let next = highest
+        .checked_add(1)
+        .ok_or_else(|| invalid(path, format!("no key id after `{prefix}{highest}`")))?;
+    Ok(format!("{prefix}{next}"))
 }
 
 impl DataKey {

@@ -1,5 +1,5 @@
-//! The key ring: the data keys of a key file, ready to seal and open blobs, and its pseudonym
-//! key.
+//! The key ring: the data keys of a key file, ready to seal and open blobs, its pseudonym key,
+//! and the audit keys that link the audit chain.
 //!
 //! New blobs are sealed with the primary key; a blob is opened with whichever key its id names.
 //! Rotation therefore needs no downtime: [`KeyRing::rotate`] adds a key and makes it primary
@@ -11,9 +11,12 @@ use std::fmt;
 use std::path::Path;
 
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::VaultError;
-use crate::keyfile::{self, KeyFile};
+use crate::keyfile::{self, AuditKeys, KeyFile};
 use crate::pseudonym::PseudonymKey;
 use crate::sealed::{self, Blob};
 
@@ -23,6 +26,13 @@ pub struct KeyRing {
     /// Index of the primary key in `keys`.
     primary: usize,
     pseudonym: PseudonymKey,
+    /// The audit keys by id, the last in use; `None` before the chain was keyed.
+    audit: Option<AuditRing>,
+}
+
+struct AuditRing {
+    keys: Vec<(String, Zeroizing<[u8; 32]>)>,
+    unkeyed_until: u64,
 }
 
 struct RingKey {
@@ -86,6 +96,23 @@ impl KeyRing {
         Ok(KeyRing::new(&file))
     }
 
+    /// Adds the first audit key to the key file at `path` if it has none (a file written before
+    /// the audit chain was keyed), recording that the chain's records up to `unkeyed_until` keep
+    /// their unkeyed links; a file that has audit keys is left as it is.
+    ///
+    /// # Errors
+    ///
+    /// Everything [`KeyRing::load`] refuses, and failures to write the file.
+    pub fn start_audit_chain(path: &Path, unkeyed_until: u64) -> Result<KeyRing, VaultError> {
+        let _lock = keyfile::lock(path)?;
+        let mut file = read_existing(path)?;
+        if file.audit.is_none() {
+            file.audit = Some(AuditKeys::generate(unkeyed_until)?);
+            file.write(path)?;
+        }
+        Ok(KeyRing::new(&file))
+    }
+
     /// Removes every data key but the primary from the key file at `path`, once every blob has
     /// been re-sealed with the primary. Blobs sealed with a removed key no longer open: they fail
     /// with [`VaultError::UnknownKeyId`]. The pseudonym key stays.
@@ -120,6 +147,14 @@ impl KeyRing {
             keys,
             primary,
             pseudonym: PseudonymKey::new(file.pseudonym_key.clone()),
+            audit: file.audit.as_ref().map(|audit| AuditRing {
+                keys: audit
+                    .keys
+                    .iter()
+                    .map(|k| (k.id.clone(), k.key.clone()))
+                    .collect(),
+                unkeyed_until: audit.unkeyed_until,
+            }),
         }
     }
 
@@ -182,11 +217,48 @@ impl KeyRing {
     }
 }
 
+impl KeyRing {
+    /// The id of the audit key new audit records are linked with; `None` before the audit
+    /// chain was keyed ([`KeyRing::start_audit_chain`]).
+    #[must_use]
+    pub fn audit_key_id(&self) -> Option<&str> {
+        let audit = self.audit.as_ref()?;
+        audit.keys.last().map(|(id, _)| id.as_str())
+    }
+
+    /// The last audit record whose link is unkeyed: every later one must be keyed. `None`
+    /// before the audit chain was keyed.
+    #[must_use]
+    pub fn audit_unkeyed_until(&self) -> Option<u64> {
+        self.audit.as_ref().map(|audit| audit.unkeyed_until)
+    }
+
+    /// HMAC-SHA256 of `message` under the audit key `key_id`, in hex: an audit record's link,
+    /// which nobody without the key can recompute.
+    ///
+    /// # Errors
+    ///
+    /// [`VaultError::UnknownKeyId`] if the ring has no audit key of that id.
+    pub fn audit_mac(&self, key_id: &str, message: &[u8]) -> Result<String, VaultError> {
+        let (_, key) = self
+            .audit
+            .iter()
+            .flat_map(|audit| &audit.keys)
+            .find(|(id, _)| id == key_id)
+            .ok_or_else(|| VaultError::UnknownKeyId(key_id.to_owned()))?;
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_slice())
+            .expect("HMAC takes keys of any length");
+        mac.update(message);
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
+}
+
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyRing")
             .field("primary", &self.primary_id())
             .field("keys", &self.key_ids())
+            .field("audit_key", &self.audit_key_id())
             .finish_non_exhaustive()
     }
 }

@@ -4,7 +4,8 @@
 //! A [`KeyRing`] is loaded from a key file (see `keyfile`) that holds 256-bit data keys and a
 //! pseudonym key. [`KeyRing::seal`] encrypts a value into a self-describing blob (see `sealed`)
 //! and [`KeyRing::open`] decrypts it; [`KeyRing::pseudonym`] makes stable keyed pseudonyms for
-//! audit logs.
+//! audit logs, and [`KeyRing::audit_mac`] the keyed links of the audit chain under the file's
+//! audit keys (rotated with the data keys, never retired).
 //!
 //! - **XChaCha20-Poly1305.** Its 192-bit nonces can be drawn at random for every seal: a
 //!   collision is negligible even after far more blobs than a gateway will ever write (AES-GCM's

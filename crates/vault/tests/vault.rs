@@ -615,7 +615,7 @@ fn debug_shows_ids_not_keys() {
     let debug = format!("{:?}", KeyRing::load(&path).unwrap());
     assert_eq!(
         debug,
-        r#"KeyRing { primary: "k2", keys: ["k1", "k2"], .. }"#
+        r#"KeyRing { primary: "k2", keys: ["k1", "k2"], audit_key: None, .. }"#
     );
 }
 
@@ -652,4 +652,51 @@ fn racing_rotations_lose_no_key() {
         let blob = ring.seal(b"x", AAD);
         assert_eq!(loaded.open(&blob, AAD).unwrap(), b"x");
     }
+}
+
+#[test]
+fn audit_keys_start_rotate_and_are_never_retired() {
+    let (_dir, path, ring) = new_ring();
+    assert_eq!(ring.audit_key_id(), Some("a1"));
+    assert_eq!(ring.audit_unkeyed_until(), Some(0));
+    let link = ring.audit_mac("a1", b"record").unwrap();
+    assert_eq!(link.len(), 64);
+    assert_ne!(link, ring.pseudonym(b"record"));
+    assert!(matches!(
+        ring.audit_mac("a2", b"record"),
+        Err(VaultError::UnknownKeyId(id)) if id == "a2"
+    ));
+
+    let rotated = KeyRing::rotate(&path).unwrap();
+    assert_eq!(rotated.audit_key_id(), Some("a2"));
+    let retired = KeyRing::retire_old_keys(&path).unwrap();
+    assert_eq!(retired.key_ids(), ["k2"]);
+    assert_eq!(retired.audit_key_id(), Some("a2"));
+    // Records linked under the old audit key still verify.
+    assert_eq!(retired.audit_mac("a1", b"record").unwrap(), link);
+    assert_ne!(retired.audit_mac("a2", b"record").unwrap(), link);
+}
+
+#[test]
+fn a_file_from_before_the_keyed_audit_chain_gets_its_audit_key_once() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("vault.key");
+    fs::write(&path, key_file("k1", &[("k1", HEX_A)])).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    let old = KeyRing::load(&path).unwrap();
+    assert_eq!(
+        (old.audit_key_id(), old.audit_unkeyed_until()),
+        (None, None)
+    );
+    // Rotating such a file adds no audit key: starting the chain does.
+    assert_eq!(KeyRing::rotate(&path).unwrap().audit_key_id(), None);
+
+    let started = KeyRing::start_audit_chain(&path, 1520).unwrap();
+    assert_eq!(started.audit_key_id(), Some("a1"));
+    assert_eq!(started.audit_unkeyed_until(), Some(1520));
+    let link = started.audit_mac("a1", b"record").unwrap();
+    let again = KeyRing::start_audit_chain(&path, 9999).unwrap();
+    assert_eq!(again.audit_unkeyed_until(), Some(1520));
+    assert_eq!(again.audit_mac("a1", b"record").unwrap(), link);
+    assert_eq!(mode(&path), 0o600);
 }

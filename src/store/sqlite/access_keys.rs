@@ -58,7 +58,7 @@ impl AccessKeys for SqliteStore {
         }
         let at = now();
         let info = issue(&mut tx, sheet_id, issued_by, key, &at).await?;
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(Some(info))
     }
@@ -147,7 +147,7 @@ impl AccessKeys for SqliteStore {
                 }
             }
         };
-        audit::append_at(&mut tx, &at, &event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, &event).await?;
         tx.commit().await?;
         Ok(redemption)
     }

@@ -148,7 +148,7 @@ impl Applications for SqliteStore {
                         serde_json::to_value(outcome)?.as_str().unwrap_or_default(),
                         status.as_str()
                     ));
-                audit::append_at(&mut tx, &at, &event).await?;
+                audit::append_at(&mut tx, self.sealer.key_ring(), &at, &event).await?;
             }
             results.push(ImportResult {
                 receipt_number: new.receipt_number.clone(),
@@ -166,7 +166,7 @@ impl Applications for SqliteStore {
             count(ImportOutcome::StatusUpdated),
             count(ImportOutcome::StatusKept)
         ));
-        audit::append_at(&mut tx, &at, &summary).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, &summary).await?;
         tx.commit().await?;
         Ok(results)
     }
@@ -261,7 +261,7 @@ impl Applications for SqliteStore {
             StatusChange::Refused { .. } => audit.clone().outcome("refused"),
             _ => audit.clone(),
         };
-        audit::append_at(&mut tx, &at, &event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, &event).await?;
         tx.commit().await?;
         Ok(change)
     }
@@ -286,7 +286,7 @@ impl Applications for SqliteStore {
         .rows_affected()
             == 1;
         if linked {
-            audit::append_at(&mut tx, &at, audit).await?;
+            audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit).await?;
         }
         tx.commit().await?;
         Ok(linked)

@@ -1,15 +1,21 @@
-//! The audit chain in SQLite: appended inside the transaction of the write it records.
+//! The audit chain in SQLite: appended inside the transaction of the write it records, each
+//! record linked under the key ring's current audit key.
 
-use sqlx::{QueryBuilder, Row, SqliteConnection};
+use std::path::Path;
+use std::str::FromStr;
 
-use super::{SqliteStore, now};
+use kakehashi_vault::KeyRing;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, QueryBuilder, Row, SqliteConnection};
+
+use super::{DATABASE_FILE, SqliteStore, now};
 use crate::store::StoreError;
 use crate::store::audit::{
-    AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainReport, ChainVerifier, GENESIS,
-    record_hash,
+    Anchor, AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainReport, ChainVerifier, GENESIS,
+    keyed_link,
 };
 
-const COLUMNS: &str = "seq, at, actor, terminal, organisation, source, action, object_type, object_id, patient_ref, outcome, detail, prev_hash, hash";
+const COLUMNS: &str = "seq, at, actor, terminal, organisation, source, action, object_type, object_id, patient_ref, outcome, detail, prev_hash, hash, key_id";
 
 fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
@@ -29,15 +35,19 @@ fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord, StoreEr
         },
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
+        key_id: row.try_get("key_id")?,
     })
 }
 
-/// Appends `event` at `at` to the chain on `conn`, which must hold the writer lock.
+/// Appends `event` at `at` to the chain on `conn`, which must hold the writer lock, linked
+/// under the current audit key of `keys`.
 pub(super) async fn append_at(
     conn: &mut SqliteConnection,
+    keys: &KeyRing,
     at: &str,
     event: &AuditEvent,
 ) -> Result<AuditRecord, StoreError> {
+    let key_id = keys.audit_key_id().ok_or(StoreError::NoAuditKey)?;
     let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;
@@ -48,9 +58,14 @@ pub(super) async fn append_at(
         ),
         None => (1, GENESIS.to_owned()),
     };
-    let hash = record_hash(&prev_hash, seq, at, event);
+    let hash = keyed_link(keys, key_id, &prev_hash, seq, at, event).map_err(|source| {
+        StoreError::Sealed {
+            place: "audit_events".to_owned(),
+            source,
+        }
+    })?;
     sqlx::query(&format!(
-        "INSERT INTO audit_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO audit_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(seq)
     .bind(at)
@@ -66,6 +81,7 @@ pub(super) async fn append_at(
     .bind(&event.detail)
     .bind(&prev_hash)
     .bind(&hash)
+    .bind(key_id)
     .execute(&mut *conn)
     .await?;
     Ok(AuditRecord {
@@ -74,18 +90,40 @@ pub(super) async fn append_at(
         event: event.clone(),
         prev_hash,
         hash,
+        key_id: Some(key_id.to_owned()),
     })
 }
 
-/// Appends `event` now.
-pub(super) async fn append(
-    conn: &mut SqliteConnection,
-    event: &AuditEvent,
-) -> Result<AuditRecord, StoreError> {
-    append_at(conn, &now(), event).await
-}
-
 impl SqliteStore {
+    /// The last record of the audit chain in the database of `data_dir`, read without changing
+    /// anything (0 when there is no database or no chain yet): where a chain made before audit
+    /// keys existed stops being unkeyed.
+    pub async fn audit_head_seq(data_dir: &Path) -> Result<u64, StoreError> {
+        let path = data_dir.join(DATABASE_FILE);
+        if !path.exists() {
+            return Ok(0);
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(&path)
+            .read_only(true);
+        let mut conn = SqliteConnection::connect_with(&options).await?;
+        let has_chain = sqlx::query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'",
+        )
+        .fetch_optional(&mut conn)
+        .await?
+        .is_some();
+        let head: i64 = if has_chain {
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
+                .fetch_one(&mut conn)
+                .await?
+        } else {
+            0
+        };
+        conn.close().await?;
+        Ok(u64::try_from(head).unwrap_or(0))
+    }
+
     /// Moves the rows of version 1's unchained `audit_log` into the chain, in order and with
     /// their original times, then drops the old table. Runs once; a crash before the commit
     /// leaves both as they were.
@@ -122,7 +160,7 @@ impl SqliteStore {
                 detail: Some("moved from the version-1 audit log".to_owned()),
                 ..AuditEvent::default()
             };
-            append_at(&mut tx, row.try_get("at")?, &event).await?;
+            append_at(&mut tx, self.sealer.key_ring(), row.try_get("at")?, &event).await?;
         }
         sqlx::query("DROP TABLE audit_log")
             .execute(&mut *tx)
@@ -143,7 +181,7 @@ impl AuditTrail for SqliteStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditRecord, StoreError> {
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
-        let record = append(&mut tx, event).await?;
+        let record = append_at(&mut tx, self.sealer.key_ring(), &now(), event).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -179,8 +217,8 @@ impl AuditTrail for SqliteStore {
         rows.iter().map(record_from_row).collect()
     }
 
-    async fn audit_verify(&self) -> Result<ChainReport, StoreError> {
-        let mut verifier = ChainVerifier::default();
+    async fn audit_verify(&self, anchor: Option<&Anchor>) -> Result<ChainReport, StoreError> {
+        let mut verifier = ChainVerifier::new(self.sealer.key_ring(), anchor);
         let mut after = 0_i64;
         loop {
             let rows = sqlx::query(&format!(
@@ -196,5 +234,130 @@ impl AuditTrail for SqliteStore {
             }
         }
         Ok(verifier.finish())
+    }
+
+    async fn audit_anchor(&self) -> Result<Option<Anchor>, StoreError> {
+        let keys = self.sealer.key_ring();
+        let key_id = keys.audit_key_id().ok_or(StoreError::NoAuditKey)?;
+        let head = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(head) = head else { return Ok(None) };
+        let seq: i64 = head.try_get("seq")?;
+        let link: String = head.try_get("hash")?;
+        Anchor::sign(keys, key_id, seq, &link, &now())
+            .map(Some)
+            .map_err(|source| StoreError::Sealed {
+                place: "audit anchor".to_owned(),
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+
+    use super::*;
+    use crate::store::audit::record_hash;
+    use crate::store::sqlite::tests::event;
+    use crate::store::{ChainBreak, Sealer};
+
+    /// A data directory as a version before keyed links left it: a key file without audit
+    /// keys and a chain of `n` records with unkeyed SHA-256 links.
+    async fn unkeyed_chain(config: &crate::config::Config, n: i64) {
+        let key_file = config.key_file();
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(key_file.parent().unwrap())
+            .unwrap();
+        std::fs::write(
+            &key_file,
+            format!(
+                r#"{{"version":1,"primary":"k1","keys":[{{"id":"k1","created_at":"2026-01-05T09:00:00Z","key":"{0}"}}],"pseudonym_key":"{0}"}}"#,
+                "cd".repeat(32)
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let keys = KeyRing::load(&key_file).unwrap();
+        let store = SqliteStore::open(&config.data_dir, Sealer::new(keys.into()))
+            .await
+            .unwrap();
+        // Nothing is appended without an audit key, and nothing unkeyed.
+        assert!(matches!(
+            store.append_audit(&event("refused")).await,
+            Err(StoreError::NoAuditKey)
+        ));
+        let mut prev = GENESIS.to_owned();
+        for seq in 1..=n {
+            let at = now();
+            let event = event("before");
+            let hash = record_hash(&prev, seq, &at, &event);
+            sqlx::query(
+                "INSERT INTO audit_events (seq, at, actor, action, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(seq)
+            .bind(&at)
+            .bind(&event.actor)
+            .bind(&event.action)
+            .bind(&event.outcome)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+            prev = hash;
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unkeyed_chain_is_carried_over_and_keyed_from_the_next_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            data_dir: dir.path().join("data"),
+            ..crate::config::Config::default()
+        };
+        unkeyed_chain(&config, 3).await;
+        assert_eq!(
+            SqliteStore::audit_head_seq(&config.data_dir).await.unwrap(),
+            3
+        );
+
+        let store = crate::server::open_store(&config).await.unwrap();
+        assert_eq!(store.sealer.key_ring().audit_unkeyed_until(), Some(3));
+        for action in ["after-1", "after-2"] {
+            store.append_audit(&event(action)).await.unwrap();
+        }
+        let report = store.audit_verify(None).await.unwrap();
+        assert_eq!((report.records, report.breaks), (5, vec![]));
+        let keyed: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT key_id FROM audit_events ORDER BY seq")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            keyed,
+            [None, None, None, Some("a1".into()), Some("a1".into())]
+        );
+        drop(store);
+
+        // Opening again changes nothing; a record after the switch rewritten with an unkeyed
+        // link is named.
+        let store = crate::server::open_store(&config).await.unwrap();
+        assert_eq!(store.sealer.key_ring().audit_unkeyed_until(), Some(3));
+        sqlx::query("DROP TRIGGER audit_events_no_update")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let record = &store.audit_query(&AuditQuery::default()).await.unwrap()[4];
+        sqlx::query("UPDATE audit_events SET key_id = NULL, hash = ? WHERE seq = 5")
+            .bind(record_hash(&record.prev_hash, 5, &record.at, &record.event))
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let report = store.audit_verify(None).await.unwrap();
+        assert_eq!(report.breaks, [ChainBreak::Unkeyed { seq: 5 }]);
     }
 }

@@ -165,7 +165,7 @@ impl SqliteStore {
                     "refused"
                 }
             ));
-        audit::append_at(&mut *conn, at, &event).await?;
+        audit::append_at(&mut *conn, self.sealer.key_ring(), at, &event).await?;
         Ok(CertificationEffect {
             status: status_after,
             completed,
@@ -203,7 +203,7 @@ impl Certifications for SqliteStore {
             count(CertificationOutcome::Replaced),
             count(CertificationOutcome::Unchanged)
         ));
-        audit::append_at(&mut tx, &at, &summary).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, &summary).await?;
         tx.commit().await?;
         Ok(effects)
     }

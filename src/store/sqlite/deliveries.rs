@@ -181,7 +181,7 @@ impl Deliveries for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         let effect = record_consent_in(&mut tx, sheet_id, consent, &at).await?;
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(effect)
     }
@@ -253,7 +253,7 @@ impl Deliveries for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() > 0 {
-            audit::append_at(&mut tx, &at, audit_event).await?;
+            audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -264,24 +264,31 @@ impl Deliveries for SqliteStore {
         id: &str,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        audit_event: Option<&AuditEvent>,
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
+        let mut tx = self.begin_write().await?;
+        let at = now();
         let status = if retry_at.is_some() {
             "pending"
         } else {
             "dead"
         };
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
              WHERE id = ? AND status = 'pending'",
         )
         .bind(status)
         .bind(error)
         .bind(millis(retry_at.unwrap_or_else(Utc::now)))
-        .bind(now())
+        .bind(&at)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if let Some(audit_event) = audit_event.filter(|_| updated.rows_affected() > 0) {
+            audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -347,7 +354,7 @@ impl Deliveries for SqliteStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         delivery_from_row(&row).map(Some)
     }
@@ -493,7 +500,10 @@ mod tests {
             .unwrap();
         let id = delivery_id("s1", NATIONAL_DB);
         let later = Utc::now() + chrono::Duration::minutes(5);
-        store.attempt_failed(&id, "503", Some(later)).await.unwrap();
+        store
+            .attempt_failed(&id, "503", Some(later), None)
+            .await
+            .unwrap();
         assert!(
             store
                 .due_deliveries(Utc::now(), &[], 10)
@@ -516,7 +526,7 @@ mod tests {
         );
 
         store
-            .attempt_failed(&id, "400 payload.schema", None)
+            .attempt_failed(&id, "400 payload.schema", None, Some(&event("dead")))
             .await
             .unwrap();
         let dead = store.delivery(&id).await.unwrap().unwrap();

@@ -50,12 +50,14 @@ impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir`, brings its schema up to date and
     /// moves a version-1 audit log into the hash chain.
     pub async fn open(data_dir: &Path, sealer: Sealer) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.display().to_string(),
+        private_data_dir(data_dir)?;
+        let database = data_dir.join(DATABASE_FILE);
+        private_database_file(&database).map_err(|source| StoreError::DataDir {
+            path: database.display().to_string(),
             source,
         })?;
         let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(data_dir.join(DATABASE_FILE))
+            .filename(&database)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -88,6 +90,48 @@ impl SqliteStore {
     }
 }
 
+/// Makes the data directory (mode 0700) if it is missing, and refuses one that group or
+/// others may read, write or enter, as the key file is refused: the database in it holds
+/// personal data, sealed or not (its size and times, the audit trail).
+pub fn private_data_dir(data_dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let io_error = |source| StoreError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
+        .map_err(io_error)?;
+    let mode = std::fs::metadata(data_dir)
+        .map_err(io_error)?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(StoreError::DataDirPermissions {
+            path: data_dir.display().to_string(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+/// Creates the database file with mode 0600 before SQLite opens it, or takes an existing one
+/// (an earlier version made it 0644) down to 0600. SQLite gives the `-wal` and `-shm` files it
+/// makes beside it the database file's mode, so they are 0600 too.
+fn private_database_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
 /// Whether a pooled connection is outside any transaction, as it must be to be handed out.
 ///
 /// When SQLite rolls a transaction back by itself (it does on `SQLITE_FULL`: a full disk), the
@@ -103,8 +147,12 @@ fn outside_transaction(conn: &sqlx::SqliteConnection) -> bool {
 
 #[cfg(test)]
 impl SqliteStore {
-    /// A store in `dir` with a fresh key file beside it.
+    /// A store in `dir`, made private as an operator's data directory must be (a temporary
+    /// directory is 0755), with a fresh key file beside it.
     pub(crate) async fn open_for_tests(dir: &Path) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .unwrap_or_else(|e| panic!("test data directory: {e}"));
         let (keys, _) = kakehashi_vault::KeyRing::load_or_create(&dir.join("keys.json"))
             .unwrap_or_else(|e| panic!("test key file: {e}"));
         Self::open(dir, Sealer::new(Arc::new(keys)))
@@ -379,7 +427,7 @@ mod tests {
         for action in ["a", "b", "c", "d", "e"] {
             store.append_audit(&event(action)).await.unwrap();
         }
-        assert!(store.audit_verify().await.unwrap().breaks.is_empty());
+        assert!(store.audit_verify(None).await.unwrap().breaks.is_empty());
         // The table refuses changes...
         let update = sqlx::query("UPDATE audit_events SET outcome = 'forged'")
             .execute(&store.pool)
@@ -402,7 +450,7 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        let report = store.audit_verify().await.unwrap();
+        let report = store.audit_verify(None).await.unwrap();
         assert_eq!(
             report.breaks,
             [

@@ -83,7 +83,7 @@ impl Renewals for SqliteStore {
             &at,
         )
         .await?;
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -106,7 +106,7 @@ impl Renewals for SqliteStore {
         .bind(&at)
         .execute(&mut *tx)
         .await?;
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -152,7 +152,7 @@ impl Reviews for SqliteStore {
         {
             return Ok(false);
         }
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)
     }

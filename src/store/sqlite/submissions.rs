@@ -458,7 +458,7 @@ impl Submissions for SqliteStore {
                 .await?;
             }
         }
-        audit::append_at(&mut tx, &at, audit).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -598,7 +598,7 @@ impl Submissions for SqliteStore {
         {
             return Ok(false);
         }
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -628,7 +628,7 @@ impl Submissions for SqliteStore {
         self.clear_carried_over(&mut tx, id).await?;
         access_keys::issue(&mut tx, id, confirmed_by, access_key, &at).await?;
         deliveries::enqueue_if_due(&mut tx, id, &at).await?;
-        audit::append_at(&mut tx, &at, audit_event).await?;
+        audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)
     }
