@@ -63,7 +63,7 @@ pub(crate) async fn verify_chain(
             "監査ログを検査することは",
         )
         .await?;
-    let report = state.store().audit_verify().await?;
+    let report = state.store().audit_verify(None).await?;
     let audit = if report.breaks.is_empty() {
         audit.with_detail(format!("{} records; intact", report.records))
     } else {
