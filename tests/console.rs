@@ -166,6 +166,31 @@ async fn clerks_draft_and_only_doctors_confirm_their_own_hospitals_sheets() {
     assert_eq!(result.status, StatusCode::OK, "{}", result.body);
     let ids = sheet_links(&result.body);
     assert!(ids.len() > 100, "one link per sheet: {}", ids.len());
+    // A file over axum's 2 MB multipart default but within the gateway's limit reaches the
+    // adapter, and a broken one is answered with its located error.
+    let header = &csv[..csv.iter().position(|b| *b == b'\n').unwrap() + 1];
+    let mut broken = header.to_vec();
+    broken.extend(vec![b'x'; 3 * 1024 * 1024]);
+    broken.extend(b"\n");
+    let refused = clerk
+        .upload(
+            "/console/upload",
+            &result.csrf(),
+            &[("mapping", "hospital-a")],
+            &broken,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("csv.truncated_row"),
+        "{}",
+        refused.body
+    );
 
     // The list pages through them, filtered.
     let list = clerk
