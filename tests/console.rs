@@ -166,6 +166,31 @@ async fn clerks_draft_and_only_doctors_confirm_their_own_hospitals_sheets() {
     assert_eq!(result.status, StatusCode::OK, "{}", result.body);
     let ids = sheet_links(&result.body);
     assert!(ids.len() > 100, "one link per sheet: {}", ids.len());
+    // A file over axum's 2 MB multipart default but within the gateway's limit reaches the
+    // adapter, and a broken one is answered with its located error.
+    let header = &csv[..csv.iter().position(|b| *b == b'\n').unwrap() + 1];
+    let mut broken = header.to_vec();
+    broken.extend(vec![b'x'; 3 * 1024 * 1024]);
+    broken.extend(b"\n");
+    let refused = clerk
+        .upload(
+            "/console/upload",
+            &result.csrf(),
+            &[("mapping", "hospital-a")],
+            &broken,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("csv.truncated_row"),
+        "{}",
+        refused.body
+    );
 
     // The list pages through them, filtered.
     let list = clerk
@@ -330,4 +355,121 @@ async fn a_sheet_started_from_nothing_is_saved_as_a_draft() {
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let sheet = clerk.get(saved.location()).await;
     assert!(sheet.body.contains("ALSFRS = 40"), "{}", sheet.body);
+
+    // A pediatric disease's form (医療意見書) has the child's part.
+    let shoman = by_name.body.find("/console/sheets/new/shoman/").unwrap();
+    let link = &by_name.body[shoman..];
+    let link = &link[..link.find('"').unwrap()];
+    let form = clerk.get(link).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("医療意見書の基本情報"), "{}", form.body);
+}
+
+#[tokio::test]
+async fn administrators_also_give_their_one_time_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "");
+    let issued = gw.add_user("admin-ueda", common::OPERATOR, "administrator");
+    let initial = issued["initial_password"].as_str().unwrap();
+    let secret = issued["totp_secret"].as_str().unwrap();
+    let mut admin = Browser::new(&gw, "operator");
+
+    // The password alone is not enough.
+    let form = admin.get("/console/login").await;
+    let without = admin
+        .post(
+            "/console/login",
+            &[
+                ("csrf", &form.csrf()),
+                ("user_id", "admin-ueda"),
+                ("password", initial),
+            ],
+        )
+        .await;
+    assert_eq!(without.status, StatusCode::UNAUTHORIZED, "{}", without.body);
+    assert!(without.body.contains("auth.totp_required"));
+    // A wrong code counts as a failed login, as in the API.
+    let wrong = admin
+        .post(
+            "/console/login",
+            &[
+                ("csrf", &without.csrf()),
+                ("user_id", "admin-ueda"),
+                ("password", initial),
+                ("totp", "000000"),
+            ],
+        )
+        .await;
+    assert!(wrong.body.contains("auth.invalid_totp"), "{}", wrong.body);
+    let code = kakehashi::auth::totp::current_code(secret, "admin-ueda").unwrap();
+    let with = admin
+        .post(
+            "/console/login",
+            &[
+                ("csrf", &wrong.csrf()),
+                ("user_id", "admin-ueda"),
+                ("password", initial),
+                ("totp", &code),
+            ],
+        )
+        .await;
+    assert_eq!(with.status, StatusCode::SEE_OTHER, "{}", with.body);
+    assert_eq!(with.location(), "/console/password");
+
+    // A hospital's screens are not an administrator's.
+    let form = admin.get("/console/password").await;
+    admin
+        .post(
+            "/console/password",
+            &[
+                ("csrf", &form.csrf()),
+                ("current_password", initial),
+                ("new_password", PASSWORD),
+                ("new_password_again", PASSWORD),
+            ],
+        )
+        .await;
+    let form = admin.get("/console/login").await;
+    let again = admin
+        .post(
+            "/console/login",
+            &[
+                ("csrf", &form.csrf()),
+                ("user_id", "admin-ueda"),
+                ("password", PASSWORD),
+                (
+                    "totp",
+                    &kakehashi::auth::totp::current_code(secret, "admin-ueda").unwrap(),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(again.location(), "/console/", "{}", again.body);
+    let home = admin.get("/console/").await;
+    assert!(home.body.contains("管理者ホーム"), "{}", home.body);
+    assert_eq!(
+        admin.get("/console/sheets").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_limit_however_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = start(dir.path(), "console_absolute_seconds = 2\n");
+    let mut clerk = Browser::new(&gw, "hospital");
+    clerk.first_login(&gw, "clerk-ito", HOSPITAL, "clerk").await;
+    let started = std::time::Instant::now();
+    loop {
+        let page = clerk.get("/console/").await;
+        if page.status == StatusCode::SEE_OTHER {
+            assert_eq!(page.location(), "/console/login?ended=timeout");
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "the session outlived its limit"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }

@@ -130,6 +130,22 @@ async fn a_clerk_corrects_an_uploaded_sheet_and_the_doctor_confirms_it() {
     let saved = b.text("main").await;
     assert!(!saved.contains("date.future"), "{saved}");
     a11y.check(&b, "editor saved").await;
+
+    // 新規: the disease search and a template's blank form; an error page; English.
+    b.goto("/console/sheets/new?q=49&kind=nanbyo")
+        .await
+        .unwrap();
+    a11y.check(&b, "new sheet: disease search").await;
+    click_and_load(&b, "a[href='/console/sheets/new/nanbyo/49']").await;
+    assert!(b.text("main").await.contains("下書きとして保存"));
+    a11y.check(&b, "new sheet: form").await;
+    b.goto("/console/no-such-screen").await.unwrap();
+    assert!(b.text("main").await.contains("not_found"));
+    a11y.check(&b, "not found").await;
+    b.goto("/console/?lang=en").await.unwrap();
+    assert!(b.text("main").await.contains("Awaiting the doctor"));
+    a11y.check(&b, "dashboard in English").await;
+    b.goto("/console/?lang=ja").await.unwrap();
     click_and_load(&b, "header form button[type=submit]").await;
     assert_eq!(current_path(&b).await, "/console/login?ended=logout");
 

@@ -136,10 +136,10 @@ pub struct SheetQuery {
     pub status: Option<SheetStatus>,
     /// With error findings (true) or without (false).
     pub has_errors: Option<bool>,
-    /// Created on or after this day (`YYYY-MM-DD`, UTC).
+    /// Created at or after this time (RFC 3339, UTC, as stored).
     pub created_from: Option<String>,
-    /// Created on or before this day (`YYYY-MM-DD`, UTC).
-    pub created_to: Option<String>,
+    /// Created before this time (RFC 3339, UTC, as stored).
+    pub created_before: Option<String>,
     /// Sheets skipped before the page.
     pub offset: u32,
     /// Sheets on the page (1 to 1000).
@@ -153,7 +153,7 @@ impl Default for SheetQuery {
             status: None,
             has_errors: None,
             created_from: None,
-            created_to: None,
+            created_before: None,
             offset: 0,
             limit: 100,
         }

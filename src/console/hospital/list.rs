@@ -33,8 +33,36 @@ pub struct ListParams {
     page: Option<u32>,
 }
 
-fn is_day(text: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+/// Japan's offset from UTC: days and times are shown and filtered as in Japan.
+fn japan() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset")
+}
+
+/// The start of a day in Japan (`YYYY-MM-DD`, `days_later` days on) as a stored timestamp.
+fn start_of_day(text: &str, days_later: i64) -> Option<String> {
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?
+        + chrono::Duration::days(days_later);
+    let start = day
+        .and_hms_opt(0, 0, 0)?
+        .and_local_timezone(japan())
+        .single()?;
+    Some(
+        start
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
+}
+
+/// A stored timestamp as a time in Japan, to the minute.
+fn japan_time(stamp: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stamp).map_or_else(
+        |_| stamp.to_owned(),
+        |t| {
+            t.with_timezone(&japan())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        },
+    )
 }
 
 impl ListParams {
@@ -52,8 +80,8 @@ impl ListParams {
                 "clean" => Some(false),
                 _ => None,
             },
-            created_from: Some(self.from.clone()).filter(|d| is_day(d)),
-            created_to: Some(self.to.clone()).filter(|d| is_day(d)),
+            created_from: start_of_day(&self.from, 0),
+            created_before: start_of_day(&self.to, 1),
             offset: (page - 1).saturating_mul(PAGE_SIZE),
             limit: PAGE_SIZE,
         }
@@ -133,7 +161,7 @@ pub fn table(state: &AppState, lang: Lang, sheets: &[SheetListing]) -> Markup {
                                 @if s.has_errors { span class="finding error" { (t(lang, "list.has_errors")) } }
                                 @else { (t(lang, "list.no_errors")) }
                             }
-                            td { (s.created_at.get(..16).unwrap_or(&s.created_at).replace('T', " ")) }
+                            td { (japan_time(&s.created_at)) }
                         }
                     }
                 }
@@ -230,5 +258,24 @@ pub async fn show(
     match load_and_render(&state, &console, &params).await {
         Ok(markup) => markup.into_response(),
         Err(response) => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_days_in_japan() {
+        assert_eq!(
+            start_of_day("2026-04-01", 0).as_deref(),
+            Some("2026-03-31T15:00:00.000Z")
+        );
+        assert_eq!(
+            start_of_day("2026-04-01", 1).as_deref(),
+            Some("2026-04-01T15:00:00.000Z")
+        );
+        assert_eq!(start_of_day("April", 0), None);
+        assert_eq!(japan_time("2026-03-31T15:30:00.000Z"), "2026-04-01 00:30");
     }
 }

@@ -11,6 +11,7 @@ mod new_sheet;
 pub(super) mod upload;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -48,7 +49,14 @@ pub fn routes() -> Router<AppState> {
         .route("/console/sheets/{id}", get(editor::show).post(editor::save))
         .route("/console/sheets/{id}/confirm", post(editor::confirm))
         .route("/console/sheets/{id}/print", get(editor::print))
-        .route("/console/upload", get(upload::form).post(upload::submit))
+        // The CSRF layer has read the body within the gateway's `max_body_bytes` already;
+        // axum's own 2 MB default for multipart forms would refuse a scanned PDF below it.
+        .route(
+            "/console/upload",
+            get(upload::form)
+                .post(upload::submit)
+                .layer(DefaultBodyLimit::disable()),
+        )
 }
 
 /// The hospital's home page: the dashboard.

@@ -83,14 +83,14 @@ fn sheet_conditions(filter: &SheetFilter, query: &SheetQuery) -> (String, Vec<Bo
         conditions.push("has_errors = ?".into());
         values.push(Bound::Integer(i64::from(errors)));
     }
-    // Timestamps are RFC 3339 UTC text: a day's bounds compare as text.
+    // Timestamps are RFC 3339 UTC text of one format: they compare as text.
     if let Some(from) = &query.created_from {
         conditions.push("created_at >= ?".into());
         values.push(Bound::Text(from.clone()));
     }
-    if let Some(to) = &query.created_to {
-        conditions.push("created_at <= ?".into());
-        values.push(Bound::Text(format!("{to}T23:59:59.999Z")));
+    if let Some(before) = &query.created_before {
+        conditions.push("created_at < ?".into());
+        values.push(Bound::Text(before.clone()));
     }
     (conditions.join(" AND "), values)
 }
