@@ -149,6 +149,32 @@ async fn municipal_and_administrator_screens_are_for_their_role_and_municipality
         assert_eq!(page.status, StatusCode::OK, "{screen}: {}", page.body);
     }
 
+    // A decision file above axum's 2 MB multipart default reaches the layout and is refused
+    // where it is broken, not by size.
+    let mut big = b"not,a,decision,file\r\n".repeat(150_000);
+    big.extend_from_slice(b"\r\n");
+    assert!(big.len() > 3_000_000);
+    let token = officer.get("/console/municipal/decisions").await.csrf();
+    let refused = officer
+        .upload(
+            "/console/municipal/decisions",
+            &token,
+            &[("layout", "city-a")],
+            &big,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("municipal.missing_column") && refused.body.contains("line 1"),
+        "located: {}",
+        refused.body
+    );
+
     // Another municipality's officer finds no such sheet, nor can act on it.
     let mut other = ConsoleClient::new(&gw, "municipality-b");
     other
