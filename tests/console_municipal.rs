@@ -3,7 +3,8 @@
 //! sheet, a hospital's clerk finds no municipal or administrator screen, an officer no
 //! administrator screen), that every form is CSRF-protected, and that what they do goes through
 //! the API's own rules (a malformed key answers the lookup's located refusal; the print is the
-//! masked PDF; the one-time password is shown once; the audit chain checks out).
+//! masked PDF; a one-time password is shown once, a reset makes another, a lockout is lifted;
+//! the audit chain checks out).
 //! (`tests/console_browser_municipal.rs` drives the same screens in Chromium.)
 
 mod common;
@@ -79,6 +80,16 @@ async fn admin_first_login(console: &mut ConsoleClient, gw: &Gateway, user: &str
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
     let again = log_in(console, PASSWORD).await;
     assert_eq!(again.location(), "/console/", "{}", again.body);
+}
+
+/// The one-time password a page shows.
+fn one_time_password(body: &str) -> String {
+    let marker = "class=\"access-key\">";
+    let at = body.find(marker).expect("the one-time password");
+    let rest = &body[at + marker.len()..];
+    let password = rest[..rest.find('<').unwrap()].to_owned();
+    assert_eq!(password.len(), 16, "{password}");
+    password
 }
 
 #[tokio::test]
