@@ -269,21 +269,52 @@ async fn municipal_and_administrator_screens_are_for_their_role_and_municipality
         )
         .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
-    let marker = "class=\"access-key\">";
-    let at = added.body.find(marker).expect("the one-time password");
-    let rest = &added.body[at + marker.len()..];
-    let password = &rest[..rest.find('<').unwrap()];
-    assert_eq!(password.len(), 16, "{password}");
+    let password = one_time_password(&added.body);
     assert!(
         !admin
             .get("/console/admin/users")
             .await
             .body
-            .contains(password)
+            .contains(&password)
     );
     let mut newcomer = ConsoleClient::new(&gw, "hospital");
     assert_eq!(
-        newcomer.login("clerk-new", password).await.location(),
+        newcomer.login("clerk-new", &password).await.location(),
+        "/console/password"
+    );
+
+    // A reset gives another one-time password; five wrong ones lock the account until an
+    // administrator lifts the lock.
+    let reset = admin
+        .post("/console/admin/users/clerk-new/reset", &[("csrf", &token)])
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let second = one_time_password(&reset.body);
+    assert_ne!(second, password);
+    let mut newcomer = ConsoleClient::new(&gw, "hospital");
+    assert_ne!(
+        newcomer.login("clerk-new", &password).await.location(),
+        "/console/password",
+        "the first password no longer opens"
+    );
+    for _ in 0..5 {
+        newcomer.login("clerk-new", "not-the-password").await;
+    }
+    let locked = newcomer.login("clerk-new", &second).await;
+    assert!(locked.body.contains("auth.locked"), "{}", locked.body);
+    assert!(
+        admin
+            .get("/console/admin/users")
+            .await
+            .body
+            .contains("ロック中")
+    );
+    let unlocked = admin
+        .post("/console/admin/users/clerk-new/unlock", &[("csrf", &token)])
+        .await;
+    assert_eq!(unlocked.status, StatusCode::SEE_OTHER, "{}", unlocked.body);
+    assert_eq!(
+        newcomer.login("clerk-new", &second).await.location(),
         "/console/password"
     );
     for screen in [
