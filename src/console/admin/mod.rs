@@ -12,6 +12,7 @@ mod terminals;
 mod users;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::html;
@@ -56,9 +57,12 @@ pub fn routes() -> Router<AppState> {
             "/console/admin/terminals",
             get(terminals::list).post(terminals::add),
         )
+        // The CSRF layer has bounded the body by `max_body_bytes`; not axum's 2 MB as well.
         .route(
             "/console/admin/doctors",
-            get(doctors::form).post(doctors::import),
+            get(doctors::form)
+                .post(doctors::import)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/console/admin/doctors/{batch}/notice.pdf",

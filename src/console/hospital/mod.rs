@@ -6,7 +6,7 @@
 mod dashboard;
 mod editor;
 mod form;
-mod list;
+pub(super) mod list;
 mod new_sheet;
 pub(super) mod upload;
 

@@ -14,6 +14,7 @@ mod review;
 mod sheet;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::html;
@@ -65,9 +66,13 @@ pub fn routes() -> Router<AppState> {
         .route("/console/municipal/review/{id}", post(review::resolve))
         .route("/console/municipal/review/{id}/image", get(review::image))
         .route("/console/municipal/applications", get(applications::list))
+        // Uploads: the CSRF layer has read the body within the gateway's `max_body_bytes`;
+        // axum's own 2 MB default for multipart forms would refuse a download below it.
         .route(
             "/console/municipal/applications/import",
-            get(applications::import_form).post(applications::import),
+            get(applications::import_form)
+                .post(applications::import)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/console/municipal/applications/{receipt}",
@@ -79,7 +84,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/console/municipal/decisions",
-            get(decisions::form).post(decisions::import),
+            get(decisions::form)
+                .post(decisions::import)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/console/municipal/exports", get(exports::show))
         .route("/console/municipal/exports/issuing", get(exports::issuing))

@@ -1,5 +1,5 @@
 //! A sheet as the officer sees it: the machine judgment (機械判定 / 一次判定) item by item with
-//! its reasons ([`judge`]), the masked print for the review board ([`print_sheet`]) and the
+//! its reasons ([`judge`]), its state and findings ([`read_sheet`]), the masked print for the review board ([`print_sheet`]) and the
 //! patient's answer on research use (研究利用同意, [`record_consent`]).
 
 use axum::extract::{Form, Path, State};
@@ -12,7 +12,9 @@ use crate::api::AppState;
 use crate::api::consent::{ConsentView, DeliveryOutlook, record_consent};
 use crate::api::judgment::judge;
 use crate::api::print::print_sheet;
-use crate::console::{Console, Lang, form_csrf, page, t};
+use crate::api::sheets::read_sheet;
+use crate::console::hospital::list::status_key;
+use crate::console::{Console, Lang, findings, form_csrf, page, t};
 
 fn outcome_key(outcome: Outcome) -> &'static str {
     match outcome {
@@ -107,11 +109,19 @@ async fn render(
     let judgment = judge(state, &console.principal, id, None)
         .await
         .map_err(|e| console.error(&e))?;
+    let sheet = read_sheet(state, &console.principal, id)
+        .await
+        .map_err(|e| console.error(&e))?;
     let body = html! {
         @if let Some(view) = consented { (consent_result(lang, view)) }
         dl {
             dt { (t(lang, "muni.sheet.id")) } dd { code { (id) } }
-            dt { (t(lang, "muni.sheet.disease")) } dd { (judgment.disease.as_deref().unwrap_or("—")) }
+            dt { (t(lang, "muni.sheet.disease")) }
+            dd {
+                (judgment.disease.as_deref().unwrap_or("—"))
+                @if let Some(name) = &sheet.sheet.disease.name { " " (name) }
+            }
+            dt { (t(lang, "list.status")) } dd { (t(lang, status_key(sheet.status))) }
             dt { (t(lang, "muni.judgment.application_date")) } dd { (judgment.application_date) }
             dt { (t(lang, "muni.judgment.overall")) } dd { strong { (t(lang, outcome_key(judgment.outcome))) } }
         }
@@ -120,6 +130,8 @@ async fn render(
                 (t(lang, "muni.sheet.masked_print"))
             }
         }
+        h2 { (t(lang, "muni.sheet.findings")) }
+        (findings::list(lang, &sheet.findings))
         (section(lang, t(lang, "muni.judgment.category"), &judgment.category))
         (section(lang, t(lang, "muni.judgment.severity"), &judgment.severity))
         @if let Some(m) = &judgment.mild_high_cost {
