@@ -63,6 +63,7 @@ impl SqliteStore {
             .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .before_acquire(|connection, _| Box::pin(usable(connection)))
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -84,6 +85,20 @@ impl SqliteStore {
     /// waiting under the busy timeout while another connection finishes a rollback).
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Whether a pooled connection can still begin a transaction. On a full disk SQLite rolls a
+/// failing transaction back by itself; sqlx's explicit ROLLBACK after it then fails, and sqlx
+/// goes on counting the connection as inside a transaction, so that every later `BEGIN` on it
+/// is refused ("attempted to call begin_with at non-zero transaction depth") — the store would
+/// stay unwritable after the disk has room again. Such a connection is closed instead of
+/// handed out (a deferred `BEGIN` and its `ROLLBACK` touch no page).
+async fn usable(connection: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    match sqlx::Connection::begin_with(connection, "BEGIN").await {
+        Ok(probe) => probe.rollback().await.map(|()| true),
+        Err(sqlx::Error::InvalidSavePointStatement) => Ok(false),
+        Err(error) => Err(error),
     }
 }
 
