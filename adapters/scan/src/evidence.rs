@@ -33,6 +33,22 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, for those who name each (the console's catalogue).
+    pub const ALL: [Reason; 12] = [
+        Reason::LowConfidence,
+        Reason::Ambiguous,
+        Reason::ReadsDisagree,
+        Reason::Segmentation,
+        Reason::VariantKanji,
+        Reason::DiseaseMismatch,
+        Reason::PostalMismatch,
+        Reason::KanaMismatch,
+        Reason::Implausible,
+        Reason::CheckDigit,
+        Reason::Unreadable,
+        Reason::UnreadablePage,
+    ];
+
     /// The stable code a review task carries.
     pub fn code(self) -> &'static str {
         match self {

@@ -9,8 +9,8 @@ use maud::{Markup, html};
 
 use crate::api::AppState;
 use crate::api::doctors::{import_roster, notice_pdf};
-use crate::console::hospital::upload::read_upload;
-use crate::console::{Console, form_csrf, page, t};
+use crate::console::hospital::upload::{file_field, read_upload, upload_form};
+use crate::console::{Console, page, t};
 
 const PATH: &str = "/console/admin/doctors";
 
@@ -18,15 +18,7 @@ fn render(console: &Console, above: Markup) -> Markup {
     let lang = console.lang;
     let body = html! {
         (above)
-        form class="stack" method="post" action=(PATH) enctype="multipart/form-data" {
-            (form_csrf(console))
-            div class="field" {
-                label for="file" { (t(lang, "admin.doctors.file")) }
-                input id="file" name="file" type="file" required accept=".csv" aria-describedby="file-hint";
-                span class="hint" id="file-hint" { (t(lang, "admin.doctors.file_hint")) }
-            }
-            div { button type="submit" { (t(lang, "admin.doctors.submit")) } }
-        }
+        (upload_form(console, PATH, file_field(lang, "admin.doctors.file", "admin.doctors.file_hint", ".csv"), "admin.doctors.submit"))
     };
     page(console, t(lang, "admin.doctors.title"), body)
 }

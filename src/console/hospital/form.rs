@@ -56,6 +56,28 @@ fn choices(field: HeaderField) -> Option<&'static [(&'static str, &'static str, 
             ("care4", "要介護4", "Care 4"),
             ("care5", "要介護5", "Care 5"),
         ]),
+        HeaderField::CareSetting => Some(&[
+            ("inpatient", "入院", "Inpatient"),
+            ("outpatient", "外来", "Outpatient"),
+            ("both", "入院・外来", "Both"),
+        ]),
+        HeaderField::CurrentAssessment => Some(&[
+            ("cured", "治癒", "Cured"),
+            ("remission", "寛解", "Remission"),
+            ("improved", "改善", "Improved"),
+            ("unchanged", "不変", "Unchanged"),
+            ("relapsed", "再発", "Relapsed"),
+            ("worsened", "悪化", "Worsened"),
+            ("died", "死亡", "Died"),
+            ("undeterminable", "判定不能", "Undeterminable"),
+        ]),
+        HeaderField::CriteriaMet => {
+            Some(&[("true", "該当", "Met"), ("false", "非該当", "Not met")])
+        }
+        HeaderField::ResearchConsent => Some(&[
+            ("true", "同意する", "Consents"),
+            ("false", "同意しない", "Does not consent"),
+        ]),
         _ if field.field_type() == FieldType::Presence => Some(PRESENCE),
         _ => None,
     }
@@ -509,5 +531,29 @@ mod tests {
         .unwrap_err();
         let about: Vec<_> = errors.iter().map(|f| f.item.clone().unwrap()).collect();
         assert_eq!(about, ["patient.date_of_birth", "free"]);
+    }
+
+    /// Every choice a coded header field offers is a value the sheet reads back, and the sheet
+    /// shows it again as the same choice (so a saved choice stays selected).
+    #[test]
+    fn every_choice_offered_reads_back_as_itself() {
+        for field in HeaderField::ALL.iter().copied() {
+            let Some(options) = choices(field) else {
+                continue;
+            };
+            for (value, _, _) in options {
+                let mut sheet = Sheet::new(SheetKind::Shoman, Provenance::default());
+                field
+                    .apply(&mut sheet, value)
+                    .unwrap_or_else(|e| panic!("{} = {value}: {e}", field.path()));
+                let json = serde_json::to_value(&sheet).unwrap();
+                assert_eq!(
+                    header_text(&sheet, &json, field).as_deref(),
+                    Some(*value),
+                    "{}",
+                    field.path()
+                );
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::api::submissions::{SubmissionView, SubmitParams, submit as submit_doc
 use crate::api::{ApiError, AppState};
 use crate::console::{Console, Lang, findings, form_csrf, page, t};
 
-fn upload_form(state: &AppState, console: &Console) -> Markup {
+fn sheet_upload_form(state: &AppState, console: &Console) -> Markup {
     let lang = console.lang;
     let adapters: Vec<String> = state
         .pipeline
@@ -21,32 +21,72 @@ fn upload_form(state: &AppState, console: &Console) -> Markup {
         .filter(|r| r.senders.includes_institutions())
         .map(|r| r.adapter.name().to_owned())
         .collect();
+    let fields = html! {
+        (file_field(lang, "upload.file", "upload.file_hint", ".csv,.json,.jsonl,.ndjson,.pdf,.txt"))
+        div class="field" {
+            label for="adapter" { (t(lang, "upload.adapter")) }
+            select id="adapter" name="adapter" {
+                option value="" { (t(lang, "upload.detect")) }
+                @for name in &adapters { option value=(name) { (name) } }
+            }
+        }
+        div class="field" {
+            label for="mapping" { (t(lang, "upload.mapping")) }
+            input id="mapping" name="mapping" type="text" aria-describedby="mapping-hint";
+            span class="hint" id="mapping-hint" { (t(lang, "upload.mapping_hint")) }
+        }
+        div class="field" {
+            label for="municipality" { (t(lang, "upload.municipality")) }
+            input id="municipality" name="municipality" type="text" inputmode="numeric" aria-describedby="municipality-hint";
+            span class="hint" id="municipality-hint" { (t(lang, "upload.municipality_hint")) }
+        }
+    };
+    upload_form(console, "/console/upload", fields, "upload.submit")
+}
+
+/// A form that uploads one file (multipart, with its CSRF token first, as the CSRF layer reads
+/// it): every upload screen of the console is one, with `fields` between the token and the
+/// submit button labelled by the catalogue key `submit`.
+pub(in crate::console) fn upload_form(
+    console: &Console,
+    action: &str,
+    fields: Markup,
+    submit: &str,
+) -> Markup {
     html! {
-        form class="stack" method="post" action="/console/upload" enctype="multipart/form-data" {
+        form class="stack" method="post" action=(action) enctype="multipart/form-data" {
             (form_csrf(console))
-            div class="field" {
-                label for="file" { (t(lang, "upload.file")) }
-                input id="file" name="file" type="file" required accept=".csv,.json,.jsonl,.ndjson,.pdf,.txt" aria-describedby="file-hint";
-                span class="hint" id="file-hint" { (t(lang, "upload.file_hint")) }
+            (fields)
+            div { button type="submit" { (t(console.lang, submit)) } }
+        }
+    }
+}
+
+/// The file input of an upload form, labelled and described by the catalogue keys `label` and
+/// `hint`, offering the file types in `accept`.
+pub(in crate::console) fn file_field(lang: Lang, label: &str, hint: &str, accept: &str) -> Markup {
+    html! {
+        div class="field" {
+            label for="file" { (t(lang, label)) }
+            input id="file" name="file" type="file" required accept=(accept) aria-describedby="file-hint";
+            span class="hint" id="file-hint" { (t(lang, hint)) }
+        }
+    }
+}
+
+/// A required choice among `names` (mappings, layouts), labelled by the catalogue key `label`.
+pub(in crate::console) fn name_choice(
+    lang: Lang,
+    id: &str,
+    label: &str,
+    names: &[String],
+) -> Markup {
+    html! {
+        div class="field" {
+            label for=(id) { (t(lang, label)) }
+            select id=(id) name=(id) {
+                @for name in names { option value=(name) { (name) } }
             }
-            div class="field" {
-                label for="adapter" { (t(lang, "upload.adapter")) }
-                select id="adapter" name="adapter" {
-                    option value="" { (t(lang, "upload.detect")) }
-                    @for name in &adapters { option value=(name) { (name) } }
-                }
-            }
-            div class="field" {
-                label for="mapping" { (t(lang, "upload.mapping")) }
-                input id="mapping" name="mapping" type="text" aria-describedby="mapping-hint";
-                span class="hint" id="mapping-hint" { (t(lang, "upload.mapping_hint")) }
-            }
-            div class="field" {
-                label for="municipality" { (t(lang, "upload.municipality")) }
-                input id="municipality" name="municipality" type="text" inputmode="numeric" aria-describedby="municipality-hint";
-                span class="hint" id="municipality-hint" { (t(lang, "upload.municipality_hint")) }
-            }
-            div { button type="submit" { (t(lang, "upload.submit")) } }
         }
     }
 }
@@ -59,7 +99,7 @@ pub async fn form(State(state): State<AppState>, console: Console) -> Response {
     page(
         &console,
         t(lang, "upload.title"),
-        upload_form(&state, &console),
+        sheet_upload_form(&state, &console),
     )
     .into_response()
 }
@@ -190,7 +230,7 @@ pub async fn submit(
             let body = html! {
                 (result(&state, lang, &view))
                 h2 { (t(lang, "upload.again")) }
-                (upload_form(&state, &console))
+                (sheet_upload_form(&state, &console))
             };
             page(&console, t(lang, "upload.result_title"), body).into_response()
         }

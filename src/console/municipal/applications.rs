@@ -13,7 +13,7 @@ use crate::api::AppState;
 use crate::api::applications::{
     ImportView, application, import_download, list_applications, move_status,
 };
-use crate::console::hospital::upload::{chosen, read_upload};
+use crate::console::hospital::upload::{chosen, file_field, name_choice, read_upload, upload_form};
 use crate::console::paging::{self, PAGE_SIZE};
 use crate::console::{Console, Lang, findings, form_csrf, page, t};
 use crate::store::ImportOutcome;
@@ -221,21 +221,10 @@ fn import_page(state: &AppState, console: &Console, result: Option<&ImportView>)
                 }
             }
         }
-        form class="stack" method="post" action={ (PATH) "/import" } enctype="multipart/form-data" {
-            (form_csrf(console))
-            div class="field" {
-                label for="file" { (t(lang, "muni.import.file")) }
-                input id="file" name="file" type="file" required accept=".zip" aria-describedby="file-hint";
-                span class="hint" id="file-hint" { (t(lang, "muni.import.file_hint")) }
-            }
-            div class="field" {
-                label for="mapping" { (t(lang, "muni.import.mapping")) }
-                select id="mapping" name="mapping" {
-                    @for name in &mappings { option value=(name) { (name) } }
-                }
-            }
-            div { button type="submit" { (t(lang, "muni.import.submit")) } }
-        }
+        (upload_form(console, &format!("{PATH}/import"), html! {
+            (file_field(lang, "muni.import.file", "muni.import.file_hint", ".zip"))
+            (name_choice(lang, "mapping", "muni.import.mapping", &mappings))
+        }, "muni.import.submit"))
     };
     page(console, t(lang, "muni.import.title"), body)
 }

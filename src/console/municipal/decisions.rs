@@ -11,8 +11,8 @@ use maud::{Markup, html};
 use super::applications::status_label;
 use crate::api::AppState;
 use crate::api::certifications::{CertificationImportView, Refusal, import_decisions};
-use crate::console::hospital::upload::{chosen, read_upload};
-use crate::console::{Console, findings, form_csrf, page, t};
+use crate::console::hospital::upload::{chosen, file_field, name_choice, read_upload, upload_form};
+use crate::console::{Console, findings, page, t};
 use crate::store::CertificationOutcome;
 
 const PATH: &str = "/console/municipal/decisions";
@@ -86,21 +86,10 @@ fn render(state: &AppState, console: &Console, above: Markup) -> Markup {
         .collect();
     let body = html! {
         (above)
-        form class="stack" method="post" action=(PATH) enctype="multipart/form-data" {
-            (form_csrf(console))
-            div class="field" {
-                label for="file" { (t(lang, "muni.decisions.file")) }
-                input id="file" name="file" type="file" required accept=".csv,.txt,.dat" aria-describedby="file-hint";
-                span class="hint" id="file-hint" { (t(lang, "muni.decisions.file_hint")) }
-            }
-            div class="field" {
-                label for="layout" { (t(lang, "muni.decisions.layout")) }
-                select id="layout" name="layout" {
-                    @for name in &layouts { option value=(name) { (name) } }
-                }
-            }
-            div { button type="submit" { (t(lang, "muni.decisions.submit")) } }
-        }
+        (upload_form(console, PATH, html! {
+            (file_field(lang, "muni.decisions.file", "muni.decisions.file_hint", ".csv,.txt,.dat"))
+            (name_choice(lang, "layout", "muni.decisions.layout", &layouts))
+        }, "muni.decisions.submit"))
     };
     page(console, t(lang, "muni.decisions.title"), body)
 }

@@ -49,7 +49,7 @@ fn current(lang: Lang, console: &Console, task: &ReviewTask, error: Option<&ApiE
                 dd { @match &d.read { Some(read) => { code { (read) } } None => { (t(lang, "muni.review.blank")) } } }
                 dt { (t(lang, "muni.review.confidence")) } dd { (percent(task.confidence)) }
                 dt { (t(lang, "muni.review.reasons")) }
-                dd { @for reason in &d.reasons { code { (reason) } " " } }
+                dd { ul { @for reason in &d.reasons { li { (reason_label(lang, reason)) " " code { (reason) } } } } }
                 dt { (t(lang, "muni.review.sheet")) }
                 dd { a href={ "/console/municipal/sheets/" (task.sheet_id) } { code { (task.sheet_id.get(..8).unwrap_or(&task.sheet_id)) } } }
             }
@@ -101,7 +101,7 @@ fn queue(lang: Lang, tasks: &[ReviewTask], page_number: u32, more: bool) -> Mark
                             td { a href={ (PATH) "?task=" (task.id) } { (task.detail.label) } }
                             td { (task.detail.read.as_deref().unwrap_or("—")) }
                             td { (percent(task.confidence)) }
-                            td { @for reason in &task.detail.reasons { code { (reason) } " " } }
+                            td { @for reason in &task.detail.reasons { span title=(reason) { (reason_label(lang, reason)) } br; } }
                         }
                     }
                 }
@@ -224,4 +224,23 @@ pub async fn image(
     box_image(&state, &console.principal, &id)
         .await
         .unwrap_or_else(|e| console.error(&e))
+}
+
+/// A review reason in words: the stable code a review task carries (see the scan adapter's
+/// evidence) looked up in the catalogue's `review_reason` table.
+fn reason_label(lang: Lang, code: &str) -> &'static str {
+    t(lang, &format!("review_reason.{code}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_review_reason_has_words_in_the_catalogue() {
+        for reason in kakehashi_adapter_scan::Reason::ALL {
+            let code = reason.code();
+            assert_ne!(reason_label(Lang::Ja, code), "?", "{code}");
+        }
+    }
 }
