@@ -75,12 +75,7 @@ pub(in crate::console) fn file_field(lang: Lang, label: &str, hint: &str, accept
 }
 
 /// A required choice among `names` (mappings, layouts), labelled by the catalogue key `label`.
-pub(in crate::console) fn name_choice(
-    lang: Lang,
-    id: &str,
-    label: &str,
-    names: &[String],
-) -> Markup {
+pub(in crate::console) fn name_choice(lang: Lang, id: &str, label: &str, names: &[&str]) -> Markup {
     html! {
         div class="field" {
             label for=(id) { (t(lang, label)) }
