@@ -19,6 +19,20 @@ pub struct NavItem {
     pub msg: &'static str,
 }
 
+/// The home page of an area whose screens need no summary (the officer's, the administrator's):
+/// a card for each screen of its navigation, under the catalogue key `title`.
+pub fn nav_home(console: &Console, title: &str, nav: &[NavItem]) -> Response {
+    let lang = console.lang;
+    let body = html! {
+        ul class="cards" {
+            @for item in nav {
+                li class="card" { a href=(item.href) { (t(lang, item.msg)) } }
+            }
+        }
+    };
+    page(console, t(lang, title), body).into_response()
+}
+
 /// The navigation of a role: home, then the role's area ([`hospital::NAV`],
 /// [`municipal::NAV`], [`admin::NAV`]).
 fn nav(role: Role) -> &'static [NavItem] {

@@ -9,7 +9,8 @@
 //!
 //! Extension points (see docs/ARCHITECTURE.md, "The web console"): each area is a module with
 //! `pub fn routes() -> Router<AppState>` (merged below), `pub const NAV: &[NavItem]` (its
-//! navigation) and `pub async fn home(…)`; handlers take a [`Console`] (the signed-in person:
+//! navigation) and, where a card per screen ([`layout::nav_home`]) is not enough, `pub async fn
+//! home(…)`; handlers take a [`Console`] (the signed-in person:
 //! its [`crate::auth::Principal`], language and CSRF token), render with [`page`], put
 //! [`form_csrf`] first in every form, and word everything with [`t`].
 
@@ -34,6 +35,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 pub use i18n::{Lang, t};
+use layout::nav_home;
 pub use layout::{NavItem, api_error_page, error_page, form_csrf, page, role_key};
 pub use session::Console;
 
@@ -63,8 +65,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
 async fn home(State(state): State<AppState>, console: Console) -> Response {
     match console.principal.role {
         Role::Doctor | Role::Clerk => hospital::home(state, console).await,
-        Role::MunicipalOfficer => municipal::home(state, console).await,
-        Role::Administrator => admin::home(state, console).await,
+        Role::MunicipalOfficer => nav_home(&console, "home.municipal", municipal::NAV),
+        Role::Administrator => nav_home(&console, "home.admin", admin::NAV),
         Role::Integrator => {
             let lang = console.lang;
             page(&console, t(lang, "nav.home"), maud::html! {}).into_response()

@@ -13,11 +13,9 @@ mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use maud::html;
 
-use super::{Console, NavItem, page, t};
+use super::NavItem;
 use crate::api::AppState;
 use crate::store::Role;
 
@@ -79,17 +77,4 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/admin/audit", get(audit::search))
         .route("/console/admin/audit/verify", post(audit::verify))
-}
-
-/// The administrator's home page: what each screen is for.
-pub async fn home(_state: AppState, console: Console) -> Response {
-    let lang = console.lang;
-    let body = html! {
-        ul class="cards" {
-            @for item in NAV {
-                li class="card" { a href=(item.href) { (t(lang, item.msg)) } }
-            }
-        }
-    };
-    page(&console, t(lang, "home.admin"), body).into_response()
 }

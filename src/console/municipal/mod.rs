@@ -15,11 +15,9 @@ mod sheet;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use maud::html;
 
-use super::{Console, NavItem, page, t};
+use super::NavItem;
 use crate::api::AppState;
 use crate::store::Role;
 
@@ -91,17 +89,4 @@ pub fn routes() -> Router<AppState> {
         .route("/console/municipal/exports", get(exports::show))
         .route("/console/municipal/exports/issuing", get(exports::issuing))
         .route("/console/municipal/exports/pmh", get(exports::pmh))
-}
-
-/// The officer's home page: what each screen is for.
-pub async fn home(_state: AppState, console: Console) -> Response {
-    let lang = console.lang;
-    let body = html! {
-        ul class="cards" {
-            @for item in NAV {
-                li class="card" { a href=(item.href) { (t(lang, item.msg)) } }
-            }
-        }
-    };
-    page(&console, t(lang, "home.municipal"), body).into_response()
 }
