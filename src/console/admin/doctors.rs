@@ -35,13 +35,10 @@ pub async fn import(
     console: Console,
     multipart: Multipart,
 ) -> Response {
-    if let Err(refused) = console.require(super::ROLES) {
-        return refused;
-    }
     let lang = console.lang;
-    let upload = match read_upload(multipart).await {
+    let upload = match read_upload(&console, super::ROLES, multipart).await {
         Ok(upload) => upload,
-        Err(error) => return console.error(&error),
+        Err(refused) => return refused,
     };
     match import_roster(&state, &console.principal, &upload.file).await {
         Ok(Ok(view)) => {

@@ -11,6 +11,7 @@ use maud::{Markup, html};
 use crate::api::submissions::{SubmissionView, SubmitParams, submit as submit_document};
 use crate::api::{ApiError, AppState};
 use crate::console::{Console, Lang, findings, form_csrf, page, t};
+use crate::store::Role;
 
 fn sheet_upload_form(state: &AppState, console: &Console) -> Markup {
     let lang = console.lang;
@@ -107,9 +108,22 @@ pub(in crate::console) struct Upload {
     pub params: Vec<(String, String)>,
 }
 
-/// Reads a multipart form: its `file` part and its other fields (every upload form of the
-/// console: sheets here, Mynaportal downloads, decision files and rosters elsewhere).
-pub(in crate::console) async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiError> {
+/// Reads a multipart form for one of `roles`: its `file` part and its other fields (every
+/// upload form of the console: sheets here, Mynaportal downloads, decision files and rosters
+/// elsewhere). Another role's upload is refused before its body is read; an unreadable one is
+/// answered with the error page.
+pub(in crate::console) async fn read_upload(
+    console: &Console,
+    roles: &[Role],
+    multipart: Multipart,
+) -> Result<Upload, Response> {
+    console.require(roles)?;
+    read_parts(multipart)
+        .await
+        .map_err(|error| console.error(&error))
+}
+
+async fn read_parts(mut multipart: Multipart) -> Result<Upload, ApiError> {
     let broken = |e: axum::extract::multipart::MultipartError| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -191,13 +205,10 @@ pub async fn submit(
     console: Console,
     multipart: Multipart,
 ) -> Response {
-    if let Err(refused) = console.require(super::ROLES) {
-        return refused;
-    }
     let lang = console.lang;
-    let upload = match read_upload(multipart).await {
+    let upload = match read_upload(&console, super::ROLES, multipart).await {
         Ok(upload) => upload,
-        Err(error) => return console.error(&error),
+        Err(refused) => return refused,
     };
     let params = SubmitParams {
         adapter: chosen(&upload.params, "adapter"),

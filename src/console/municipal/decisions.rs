@@ -106,12 +106,9 @@ pub async fn import(
     console: Console,
     multipart: Multipart,
 ) -> Response {
-    if let Err(refused) = console.require(super::ROLES) {
-        return refused;
-    }
-    let upload = match read_upload(multipart).await {
+    let upload = match read_upload(&console, super::ROLES, multipart).await {
         Ok(upload) => upload,
-        Err(error) => return console.error(&error),
+        Err(refused) => return refused,
     };
     let layout = chosen(&upload.params, "layout");
     match import_decisions(
