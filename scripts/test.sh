@@ -22,16 +22,18 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # libtesseract's OpenMP threads only slow OCR down on a small machine.
 export OMP_THREAD_LIMIT=1
 
+# The public FHIR examples are read in place (their licences do not all allow copying them).
+fhir_corpus=${KAKEHASHI_FHIR_CORPUS:-../shared/testdata/fhir}
+[[ -d $fhir_corpus ]] || fhir_corpus=/work/shared/testdata/fhir
+[[ -d $fhir_corpus ]] || { echo "scripts/test.sh: FHIR corpus not found; set KAKEHASHI_FHIR_CORPUS to shared/testdata/fhir" >&2; exit 1; }
+# The tests read it too (adapters/fhir/tests/round_trip.rs), from a clone anywhere.
+export KAKEHASHI_FHIR_CORPUS=$(realpath "$fhir_corpus")
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked -- --skip the_independent_set --skip handwriting_style
 # The scan adapter's independent test set, with its per-type table and review load in the log.
 cargo test --locked -p kakehashi-adapter-scan --test independent -- --nocapture --test-threads 1
 cargo build --locked --bin kakehashi
-# The public FHIR examples are read in place (their licences do not all allow copying them).
-fhir_corpus=${KAKEHASHI_FHIR_CORPUS:-../shared/testdata/fhir}
-[[ -d $fhir_corpus ]] || fhir_corpus=/work/shared/testdata/fhir
-[[ -d $fhir_corpus ]] || { echo "scripts/test.sh: FHIR corpus not found; set KAKEHASHI_FHIR_CORPUS to shared/testdata/fhir" >&2; exit 1; }
 target/debug/kakehashi conformance run --corpus "$fhir_corpus" --kit conformance/fhir
 # Every shipped mapping held to its examples, as an integrator's CI holds theirs.
 target/debug/kakehashi mapping test conformance/mappings
