@@ -12,7 +12,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Gateway, HOSPITAL, Session, corpus, send};
+use common::exports::Exports;
+use common::{Gateway, HOSPITAL, Session, send};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -22,23 +23,6 @@ const ROWS: usize = 10;
 
 const CONFIG: &str = "[security.terminal_requests_per_second]\nhospital = 100000\n";
 
-/// Hospital A's header and `ROWS` of its rows, starting at a row that depends on `n`, each
-/// with a patient id (患者ID, the fourth column) unique to submission `n`: distinct bytes, so
-/// every submission is new.
-fn export(header: &str, rows: &[&str], n: usize) -> Vec<u8> {
-    let mut out = String::from(header);
-    out.push('\n');
-    for r in 0..ROWS {
-        let row = rows[(n * 7 + r) % rows.len()];
-        let mut fields = row.splitn(5, ',');
-        let leading: Vec<&str> = fields.by_ref().take(3).collect();
-        let _patient_id = fields.next();
-        let rest = fields.next().unwrap_or_default();
-        out.push_str(&format!("{},{:04}{:04},{rest}\n", leading.join(","), n, r));
-    }
-    out.into_bytes()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_thousand_submissions_from_sixteen_clients_are_all_answered_and_accepted() {
     let dir = tempfile::tempdir().unwrap();
@@ -47,13 +31,8 @@ async fn two_thousand_submissions_from_sixteen_clients_are_all_answered_and_acce
     let gw = Gateway::start(&data, CONFIG);
     let clerk = gw.user("clerk-load", HOSPITAL, "clerk", "hospital").await;
 
-    let source = std::fs::read_to_string(corpus("hospital-a.csv")).unwrap();
-    let mut lines = source.lines();
-    let header = lines.next().unwrap().to_owned();
-    let rows: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
-    let bodies: Vec<Vec<u8>> = (0..SUBMISSIONS)
-        .map(|n| export(&header, &rows, n))
-        .collect();
+    let exports = Exports::hospital_a();
+    let bodies: Vec<Vec<u8>> = (0..SUBMISSIONS).map(|n| exports.export(n, ROWS)).collect();
     let distinct: HashSet<&Vec<u8>> = bodies.iter().collect();
     assert_eq!(distinct.len(), SUBMISSIONS, "every body is distinct");
     let bodies = Arc::new(bodies);

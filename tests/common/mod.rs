@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod crash;
+pub mod exports;
 pub mod municipal;
 
 use std::io::{BufRead, BufReader};
