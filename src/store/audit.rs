@@ -260,6 +260,10 @@ pub enum ChainBreak {
     Rewritten { seq: i64 },
     /// The anchor's signature does not verify with this key file: it is forged or altered.
     ForgedAnchor,
+    /// A guard of the store that refuses changes to the trail is gone or altered: someone
+    /// with write access to the database went around it (the chain says whether they changed
+    /// anything).
+    Unguarded { guard: String },
 }
 
 impl std::fmt::Display for ChainBreak {
@@ -300,6 +304,10 @@ impl std::fmt::Display for ChainBreak {
             ChainBreak::ForgedAnchor => write!(
                 f,
                 "the anchor's signature does not verify with this key file: it is forged or altered"
+            ),
+            ChainBreak::Unguarded { guard } => write!(
+                f,
+                "the append-only guard {guard} is missing or altered: someone with write access to the database went around it"
             ),
         }
     }

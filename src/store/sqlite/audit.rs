@@ -11,9 +11,21 @@ use sqlx::{Connection, QueryBuilder, Row, SqliteConnection};
 use super::{DATABASE_FILE, SqliteStore, now};
 use crate::store::StoreError;
 use crate::store::audit::{
-    Anchor, AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainReport, ChainVerifier, GENESIS,
-    keyed_link,
+    Anchor, AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport,
+    ChainVerifier, GENESIS, keyed_link,
 };
+
+/// The triggers that make `audit_events` append-only, as migration 0002 made them.
+const GUARDS: [(&str, &str); 2] = [
+    (
+        "audit_events_no_update",
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events\nBEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    ),
+    (
+        "audit_events_no_delete",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events\nBEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    ),
+];
 
 const COLUMNS: &str = "seq, at, actor, terminal, organisation, source, action, object_type, object_id, patient_ref, outcome, detail, prev_hash, hash, key_id";
 
@@ -218,6 +230,20 @@ impl AuditTrail for SqliteStore {
     }
 
     async fn audit_verify(&self, anchor: Option<&Anchor>) -> Result<ChainReport, StoreError> {
+        let mut unguarded = Vec::new();
+        for (name, sql) in GUARDS {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            )
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+            if found.as_deref() != Some(sql) {
+                unguarded.push(ChainBreak::Unguarded {
+                    guard: name.to_owned(),
+                });
+            }
+        }
         let mut verifier = ChainVerifier::new(self.sealer.key_ring(), anchor);
         let mut after = 0_i64;
         loop {
@@ -233,7 +259,9 @@ impl AuditTrail for SqliteStore {
                 verifier.push(&record_from_row(row)?);
             }
         }
-        Ok(verifier.finish())
+        let mut report = verifier.finish();
+        report.breaks.splice(0..0, unguarded);
+        Ok(report)
     }
 
     async fn audit_anchor(&self) -> Result<Option<Anchor>, StoreError> {
@@ -358,6 +386,14 @@ mod tests {
             .await
             .unwrap();
         let report = store.audit_verify(None).await.unwrap();
-        assert_eq!(report.breaks, [ChainBreak::Unkeyed { seq: 5 }]);
+        assert_eq!(
+            report.breaks,
+            [
+                ChainBreak::Unguarded {
+                    guard: "audit_events_no_update".into()
+                },
+                ChainBreak::Unkeyed { seq: 5 }
+            ]
+        );
     }
 }

@@ -454,6 +454,12 @@ mod tests {
         assert_eq!(
             report.breaks,
             [
+                ChainBreak::Unguarded {
+                    guard: "audit_events_no_update".into()
+                },
+                ChainBreak::Unguarded {
+                    guard: "audit_events_no_delete".into()
+                },
                 ChainBreak::Edited { seq: 2 },
                 ChainBreak::Deleted {
                     after_seq: 3,
