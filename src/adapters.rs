@@ -10,7 +10,7 @@ use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_adapter_fhir::FhirAdapter;
 use kakehashi_adapter_jsonl::JsonlAdapter;
 use kakehashi_adapter_municipal::MunicipalAdapter;
-use kakehashi_adapter_mynaportal::MynaportalAdapter;
+use kakehashi_adapter_mynaportal::{Limits as DownloadLimits, MynaportalAdapter};
 use kakehashi_adapter_scan::{ScanAdapter, ScanOptions};
 use kakehashi_core::catalog::{Catalog, CatalogError};
 use kakehashi_core::mapping_check::{MappingReport, check_catalog};
@@ -137,9 +137,41 @@ impl ScanSettings {
     }
 }
 
+/// `[adapters.mynaportal]`: how much a 申請管理 download may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct MynaportalSettings {
+    /// Inflated bytes of one download (its XML and attachments together), in MiB: inflating
+    /// stops there, so a download never takes more of the decoding budget than this and its
+    /// XML parsed. Default 64.
+    max_inflated_mib: u64,
+}
+
+impl Default for MynaportalSettings {
+    fn default() -> Self {
+        Self {
+            max_inflated_mib: DownloadLimits::default().max_total_bytes >> 20,
+        }
+    }
+}
+
+impl MynaportalSettings {
+    fn adapter(self) -> MynaportalAdapter {
+        MynaportalAdapter {
+            limits: DownloadLimits {
+                max_total_bytes: self.max_inflated_mib.max(1).saturating_mul(1 << 20),
+                ..DownloadLimits::default()
+            },
+        }
+    }
+}
+
 /// Every adapter the gateway runs. Sheet adapters are tried for sniffing in this order.
 pub fn registry(settings: &AdapterSettings) -> Result<AdapterRegistry, AdapterSetupError> {
     let scan = settings.section::<ScanSettings>("scan")?.options();
+    let mynaportal = settings
+        .section::<MynaportalSettings>("mynaportal")?
+        .adapter();
     let mut registry = AdapterRegistry::default();
     registry
         // FHIR first: JSON has commas, and the CSV adapter's sniff takes any text with commas.
@@ -153,11 +185,7 @@ pub fn registry(settings: &AdapterSettings) -> Result<AdapterRegistry, AdapterSe
             ScanAdapter::new(scan),
         )?
         .register(RecordKind::Sheet, Senders::Institutions, CsvAdapter)?
-        .register(
-            RecordKind::Application,
-            Senders::Municipalities,
-            MynaportalAdapter::default(),
-        )?
+        .register(RecordKind::Application, Senders::Municipalities, mynaportal)?
         .register(
             RecordKind::Certification,
             Senders::Municipalities,

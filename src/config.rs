@@ -34,9 +34,12 @@ pub struct Config {
     pub access_keys: AccessKeyConfig,
     /// Anchors of the audit chain (監査証跡).
     pub audit: AuditConfig,
+    /// The memory budget documents are read within.
+    pub decoding: DecodingConfig,
     /// `[adapters.NAME]`: one table per adapter, read by its registration in
-    /// `src/adapters.rs` (today `[adapters.scan]`: `workers`, `box_timeout_seconds`). A
-    /// section naming no registered adapter is refused.
+    /// `src/adapters.rs` (today `[adapters.scan]`: `workers`, `box_timeout_seconds`;
+    /// `[adapters.mynaportal]`: `max_inflated_mib`). A section naming no registered adapter is
+    /// refused.
     pub adapters: crate::adapters::AdapterSettings,
 }
 
@@ -53,6 +56,7 @@ impl Default for Config {
             push: PushConfig::default(),
             access_keys: AccessKeyConfig::default(),
             audit: AuditConfig::default(),
+            decoding: DecodingConfig::default(),
             adapters: Default::default(),
         }
     }
@@ -265,6 +269,42 @@ impl AuditConfig {
     pub fn anchor_every(&self) -> Option<std::time::Duration> {
         (self.anchor_every_minutes > 0)
             .then(|| std::time::Duration::from_secs(self.anchor_every_minutes.saturating_mul(60)))
+    }
+}
+
+/// `[decoding]`: one memory budget (解析メモリ予算) that every document being read draws from
+/// — archives inflated, scanned pages decoded, text parsed into records — so that a few
+/// large or hostile documents at once cannot exhaust the gateway. Before a document is read,
+/// the most its adapter says reading it may take is reserved; a request that finds the budget
+/// spent waits, and is then answered 503 `busy` with `Retry-After`. A document that alone
+/// needs more than the whole budget is refused with 413 `decoding.too_large`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecodingConfig {
+    /// The budget, in MiB. Default 256. The gateway's resident memory stays within about its
+    /// idle size plus this plus the request bodies in flight (`max_body_bytes` each).
+    pub memory_mib: u32,
+    /// Longest wait for the budget, in seconds, before a request is answered `busy`; also the
+    /// `Retry-After` it is given. Default 5.
+    pub wait_seconds: u64,
+}
+
+impl Default for DecodingConfig {
+    fn default() -> Self {
+        Self {
+            memory_mib: 256,
+            wait_seconds: 5,
+        }
+    }
+}
+
+impl DecodingConfig {
+    /// The budget the pipeline reads documents within.
+    pub fn budget(&self) -> crate::decode_budget::DecodeBudget {
+        crate::decode_budget::DecodeBudget::new(
+            u64::from(self.memory_mib.max(1)) * 1024 * 1024,
+            std::time::Duration::from_secs(self.wait_seconds.max(1)),
+        )
     }
 }
 

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod decode_budget;
 pub mod development;
 pub mod doctors;
 pub mod fhir_audit;

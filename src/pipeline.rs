@@ -5,6 +5,10 @@
 //! sending the same bytes again returns the same submission and sheet ids without creating
 //! anything.
 //!
+//! Every document is read within the decoding budget ([`DecodeBudget`]): the most its adapter
+//! says reading it may take is reserved before it is journaled or read, and held until what
+//! was read is stored, so a request the budget cannot take is refused with nothing done.
+//!
 //! Once journaled, a submission is processed on a task of its own: a client that hangs up, a
 //! request timeout or a panic in the request's task cannot leave it half done. A panic inside
 //! an adapter rejects the submission with `submission.internal_error` (the journal keeps the
@@ -25,6 +29,7 @@ use tracing::Instrument;
 use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
+use crate::decode_budget::{BudgetError, DecodeBudget, Reservation};
 use crate::store::{
     AuditEvent, Completion, RawInput, Rejection, RejectionKind, Store, StoreError,
     SubmissionRecord, SubmissionStatus,
@@ -50,6 +55,9 @@ pub enum SubmitError {
     Adapter(#[from] LookupError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The decoding budget cannot take the document now (or ever, when it is too large).
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
     #[error("conversion worker failed: {0}")]
     Worker(String),
 }
@@ -75,6 +83,7 @@ pub struct Pipeline {
     catalog: Arc<Catalog>,
     adapters: Arc<AdapterRegistry>,
     in_flight: InFlight,
+    budget: DecodeBudget,
 }
 
 /// Ids of the submissions this process is converting now, so that resuming never starts a
@@ -114,12 +123,14 @@ impl Pipeline {
         store: Arc<dyn Store>,
         catalog: Arc<Catalog>,
         adapters: Arc<AdapterRegistry>,
+        budget: DecodeBudget,
     ) -> Self {
         Self {
             store,
             catalog,
             adapters,
             in_flight: InFlight::default(),
+            budget,
         }
     }
 
@@ -165,6 +176,21 @@ impl Pipeline {
         Ok(self.adapters.choose(kind, name, &input)?.adapter.clone())
     }
 
+    /// Reserves from the decoding budget what `adapter` may take to read `body`.
+    async fn reserve(
+        &self,
+        adapter: &dyn Adapter,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<Reservation, BudgetError> {
+        let input = Input {
+            bytes: body,
+            content_type,
+            sha256: "",
+        };
+        self.budget.reserve(adapter.memory_bound(&input)).await
+    }
+
     /// Takes a submission: journals it durably, converts and checks it, stores the outcome.
     /// Returns the submission as stored; a resubmission of the same bytes returns the earlier
     /// one untouched.
@@ -178,6 +204,14 @@ impl Pipeline {
             submission.content_type.as_deref(),
             submission.adapter.as_deref(),
         )?;
+        // Before anything is journaled: a submission the budget cannot take leaves no trace.
+        let reservation = self
+            .reserve(
+                adapter.as_ref(),
+                &submission.body,
+                submission.content_type.as_deref(),
+            )
+            .await?;
         let sha256 = content_hash(&submission.body);
         let mapping = submission.mapping.clone().unwrap_or_default();
         let organisation_id = submission.sender.organisation_id.clone();
@@ -219,7 +253,7 @@ impl Pipeline {
         };
         let done = self
             .process_detached(
-                claim,
+                (claim, reservation),
                 stored,
                 adapter,
                 submission.body,
@@ -242,10 +276,11 @@ impl Pipeline {
     }
 
     /// Processes a journaled submission on a task of its own and waits for it: if the caller
-    /// goes away, the processing still finishes.
+    /// goes away, the processing still finishes. `held` (the claim on its id and the memory
+    /// reserved for reading it) is released when the processing ends.
     async fn process_detached(
         &self,
-        claim: Claim,
+        held: (Claim, Reservation),
         record: SubmissionRecord,
         adapter: Arc<dyn Adapter>,
         body: bytes::Bytes,
@@ -256,7 +291,7 @@ impl Pipeline {
         let pipeline = self.clone();
         let task = tokio::spawn(
             async move {
-                let _claim = claim;
+                let _held = held;
                 pipeline
                     .process(record, adapter, body, content_type, audit)
                     .await
@@ -271,7 +306,8 @@ impl Pipeline {
 
     /// Reads and checks a document with the `kind` adapter asked for (or the one that sniffs
     /// it), storing nothing: the one conversion path of dry runs, application imports and
-    /// decision files. The inner error is the document's rejection.
+    /// decision files. The inner error is the document's rejection. The reservation from the
+    /// decoding budget comes with it: hold it until what was read is stored or answered.
     pub async fn read(
         &self,
         kind: RecordKind,
@@ -279,18 +315,23 @@ impl Pipeline {
         body: bytes::Bytes,
         content_type: Option<String>,
         mapping: Option<String>,
-    ) -> Result<Result<Conversion, Rejection>, SubmitError> {
+    ) -> Result<(Result<Conversion, Rejection>, Reservation), SubmitError> {
         let adapter = self.adapter_for(kind, &body, content_type.as_deref(), adapter)?;
+        let reservation = self
+            .reserve(adapter.as_ref(), &body, content_type.as_deref())
+            .await?;
         let sha256 = content_hash(&body);
-        self.read_in_worker(
-            adapter,
-            body,
-            content_type,
-            sha256,
-            mapping,
-            "dry-run".into(),
-        )
-        .await
+        let read = self
+            .read_in_worker(
+                adapter,
+                body,
+                content_type,
+                sha256,
+                mapping,
+                "dry-run".into(),
+            )
+            .await?;
+        Ok((read, reservation))
     }
 
     /// Reads and checks a document on a blocking worker thread. A panic in the adapter or the
@@ -410,6 +451,9 @@ impl Pipeline {
             .named(RecordKind::Sheet, &record.adapter)?
             .adapter
             .clone();
+        let reservation = self
+            .reserve(adapter.as_ref(), &body, content_type.as_deref())
+            .await?;
         tracing::info!(id = %record.id, "resuming a journaled submission that was never completed");
         let audit = AuditEvent {
             actor: "system:recovery".into(),
@@ -418,8 +462,15 @@ impl Pipeline {
             ..AuditEvent::default()
         }
         .on("submission", &record.id);
-        self.process_detached(claim, record, adapter, body.into(), content_type, audit)
-            .await?;
+        self.process_detached(
+            (claim, reservation),
+            record,
+            adapter,
+            body.into(),
+            content_type,
+            audit,
+        )
+        .await?;
         Ok(())
     }
 
@@ -485,6 +536,10 @@ field = "patient.sex"
         Arc::new(crate::adapters::registry(&Default::default()).unwrap())
     }
 
+    fn budget() -> DecodeBudget {
+        crate::config::DecodingConfig::default().budget()
+    }
+
     fn catalog() -> Arc<Catalog> {
         let mut catalog = Catalog::load(None).unwrap();
         catalog
@@ -537,7 +592,7 @@ field = "patient.sex"
     async fn a_panicking_adapter_rejects_the_document_instead_of_failing_the_worker() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
-        let pipeline = Pipeline::new(store, catalog(), adapters());
+        let pipeline = Pipeline::new(store, catalog(), adapters(), budget());
         let read = pipeline
             .read_in_worker(
                 Arc::new(PanickingAdapter),
@@ -560,7 +615,7 @@ field = "patient.sex"
     async fn a_submission_stranded_while_serving_is_finished_without_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
-        let pipeline = Pipeline::new(store.clone(), catalog(), adapters());
+        let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
         let resuming = tokio::spawn(pipeline.clone().keep_resuming(Duration::from_millis(20)));
         // Journaled after the gateway started, and then left: a task that died.
         let sha = content_hash(CSV.as_bytes());
@@ -604,7 +659,7 @@ field = "patient.sex"
         };
         store.journal(raw, &record).await.unwrap();
 
-        let pipeline = Pipeline::new(store.clone(), catalog(), adapters());
+        let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
         assert_eq!(pipeline.resume_pending().await.unwrap(), 1);
         let done = store.submission(&record.id).await.unwrap().unwrap();
         assert_eq!(done.status, SubmissionStatus::Accepted);

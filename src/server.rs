@@ -172,7 +172,12 @@ impl Gateway {
                 None
             }
         };
-        let pipeline = Pipeline::new(store, catalog.clone(), Arc::new(adapters));
+        let pipeline = Pipeline::new(
+            store,
+            catalog.clone(),
+            Arc::new(adapters),
+            config.decoding.budget(),
+        );
         let resumed = pipeline.resume_pending().await?;
         if resumed > 0 {
             tracing::info!(

@@ -169,7 +169,8 @@ pub(crate) async fn import_download(
 ) -> Result<ImportView, ApiError> {
     require_officer(state, principal, "application.import").await?;
     let sha256 = content_hash(&body);
-    let read = state
+    // Held until the download is stored: its files are in memory until then.
+    let (read, _reservation) = state
         .pipeline
         .read(RecordKind::Application, None, body, content_type, mapping)
         .await?;

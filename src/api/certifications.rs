@@ -26,6 +26,7 @@ use super::extract::{Json, Query};
 use super::submissions::{content_type, read_body};
 use super::{ApiError, AppState, applications};
 use crate::auth::{Principal, access};
+use crate::decode_budget::Reservation;
 use crate::pipeline::content_hash;
 use crate::store::{
     AuditEvent, CertificationOutcome, NewCertification, RawInput, Rejection, StoreError,
@@ -54,18 +55,25 @@ pub struct CertificationConversionView {
     pub certifications: Vec<ConvertedCertification>,
 }
 
-/// Reads a decision file with a layout through the registered certification adapter.
+/// Reads a decision file with a layout through the registered certification adapter; with
+/// the decoding budget's reservation, to hold until the records are done with.
 async fn read(
     state: &AppState,
     content_type: Option<String>,
     layout: Option<String>,
     body: bytes::Bytes,
-) -> Result<Result<Vec<ReadRecord<Certification>>, Rejection>, ApiError> {
-    let read = state
+) -> Result<
+    (
+        Result<Vec<ReadRecord<Certification>>, Rejection>,
+        Reservation,
+    ),
+    ApiError,
+> {
+    let (read, reservation) = state
         .pipeline
         .read(RecordKind::Certification, None, body, content_type, layout)
         .await?;
-    Ok(read.map(|r| r.certifications))
+    Ok((read.map(|r| r.certifications), reservation))
 }
 
 pub async fn convert(
@@ -85,7 +93,8 @@ pub async fn convert(
         )
         .await?;
     let body = read_body(&state, &headers, body).await?;
-    match read(&state, content_type(&headers), params.layout, body).await? {
+    let (read, _reservation) = read(&state, content_type(&headers), params.layout, body).await?;
+    match read {
         Err(rejection) => {
             state
                 .store()
@@ -371,7 +380,8 @@ pub(crate) async fn import_decisions(
     applications::require_officer(state, principal, "certification.import").await?;
     let sha256 = content_hash(&body);
     let audit = principal.audit("certification.import", "ok");
-    let read = match read(state, content_type.clone(), layout, body.clone()).await? {
+    let (read, _reservation) = read(state, content_type.clone(), layout, body.clone()).await?;
+    let read = match read {
         Ok(read) => read,
         Err(rejection) => {
             let error = ApiError::rejected(&rejection, None);

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use kakehashi_core::registry::LookupError;
 
+use crate::decode_budget::BudgetError;
 use crate::pipeline::SubmitError;
 use crate::store::{Rejection, RejectionKind, StoreError};
 
@@ -136,6 +137,7 @@ impl From<SubmitError> for ApiError {
         match e {
             SubmitError::Adapter(e) => Self::from(e),
             SubmitError::Store(e) => e.into(),
+            SubmitError::Budget(e) => e.into(),
             SubmitError::Worker(reason) => {
                 tracing::error!(%reason, "conversion worker failed");
                 Self::new(
@@ -143,6 +145,36 @@ impl From<SubmitError> for ApiError {
                     "internal",
                     "the conversion failed unexpectedly; the input is journaled and will be processed again shortly",
                     "変換中に予期しないエラーが発生しました。入力は保存済みで、まもなく再処理されます",
+                )
+            }
+        }
+    }
+}
+
+impl From<BudgetError> for ApiError {
+    fn from(e: BudgetError) -> Self {
+        match e {
+            BudgetError::Busy { retry_after } => {
+                let seconds = retry_after.as_secs().max(1);
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    format!("the gateway is reading as many documents as its memory allows; nothing was stored, send it again in {seconds} seconds"),
+                    format!("ゲートウェイは同時に読める文書の上限に達しています。何も保存していませんので、{seconds} 秒後に再送してください"),
+                )
+                .retry_after(retry_after)
+            }
+            BudgetError::TooLarge { needed, capacity } => {
+                let (needed, capacity) = (needed.div_ceil(1 << 20), capacity >> 20);
+                Self::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "decoding.too_large",
+                    format!(
+                        "reading this document may take {needed} MiB, more than the {capacity} MiB the gateway reads documents within; split it into smaller files"
+                    ),
+                    format!(
+                        "この文書の読み込みには最大 {needed} MiB が必要で、ゲートウェイの上限 {capacity} MiB を超えます。小さなファイルに分けてください"
+                    ),
                 )
             }
         }
@@ -205,5 +237,36 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_spent_budget_is_busy_with_retry_after_and_a_document_beyond_it_is_too_large() {
+        let busy = ApiError::from(BudgetError::Busy {
+            retry_after: Duration::from_secs(5),
+        });
+        assert_eq!(
+            (busy.status, busy.code.as_str(), busy.retry_after_seconds),
+            (503, "busy", Some(5))
+        );
+        assert!(busy.message_ja.contains("5 秒後"), "{}", busy.message_ja);
+        let response = busy.into_response();
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "5");
+        let large = ApiError::from(BudgetError::TooLarge {
+            needed: 300 << 20,
+            capacity: 256 << 20,
+        });
+        assert_eq!(
+            (large.status, large.code.as_str()),
+            (413, "decoding.too_large")
+        );
+        assert!(large.message.contains("300 MiB"), "{}", large.message);
+        assert!(large.message.contains("256 MiB"), "{}", large.message);
     }
 }

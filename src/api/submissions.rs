@@ -296,7 +296,7 @@ pub async fn convert(
         )
         .await?;
     let body = read_body(&state, &headers, body).await?;
-    let read = state
+    let (read, _reservation) = state
         .pipeline
         .read(
             RecordKind::Sheet,

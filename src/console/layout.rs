@@ -170,14 +170,20 @@ fn located_error_page(
     (status, bare_page(lang, t(lang, "error.title"), body)).into_response()
 }
 
-/// The error page of an error the API's functions answered, with where in a document it is.
+/// The error page of an error the API's functions answered, with where in a document it is
+/// and, when the error says when to come back (`busy`), its `Retry-After`.
 pub fn api_error_page(lang: Lang, error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    located_error_page(
+    let mut page = located_error_page(
         lang,
         status,
         &error.code,
         lang.pick(&error.message_ja, &error.message),
         error.location.as_ref().map(ToString::to_string),
-    )
+    );
+    if let Some(seconds) = error.retry_after_seconds {
+        page.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+    }
+    page
 }

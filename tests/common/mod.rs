@@ -141,6 +141,11 @@ impl Gateway {
         format!("{}{path}", self.base)
     }
 
+    /// The process id of the running gateway (to read its memory from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the gateway has logged so far (all its starts).
     pub fn log(&self) -> String {
         std::fs::read_to_string(log_path(&self.data_dir)).unwrap_or_default()

@@ -339,11 +339,13 @@ impl MynaportalAdapter {
         let entries = archive::read(input.bytes, &self.limits)?;
         let by_name: HashMap<&str, &Entry> = entries.iter().map(|e| (e.name.as_str(), e)).collect();
         let mut forms = Vec::new();
+        let mut elements = self.limits.max_elements;
         for entry in &entries {
             if !entry.name.to_ascii_lowercase().ends_with(".xml") {
                 continue;
             }
-            let root = xml::parse(&entry.name, &xml::decode(&entry.name, &entry.bytes)?)?;
+            let text = xml::decode(&entry.name, &entry.bytes)?;
+            let root = xml::parse(&entry.name, &text, &mut elements)?;
             if root.name == mapping.root {
                 forms.push((entry, root));
             }
@@ -440,6 +442,10 @@ impl Adapter for MynaportalAdapter {
         text: &str,
     ) -> Option<Result<Vec<MappedSource>, AdapterError>> {
         Some(parse_mapping(name, text).and_then(|mapping| crate::mapping::sources(name, &mapping)))
+    }
+
+    fn memory_bound(&self, input: &Input<'_>) -> u64 {
+        archive::memory_bound(input.bytes, &self.limits)
     }
 
     fn sniff(&self, input: &Input<'_>) -> bool {

@@ -2,7 +2,9 @@
 //! gateway, so every entry name is checked before it is used (no `..`, absolute paths,
 //! backslashes, drive letters, links or duplicates), and every entry is inflated through a byte
 //! limit: the sizes the archive declares are never believed, a ratio of inflated to compressed
-//! bytes beyond the limit is a zip bomb, and the whole download has a ceiling.
+//! bytes beyond the limit is a zip bomb, and the whole download has a ceiling that inflating
+//! stops at. [`memory_bound`] says beforehand, from the central directory alone, the most
+//! these limits let a download hold, so the gateway can reserve it from its decoding budget.
 
 use std::collections::HashSet;
 use std::io::{Cursor, Read};
@@ -21,8 +23,10 @@ pub struct Limits {
     pub max_entry_bytes: u64,
     /// Inflated bytes of one application: its XML and every file attached to it.
     pub max_application_bytes: u64,
-    /// Inflated bytes of the whole archive.
+    /// Inflated bytes of the whole archive: inflating stops there.
     pub max_total_bytes: u64,
+    /// XML elements of the whole archive, every application form together.
+    pub max_elements: u64,
     /// Inflated bytes per compressed byte beyond which an entry is a zip bomb …
     pub max_ratio: u64,
     /// … once it is larger than this (small text compresses well and harms nobody).
@@ -36,7 +40,11 @@ impl Default for Limits {
             max_entries: 4096,
             max_entry_bytes: 10 * MIB,
             max_application_bytes: 10 * MIB,
-            max_total_bytes: 256 * MIB,
+            // Attachments (PDF, JPEG) barely compress, so a download inflates to little more
+            // than the 32 MiB a request body may have.
+            max_total_bytes: 64 * MIB,
+            // A form has a few hundred elements.
+            max_elements: 200_000,
             max_ratio: 100,
             ratio_floor_bytes: MIB,
         }
@@ -155,6 +163,9 @@ pub fn check_name(name: &str) -> Result<(), AdapterError> {
 }
 
 /// Inflates one entry within the limits; `inflated_so_far` is the archive's running total.
+/// Reading stops at the first byte beyond any limit — the size the archive declares for the
+/// entry, the ratio guard, the archive's total — so a download never holds more than
+/// [`memory_bound`] said.
 fn inflate(
     file: &mut zip::read::ZipFile<'_, Cursor<&[u8]>>,
     name: &str,
@@ -169,47 +180,85 @@ fn inflate(
         )
         .at(at_entry(name))
     };
-    if file.size() > limits.max_entry_bytes {
+    let declared = file.size();
+    if declared > limits.max_entry_bytes {
         return Err(too_large("the file", "ファイル", limits.max_entry_bytes));
     }
-    let by_ratio = file
-        .compressed_size()
-        .saturating_mul(limits.max_ratio)
-        .max(limits.ratio_floor_bytes);
-    let cap = limits.max_entry_bytes.min(by_ratio);
-    let mut bytes = Vec::with_capacity(usize::try_from(file.size().min(cap)).unwrap_or(0));
+    let by_ratio = limits.by_ratio(file.compressed_size());
+    let remaining = limits.max_total_bytes.saturating_sub(inflated_so_far);
+    // Beyond its declared size the zip reader itself refuses the entry.
+    let cap = declared.min(by_ratio).min(remaining);
+    let mut bytes = Vec::with_capacity(usize::try_from(cap).unwrap_or(0));
     file.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| broken(Some(name), &e))?;
-    let inflated = bytes.len() as u64;
-    if inflated > cap {
-        return Err(if by_ratio < limits.max_entry_bytes {
-            AdapterError::malformed(
-                "mynaportal.bomb",
-                format!(
-                    "entry `{name}` inflates to more than {} times its compressed size of {} bytes: a zip bomb, refused",
-                    limits.max_ratio,
-                    file.compressed_size()
-                ),
-                format!(
-                    "エントリ `{name}` は圧縮サイズ {} バイトの {} 倍を超えて展開されます（zip 爆弾）。受け付けません",
-                    file.compressed_size(),
-                    limits.max_ratio
-                ),
-            )
-            .at(at_entry(name))
-        } else {
-            too_large("the file", "ファイル", limits.max_entry_bytes)
-        });
+    if bytes.len() as u64 <= cap {
+        return Ok(bytes);
     }
-    if inflated_so_far + inflated > limits.max_total_bytes {
-        return Err(too_large(
-            "the download",
-            "ダウンロード全体",
-            limits.max_total_bytes,
-        ));
+    Err(if cap == remaining {
+        too_large("the download", "ダウンロード全体", limits.max_total_bytes)
+    } else {
+        AdapterError::malformed(
+            "mynaportal.bomb",
+            format!(
+                "entry `{name}` inflates to more than {} times its compressed size of {} bytes: a zip bomb, refused",
+                limits.max_ratio,
+                file.compressed_size()
+            ),
+            format!(
+                "エントリ `{name}` は圧縮サイズ {} バイトの {} 倍を超えて展開されます（zip 爆弾）。受け付けません",
+                file.compressed_size(),
+                limits.max_ratio
+            ),
+        )
+        .at(at_entry(name))
+    })
+}
+
+impl Limits {
+    /// The most an entry of `compressed` bytes may inflate to by the ratio guard.
+    fn by_ratio(&self, compressed: u64) -> u64 {
+        compressed
+            .saturating_mul(self.max_ratio)
+            .max(self.ratio_floor_bytes)
     }
-    Ok(bytes)
+}
+
+/// Bytes one parsed XML element may take: its node, its name and its slot in its parent.
+const ELEMENT_BYTES: u64 = 256;
+/// The fewest bytes of XML an element takes (`<a/>`).
+const ELEMENT_MIN_TEXT: u64 = 4;
+
+/// The most memory reading the download `bytes` within `limits` may take, from its central
+/// directory alone: every entry inflated to the size it declares (inflating stops there and
+/// at the ratio guard; the whole never beyond the archive's cap), the largest entry once more
+/// (the growth of its buffer when it overruns), and for the XML entries their text, their
+/// element trees and the largest one decoded once more. An archive whose directory cannot be
+/// read takes nothing beyond its bytes: reading it fails at once.
+pub fn memory_bound(bytes: &[u8], limits: &Limits) -> u64 {
+    let Ok(mut archive) = ZipArchive::new(Cursor::new(bytes)) else {
+        return 0;
+    };
+    let (mut inflated, mut largest, mut xml, mut largest_xml) = (0u64, 0u64, 0u64, 0u64);
+    for index in 0..archive.len().min(limits.max_entries) {
+        let Ok(file) = archive.by_index_raw(index) else {
+            break;
+        };
+        let most = file
+            .size()
+            .min(limits.max_entry_bytes)
+            .min(limits.by_ratio(file.compressed_size()));
+        inflated = inflated.saturating_add(most);
+        largest = largest.max(most);
+        if file.name_raw().to_ascii_lowercase().ends_with(b".xml") {
+            xml = xml.saturating_add(most);
+            largest_xml = largest_xml.max(most);
+        }
+    }
+    let cap = limits.max_total_bytes;
+    let (inflated, largest, xml) = (inflated.min(cap), largest.min(cap), xml.min(cap));
+    let elements = (xml / ELEMENT_MIN_TEXT).min(limits.max_elements);
+    inflated + largest + xml + largest_xml + elements * ELEMENT_BYTES
 }
 
 /// The files of a download archive (directories left out), in archive order.

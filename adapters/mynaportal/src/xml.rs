@@ -161,8 +161,9 @@ fn close(stack: &mut [Element], mut element: Element) -> Option<Element> {
     }
 }
 
-/// Parses decoded XML into its root element.
-pub fn parse(entry: &str, text: &str) -> Result<Element, AdapterError> {
+/// Parses decoded XML into its root element. `elements` is what the download may still hold
+/// (its trees stay in memory together); each element parsed takes one.
+pub fn parse(entry: &str, text: &str, elements: &mut u64) -> Result<Element, AdapterError> {
     let bytes = text.as_bytes();
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
@@ -181,6 +182,17 @@ pub fn parse(entry: &str, text: &str) -> Result<Element, AdapterError> {
                 .count();
             line_of(bytes, start + skipped)
         };
+        if let Event::Start(_) | Event::Empty(_) = event {
+            if *elements == 0 {
+                return Err(AdapterError::malformed(
+                    "mynaportal.too_many_elements",
+                    format!("entry `{entry}` line {}: the download has more XML elements than the limit allows; download fewer applications at a time", line()),
+                    format!("エントリ `{entry}` の {} 行目: ダウンロードの XML 要素数が上限を超えます。一度にダウンロードする申請を減らしてください", line()),
+                )
+                .at(located(entry, line(), path_of(&stack))));
+            }
+            *elements -= 1;
+        }
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err(malformed(entry, line(), None, "a second root element"));
@@ -278,7 +290,7 @@ mod tests {
         let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(xml);
         assert!(!unmappable);
         let text = decode("a.xml", &sjis).unwrap();
-        let root = parse("a.xml", &text).unwrap();
+        let root = parse("a.xml", &text, &mut 100).unwrap();
         let name = root.select("申請/氏名");
         assert_eq!(name.len(), 1);
         assert_eq!((name[0].text.as_str(), name[0].line), ("髙橋 & ①", 3));
@@ -295,17 +307,30 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.code, "mynaportal.encoding");
         assert_eq!(err.location.unwrap().line, Some(3));
-        let err = parse("a.xml", "<a>\n<b>x</c>\n</a>").unwrap_err();
+        let err = parse("a.xml", "<a>\n<b>x</c>\n</a>", &mut 100).unwrap_err();
         assert_eq!(err.code, "mynaportal.xml");
         let at = err.location.unwrap();
         assert_eq!((at.line, at.element.as_deref()), (Some(2), Some("a/b")));
-        let err = parse("a.xml", "<a>\n<b>x</b>\n").unwrap_err();
+        let err = parse("a.xml", "<a>\n<b>x</b>\n", &mut 100).unwrap_err();
         assert!(err.message.contains("truncated"), "{}", err.message);
-        let err = parse("a.xml", "<a>&foo;</a>").unwrap_err();
+        let err = parse("a.xml", "<a>&foo;</a>", &mut 100).unwrap_err();
         assert!(err.message.contains("&foo;"), "{}", err.message);
         let deep = "<a>".repeat(100);
-        assert_eq!(parse("a.xml", &deep).unwrap_err().code, "mynaportal.xml");
+        assert_eq!(
+            parse("a.xml", &deep, &mut 1000).unwrap_err().code,
+            "mynaportal.xml"
+        );
         let err = decode("a.xml", b"<?xml version='1.0' encoding='UTF-16'?><a/>").unwrap_err();
         assert_eq!(err.code, "mynaportal.encoding");
+    }
+
+    #[test]
+    fn elements_beyond_the_download_s_allowance_are_refused() {
+        let mut elements = 3;
+        parse("a.xml", "<a><b/></a>", &mut elements).unwrap();
+        assert_eq!(elements, 1);
+        let err = parse("b.xml", "<a>\n<b/></a>", &mut elements).unwrap_err();
+        assert_eq!(err.code, "mynaportal.too_many_elements");
+        assert_eq!(err.location.unwrap().line, Some(2));
     }
 }

@@ -315,3 +315,62 @@ fn attachments_must_exist_and_every_entry_must_belong() {
     let bytes = zip(&[("readme.txt", b"hello")], CompressionMethod::Stored);
     refused(&bytes, Limits::default(), "mynaportal.empty");
 }
+
+#[test]
+fn the_memory_bound_covers_what_a_download_may_hold_and_inflating_stops_at_the_cap() {
+    const MIB: u64 = 1 << 20;
+    let adapter = MynaportalAdapter::default();
+    let input = |bytes| Input {
+        bytes,
+        content_type: Some("application/zip"),
+        sha256: "",
+    };
+    // The sample: at least its files inflated, and not wildly more.
+    let inflated: u64 = kakehashi_adapter_mynaportal::archive::read(SAMPLE, &adapter.limits)
+        .unwrap()
+        .iter()
+        .map(|e| e.bytes.len() as u64)
+        .sum();
+    let bound = adapter.memory_bound(&input(SAMPLE));
+    assert!(bound >= inflated, "{bound} < {inflated}");
+    assert!(bound < 2 * MIB, "{bound}");
+    // 250 entries of 1 MiB of zeros, each under the ratio floor: only the archive's cap
+    // stops them, and the bound is that cap plus one entry's growth, not 250 MiB.
+    let zeros = vec![0u8; MIB as usize];
+    let names: Vec<String> = (0..250).map(|n| format!("x/{n:03}.pdf")).collect();
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
+    let bomb = zip(&entries, CompressionMethod::Deflated);
+    let limits = Limits {
+        max_total_bytes: 24 * MIB,
+        ..Limits::default()
+    };
+    let capped = MynaportalAdapter { limits };
+    assert_eq!(capped.memory_bound(&input(&bomb)), 25 * MIB);
+    let err = refused(&bomb, limits, "mynaportal.too_large");
+    assert_eq!(entry_of(&err), Some("x/024.pdf"));
+    // Something that is not an archive costs nothing beyond its bytes: reading it fails.
+    assert_eq!(adapter.memory_bound(&input(b"PK\x03\x04 broken")), 0);
+}
+
+#[test]
+fn an_entry_that_inflates_beyond_its_declared_size_is_refused() {
+    let noise: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let mut bytes = zip(
+        &[("a.xml", FORM.as_bytes()), ("a.pdf", &noise)],
+        CompressionMethod::Deflated,
+    );
+    // Declare 1000 bytes for a.pdf in the central directory, where sizes are read from: the
+    // uncompressed size is at offset 24 of the entry's directory record.
+    let record = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"PK\x01\x02")
+        .map(|(i, _)| i)
+        .nth(1)
+        .unwrap();
+    bytes[record + 24..record + 28].copy_from_slice(&1000u32.to_le_bytes());
+    let err = refused(&bytes, Limits::default(), "mynaportal.archive");
+    assert_eq!(entry_of(&err), Some("a.pdf"));
+}

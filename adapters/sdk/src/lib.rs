@@ -28,7 +28,7 @@ mod value;
 
 pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Document, EmbeddedFile, Input,
-    MappingContext, MappingFiles, OcrReading, parse_mapping,
+    MappingContext, MappingFiles, OcrReading, TEXT_EXPANSION, parse_mapping,
 };
 pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};

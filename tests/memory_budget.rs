@@ -1,0 +1,173 @@
+//! One officer cannot exhaust the gateway's memory (issue 18, item 2): sixteen Mynaportal
+//! downloads, each 250 entries of 1 MiB of zeros (about 280 KiB deflated, every entry under the
+//! per-entry ratio floor), are imported at once into the real binary with a decoding budget
+//! of 64 MiB. Every answer is a refusal of the download (422) or `busy` (503 with
+//! Retry-After), never another error; the gateway's peak resident memory above its idle
+//! level stays within the budget plus a fixed margin; and once the load is over the memory is
+//! given back.
+//!
+//! The peak is the kernel's high-water mark (`VmHWM` in `/proc/PID/status`), reset after
+//! start-up and login (`/proc/PID/clear_refs`), so that it measures the load alone.
+
+mod common;
+
+use std::io::{Cursor, Write};
+use std::time::{Duration, Instant};
+
+use common::{Gateway, send};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const MIB: u64 = 1024 * 1024;
+/// The configured decoding budget, in MiB.
+const BUDGET_MIB: u64 = 64;
+/// What a loaded gateway may hold beyond the budget: request bodies in flight, TLS and
+/// connection buffers, worker-thread stacks and allocator slack.
+const PEAK_MARGIN: u64 = 48 * MIB;
+/// How far above its idle level the gateway may stay once the load is over.
+const RETURN_MARGIN: u64 = 32 * MIB;
+const REQUESTS: usize = 16;
+
+const CONFIG: &str = "[security]\nrequests_per_second_per_terminal = 1000\n\
+[decoding]\nmemory_mib = 64\nwait_seconds = 1\n\
+[adapters.mynaportal]\nmax_inflated_mib = 24\n";
+
+/// 250 entries of 1 MiB of zeros, deflated: each entry is far below the ratio floor's 1 MiB
+/// of trust, so only a cap on the whole archive stops it.
+fn bomb() -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let zeros = vec![0u8; MIB as usize];
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for n in 0..250 {
+        out.start_file(format!("241011089570012/scan-{n:03}.pdf"), options)
+            .unwrap();
+        out.write_all(&zeros).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// A `kB` line of `/proc/PID/status`, in bytes.
+fn status_bytes(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
+    let kib: u64 = line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib * 1024
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / MIB as f64)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_zip_bombs_stay_within_the_decoding_budget_and_memory_is_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::private_dir(&data);
+    let gw = Gateway::start(&data, CONFIG);
+    let officer = gw.officer("officer-bombs").await;
+    let pid = gw.pid();
+    let bomb = bomb();
+    assert!(bomb.len() < 400 * 1024, "the bomb is {} bytes", bomb.len());
+
+    // Idle: after start-up and login, peak reset to the present.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+    let baseline = status_bytes(pid, "VmRSS:");
+
+    let mut requests = Vec::new();
+    for _ in 0..REQUESTS {
+        let mut session = officer.clone();
+        session.reconnect(&gw);
+        let body = bomb.clone();
+        requests.push(tokio::spawn(async move {
+            let response = session
+                .post("/v1/applications/import")
+                .header("content-type", "application/zip")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, retry_after, body)
+        }));
+    }
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.await.unwrap());
+    }
+    let peak = status_bytes(pid, "VmHWM:");
+
+    let (mut refused, mut busy) = (0, 0);
+    for (status, retry_after, body) in &answers {
+        match *status {
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert!(
+                    body["code"].as_str().unwrap().starts_with("mynaportal."),
+                    "{body}"
+                );
+                refused += 1;
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_eq!(body["code"], "busy", "{body}");
+                assert!(!body["message_ja"].as_str().unwrap().is_empty(), "{body}");
+                let seconds: u64 = retry_after
+                    .as_deref()
+                    .expect("a busy answer says when to come back")
+                    .parse()
+                    .unwrap();
+                assert!(seconds >= 1, "Retry-After {seconds}");
+                busy += 1;
+            }
+            other => panic!("answered {other}: {body}"),
+        }
+    }
+    assert!(refused >= 1, "no bomb was decoded and refused: {answers:?}");
+
+    // Memory is given back once the load is over.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = status_bytes(pid, "VmRSS:");
+    while after > baseline + RETURN_MARGIN && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        after = status_bytes(pid, "VmRSS:");
+    }
+    eprintln!(
+        "idle {}, peak {} (+{}), after {} (+{}); {refused} refused, {busy} busy",
+        mib(baseline),
+        mib(peak),
+        mib(peak.saturating_sub(baseline)),
+        mib(after),
+        mib(after.saturating_sub(baseline)),
+    );
+    assert!(
+        peak.saturating_sub(baseline) <= BUDGET_MIB * MIB + PEAK_MARGIN,
+        "peak {} above idle {}: more than the budget of {BUDGET_MIB} MiB plus {}",
+        mib(peak),
+        mib(baseline),
+        mib(PEAK_MARGIN)
+    );
+    assert!(
+        after.saturating_sub(baseline) <= RETURN_MARGIN,
+        "after the load the gateway still holds {} above its idle {}",
+        mib(after.saturating_sub(baseline)),
+        mib(baseline)
+    );
+
+    // Still serving, and nothing panicked.
+    let (status, _) = send(gw.client(Some("municipality")).get(gw.url("/v1/healthz"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!gw.log().contains("panicked"), "{}", gw.log());
+}
