@@ -387,8 +387,8 @@ async fn administrators_also_give_their_one_time_code() {
         )
         .await;
     assert_eq!(without.status, StatusCode::UNAUTHORIZED, "{}", without.body);
-    assert!(without.body.contains("auth.totp_required"));
-    // A wrong code counts as a failed login, as in the API.
+    assert!(without.body.contains("auth.invalid_credentials"));
+    // A wrong code counts as a failed login, as in the API, with the same answer.
     let wrong = admin
         .post(
             "/console/login",
@@ -400,8 +400,13 @@ async fn administrators_also_give_their_one_time_code() {
             ],
         )
         .await;
-    assert!(wrong.body.contains("auth.invalid_totp"), "{}", wrong.body);
-    let code = kakehashi::auth::totp::current_code(secret, "admin-ueda").unwrap();
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.body);
+    assert!(
+        wrong.body.contains("auth.invalid_credentials"),
+        "{}",
+        wrong.body
+    );
+    let code = common::unused_totp_code(secret, "admin-ueda").await;
     let with = admin
         .post(
             "/console/login",
@@ -439,7 +444,7 @@ async fn administrators_also_give_their_one_time_code() {
                 ("password", PASSWORD),
                 (
                     "totp",
-                    &kakehashi::auth::totp::current_code(secret, "admin-ueda").unwrap(),
+                    &common::unused_totp_code(secret, "admin-ueda").await,
                 ),
             ],
         )

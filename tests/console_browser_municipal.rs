@@ -320,7 +320,7 @@ async fn an_officer_works_a_sheet_through_and_an_administrator_retries_its_dead_
         b.goto("/console/login").await.unwrap();
         b.fill(
             "#totp",
-            &kakehashi::auth::totp::current_code(secret, "admin-ueda").unwrap(),
+            &common::unused_totp_code(secret, "admin-ueda").await,
         )
         .await;
         log_in(&b, "admin-ueda", password).await;

@@ -50,7 +50,7 @@ async fn admin_first_login(console: &mut ConsoleClient, gw: &Gateway, user: &str
     let initial = issued["initial_password"].as_str().unwrap().to_owned();
     let log_in = async |console: &mut ConsoleClient, password: &str| {
         let token = console.get("/console/login").await.csrf();
-        let code = kakehashi::auth::totp::current_code(&secret, user).unwrap();
+        let code = common::unused_totp_code(&secret, user).await;
         console
             .post(
                 "/console/login",

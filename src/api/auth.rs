@@ -56,8 +56,8 @@ fn invalid_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "auth.invalid_credentials",
-        "wrong user id or password",
-        "ユーザーIDまたはパスワードが違います",
+        "wrong user id, password or one-time code",
+        "ユーザーID、パスワードまたはワンタイムコードが違います",
     )
 }
 
@@ -142,9 +142,12 @@ pub(crate) fn session_scope(user: &User) -> SessionScope {
 }
 
 /// Checks a login (user id, password, and the TOTP code for administrators) the one way the
-/// API and the web console both log people in: an unknown user costs as long as a wrong
-/// password and gets the same answer; every failure counts towards the account's lockout and
-/// the address's block and is audited. The user, with their failure count cleared.
+/// API and the web console both log people in. Every failure gets the same answer, 401
+/// `auth.invalid_credentials`, so that nothing tells a right password from a wrong one: an
+/// unknown user costs as long as a wrong password; a right password at another
+/// organisation's terminal, or with a missing, wrong or already used code, is refused alike
+/// (the reason goes to the audit trail only). Every failure counts towards the account's
+/// lockout and the address's block. The user, with their failure count cleared.
 pub(crate) async fn check_login(
     state: &AppState,
     caller: &Caller,
@@ -194,52 +197,52 @@ pub(crate) async fn check_login(
         )
         .await);
     }
-    if state.transport == Transport::MutualTls
+    let refusal = if state.transport == Transport::MutualTls
         && caller.organisation_id.as_deref() != Some(user.organisation_id.as_str())
     {
+        Some("terminal of another organisation")
+    } else if user.role.needs_second_factor() {
+        second_factor_refusal(state, &user, totp_code).await?
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
         return Err(failed(
             state,
             caller,
-            None,
+            Some(&user),
             &user.id,
-            "terminal of another organisation",
-            identity::wrong_organisation(),
+            reason,
+            invalid_credentials(),
         )
         .await);
     }
-    if user.role.needs_second_factor() {
-        let Some(code) = totp_code else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.totp_required",
-                "administrators also give the current code of their authenticator app (`totp`)",
-                "管理者は認証アプリのワンタイムコード（`totp`）も入力してください",
-            ));
-        };
-        let valid = user
-            .totp_secret
-            .as_deref()
-            .is_some_and(|secret| totp::verify(secret, &user.id, code));
-        if !valid {
-            let error = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "auth.invalid_totp",
-                "the one-time code is wrong or expired",
-                "ワンタイムコードが違うか期限切れです",
-            );
-            return Err(failed(
-                state,
-                caller,
-                Some(&user),
-                &user.id,
-                "wrong TOTP code",
-                error,
-            )
-            .await);
-        }
-    }
     store.record_successful_login(&user.id).await?;
     Ok(user)
+}
+
+/// Why an administrator's second factor refuses the login, if it does: no code, a code of none
+/// of the current steps, or one of a step already used (a code is good once).
+async fn second_factor_refusal(
+    state: &AppState,
+    user: &User,
+    totp_code: Option<&str>,
+) -> Result<Option<&'static str>, ApiError> {
+    let Some(code) = totp_code else {
+        return Ok(Some("no TOTP code"));
+    };
+    let step = user
+        .totp_secret
+        .as_deref()
+        .and_then(|secret| totp::verify(secret, &user.id, code, totp::current_step()));
+    let Some(step) = step else {
+        return Ok(Some("wrong TOTP code"));
+    };
+    if state.store().claim_totp_step(&user.id, step).await? {
+        Ok(None)
+    } else {
+        Ok(Some("TOTP code already used"))
+    }
 }
 
 /// `POST /v1/auth/password`

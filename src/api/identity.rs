@@ -107,7 +107,7 @@ pub async fn identify_terminal(
 }
 
 /// Refused: the user belongs to another organisation than the terminal.
-pub(super) fn wrong_organisation() -> ApiError {
+fn wrong_organisation() -> ApiError {
     forbidden(
         "auth.wrong_organisation",
         "this user belongs to another organisation than this terminal",

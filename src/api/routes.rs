@@ -32,8 +32,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Post, "/v1/auth/login", Terminal, "Log in (user id, password, and the TOTP code for administrators); a token for the terminal's own organisation. An initial password gives a token good only for changing it", post(auth::login))
             .json_body::<auth::LoginRequest>()
             .json::<auth::LoginResponse>(200, "The token and its scope")
-            .error(401, "Wrong user, password or code (auth.invalid_credentials); an account locked after repeated failures (auth.locked)")
-            .error(403, "The user belongs to another organisation than the terminal (auth.wrong_organisation)"),
+            .error(401, "Every failed login alike — unknown user, wrong password, a user of another organisation than the terminal, a missing, wrong or already used TOTP code (auth.invalid_credentials)")
+            .error(403, "The account is locked after repeated failures (auth.locked)"),
         Endpoint::new(Post, "/v1/auth/password", AnySession, "Change one's password (also with the token of an initial password)", post(auth::change_password))
             .json_body::<auth::PasswordChange>()
             .json::<auth::Notice>(200, "Changed; log in again")

@@ -264,6 +264,10 @@ pub trait Directory: Send + Sync {
         lock_after: u32,
         lock_until: &str,
     ) -> Result<u32, StoreError>;
+    /// Takes the TOTP time step `step` for a login of the user: true when it is later than
+    /// the step of their last accepted code (which it then becomes), false when a code of this
+    /// step or a later one was already used — a code is good once.
+    async fn claim_totp_step(&self, id: &str, step: u64) -> Result<bool, StoreError>;
     /// Clears the failure count after a successful login.
     async fn record_successful_login(&self, id: &str) -> Result<(), StoreError>;
     /// Replaces the password, clears the initial one and ends the user's other sessions.

@@ -428,6 +428,28 @@ impl Drop for Receiver {
     }
 }
 
+/// A TOTP code of `secret` the gateway has not seen yet, as an authenticator app shows it: the
+/// gateway takes each code once, so a second login within one 30-second step takes the next
+/// step's code (accepted as one step of clock skew) and a third waits for the clock.
+pub async fn unused_totp_code(secret: &str, user: &str) -> String {
+    use kakehashi::auth::totp;
+    static LAST_STEP: std::sync::Mutex<Option<std::collections::HashMap<String, u64>>> =
+        std::sync::Mutex::new(None);
+    let step = {
+        let mut last = LAST_STEP.lock().unwrap();
+        let last = last.get_or_insert_with(Default::default);
+        let step = last.get(secret).map_or(totp::current_step(), |used| {
+            (used + 1).max(totp::current_step())
+        });
+        last.insert(secret.to_owned(), step);
+        step
+    };
+    while step > totp::current_step() + 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    totp::code_for_step(secret, user, step).unwrap()
+}
+
 /// Logs in; an administrator's TOTP code is computed from `totp_secret`.
 pub async fn login(
     gw: &Gateway,
@@ -438,7 +460,7 @@ pub async fn login(
 ) -> (StatusCode, Value) {
     let mut body = json!({ "user_id": user, "password": password });
     if let Some(secret) = totp_secret {
-        body["totp"] = json!(kakehashi::auth::totp::current_code(secret, user).unwrap());
+        body["totp"] = json!(unused_totp_code(secret, user).await);
     }
     send(client.post(gw.url("/v1/auth/login")).json(&body)).await
 }

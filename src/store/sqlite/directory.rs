@@ -285,6 +285,20 @@ impl Directory for SqliteStore {
             .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
+    async fn claim_totp_step(&self, id: &str, step: u64) -> Result<bool, StoreError> {
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        let _writer = self.write_lock().await;
+        let claimed = sqlx::query(
+            "UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        )
+        .bind(step)
+        .bind(id)
+        .bind(step)
+        .execute(&self.pool)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
     async fn record_successful_login(&self, id: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
@@ -406,5 +420,39 @@ impl Directory for SqliteStore {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewUser, Organisation, OrganisationKind, Role};
+
+    /// RFC 6238 §5.2: a step once taken, and every step before it, is refused afterwards.
+    #[tokio::test]
+    async fn a_totp_step_is_taken_once_and_never_an_earlier_one_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_for_tests(dir.path()).await;
+        let operator = Organisation::new(OrganisationKind::Operator, "0", "運用者");
+        store.upsert_organisation(&operator).await.unwrap();
+        let admin = NewUser {
+            id: "admin".into(),
+            organisation_id: operator.id.clone(),
+            role: Role::Administrator,
+            display_name: "管理者".into(),
+            profile: Default::default(),
+            password_hash: "not used".into(),
+            initial_password: None,
+            totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
+            registration_batch: None,
+            created_by: "test".into(),
+        };
+        assert!(store.create_user(&admin).await.unwrap());
+
+        assert!(store.claim_totp_step("admin", 100).await.unwrap());
+        assert!(!store.claim_totp_step("admin", 100).await.unwrap());
+        assert!(!store.claim_totp_step("admin", 99).await.unwrap());
+        assert!(store.claim_totp_step("admin", 101).await.unwrap());
+        assert!(!store.claim_totp_step("nobody", 200).await.unwrap());
     }
 }
