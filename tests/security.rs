@@ -110,6 +110,33 @@ async fn only_permitted_terminals_connect() {
         (status, err["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("terminal.not_permitted"))
     );
+    // A browser at it gets the refusal as a console page, in its language.
+    for (path, wording) in [
+        ("/console/", "この端末は許可端末として登録されていません"),
+        (
+            "/console/login?lang=en",
+            "this terminal is not registered as permitted",
+        ),
+    ] {
+        let page = gw
+            .client(Some("stray"))
+            .get(gw.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::FORBIDDEN);
+        let headers = page.headers().clone();
+        assert!(
+            headers[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(headers.contains_key(reqwest::header::CONTENT_SECURITY_POLICY));
+        let body = page.text().await.unwrap();
+        assert!(body.contains(wording), "{body}");
+        assert!(body.contains("terminal.not_permitted"), "{body}");
+    }
 
     // Revoked: refused after the restart that loads the CRL, while the others still work.
     kakehashi(&["certs", "revoke", "hospital-b"], gw.config());

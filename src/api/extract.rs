@@ -126,8 +126,18 @@ where
     }
 }
 
+/// The error of a status the framework answered by itself, with a code and its wording.
+pub(crate) fn framework_error(status: StatusCode) -> ApiError {
+    let (code, message_ja) = framework_wording(status);
+    let message = status
+        .canonical_reason()
+        .unwrap_or("the request was refused")
+        .to_lowercase();
+    ApiError::new(status, code, message, message_ja)
+}
+
 /// The code and Japanese wording of a status the framework answers by itself.
-fn framework_error(status: StatusCode) -> (&'static str, &'static str) {
+fn framework_wording(status: StatusCode) -> (&'static str, &'static str) {
     match status {
         StatusCode::METHOD_NOT_ALLOWED => (
             "request.method_not_allowed",
@@ -150,7 +160,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     // The web console answers its errors as pages of its own.
     let path = request.uri().path();
     if path == "/console" || path.starts_with("/console/") {
-        return next.run(request).await;
+        return crate::console::refusals::as_pages(request, next).await;
     }
     let response = next.run(request).await;
     let status = response.status();
@@ -162,12 +172,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, _) = response.into_parts();
-    let (code, message_ja) = framework_error(status);
-    let message = status
-        .canonical_reason()
-        .unwrap_or("the request was refused")
-        .to_lowercase();
-    let error = ApiError::new(status, code, message, message_ja);
+    let error = framework_error(status);
     let body = serde_json::to_vec(&error).unwrap_or_default();
     parts.headers.insert(
         header::CONTENT_TYPE,

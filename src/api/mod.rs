@@ -20,7 +20,7 @@ pub(crate) mod deliveries;
 pub(crate) mod doctors;
 mod endpoint;
 mod error;
-mod extract;
+pub(crate) mod extract;
 mod guard;
 mod identity;
 pub(crate) mod issuing;

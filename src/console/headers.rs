@@ -4,7 +4,7 @@
 //! cookie, Japanese by default.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -26,15 +26,30 @@ fn asked_language(request: &Request) -> Option<Lang> {
         .and_then(Lang::parse)
 }
 
+/// The language a request's page is in: `?lang=`, else the cookie, else Japanese.
+pub fn language(request: &Request) -> Lang {
+    asked_language(request)
+        .or_else(|| cookie(request.headers(), LANG_COOKIE).and_then(Lang::parse))
+        .unwrap_or_default()
+}
+
 /// The headers layer (outermost of the console's layers).
 pub async fn secure(mut request: Request, next: Next) -> Response {
     let asked = asked_language(&request);
-    let lang = asked
-        .or_else(|| cookie(request.headers(), LANG_COOKIE).and_then(Lang::parse))
-        .unwrap_or_default();
+    let lang = language(&request);
     request.extensions_mut().insert(lang);
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+    protect(response.headers_mut());
+    if let Some(lang) = asked
+        && let Ok(value) = HeaderValue::from_str(&set_cookie(LANG_COOKIE, lang.tag()))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Sets the headers every console response carries.
+pub fn protect(headers: &mut HeaderMap) {
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::CACHE_CONTROL, "no-store"),
@@ -44,10 +59,4 @@ pub async fn secure(mut request: Request, next: Next) -> Response {
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    if let Some(lang) = asked
-        && let Ok(value) = HeaderValue::from_str(&set_cookie(LANG_COOKIE, lang.tag()))
-    {
-        headers.append(header::SET_COOKIE, value);
-    }
-    response
 }

@@ -25,6 +25,7 @@ mod layout;
 mod login;
 pub mod municipal;
 pub mod paging;
+pub mod refusals;
 mod session;
 
 use axum::Router;
