@@ -43,6 +43,7 @@ fn next_delivery() -> Delivery {
         created_at: "2026-11-21T00:00:00.000Z".into(),
         updated_at: "2026-11-21T00:00:00.000Z".into(),
         delivered_at: None,
+        in_doubt_since: None,
     }
 }
 

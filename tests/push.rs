@@ -1,8 +1,8 @@
 //! Consented sheets reach the national DB exactly once, proved against the real binary and the
 //! reference receiver over real mutual TLS: CSV → confirmation → consent → receipt; a receiver
 //! that is down gets everything when it returns; a permanent refusal is a dead letter until an
-//! operator acts; SIGKILL at random moments of ingest and delivery loses nothing acknowledged
-//! and sends nothing twice or unconsented; a full disk answers 503 and loses nothing.
+//! operator acts; a full disk answers 503 and loses nothing. SIGKILL during delivery is the
+//! reliability suite's (`reliability_delivery.rs`).
 
 mod common;
 
@@ -10,120 +10,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Gateway, HOSPITAL, Receiver, Session, corpus, kakehashi, send};
+use common::push::{
+    CONFIG, SUBMIT, World, await_receipts, confirm, consent_in_data, deliveries, receipt_sheets,
+    submit, world,
+};
+use common::{Gateway, HOSPITAL, Session, corpus, kakehashi, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Submissions for the development municipality (地方公共団体コード 130001).
-const SUBMIT: &str = "/v1/submissions?mapping=hospital-a&municipality=130001";
-
-/// Fast retries, generous rates: tests must not wait minutes.
-const CONFIG: &str = "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n[push]\ninitial_backoff_ms = 100\nmax_backoff_seconds = 1\n";
-
-/// A gateway pushing to a reference receiver, with a doctor, a municipal officer and an
-/// administrator logged in.
-struct World {
-    gw: Gateway,
-    receiver: Receiver,
-    doctor: Session,
-    officer: Session,
-    admin: Session,
-}
-
-async fn world(dir: &Path, push_lines: &str) -> World {
-    let mut gw = Gateway::start(&dir.join("data"), CONFIG);
-    let receiver = gw.start_receiver(&dir.join("receiver"));
-    gw.configure(&format!(
-        "endpoint = \"{}\"\n{push_lines}",
-        receiver.endpoint()
-    ));
-    gw.restart();
-    let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
-    let officer = gw.officer("officer1").await;
-    let admin = gw.admin("admin1").await;
-    World {
-        gw,
-        receiver,
-        doctor,
-        officer,
-        admin,
-    }
-}
-
-/// Submits CSV bytes for the development municipality; the sheet ids, or None when the
-/// submission was not acknowledged.
-async fn submit(session: &Session, body: Vec<u8>) -> Option<(String, Vec<(String, bool)>)> {
-    let response = session
-        .post(SUBMIT)
-        .header("content-type", "text/csv")
-        .body(body)
-        .send()
-        .await
-        .ok()?;
-    let status = response.status();
-    let submission: Value = response.json().await.ok()?;
-    if !status.is_success() {
-        eprintln!("submission not acknowledged: {status} {submission}");
-        return None;
-    }
-    let sheets = submission["sheets"]
-        .as_array()?
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap_or_default().to_owned(),
-                s["has_errors"].as_bool().unwrap_or(true),
-            )
-        })
-        .collect();
-    Some((submission["id"].as_str()?.to_owned(), sheets))
-}
-
-/// Confirms a sheet; whether the gateway acknowledged it (409: confirmed already).
-async fn confirm(doctor: &Session, id: &str) -> bool {
-    match doctor
-        .post(&format!("/v1/sheets/{id}/confirm"))
-        .send()
-        .await
-    {
-        Ok(r) => r.status().is_success() || r.status() == StatusCode::CONFLICT,
-        Err(_) => false,
-    }
-}
-
-/// The consent the sheet's source data carried.
-async fn consent_in_data(session: &Session, id: &str) -> Option<bool> {
-    let (status, view) = send(session.get(&format!("/v1/sheets/{id}"))).await;
-    assert_eq!(status, StatusCode::OK, "{view}");
-    view["sheet"]["administrative"]["research_consent"].as_bool()
-}
-
-async fn receipt_sheets(receiver: &Receiver) -> Vec<String> {
-    receiver
-        .receipts()
-        .await
-        .iter()
-        .map(|r| r["sheet_id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// Waits until the receiver holds `count` receipts (or panics after `limit`).
-async fn await_receipts(receiver: &Receiver, count: usize, limit: Duration) -> Vec<String> {
-    let started = Instant::now();
-    loop {
-        let sheets = receipt_sheets(receiver).await;
-        if sheets.len() >= count || started.elapsed() > limit {
-            return sheets;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn deliveries(admin: &Session, status: &str) -> Vec<Value> {
-    let (code, body) = send(admin.get(&format!("/v1/deliveries?status={status}&limit=1000"))).await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    body.as_array().unwrap().clone()
-}
 
 #[tokio::test]
 async fn csv_confirmation_and_consent_reach_the_receiver_once_over_mutual_tls() {
@@ -384,122 +277,6 @@ async fn a_dead_letter_is_never_left_without_its_audit_record() {
     let (status, records) = send(w.admin.get("/v1/audit?outcome=dead")).await;
     assert_eq!(status, StatusCode::OK, "{records}");
     assert_eq!(records.as_array().unwrap().len(), 1, "{records}");
-}
-
-/// A tiny deterministic generator, seeded from the clock (printed, to replay a failure).
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % below
-    }
-}
-
-#[tokio::test]
-async fn sigkill_during_ingest_and_delivery_loses_nothing_and_sends_nothing_twice() {
-    const CYCLES: usize = 50;
-    let dir = tempfile::tempdir().unwrap();
-    let mut w = world(dir.path(), "").await;
-    let seed = std::env::var("KAKEHASHI_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("crash test seed {seed} (KAKEHASHI_CRASH_SEED={seed} replays it)");
-    let mut random = Random(seed);
-
-    let csv = std::fs::read_to_string(corpus("hospital-a.csv")).unwrap();
-    let mut lines = csv.split_inclusive("\r\n");
-    let header = lines.next().unwrap().to_owned();
-    let rows: Vec<String> = lines.map(str::to_owned).collect();
-
-    let mut acknowledged: Vec<String> = Vec::new();
-    let mut clean_sheets: BTreeSet<String> = BTreeSet::new();
-    for cycle in 0..CYCLES {
-        let chunk: String = (0..3)
-            .map(|k| rows[(cycle * 3 + k) % rows.len()].as_str())
-            .collect();
-        let body = format!("{header}{chunk}").into_bytes();
-        let doctor = w.doctor.clone();
-        let work = tokio::spawn(async move {
-            let mut done = (None, Vec::new());
-            if let Some((id, sheets)) = submit(&doctor, body).await {
-                done.0 = Some(id);
-                for (sheet, errors) in sheets {
-                    if !errors {
-                        done.1.push(sheet.clone());
-                        confirm(&doctor, &sheet).await;
-                    }
-                }
-            }
-            done
-        });
-        tokio::time::sleep(Duration::from_millis(random.next(400))).await;
-        w.gw.kill();
-        let (submission, sheets) = work.await.unwrap();
-        if let Some(id) = submission {
-            acknowledged.push(id);
-            clean_sheets.extend(sheets);
-        }
-        w.gw.restart();
-        w.doctor.reconnect(&w.gw);
-    }
-
-    // Catch up what the crashes interrupted: confirm every clean sheet of what was
-    // acknowledged (a retry of a confirmation answers 409).
-    for id in &clean_sheets {
-        assert!(confirm(&w.doctor, id).await, "confirming {id}");
-    }
-    for id in &acknowledged {
-        let (status, s) = send(w.doctor.get(&format!("/v1/submissions/{id}"))).await;
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "acknowledged submission {id} lost: {s}"
-        );
-        assert_eq!(s["status"], "accepted", "{s}");
-    }
-    let mut expected = BTreeSet::new();
-    for id in &clean_sheets {
-        if consent_in_data(&w.doctor, id).await == Some(true) {
-            expected.insert(id.clone());
-        }
-    }
-    assert!(
-        acknowledged.len() >= CYCLES / 5,
-        "too few acknowledged: {}",
-        acknowledged.len()
-    );
-    let received = await_receipts(&w.receiver, expected.len(), Duration::from_secs(60)).await;
-    let received_set: BTreeSet<String> = received.iter().cloned().collect();
-    assert_eq!(
-        received.len(),
-        received_set.len(),
-        "a sheet was stored twice"
-    );
-    assert_eq!(
-        received_set, expected,
-        "delivered ≠ consented and confirmed"
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let stats = w.receiver.stats().await;
-    assert_eq!(stats["receipts"], expected.len(), "{stats}");
-    assert!(deliveries(&w.admin, "pending").await.is_empty());
-    assert!(deliveries(&w.admin, "dead").await.is_empty());
-    eprintln!(
-        "{CYCLES} kills: {} submissions acknowledged, {} sheets delivered once, {} replays answered from the receipt",
-        acknowledged.len(),
-        expected.len(),
-        stats["replays"]
-    );
 }
 
 /// A tmpfs of `megabytes`, unmounted when dropped.

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use common::crash::{self, Chaos};
 use common::exports::Exports;
-use common::{Gateway, HOSPITAL, Session, send};
+use common::{Gateway, HOSPITAL, Session, post_csv, send};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -62,15 +62,7 @@ async fn client(session: Session, exports: Arc<Exports>, next: Arc<AtomicUsize>)
 /// Submits an export; its 202 body, or None when the connection died first. Any answer but
 /// 202 fails the test: a crash must not turn into a refusal.
 async fn submit(session: &Session, body: Vec<u8>) -> Option<Value> {
-    let response = session
-        .post(SUBMIT)
-        .header("content-type", "text/csv")
-        .body(body)
-        .send()
-        .await
-        .ok()?;
-    let status = response.status();
-    let body: Value = response.json().await.ok()?;
+    let (status, body) = post_csv(session, SUBMIT, body).await?;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     Some(body)
 }

@@ -1,7 +1,8 @@
 //! `POST /v1/sheets/{id}/consent`: a municipal officer records the patient's answer on
 //! research use (研究利用への同意). Consent on a confirmed sheet enqueues its delivery to the
-//! national DB in the same transaction; a refusal withdraws a delivery not yet made. Without
-//! consent nothing is ever sent.
+//! national DB in the same transaction; a refusal withdraws a delivery not yet made, and says
+//! so when an attempt without an answer may have reached it already. Without consent nothing
+//! is ever sent.
 
 use axum::extract::{Extension, State};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,9 @@ pub enum DeliveryOutlook {
     Delivered,
     /// Nothing is or will be sent.
     NotSent,
+    /// Nothing more will be sent, but an attempt got no answer (the gateway stopped, or the
+    /// answer was lost): the national DB may hold the sheet. See `delivery.in_doubt_since`.
+    PossiblyDelivered,
 }
 
 /// The consent as recorded and what it means for delivery.
@@ -60,6 +64,7 @@ pub(super) fn outlook(
             (DeliveryOutlook::Enqueued, Some(d))
         }
         ConsentEffect::NotSent { withdrawn } => (DeliveryOutlook::NotSent, withdrawn),
+        ConsentEffect::PossiblyDelivered(d) => (DeliveryOutlook::PossiblyDelivered, Some(d)),
     }
 }
 

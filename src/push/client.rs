@@ -53,9 +53,14 @@ pub enum DeliveryError {
         code: String,
         message: String,
     },
-    /// Worth trying again with the same key: 5xx, 408, 429, refused connection, timeout.
+    /// Worth trying again with the same key: 5xx, 408, 429, a connection refused or never
+    /// established; the document did not arrive.
     #[error("{0}")]
     Unavailable(String),
+    /// Sent, but no answer came (a timeout, a connection lost, a receipt that cannot be read):
+    /// worth trying again with the same key, and the document may have arrived.
+    #[error("{0}")]
+    Unanswered(String),
     /// The request was never sent (egress refused, the document could not be sealed).
     #[error("not sent: {0}")]
     NotSent(String),
@@ -63,7 +68,15 @@ pub enum DeliveryError {
 
 impl DeliveryError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, DeliveryError::Unavailable(_))
+        matches!(
+            self,
+            DeliveryError::Unavailable(_) | DeliveryError::Unanswered(_)
+        )
+    }
+
+    /// Whether the receiver may have stored the document although no receipt came back.
+    pub fn may_have_arrived(&self) -> bool {
+        matches!(self, DeliveryError::Unanswered(_))
     }
 }
 
@@ -147,15 +160,24 @@ impl NationalDbClient {
             .body(body)
             .send()
             .await
-            .map_err(|e| DeliveryError::Unavailable(describe(&e)))?;
+            .map_err(|e| {
+                if e.is_connect() {
+                    DeliveryError::Unavailable(describe(&e))
+                } else {
+                    DeliveryError::Unanswered(describe(&e))
+                }
+            })?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| DeliveryError::Unavailable(describe(&e)))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            if status.is_success() {
+                DeliveryError::Unanswered(describe(&e))
+            } else {
+                DeliveryError::Unavailable(describe(&e))
+            }
+        })?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| {
-                DeliveryError::Unavailable(format!("{status} with an unreadable receipt: {e}"))
+                DeliveryError::Unanswered(format!("{status} with an unreadable receipt: {e}"))
             });
         }
         // A refusal body is `{code, message, message_ja}`, as far as it can be read.

@@ -45,6 +45,8 @@ pub struct Outbox {
 enum Attempted {
     Delivered,
     Failed,
+    /// Consent was withdrawn before the document left: nothing was sent.
+    Withdrawn,
 }
 
 impl Outbox {
@@ -94,7 +96,7 @@ impl Outbox {
                                     Err(e) => tracing::error!(error = %e, "outbox: expediting retries"),
                                 }
                             }
-                            Attempted::Delivered => {}
+                            Attempted::Delivered | Attempted::Withdrawn => {}
                             Attempted::Failed => failing = true,
                         }
                     } else {
@@ -158,8 +160,10 @@ impl Attempt {
     }
 
     async fn send(&self, delivery: &Delivery) -> Result<Attempted, StoreError> {
+        let doubt_before = delivery.in_doubt_since.as_deref();
         let Some(stored) = self.store.sheet(&delivery.sheet_id).await? else {
-            self.give_up(delivery, "the sheet is gone", None).await?;
+            self.give_up(delivery, "the sheet is gone", doubt_before, None)
+                .await?;
             return Ok(Attempted::Failed);
         };
         let sender = stored.organisation_id.clone().unwrap_or_default();
@@ -173,6 +177,11 @@ impl Attempt {
             ..AuditEvent::default()
         };
         let document = delivery_document(delivery, &sender, &stored.sheet)?;
+        // Written before the document leaves: a withdrawal from now on knows it may arrive,
+        // and one made before stops it here.
+        let Some(doubt) = self.store.attempt_started(&delivery.id).await? else {
+            return Ok(Attempted::Withdrawn);
+        };
         match self.client.deliver(&delivery.id, &document).await {
             Ok(receipt) => {
                 let audit = AuditEvent {
@@ -192,6 +201,11 @@ impl Attempt {
             }
             Err(error) => {
                 let failed = delivery.attempts + 1;
+                let doubt = if error.may_have_arrived() {
+                    Some(doubt.as_str())
+                } else {
+                    doubt_before
+                };
                 let retry = if error.is_transient() {
                     self.policy.backoff(failed, RetryPolicy::jitter())
                 } else {
@@ -202,13 +216,13 @@ impl Attempt {
                         tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "delivery failed; will retry");
                         let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                         self.store
-                            .attempt_failed(&delivery.id, &error.to_string(), Some(at), None)
+                            .attempt_failed(&delivery.id, &error.to_string(), Some(at), doubt, None)
                             .await?;
                         crate::metrics::record_retry();
                     }
                     None => {
                         let reason = dead_letter_reason(&error, failed);
-                        self.give_up(delivery, &reason, Some(audit)).await?;
+                        self.give_up(delivery, &reason, doubt, Some(audit)).await?;
                     }
                 }
                 Ok(Attempted::Failed)
@@ -217,11 +231,12 @@ impl Attempt {
     }
 
     /// Makes the delivery a dead letter for an operator, with its audit record in the same
-    /// transaction.
+    /// transaction; `in_doubt_since` is the doubt it is left with.
     async fn give_up(
         &self,
         delivery: &Delivery,
         reason: &str,
+        in_doubt_since: Option<&str>,
         audit: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
         tracing::error!(%reason, "delivery is a dead letter; an operator must retry or discard it");
@@ -231,7 +246,7 @@ impl Attempt {
             ..audit
         });
         self.store
-            .attempt_failed(&delivery.id, reason, None, event.as_ref())
+            .attempt_failed(&delivery.id, reason, None, in_doubt_since, event.as_ref())
             .await?;
         crate::metrics::record_dead();
         Ok(())

@@ -110,6 +110,10 @@ pub struct Delivery {
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<String>,
+    /// Since when an attempt has gone without an answer (the gateway stopped, or the answer was
+    /// lost): the national DB may hold the sheet. Cleared by the receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_doubt_since: Option<String>,
 }
 
 /// What recording a consent did to the sheet's delivery.
@@ -121,6 +125,9 @@ pub enum ConsentEffect {
     Delivery(Delivery),
     /// No consent: nothing is or will be sent; a delivery not yet made was withdrawn.
     NotSent { withdrawn: Option<Delivery> },
+    /// No consent, and nothing more will be sent; but an attempt got no answer, so the national
+    /// DB may hold the sheet already.
+    PossiblyDelivered(Delivery),
 }
 
 /// A delivery's counts by status, for metrics and health.
@@ -152,7 +159,12 @@ pub trait Deliveries: Send + Sync {
     /// When the next pending delivery is due.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 
-    /// Records the receipt of a pending delivery, with its audit record.
+    /// Marks a delivery in doubt just before its document is sent (kept from an earlier
+    /// attempt if it was already), if it is still pending; since when it is in doubt, or
+    /// `None` when it is not pending any more (consent was withdrawn): then it is not sent.
+    async fn attempt_started(&self, id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Records the receipt of a pending delivery, with its audit record; the doubt is cleared.
     async fn delivered(
         &self,
         id: &str,
@@ -160,14 +172,16 @@ pub trait Deliveries: Send + Sync {
         audit: &AuditEvent,
     ) -> Result<(), StoreError>;
 
-    /// Records a failed attempt: pending again at `retry_at`, or a dead letter when `None`.
-    /// `audit` is recorded in the same transaction, when the attempt changed the delivery —
-    /// a dead letter is never left without its audit record.
+    /// Records a failed attempt: pending again at `retry_at`, or a dead letter when `None`;
+    /// `in_doubt_since` is the doubt it leaves (the one from before the attempt when the
+    /// document surely did not arrive). `audit` is recorded in the same transaction, when the
+    /// attempt changed the delivery — a dead letter is never left without its audit record.
     async fn attempt_failed(
         &self,
         id: &str,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        in_doubt_since: Option<&str>,
         audit: Option<&AuditEvent>,
     ) -> Result<(), StoreError>;
 

@@ -6,7 +6,9 @@
 pub mod console;
 pub mod crash;
 pub mod exports;
+pub mod link;
 pub mod municipal;
+pub mod push;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -474,6 +476,21 @@ pub async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
+}
+
+/// Posts CSV bytes; the status and the JSON body, or None when the connection died before an
+/// answer (a crash test's unacknowledged request).
+pub async fn post_csv(session: &Session, path: &str, body: Vec<u8>) -> Option<(StatusCode, Value)> {
+    let response = session
+        .post(path)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status();
+    let body: Value = response.json().await.ok()?;
+    Some((status, body))
 }
 
 /// A logged-in person at a terminal.

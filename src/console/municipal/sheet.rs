@@ -87,6 +87,7 @@ fn consent_result(lang: Lang, view: &ConsentView) -> Markup {
         DeliveryOutlook::Enqueued => "muni.consent.enqueued",
         DeliveryOutlook::Delivered => "muni.consent.delivered",
         DeliveryOutlook::NotSent => "muni.consent.not_sent",
+        DeliveryOutlook::PossiblyDelivered => "muni.consent.possibly_delivered",
     };
     html! {
         div class="notice success" role="status" {

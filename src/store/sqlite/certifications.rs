@@ -134,7 +134,8 @@ impl SqliteStore {
             recorded_by: audit_event.actor.clone(),
             recorded_at: at.to_owned(),
         };
-        let effect = record_consent_in(conn, &new.sheet_id, &consent, at).await?;
+        let effect =
+            record_consent_in(conn, self.sealer.key_ring(), &new.sheet_id, &consent, at).await?;
         let status_after = if completed {
             ApplicationStatus::Completed
         } else {

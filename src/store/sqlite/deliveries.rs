@@ -2,6 +2,7 @@
 //! from the sealed sheet when it is sent), so nothing here is sealed.
 
 use chrono::{DateTime, TimeZone, Utc};
+use kakehashi_vault::KeyRing;
 use sqlx::{Row, SqliteConnection};
 
 use super::{SqliteStore, audit, now};
@@ -12,7 +13,7 @@ use crate::store::deliveries::{
     NATIONAL_DB, delivery_id,
 };
 
-const DELIVERY_COLUMNS: &str = "id, sheet_id, destination, status, consent_source, consent_recorded_at, attempts, next_attempt_at, last_error, receipt_id, created_at, updated_at, delivered_at";
+const DELIVERY_COLUMNS: &str = "id, sheet_id, destination, status, consent_source, consent_recorded_at, attempts, next_attempt_at, last_error, receipt_id, created_at, updated_at, delivered_at, in_doubt_since";
 
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -40,6 +41,7 @@ fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery, StoreErr
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         delivered_at: row.try_get("delivered_at")?,
+        in_doubt_since: row.try_get("in_doubt_since")?,
     })
 }
 
@@ -126,9 +128,12 @@ pub(super) async fn enqueue_if_due(
 
 /// Records an officer's (or a decision file's) consent answer: consent on a confirmed sheet
 /// enqueues its delivery (reviving a withdrawn one), a refusal withdraws a delivery not yet
-/// made. Shared by the consent route and the decision import so both mean the same.
+/// made. Shared by the consent route and the decision import so both mean the same. A refusal
+/// that finds an attempt without an answer says the sheet may have arrived, and audits that
+/// possible transfer under `keys`.
 pub(super) async fn record_consent_in(
     conn: &mut SqliteConnection,
+    keys: &KeyRing,
     sheet_id: &str,
     consent: &Consent,
     at: &str,
@@ -145,28 +150,68 @@ pub(super) async fn record_consent_in(
         .bind(&consent.recorded_at)
         .execute(&mut *conn)
         .await?;
-    let effect = if consent.consented {
-        match enqueue_if_due(conn, sheet_id, at).await? {
+    if consent.consented {
+        return Ok(match enqueue_if_due(conn, sheet_id, at).await? {
             Some(delivery) => ConsentEffect::Delivery(delivery),
             None => ConsentEffect::AwaitingConfirmation,
+        });
+    }
+    let withdrawn = sqlx::query(&format!(
+            "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE sheet_id = ? AND status IN ('pending', 'dead') RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(at)
+        .bind(sheet_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(delivery_from_row)
+        .transpose()?;
+    Ok(match delivery_of_sheet(conn, sheet_id).await? {
+        Some(done) if done.status == DeliveryStatus::Delivered => ConsentEffect::Delivery(done),
+        Some(doubtful) if doubtful.in_doubt_since.is_some() => {
+            if withdrawn.is_some() {
+                audit_possible_transfer(conn, keys, &doubtful, at).await?;
+            }
+            ConsentEffect::PossiblyDelivered(doubtful)
         }
-    } else {
-        let withdrawn = sqlx::query(&format!(
-                "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE sheet_id = ? AND status IN ('pending', 'dead') RETURNING {DELIVERY_COLUMNS}"
-            ))
-            .bind(at)
-            .bind(sheet_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .as_ref()
-            .map(delivery_from_row)
-            .transpose()?;
-        match delivery_of_sheet(conn, sheet_id).await? {
-            Some(done) if done.status == DeliveryStatus::Delivered => ConsentEffect::Delivery(done),
-            _ => ConsentEffect::NotSent { withdrawn },
-        }
+        _ => ConsentEffect::NotSent { withdrawn },
+    })
+}
+
+/// The audit record of a delivery withdrawn while an attempt had no answer: the sheet may
+/// have left for the national DB, and the trail must say so although no receipt ever will.
+async fn audit_possible_transfer(
+    conn: &mut SqliteConnection,
+    keys: &KeyRing,
+    delivery: &Delivery,
+    at: &str,
+) -> Result<(), StoreError> {
+    let sheet = sqlx::query("SELECT organisation_id, patient_ref FROM sheets WHERE id = ?")
+        .bind(&delivery.sheet_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let column = |name: &str| -> Result<Option<String>, StoreError> {
+        Ok(match &sheet {
+            Some(row) => row.try_get(name)?,
+            None => None,
+        })
     };
-    Ok(effect)
+    let event = AuditEvent {
+        actor: "system:outbox".into(),
+        action: "delivery.send".into(),
+        organisation: column("organisation_id")?,
+        patient_ref: column("patient_ref")?,
+        outcome: "unknown".into(),
+        detail: Some(format!(
+            "delivery {}: an attempt since {} got no answer and may have reached the national DB; consent withdrawn, nothing more is sent",
+            delivery.id,
+            delivery.in_doubt_since.as_deref().unwrap_or_default()
+        )),
+        ..AuditEvent::default()
+    }
+    .on("sheet", &delivery.sheet_id);
+    audit::append_at(conn, keys, at, &event).await?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -180,7 +225,8 @@ impl Deliveries for SqliteStore {
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
-        let effect = record_consent_in(&mut tx, sheet_id, consent, &at).await?;
+        let effect =
+            record_consent_in(&mut tx, self.sealer.key_ring(), sheet_id, consent, &at).await?;
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(effect)
@@ -243,7 +289,8 @@ impl Deliveries for SqliteStore {
         let at = now();
         // A delivery in flight when consent was withdrawn did reach the receiver: say so.
         let updated = sqlx::query(
-            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, receipt_id = ?, last_error = NULL, delivered_at = ?, updated_at = ?
+            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, receipt_id = ?, last_error = NULL, delivered_at = ?, updated_at = ?,
+               in_doubt_since = NULL
              WHERE id = ? AND status IN ('pending', 'withdrawn')",
         )
         .bind(receipt_id)
@@ -259,11 +306,24 @@ impl Deliveries for SqliteStore {
         Ok(())
     }
 
+    async fn attempt_started(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let _writer = self.write_lock().await;
+        let since: Option<String> = sqlx::query_scalar(
+            "UPDATE deliveries SET in_doubt_since = COALESCE(in_doubt_since, ?) WHERE id = ? AND status = 'pending' RETURNING in_doubt_since",
+        )
+        .bind(now())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(since)
+    }
+
     async fn attempt_failed(
         &self,
         id: &str,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        in_doubt_since: Option<&str>,
         audit_event: Option<&AuditEvent>,
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
@@ -275,13 +335,15 @@ impl Deliveries for SqliteStore {
             "dead"
         };
         let updated = sqlx::query(
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?,
+               in_doubt_since = ?
              WHERE id = ? AND status = 'pending'",
         )
         .bind(status)
         .bind(error)
         .bind(millis(retry_at.unwrap_or_else(Utc::now)))
         .bind(&at)
+        .bind(in_doubt_since)
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -381,8 +443,8 @@ impl Deliveries for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Submissions;
     use crate::store::sqlite::tests::{self, event};
+    use crate::store::{AuditTrail, Submissions};
     use kakehashi_sdk::{Sheet, SheetKind};
 
     /// A store holding one draft sheet `s1` whose source data said `research_consent`.
@@ -393,6 +455,16 @@ mod tests {
         let mut sheet = Sheet::new(SheetKind::Nanbyo, Default::default());
         sheet.administrative.research_consent = research_consent;
         tests::store_with_draft(dir, "s1", sheet).await
+    }
+
+    /// A store whose sheet `s1` carried consent and is confirmed; its delivery's id.
+    async fn consented_and_confirmed(dir: &std::path::Path) -> (SqliteStore, String) {
+        let store = store_with_sheet(dir, Some(true)).await;
+        store
+            .confirm_sheet("s1", "dr1", &access_key(), &event("confirm"))
+            .await
+            .unwrap();
+        (store, delivery_id("s1", NATIONAL_DB))
     }
 
     fn access_key() -> crate::store::NewAccessKey {
@@ -493,15 +565,10 @@ mod tests {
     #[tokio::test]
     async fn failures_back_off_dead_letters_wait_for_an_operator() {
         let dir = tempfile::tempdir().unwrap();
-        let store = store_with_sheet(dir.path(), Some(true)).await;
-        store
-            .confirm_sheet("s1", "dr1", &access_key(), &event("confirm"))
-            .await
-            .unwrap();
-        let id = delivery_id("s1", NATIONAL_DB);
+        let (store, id) = consented_and_confirmed(dir.path()).await;
         let later = Utc::now() + chrono::Duration::minutes(5);
         store
-            .attempt_failed(&id, "503", Some(later), None)
+            .attempt_failed(&id, "503", Some(later), None, None)
             .await
             .unwrap();
         assert!(
@@ -526,7 +593,7 @@ mod tests {
         );
 
         store
-            .attempt_failed(&id, "400 payload.schema", None, Some(&event("dead")))
+            .attempt_failed(&id, "400 payload.schema", None, None, Some(&event("dead")))
             .await
             .unwrap();
         let dead = store.delivery(&id).await.unwrap().unwrap();
@@ -575,6 +642,79 @@ mod tests {
             .unwrap();
         assert!(
             matches!(effect, ConsentEffect::Delivery(ref d) if d.status == DeliveryStatus::Delivered)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_attempt_without_an_answer_leaves_a_doubt_that_a_withdrawal_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id) = consented_and_confirmed(dir.path()).await;
+        // An attempt whose document surely did not leave leaves no doubt.
+        let since = store.attempt_started(&id).await.unwrap().unwrap();
+        let later = Utc::now() + chrono::Duration::minutes(5);
+        store
+            .attempt_failed(&id, "could not connect", Some(later), None, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.delivery(&id).await.unwrap().unwrap().in_doubt_since,
+            None
+        );
+        // One without an answer does, and keeps its first time through later attempts.
+        let again = store.attempt_started(&id).await.unwrap().unwrap();
+        assert!(again >= since);
+        store
+            .attempt_failed(&id, "timed out", Some(later), Some(&again), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.attempt_started(&id).await.unwrap(),
+            Some(again.clone())
+        );
+        store
+            .attempt_failed(&id, "could not connect", Some(later), Some(&again), None)
+            .await
+            .unwrap();
+
+        // The withdrawal stops it and says it may have arrived, with an audit record of that.
+        let effect = store
+            .record_consent("s1", &officer(false), &event("consent"))
+            .await
+            .unwrap();
+        let ConsentEffect::PossiblyDelivered(delivery) = effect else {
+            panic!("{effect:?}");
+        };
+        assert_eq!(delivery.status, DeliveryStatus::Withdrawn);
+        assert_eq!(delivery.in_doubt_since, Some(again));
+        let unknown = store
+            .audit_query(&crate::store::AuditQuery {
+                action: Some("delivery.send".into()),
+                outcome: Some("unknown".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(unknown.len(), 1);
+        assert_eq!(unknown[0].event.object_id.as_deref(), Some("s1"));
+        // A withdrawn delivery is not started again; saying it twice audits it once.
+        assert_eq!(store.attempt_started(&id).await.unwrap(), None);
+        let effect = store
+            .record_consent("s1", &officer(false), &event("consent"))
+            .await
+            .unwrap();
+        assert!(
+            matches!(effect, ConsentEffect::PossiblyDelivered(_)),
+            "{effect:?}"
+        );
+        // The receipt, if it ever comes, settles it.
+        store
+            .delivered(&id, "rcpt-1", &event("deliver"))
+            .await
+            .unwrap();
+        let done = store.delivery(&id).await.unwrap().unwrap();
+        assert_eq!(
+            (done.status, done.in_doubt_since),
+            (DeliveryStatus::Delivered, None)
         );
     }
 }
