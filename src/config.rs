@@ -128,6 +128,10 @@ pub struct SecurityConfig {
     /// A web console session ends this many seconds after its login, however busy. Default
     /// 43200 (12 hours).
     pub console_absolute_seconds: u64,
+    /// How long the console's upload waits for a document to be read before it shows the
+    /// upload's progress page instead (which shows the result when reading ends), in
+    /// milliseconds. Default 2000.
+    pub console_result_wait_ms: u64,
 }
 
 impl Default for SecurityConfig {
@@ -148,6 +152,7 @@ impl Default for SecurityConfig {
             max_connections_per_address: 64,
             console_idle_seconds: 30 * 60,
             console_absolute_seconds: 12 * 60 * 60,
+            console_result_wait_ms: 2000,
         }
     }
 }

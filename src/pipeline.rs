@@ -63,7 +63,7 @@ pub enum SubmitError {
 }
 
 /// A submission to take.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Submission {
     pub body: bytes::Bytes,
     pub content_type: Option<String>,
@@ -74,6 +74,9 @@ pub struct Submission {
     pub municipality_id: Option<String>,
     /// Who sends it: owner of what it creates, and the actor in the audit trail.
     pub sender: Principal,
+    /// Told the submission's id as soon as it is journaled, before it is read (the console's
+    /// upload shows the reading's progress from then on).
+    pub on_journaled: Option<tokio::sync::oneshot::Sender<String>>,
 }
 
 /// The gateway's pipeline, shared by the API handlers.
@@ -236,6 +239,10 @@ impl Pipeline {
         // this request processes it.
         let claim = self.in_flight.claim(&record.id);
         let stored = self.store.journal(raw, &record).await?;
+        if let Some(tell) = submission.on_journaled {
+            // Nobody listening any more is no error: the request still gets its answer.
+            let _ = tell.send(stored.id.clone());
+        }
         let audit = submission
             .sender
             .audit("submission.create", "duplicate")
@@ -676,6 +683,7 @@ field = "patient.sex"
                 adapter: None,
                 mapping: Some("test".into()),
                 municipality_id: None,
+                on_journaled: None,
                 sender: Principal {
                     user_id: "test".into(),
                     role: crate::store::Role::Clerk,

@@ -12,9 +12,9 @@ use common::{Gateway, HOSPITAL, PASSWORD};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 
-/// Generous request rates: a console page is several requests.
-const RATES: &str =
-    "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n";
+/// Generous request rates: a console page is several requests; and an upload's result on its
+/// own page however long reading takes on a loaded machine.
+const RATES: &str = "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\nconsole_result_wait_ms = 600000\n";
 
 fn start(dir: &Path, extra: &str) -> Gateway {
     Gateway::start(&dir.join("data"), &format!("{RATES}{extra}"))
@@ -141,6 +141,69 @@ async fn sessions_are_secure_cookies_bound_to_their_terminal() {
     let english = fresh.get("/console/?lang=en").await;
     assert!(english.body.contains("<html lang=\"en\""));
     assert!(fresh.get("/console/sheets").await.body.contains("Sheets"));
+}
+
+/// A scan takes seconds to read: the upload hands over to the upload's own page, which says it
+/// is reading and reloads itself (a person can stop that), then shows the result.
+#[tokio::test]
+async fn an_upload_read_for_long_is_followed_on_its_progress_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(
+        &dir.path().join("data"),
+        "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\nconsole_result_wait_ms = 0\n",
+    );
+    // Printed and scanned first: it takes longer than a keep-alive connection waits idle.
+    let pdf = common::municipal::scan(&[common::municipal::paper(), common::municipal::paper()]);
+    let mut clerk = Browser::new(&gw, "hospital");
+    clerk.first_login(&gw, "clerk-ito", HOSPITAL, "clerk").await;
+    let form = clerk.get("/console/upload").await;
+    let handed_over = clerk
+        .upload(
+            "/console/upload",
+            &form.csrf(),
+            &[("adapter", "scan")],
+            &pdf,
+        )
+        .await;
+    assert_eq!(
+        handed_over.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        handed_over.body
+    );
+    let progress = handed_over.location().to_owned();
+    assert!(progress.starts_with("/console/uploads/"), "{progress}");
+
+    let reading = clerk.get(&progress).await;
+    assert_eq!(reading.status, StatusCode::OK, "{}", reading.body);
+    assert!(reading.body.contains("読み取り中"), "{}", reading.body);
+    assert_eq!(reading.headers["refresh"], "3");
+    assert!(reading.body.contains("?auto=off"), "{}", reading.body);
+    let still = clerk.get(&format!("{progress}?auto=off")).await;
+    assert!(!still.headers.contains_key("refresh"));
+    assert!(still.body.contains("自動更新に戻す"), "{}", still.body);
+
+    // Another hospital's clerk cannot follow it.
+    gw.add_organisation("hospital", "2710000011", "大阪北病院", "hospital-b");
+    let mut other = Browser::new(&gw, "hospital-b");
+    other
+        .first_login(&gw, "clerk-kato", "hospital:2710000011", "clerk")
+        .await;
+    assert_eq!(other.get(&progress).await.status, StatusCode::NOT_FOUND);
+
+    let started = std::time::Instant::now();
+    let done = loop {
+        let page = clerk.get(&progress).await;
+        if !page.body.contains("読み取り中") {
+            break page;
+        }
+        assert!(started.elapsed().as_secs() < 180, "still reading");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(!done.headers.contains_key("refresh"));
+    assert!(done.body.contains("取込結果"), "{}", done.body);
+    assert_eq!(sheet_links(&done.body).len(), 2, "{}", done.body);
 }
 
 #[tokio::test]

@@ -45,7 +45,7 @@ async fn a_clerk_corrects_an_uploaded_sheet_and_the_doctor_confirms_it() {
     let dir = tempfile::tempdir().unwrap();
     let gw = Gateway::start(
         &dir.path().join("data"),
-        "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\n",
+        "[security]\nrequests_per_second_per_terminal = 5000\nrequests_per_second_per_address = 5000\nconsole_result_wait_ms = 0\n",
     );
     let csv = dir.path().join("hospital-a.csv");
     std::fs::write(&csv, common::hospital_a_with_an_error()).unwrap();
@@ -70,7 +70,26 @@ async fn a_clerk_corrects_an_uploaded_sheet_and_the_doctor_confirms_it() {
         .unwrap();
     b.fill("#mapping", "hospital-a").await;
     click_and_load(&b, "form[action='/console/upload'] button[type=submit]").await;
-    let result = b.text("main").await;
+    // The gateway hands the upload over to its progress page at once (`console_result_wait_ms =
+    // 0`), which the browser reloads by itself until the result is there.
+    let progress = current_path(&b).await;
+    assert!(progress.starts_with("/console/uploads/"), "{progress}");
+    // Checked with the reloading stopped, so that no reload comes in the middle.
+    b.goto(&format!("{progress}?auto=off")).await.unwrap();
+    a11y.check(&b, "upload progress").await;
+    b.goto(&progress).await.unwrap();
+    let started = std::time::Instant::now();
+    let result = loop {
+        let shown = match b.client().find(Locator::Css("main")).await {
+            Ok(main) => main.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if shown.contains("調査票: ") {
+            break shown;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no result: {shown}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    };
     assert!(result.contains("調査票: 130"), "{result}");
     assert!(result.contains("エラーのある調査票: 1"), "{result}");
     a11y.check(&b, "upload result").await;

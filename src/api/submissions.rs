@@ -127,7 +127,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (view, _) = submit(&state, principal, params, &headers, body).await?;
+    let (view, _) = submit(&state, principal, params, &headers, body, None).await?;
     let location = format!("/v1/submissions/{}", view.submission.id);
     Ok((
         StatusCode::ACCEPTED,
@@ -140,13 +140,15 @@ pub async fn create(
 /// Stores a submission for `principal` (the API's and the console's one way): who may submit
 /// through which adapter, for which municipality; the body read within the limit; journaled,
 /// converted, checked and stored by the pipeline. The submission with its sheets, and whether
-/// it is new (false: these bytes were submitted before).
+/// it is new (false: these bytes were submitted before). `on_journaled` is told the id once
+/// the submission is journaled.
 pub(crate) async fn submit(
     state: &AppState,
     principal: Principal,
     params: SubmitParams,
     headers: &HeaderMap,
     body: Body,
+    on_journaled: Option<tokio::sync::oneshot::Sender<String>>,
 ) -> Result<(SubmissionView, bool), ApiError> {
     // Municipal officers send the paper they scanned (the sheet adapter municipalities send
     // through, when they name none); their submissions are for their own municipality.
@@ -217,6 +219,7 @@ pub(crate) async fn submit(
             mapping: params.mapping,
             municipality_id,
             sender: principal,
+            on_journaled,
         })
         .await?;
     if let Some(rejection) = &record.error {

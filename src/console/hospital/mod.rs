@@ -8,6 +8,7 @@ mod editor;
 mod form;
 pub(super) mod list;
 mod new_sheet;
+mod progress;
 pub(super) mod upload;
 
 use axum::Router;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/sheets/{id}/print", get(editor::print))
         // The CSRF layer has read the body within the gateway's `max_body_bytes` already;
         // axum's own 2 MB default for multipart forms would refuse a scanned PDF below it.
+        .route("/console/uploads/{id}", get(progress::show))
         .route(
             "/console/upload",
             get(upload::form)

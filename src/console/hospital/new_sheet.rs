@@ -243,6 +243,7 @@ pub async fn create(
         params,
         &headers,
         Body::from(bundle),
+        None,
     )
     .await
     {

@@ -1,10 +1,14 @@
 //! Upload of an EHR's CSV, a FHIR document or a scanned PDF: a multipart form into the API's
-//! own submission ([`submit`]), answered with the result of each sheet.
+//! own submission ([`submit`]), answered with the result of each sheet — or, when reading
+//! takes longer than `[security] console_result_wait_ms` (a scan's OCR), with the upload's
+//! progress page ([`super::progress`]) once the file is journaled.
+
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use kakehashi_sdk::{RecordKind, Severity};
 use maud::{Markup, html};
 
@@ -157,7 +161,7 @@ pub(in crate::console) fn chosen(params: &[(String, String)], name: &str) -> Opt
         .map(|(_, v)| v.clone())
 }
 
-fn result(state: &AppState, lang: Lang, view: &SubmissionView) -> Markup {
+pub(super) fn result(state: &AppState, lang: Lang, view: &SubmissionView) -> Markup {
     let summary = &view.summary;
     html! {
         div class="notice success" role="status" {
@@ -223,16 +227,31 @@ pub async fn submit(
     {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    let outcome = submit_document(
-        &state,
-        console.principal.clone(),
-        params,
-        &headers,
-        Body::from(upload.file),
-    )
-    .await;
+    // Read on a task of its own, so that a long read (a scan's OCR) goes on after this page
+    // has handed the person over to the progress page.
+    let (journaled, journaled_id) = tokio::sync::oneshot::channel();
+    let reader = (state.clone(), console.principal.clone());
+    let mut reading = tokio::spawn(async move {
+        let (state, principal) = reader;
+        let body = Body::from(upload.file);
+        submit_document(&state, principal, params, &headers, body, Some(journaled)).await
+    });
+    let wait = Duration::from_millis(state.security.console_result_wait_ms);
+    let finished = tokio::select! {
+        biased;
+        done = &mut reading => Some(done),
+        () = tokio::time::sleep(wait) => None,
+    };
+    let outcome = match finished {
+        Some(done) => done,
+        None => match journaled_id.await {
+            Ok(id) => return Redirect::to(&format!("/console/uploads/{id}")).into_response(),
+            // Refused before it was journaled (its error is the task's answer).
+            Err(_) => reading.await,
+        },
+    };
     match outcome {
-        Ok((view, _)) => {
+        Ok(Ok((view, _))) => {
             let body = html! {
                 (result(&state, lang, &view))
                 h2 { (t(lang, "upload.again")) }
@@ -240,6 +259,7 @@ pub async fn submit(
             };
             page(&console, t(lang, "upload.result_title"), body).into_response()
         }
-        Err(error) => console.error(&error),
+        Ok(Err(error)) => console.error(&error),
+        Err(failed) => console.error(&ApiError::internal(&failed.to_string())),
     }
 }
