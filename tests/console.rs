@@ -329,6 +329,77 @@ async fn clerks_draft_and_only_doctors_confirm_their_own_hospitals_sheets() {
         officer.get("/console/sheets").await.status,
         StatusCode::NOT_FOUND
     );
+
+    // The patient lost the notice: the doctor issues a new key; the old one opens nothing.
+    let page = doctor.get(&format!("/console/sheets/{sheet}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/console/sheets/{sheet}/access-key\""))
+    );
+    let reissued = doctor
+        .post(
+            &format!("/console/sheets/{sheet}/access-key"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(reissued.status, StatusCode::OK, "{}", reissued.body);
+    assert!(
+        reissued.body.contains("アクセスキーを再発行しました"),
+        "{}",
+        reissued.body
+    );
+    let key_at = reissued.body.find("class=\"access-key\">").unwrap();
+    let new_key = &reissued.body[key_at + 19..key_at + 19 + 24];
+    assert_ne!(new_key, key);
+    let form = officer.get("/console/municipal/lookup").await;
+    let old = officer
+        .post(
+            "/console/municipal/lookup",
+            &[("csrf", &form.csrf()), ("access_key", key)],
+        )
+        .await;
+    assert!(old.status.is_client_error(), "{}", old.body);
+    let new = officer
+        .post(
+            "/console/municipal/lookup",
+            &[("csrf", &old.csrf()), ("access_key", new_key)],
+        )
+        .await;
+    assert_eq!(new.location(), format!("/console/municipal/sheets/{sheet}"));
+
+    // With the patient's consent recorded, hospital B renews from the sheet it cannot read.
+    let page = doctor.get(&format!("/console/sheets/{sheet}")).await;
+    let consented = doctor
+        .post(
+            &format!("/console/sheets/{sheet}/carryover-consent"),
+            &[("csrf", &page.csrf()), ("hospital_code", "2710000011")],
+        )
+        .await;
+    assert_eq!(
+        consented.location(),
+        format!("/console/sheets/{sheet}?consented=2710000011")
+    );
+    let shown = doctor.get(consented.location()).await;
+    assert!(shown.body.contains("同意を記録しました"), "{}", shown.body);
+    let token = stranger.get("/console/").await.csrf();
+    let renewed = stranger
+        .post(
+            &format!("/console/sheets/{sheet}/renew"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(renewed.status, StatusCode::SEE_OTHER, "{}", renewed.body);
+    let draft = stranger.get(renewed.location()).await;
+    assert_eq!(draft.status, StatusCode::OK, "{}", draft.body);
+    assert!(draft.body.contains("<dd>下書き</dd>"), "{}", draft.body);
+    assert!(
+        draft
+            .body
+            .contains("<option value=\"renewal\" selected>更新</option>"),
+        "{}",
+        draft.body
+    );
+    assert!(!renewed.location().contains(sheet.as_str()));
 }
 
 #[tokio::test]

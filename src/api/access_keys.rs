@@ -156,28 +156,39 @@ pub async fn reissue(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let key = reissue_key(&state, &principal, &id).await?;
+    issued(&state, &headers, &id, &key).await
+}
+
+/// Issues a new key for a confirmed sheet and revokes the previous one (the API's and the
+/// console's one way): only the hospital that registered it, audited.
+pub(crate) async fn reissue_key(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<AccessKey, ApiError> {
     let action = "access_key.reissue";
-    let sheet = sheets::load(&state, &principal, &id, action, access::may_read_sheet).await?;
+    let sheet = sheets::load(state, principal, id, action, access::may_read_sheet).await?;
     let audit = principal
         .audit(action, "ok")
-        .on("sheet", &id)
+        .on("sheet", id)
         .with_patient(sheet.patient_ref.clone());
     let store = state.store();
     state
         .require_role(
-            access::may_issue_access_key(&principal, &sheet),
+            access::may_issue_access_key(principal, &sheet),
             &audit,
             "issue access keys (only the hospital that registered the sheet may)",
             "アクセスキーを発行することは（調査票を登録した医療機関のみ可能です）",
         )
         .await?;
-    let (key, new_key) = new_key(&state)?;
+    let (key, new_key) = new_key(state)?;
     let audit = audit.with_detail(format!(
         "access key re-issued, valid until {}; the previous key is revoked",
         new_key.expires_at
     ));
     if store
-        .reissue_access_key(&id, &principal.user_id, &new_key, &audit)
+        .reissue_access_key(id, &principal.user_id, &new_key, &audit)
         .await?
         .is_none()
     {
@@ -193,7 +204,7 @@ pub async fn reissue(
             format!("調査票 {id} は仮登録です。アクセスキーは指定医が登録した時に発行されます"),
         ));
     }
-    issued(&state, &headers, &id, &key).await
+    Ok(key)
 }
 
 /// `POST /v1/access-keys/lookup`

@@ -27,7 +27,7 @@ pub(crate) mod issuing;
 pub(crate) mod judgment;
 mod openapi;
 pub(crate) mod print;
-mod renewals;
+pub(crate) mod renewals;
 pub(crate) mod review;
 mod routes;
 pub(crate) mod sheets;

@@ -49,6 +49,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/console/sheets/{id}", get(editor::show).post(editor::save))
         .route("/console/sheets/{id}/confirm", post(editor::confirm))
+        .route("/console/sheets/{id}/access-key", post(editor::reissue))
+        .route("/console/sheets/{id}/renew", post(editor::renew))
+        .route(
+            "/console/sheets/{id}/carryover-consent",
+            post(editor::carryover_consent),
+        )
         .route("/console/sheets/{id}/print", get(editor::print))
         // The CSRF layer has read the body within the gateway's `max_body_bytes` already;
         // axum's own 2 MB default for multipart forms would refuse a scanned PDF below it.
