@@ -89,7 +89,13 @@ pub async fn list(
                     @for d in &rows {
                         tr {
                             td { code { (d.id.get(..8).unwrap_or(&d.id)) } }
-                            td { (t(lang, status_key(d.status))) }
+                            td {
+                                (t(lang, status_key(d.status)))
+                                @if let Some(since) = &d.in_doubt_since {
+                                    br;
+                                    span class="finding warning" { (t(lang, "admin.deliveries.in_doubt")) " " (since) }
+                                }
+                            }
                             td { (d.attempts) }
                             td { (d.last_error.as_deref().unwrap_or("—")) }
                             td { (d.updated_at) }
