@@ -1,23 +1,30 @@
-//! Any bytes, with any of the shipped mappings (or none, so the adapter detects one), through
-//! the CSV adapter and the checks: must return records or a located error, never panic.
+//! Any bytes through the CSV adapter and the checks — with the mapping detected from the header
+//! (with and without a declared Shift_JIS charset) and with each shipped mapping named — must
+//! return records or a located error, never panic. Every input takes every path, so the seeds
+//! (fuzz/corpus/csv_adapter/) are plain exports.
 #![no_main]
 
 use std::sync::LazyLock;
 
+use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_core::catalog::Catalog;
 use kakehashi_core::conversion;
-use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_sdk::Input;
 use libfuzzer_sys::fuzz_target;
 
-static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog::load(None).expect("built-in catalog"));
+static CATALOG: LazyLock<Catalog> =
+    LazyLock::new(|| Catalog::load(None).expect("built-in catalog"));
 
 fuzz_target!(|data: &[u8]| {
-    let (selector, bytes) = data.split_first().unwrap_or((&0, data));
-    let mappings: Vec<&str> = CATALOG.mappings.names("csv").collect();
-    let mapping = mappings.get(usize::from(*selector) % (mappings.len() + 1)).copied();
-    let content_type = (selector & 0x80 != 0).then_some("text/csv; charset=shift_jis");
-    let input = Input { bytes, content_type, sha256: "fuzz" };
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("a date");
-    let _ = conversion::convert(&CsvAdapter, &CATALOG, &input, mapping, "fuzz", today);
+    let detected = [(None, None), (None, Some("text/csv; charset=shift_jis"))];
+    let named = CATALOG.mappings.names("csv").map(|name| (Some(name), None));
+    for (mapping, content_type) in detected.into_iter().chain(named) {
+        let input = Input {
+            bytes: data,
+            content_type,
+            sha256: "fuzz",
+        };
+        let _ = conversion::convert(&CsvAdapter, &CATALOG, &input, mapping, "fuzz", today);
+    }
 });
