@@ -8,7 +8,8 @@
 # IPA Mincho, and the handwriting-style Klee and Kiloji); NSS's certutil and pk12util, which
 # open the terminals' PKCS#12 bundles in the tests as Chrome and Firefox do; and headless
 # Chromium with chromedriver and axe-core (npm), which the browser tests (tests/browser.rs)
-# drive the console and check its accessibility with.
+# drive the console and check its accessibility with; and cargo-fuzz, which scripts/fuzz.sh
+# fuzzes the adapters with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3 python3-venv libssl-dev
@@ -51,4 +52,11 @@ fi
 browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
 if [[ ! -f $browser_dir/node_modules/axe-core/axe.min.js ]]; then
   (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# cargo-fuzz, pinned, built from crates.io (scripts/fuzz.sh; it builds with the nightly
+# toolchain when rustup has one, else with stable and RUSTC_BOOTSTRAP=1).
+cargo_fuzz_version=0.13.2
+if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $cargo_fuzz_version" ]]; then
+  cargo install --locked "cargo-fuzz@$cargo_fuzz_version"
 fi
