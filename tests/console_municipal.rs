@@ -149,6 +149,12 @@ async fn municipal_and_administrator_screens_are_for_their_role_and_municipality
     let print = officer.get(&format!("{sheet_page}/print")).await;
     assert_eq!(print.status, StatusCode::OK);
     assert_eq!(print.headers["content-type"], "application/pdf");
+    // The patient consented when the sheet was set up: the registration card prints.
+    let card = format!("{sheet_page}/registration-card");
+    assert!(sheet.body.contains(&card), "{}", sheet.body);
+    let printed = officer.get(&card).await;
+    assert_eq!(printed.status, StatusCode::OK);
+    assert_eq!(printed.headers["content-type"], "application/pdf");
     for screen in [
         "/console/municipal/review",
         "/console/municipal/applications",

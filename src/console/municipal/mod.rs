@@ -57,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route("/console/municipal/sheets/{id}", get(sheet::show))
         .route("/console/municipal/sheets/{id}/print", get(sheet::print))
         .route(
+            "/console/municipal/sheets/{id}/registration-card",
+            get(sheet::registration_card),
+        )
+        .route(
             "/console/municipal/sheets/{id}/consent",
             post(sheet::consent),
         )

@@ -15,6 +15,7 @@ use crate::api::print::print_sheet;
 use crate::api::sheets::read_sheet;
 use crate::console::hospital::list::status_key;
 use crate::console::{Console, Lang, findings, form_csrf, page, t};
+use crate::store::SheetStatus;
 
 fn outcome_key(outcome: Outcome) -> &'static str {
     match outcome {
@@ -130,6 +131,12 @@ async fn render(
             a class="button" href={ "/console/municipal/sheets/" (id) "/print" } download {
                 (t(lang, "muni.sheet.masked_print"))
             }
+            @if sheet.status == SheetStatus::Confirmed {
+                " "
+                a class="button secondary" href={ "/console/municipal/sheets/" (id) "/registration-card" } download {
+                    (t(lang, "muni.sheet.registration_card"))
+                }
+            }
         }
         h2 { (t(lang, "muni.sheet.findings")) }
         (findings::list(lang, &sheet.findings))
@@ -183,6 +190,25 @@ pub async fn print(
     print_sheet(&state, &console.principal, &id, Some("true"))
         .await
         .unwrap_or_else(|e| console.error(&e))
+}
+
+/// The registration card (登録者証) of a confirmed sheet whose patient consented, as the API
+/// answers it (only the municipality the sheet was sent to; audited).
+pub async fn registration_card(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = console.require(super::ROLES) {
+        return refused;
+    }
+    crate::api::print::registration_card(
+        State(state),
+        axum::Extension(console.principal.clone()),
+        crate::api::extract::Path(id),
+    )
+    .await
+    .unwrap_or_else(|e| console.error(&e))
 }
 
 /// The patient's answer.
