@@ -179,19 +179,27 @@ impl Pipeline {
         Ok(self.adapters.choose(kind, name, &input)?.adapter.clone())
     }
 
-    /// Reserves from the decoding budget what `adapter` may take to read `body`.
+    /// Reserves from the decoding budget what `adapter` may take to read `body`. The bound is
+    /// worked out on a blocking thread: it may read the document's structure (an archive's
+    /// directory, a PDF's page images).
     async fn reserve(
         &self,
-        adapter: &dyn Adapter,
-        body: &[u8],
+        adapter: &Arc<dyn Adapter>,
+        body: &bytes::Bytes,
         content_type: Option<&str>,
-    ) -> Result<Reservation, BudgetError> {
-        let input = Input {
-            bytes: body,
-            content_type,
-            sha256: "",
-        };
-        self.budget.reserve(adapter.memory_bound(&input)).await
+    ) -> Result<Reservation, SubmitError> {
+        let (adapter, body) = (adapter.clone(), body.clone());
+        let content_type = content_type.map(str::to_owned);
+        let bound = tokio::task::spawn_blocking(move || {
+            adapter.memory_bound(&Input {
+                bytes: &body,
+                content_type: content_type.as_deref(),
+                sha256: "",
+            })
+        })
+        .await
+        .map_err(|e| SubmitError::Worker(e.to_string()))?;
+        Ok(self.budget.reserve(bound).await?)
     }
 
     /// Takes a submission: journals it durably, converts and checks it, stores the outcome.
@@ -210,7 +218,7 @@ impl Pipeline {
         // Before anything is journaled: a submission the budget cannot take leaves no trace.
         let reservation = self
             .reserve(
-                adapter.as_ref(),
+                &adapter,
                 &submission.body,
                 submission.content_type.as_deref(),
             )
@@ -325,7 +333,7 @@ impl Pipeline {
     ) -> Result<(Result<Conversion, Rejection>, Reservation), SubmitError> {
         let adapter = self.adapter_for(kind, &body, content_type.as_deref(), adapter)?;
         let reservation = self
-            .reserve(adapter.as_ref(), &body, content_type.as_deref())
+            .reserve(&adapter, &body, content_type.as_deref())
             .await?;
         let sha256 = content_hash(&body);
         let read = self
@@ -458,8 +466,9 @@ impl Pipeline {
             .named(RecordKind::Sheet, &record.adapter)?
             .adapter
             .clone();
+        let body = bytes::Bytes::from(body);
         let reservation = self
-            .reserve(adapter.as_ref(), &body, content_type.as_deref())
+            .reserve(&adapter, &body, content_type.as_deref())
             .await?;
         tracing::info!(id = %record.id, "resuming a journaled submission that was never completed");
         let audit = AuditEvent {
@@ -473,7 +482,7 @@ impl Pipeline {
             (claim, reservation),
             record,
             adapter,
-            body.into(),
+            body,
             content_type,
             audit,
         )

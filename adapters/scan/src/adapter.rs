@@ -17,7 +17,7 @@ use kakehashi_sdk::{
 use crate::crosscheck::{Read, cross_check};
 use crate::evidence::Reason;
 use crate::ocr::{OcrError, OcrPool};
-use crate::pdf::{Limits, PageImage, looks_like_pdf, page_images};
+use crate::pdf::{Limits, PageImage, looks_like_pdf, memory_bound, page_images};
 use crate::read::{CUT_PX_PER_MM, ZoneReading, read_form_code, read_zone};
 use crate::register::{Affine, register};
 use crate::template::FormTemplate;
@@ -517,6 +517,10 @@ impl Adapter for ScanAdapter {
 
     fn sniff(&self, input: &Input<'_>) -> bool {
         input.media_type().as_deref() == Some("application/pdf") || looks_like_pdf(input.bytes)
+    }
+
+    fn memory_bound(&self, input: &Input<'_>) -> u64 {
+        memory_bound(input.bytes, &self.options.limits)
     }
 
     fn convert(

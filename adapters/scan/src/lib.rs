@@ -29,7 +29,7 @@ mod variants;
 pub use adapter::{CATEGORY, ScanAdapter, ScanOptions};
 pub use evidence::Reason;
 pub use ocr::{Charset, OcrError, OcrPool, Recognised, Symbol};
-pub use pdf::{Limits, PageImage, looks_like_pdf, page_images};
+pub use pdf::{Limits, PageImage, looks_like_pdf, memory_bound, page_images};
 pub use read::CUT_PX_PER_MM;
 pub use register::{Affine, register};
 pub use template::FormTemplate;

@@ -4,13 +4,14 @@
 //! `FlateDecode`, or bilevel CCITT). Everything is checked before anything is decoded: the
 //! header, encryption, the page count, each image's declared size against [`Limits`], and the
 //! decoded size is capped at what the declared size implies, so a decompression bomb stops at
-//! its first surplus byte instead of filling memory.
+//! its first surplus byte instead of filling memory. Because every page decodes to exactly its
+//! declared size, [`memory_bound`] can say beforehand what reading a document will hold.
 
 use std::io::Read;
 
 use image::{GrayImage, ImageFormat, ImageReader};
 use kakehashi_sdk::{AdapterError, SourceLocation};
-use lopdf::{Dictionary, Document, Object, ObjectId};
+use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
 
 /// Bounds on what one submission may make the adapter decode.
 #[derive(Debug, Clone, Copy)]
@@ -60,9 +61,12 @@ fn page_error(page: u32, code: &'static str, en: String, ja: String) -> AdapterE
     })
 }
 
-/// Reads every page's image. A page without an image is refused as an unknown form: a text
-/// PDF is not a scan of a paper sheet.
-pub fn page_images(bytes: &[u8], limits: &Limits) -> Result<Vec<PageImage>, AdapterError> {
+/// Most bytes one object or cross-reference stream may inflate to while the PDF is loaded; a
+/// scanner's are a few KiB.
+const MAX_STRUCTURE_STREAM_BYTES: usize = 4 << 20;
+
+/// The PDF, loaded and checked: a PDF, not encrypted, with pages, not too many.
+fn load(bytes: &[u8], limits: &Limits) -> Result<Document, AdapterError> {
     if !looks_like_pdf(bytes) {
         return Err(AdapterError::unsupported(
             "scan.not_pdf",
@@ -78,7 +82,8 @@ pub fn page_images(bytes: &[u8], limits: &Limits) -> Result<Vec<PageImage>, Adap
                 .into(),
         )
     };
-    let doc = Document::load_mem(bytes).map_err(|e| {
+    let options = LoadOptions::with_max_decompressed_size(MAX_STRUCTURE_STREAM_BYTES);
+    let doc = Document::load_mem_with_options(bytes, options).map_err(|e| {
         // An encryption dictionary the reader could not use is still an encrypted file.
         if bytes.windows(8).any(|w| w == b"/Encrypt") {
             return encrypted();
@@ -115,22 +120,68 @@ pub fn page_images(bytes: &[u8], limits: &Limits) -> Result<Vec<PageImage>, Adap
             ),
         ));
     }
-    pages
+    Ok(doc)
+}
+
+/// Reads every page's image. A page without an image is refused as an unknown form: a text
+/// PDF is not a scan of a paper sheet.
+pub fn page_images(bytes: &[u8], limits: &Limits) -> Result<Vec<PageImage>, AdapterError> {
+    let doc = load(bytes, limits)?;
+    doc.get_pages()
         .iter()
         .map(|(&page, &id)| {
-            let image = largest_image(&doc, id, page, limits)?;
+            let stream = largest_image(&doc, id, page)?;
+            let image = decode(&doc, stream, page, limits)?;
             Ok(PageImage { page, image })
         })
         .collect()
 }
 
-/// The page's largest image (by declared pixels), decoded.
+/// Bytes the loaded PDF takes per byte of the file (measured at 1.5 for a four-form scan).
+const PDF_EXPANSION: u64 = 4;
+/// Bytes a decoded page holds per pixel, with the working copies of registration and OCR
+/// (measured at about 1 per pixel above the OCR engines, `kakehashi convert` on 2 to 8 pages).
+const HELD_BYTES_PER_PIXEL: u64 = 2;
+/// Bytes decoding one page takes per pixel while it runs (colour samples and the grey result).
+const DECODING_BYTES_PER_PIXEL: u64 = 4;
+
+/// The most memory reading the scanned PDF `bytes` within `limits` may take: the loaded PDF,
+/// every page image up to the first that cannot be read (each decodes to exactly its declared
+/// size or is refused), and one page's decoding. A file that does not load takes nothing
+/// beyond its bytes: reading it fails at once.
+pub fn memory_bound(bytes: &[u8], limits: &Limits) -> u64 {
+    let Ok(doc) = load(bytes, limits) else {
+        return 0;
+    };
+    let (mut held, mut largest) = (0u64, 0u64);
+    for (&page, &id) in &doc.get_pages() {
+        let Some((w, h)) = largest_image(&doc, id, page)
+            .and_then(|stream| dimensions(&stream.dict, page))
+            .ok()
+            .filter(|&(w, h)| within(limits, w, h))
+        else {
+            break;
+        };
+        let pixels = u64::from(w) * u64::from(h);
+        held += pixels;
+        largest = largest.max(pixels);
+    }
+    (bytes.len() as u64).saturating_mul(PDF_EXPANSION)
+        + held * HELD_BYTES_PER_PIXEL
+        + largest * DECODING_BYTES_PER_PIXEL
+}
+
+/// Whether a page image of `w`×`h` pixels is one the limits let be decoded.
+fn within(limits: &Limits, w: u32, h: u32) -> bool {
+    w.max(h) <= limits.max_side && u64::from(w) * u64::from(h) <= limits.max_pixels
+}
+
+/// The page's largest image (by declared pixels).
 fn largest_image(
     doc: &Document,
     page_id: ObjectId,
     page: u32,
-    limits: &Limits,
-) -> Result<GrayImage, AdapterError> {
+) -> Result<&lopdf::Stream, AdapterError> {
     let unreadable = |e: lopdf::Error| {
         page_error(
             page,
@@ -163,15 +214,14 @@ fn largest_image(
             }
         }
     }
-    let Some((_, stream)) = best else {
-        return Err(page_error(
+    best.map(|(_, stream)| stream).ok_or_else(|| {
+        page_error(
             page,
             "scan.unknown_form",
             "the page has no scanned image, so it is not a scan of a known form (a PDF with text is not read by OCR)".into(),
             "ページにスキャン画像がありません。既知の様式のスキャンではありません（テキストの PDF は OCR の対象外です）".into(),
-        ));
-    };
-    decode(doc, stream, page, limits)
+        )
+    })
 }
 
 fn dimensions(dict: &Dictionary, page: u32) -> Result<(u32, u32), AdapterError> {
@@ -200,7 +250,7 @@ fn decode(
     limits: &Limits,
 ) -> Result<GrayImage, AdapterError> {
     let (w, h) = dimensions(&stream.dict, page)?;
-    if w.max(h) > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels {
+    if !within(limits, w, h) {
         return Err(page_error(
             page,
             "scan.image_too_large",

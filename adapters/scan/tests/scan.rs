@@ -411,6 +411,51 @@ fn bad_input_gets_a_clear_error_within_bounds() {
 }
 
 #[test]
+fn the_memory_bound_follows_the_declared_page_images_that_decoding_holds_to() {
+    use kakehashi_adapter_scan::{Limits, memory_bound, page_images};
+    use kakehashi_sdk::{Adapter, Input};
+    let limits = Limits::default();
+    // Two pages of 1700×2400 and 800×600: the file, both pages held, the larger decoding.
+    let pages = [
+        image::GrayImage::new(1700, 2400),
+        image::GrayImage::new(800, 600),
+    ];
+    let pdf = synth::image_pdf(&pages, 200, 80).unwrap();
+    let decoded: Vec<u64> = page_images(&pdf, &limits)
+        .unwrap()
+        .iter()
+        .map(|p| u64::from(p.image.width()) * u64::from(p.image.height()))
+        .collect();
+    assert_eq!(decoded, [1700 * 2400, 800 * 600]);
+    let expected = pdf.len() as u64 * 4 + (1700 * 2400 + 800 * 600) * 2 + 1700 * 2400 * 4;
+    assert_eq!(memory_bound(&pdf, &limits), expected);
+    let input = Input {
+        bytes: &pdf,
+        content_type: Some("application/pdf"),
+        sha256: "",
+    };
+    assert_eq!(TestCatalog::adapter().memory_bound(&input), expected);
+    // A tiny file declaring a page at the pixel limit is bounded by what it declares (and
+    // decoding stops at that size); one beyond the limits, or no PDF, costs nothing: reading
+    // it is refused before anything is decoded.
+    let declares = |w: i64, h: i64| {
+        image_pdf_with(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => w, "Height" => h,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
+            zlib(&[0u8; 16]),
+        )
+    };
+    let at_limit = declares(8000, 5000);
+    assert_eq!(
+        memory_bound(&at_limit, &limits),
+        at_limit.len() as u64 * 4 + 40_000_000 * 6
+    );
+    let beyond = declares(100_000, 100_000);
+    assert_eq!(memory_bound(&beyond, &limits), beyond.len() as u64 * 4);
+    assert_eq!(memory_bound(b"PK\x03\x04", &limits), 0);
+}
+
+#[test]
 fn every_template_in_mappings_is_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../mappings/scan");
     let mut seen = BTreeMap::new();
