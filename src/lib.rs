@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod decode_budget;
+pub mod decode_thread;
 pub mod development;
 pub mod doctors;
 pub mod fhir_audit;

@@ -30,6 +30,7 @@ use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::decode_budget::{BudgetError, DecodeBudget, Reservation};
+use crate::decode_thread::on_own_thread;
 use crate::store::{
     AuditEvent, Completion, RawInput, Rejection, RejectionKind, Store, StoreError,
     SubmissionRecord, SubmissionStatus,
@@ -180,25 +181,19 @@ impl Pipeline {
     }
 
     /// Reserves from the decoding budget what `adapter` may take to read `body`. The bound is
-    /// worked out on a blocking thread: it may read the document's structure (an archive's
-    /// directory, a PDF's page images).
+    /// worked out here: it reads at most the document's structure (an archive's directory, a
+    /// PDF's objects), a few milliseconds.
     async fn reserve(
         &self,
         adapter: &Arc<dyn Adapter>,
         body: &bytes::Bytes,
         content_type: Option<&str>,
     ) -> Result<Reservation, SubmitError> {
-        let (adapter, body) = (adapter.clone(), body.clone());
-        let content_type = content_type.map(str::to_owned);
-        let bound = tokio::task::spawn_blocking(move || {
-            adapter.memory_bound(&Input {
-                bytes: &body,
-                content_type: content_type.as_deref(),
-                sha256: "",
-            })
-        })
-        .await
-        .map_err(|e| SubmitError::Worker(e.to_string()))?;
+        let bound = adapter.memory_bound(&Input {
+            bytes: body,
+            content_type,
+            sha256: "",
+        });
         Ok(self.budget.reserve(bound).await?)
     }
 
@@ -349,7 +344,7 @@ impl Pipeline {
         Ok((read, reservation))
     }
 
-    /// Reads and checks a document on a blocking worker thread. A panic in the adapter or the
+    /// Reads and checks a document on a thread of its own ([`on_own_thread`]). A panic in the adapter or the
     /// checks becomes a rejection (`submission.internal_error`), so that a document that trips
     /// a bug is answered and never retried in a loop.
     async fn read_in_worker(
@@ -363,7 +358,7 @@ impl Pipeline {
     ) -> Result<Result<Conversion, Rejection>, SubmitError> {
         let catalog = self.catalog.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        on_own_thread(move || {
             span.in_scope(|| {
                 let input = Input {
                     bytes: &body,
