@@ -187,3 +187,27 @@ pub fn api_error_page(lang: Lang, error: &ApiError) -> Response {
     }
     page
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::decode_budget::BudgetError;
+
+    #[test]
+    fn a_busy_error_page_says_when_to_come_back() {
+        let busy = ApiError::from(BudgetError::Busy {
+            retry_after: Duration::from_secs(5),
+        });
+        let page = api_error_page(Lang::Ja, &busy);
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(page.headers()[axum::http::header::RETRY_AFTER], "5");
+        let other = ApiError::not_found("sheet", "シート", "x");
+        assert!(
+            !api_error_page(Lang::Ja, &other)
+                .headers()
+                .contains_key(axum::http::header::RETRY_AFTER)
+        );
+    }
+}
