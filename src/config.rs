@@ -282,7 +282,7 @@ impl AuditConfig {
 /// large or hostile documents at once cannot exhaust the gateway. Before a document is read,
 /// the most its adapter says reading it may take is reserved; a request that finds the budget
 /// spent waits, and is then answered 503 `busy` with `Retry-After`. A document that alone
-/// needs more than the whole budget is refused with 413 `decoding.too_large`.
+/// may need more than the whole budget reserves all of it and is read alone.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DecodingConfig {

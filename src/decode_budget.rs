@@ -8,6 +8,12 @@
 //! reservation is given back when dropped. When the budget is spent, a request waits a little
 //! for others to finish and is then told to come back later (503 `busy` with Retry-After)
 //! instead of taking memory the machine does not have.
+//!
+//! A document whose bound is larger than the whole budget (a text export of several MiB: text
+//! formats are bounded at 64 times their size until they are read as a stream) reserves the
+//! whole budget and so is read alone. Refusing it would refuse files the gateway has always
+//! taken (up to `max_body_bytes`); reading it alone keeps the overshoot to that one document,
+//! which `max_body_bytes` bounds.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,11 +43,6 @@ pub enum BudgetError {
     /// Other documents hold the budget; come back after `retry_after`.
     #[error("the decoding budget is in use; retry after {retry_after:?}")]
     Busy { retry_after: Duration },
-    /// The document alone needs more than the whole budget.
-    #[error(
-        "reading the document may take {needed} bytes, more than the whole decoding budget of {capacity} bytes"
-    )]
-    TooLarge { needed: u64, capacity: u64 },
 }
 
 impl DecodeBudget {
@@ -61,16 +62,12 @@ impl DecodeBudget {
         u64::from(self.capacity_kib) * KIB
     }
 
-    /// Reserves `bytes`, waiting for others to give memory back for at most the budget's wait.
+    /// Reserves `bytes` — the whole budget when they are more — waiting for others to give
+    /// memory back for at most the budget's wait.
     pub async fn reserve(&self, bytes: u64) -> Result<Reservation, BudgetError> {
-        let too_large = BudgetError::TooLarge {
-            needed: bytes,
-            capacity: self.capacity(),
-        };
-        let kib = u32::try_from(bytes.div_ceil(KIB)).map_err(|_| too_large.clone())?;
-        if kib > self.capacity_kib {
-            return Err(too_large);
-        }
+        let kib = u32::try_from(bytes.div_ceil(KIB))
+            .unwrap_or(u32::MAX)
+            .min(self.capacity_kib);
         let busy = BudgetError::Busy {
             retry_after: self.wait,
         };
@@ -119,18 +116,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_document_larger_than_the_whole_budget_is_refused_at_once() {
-        let budget = DecodeBudget::new(MIB, Duration::from_secs(60));
+    async fn a_document_larger_than_the_whole_budget_is_read_alone() {
+        let budget = DecodeBudget::new(MIB, Duration::from_millis(50));
+        let alone = budget.reserve(MIB + 1).await.unwrap();
+        assert!(budget.reserve(1).await.is_err(), "nothing beside it");
+        drop(alone);
+        let small = budget.reserve(KIB).await.unwrap();
         assert_eq!(
-            budget.reserve(MIB + 1).await.unwrap_err(),
-            BudgetError::TooLarge {
-                needed: MIB + 1,
-                capacity: MIB
+            budget.reserve(u64::MAX).await.unwrap_err(),
+            BudgetError::Busy {
+                retry_after: Duration::from_millis(50)
             }
         );
-        assert!(matches!(
-            budget.reserve(u64::MAX).await,
-            Err(BudgetError::TooLarge { .. })
-        ));
+        drop(small);
+        let _whole = budget.reserve(u64::MAX).await.unwrap();
     }
 }

@@ -171,3 +171,28 @@ async fn concurrent_zip_bombs_stay_within_the_decoding_budget_and_memory_is_retu
     assert_eq!(status, StatusCode::OK);
     assert!(!gw.log().contains("panicked"), "{}", gw.log());
 }
+
+/// A text export whose bound is beyond the whole budget (64 times its size) is not refused:
+/// it waits for the whole budget and is read alone, as it was always taken.
+#[tokio::test]
+async fn a_document_beyond_the_whole_budget_is_read_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(
+        &dir.path().join("data"),
+        "[decoding]\nmemory_mib = 1\nwait_seconds = 5\n",
+    );
+    let clerk = gw
+        .user("clerk-a", common::HOSPITAL, "clerk", "hospital")
+        .await;
+    let csv = common::hospital_a_with_an_error();
+    assert!(csv.len() as u64 * 64 > MIB, "{} bytes", csv.len());
+    let (status, body) = send(
+        clerk
+            .post("/v1/submissions?mapping=hospital-a")
+            .header("content-type", "text/csv")
+            .body(csv),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["status"], "accepted", "{body}");
+}

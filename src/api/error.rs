@@ -164,19 +164,6 @@ impl From<BudgetError> for ApiError {
                 )
                 .retry_after(retry_after)
             }
-            BudgetError::TooLarge { needed, capacity } => {
-                let (needed, capacity) = (needed.div_ceil(1 << 20), capacity >> 20);
-                Self::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "decoding.too_large",
-                    format!(
-                        "reading this document may take {needed} MiB, more than the {capacity} MiB the gateway reads documents within; split it into smaller files"
-                    ),
-                    format!(
-                        "この文書の読み込みには最大 {needed} MiB が必要で、ゲートウェイの上限 {capacity} MiB を超えます。小さなファイルに分けてください"
-                    ),
-                )
-            }
         }
     }
 }
@@ -247,7 +234,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_spent_budget_is_busy_with_retry_after_and_a_document_beyond_it_is_too_large() {
+    fn a_spent_budget_is_busy_with_retry_after() {
         let busy = ApiError::from(BudgetError::Busy {
             retry_after: Duration::from_secs(5),
         });
@@ -258,15 +245,5 @@ mod tests {
         assert!(busy.message_ja.contains("5 秒後"), "{}", busy.message_ja);
         let response = busy.into_response();
         assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "5");
-        let large = ApiError::from(BudgetError::TooLarge {
-            needed: 300 << 20,
-            capacity: 256 << 20,
-        });
-        assert_eq!(
-            (large.status, large.code.as_str()),
-            (413, "decoding.too_large")
-        );
-        assert!(large.message.contains("300 MiB"), "{}", large.message);
-        assert!(large.message.contains("256 MiB"), "{}", large.message);
     }
 }
