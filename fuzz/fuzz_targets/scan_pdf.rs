@@ -1,13 +1,14 @@
-//! Any bytes through the scan adapter's decoding, the part before OCR: the PDF reader and its
-//! limits, each page's image (JPEG, Flate, raw, 1-bit), and the search for every shipped
-//! template's registration marks on it. Must return page images or a located error, never
-//! panic. Tesseract is left out: one OCR run costs more than thousands of these executions,
-//! and it reads only crops of images that got this far.
+//! Any bytes through the scan adapter's decoding, the part before OCR: the memory bound the
+//! gateway reserves before reading, the PDF reader and its limits, each page's image (JPEG,
+//! Flate, raw, 1-bit), and the search for every shipped template's registration marks on it.
+//! Must return page images or a located error, never panic. Tesseract is left out: one OCR run
+//! costs more than thousands of these executions, and it reads only crops of images that got
+//! this far.
 #![no_main]
 
 use std::sync::LazyLock;
 
-use kakehashi_adapter_scan::{CATEGORY, FormTemplate, Limits, page_images, register};
+use kakehashi_adapter_scan::{CATEGORY, FormTemplate, Limits, memory_bound, page_images, register};
 use kakehashi_core::catalog::Catalog;
 use libfuzzer_sys::fuzz_target;
 
@@ -26,7 +27,9 @@ static TEMPLATES: LazyLock<Vec<FormTemplate>> = LazyLock::new(|| {
 });
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(pages) = page_images(data, &Limits::default()) else {
+    let limits = Limits::default();
+    let _ = memory_bound(data, &limits);
+    let Ok(pages) = page_images(data, &limits) else {
         return;
     };
     for page in &pages {
