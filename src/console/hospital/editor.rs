@@ -24,7 +24,7 @@ use crate::api::renewals::{self, CarryoverConsentRequest};
 use crate::api::sheets::{SheetView, read_sheet, reloaded, update_sheet};
 use crate::auth::access;
 use crate::console::{Console, findings, form_csrf, page, t};
-use crate::store::{Role, SheetStatus, StoredSheet};
+use crate::store::{SheetStatus, StoredSheet};
 
 /// The template of a sheet's disease, if there is one.
 fn template_of<'a>(state: &'a AppState, sheet: &Sheet) -> Option<&'a Template> {
@@ -301,7 +301,7 @@ pub async fn confirm(
     console: Console,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(refused) = console.require(&[Role::Doctor, Role::Clerk]) {
+    if let Err(refused) = console.require(super::ROLES) {
         return refused;
     }
     match confirm_sheet(&state, &console.principal, &id).await {

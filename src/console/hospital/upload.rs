@@ -230,11 +230,18 @@ pub async fn submit(
     // Read on a task of its own, so that a long read (a scan's OCR) goes on after this page
     // has handed the person over to the progress page.
     let (journaled, journaled_id) = tokio::sync::oneshot::channel();
-    let reader = (state.clone(), console.principal.clone());
+    let (task_state, principal) = (state.clone(), console.principal.clone());
     let mut reading = tokio::spawn(async move {
-        let (state, principal) = reader;
         let body = Body::from(upload.file);
-        submit_document(&state, principal, params, &headers, body, Some(journaled)).await
+        submit_document(
+            &task_state,
+            principal,
+            params,
+            &headers,
+            body,
+            Some(journaled),
+        )
+        .await
     });
     let wait = Duration::from_millis(state.security.console_result_wait_ms);
     let finished = tokio::select! {
