@@ -36,6 +36,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// The memory budget documents are read within.
     pub decoding: DecodingConfig,
+    /// Where the data is stored: SQLite in the data directory, or a shared PostgreSQL.
+    pub store: StoreConfig,
     /// `[adapters.NAME]`: one table per adapter, read by its registration in
     /// `src/adapters.rs` (today `[adapters.scan]`: `workers`, `box_timeout_seconds`;
     /// `[adapters.mynaportal]`: `max_inflated_mib`). A section naming no registered adapter is
@@ -57,6 +59,7 @@ impl Default for Config {
             access_keys: AccessKeyConfig::default(),
             audit: AuditConfig::default(),
             decoding: DecodingConfig::default(),
+            store: StoreConfig::default(),
             adapters: Default::default(),
         }
     }
@@ -310,6 +313,40 @@ impl DecodingConfig {
             u64::from(self.memory_mib.max(1)) * 1024 * 1024,
             std::time::Duration::from_secs(self.wait_seconds.max(1)),
         )
+    }
+}
+
+/// `[store]`: where sheets, the journal, the outbox and the audit chain are kept.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// A PostgreSQL database shared by every gateway instance of a deployment
+    /// (`postgres://user@host:5432/kakehashi`, with `?sslmode=verify-full` across a network).
+    /// Default: none, which keeps the embedded SQLite file in `data_dir`. Each instance still
+    /// has its own `data_dir` for its certificates; all of them need the same data-key file.
+    pub url: Option<PostgresUrl>,
+}
+
+/// A `postgres://` (or `postgresql://`) URL; anything else is refused when the file is read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PostgresUrl(String);
+
+impl PostgresUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PostgresUrl {
+    type Error = String;
+
+    fn try_from(url: String) -> Result<Self, Self::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self(url))
+        } else {
+            Err("a shared store is PostgreSQL: `url` starts with postgres:// (leave it out to keep SQLite in data_dir)".to_owned())
+        }
     }
 }
 

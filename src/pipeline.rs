@@ -521,7 +521,7 @@ mod tests {
     use kakehashi_sdk::MappingContext;
 
     use super::*;
-    use crate::store::SqliteStore;
+    use crate::store::SqlStore;
 
     const CSV: &str = "告示番号,氏名,カナ,生年月日,性別\n2,山田太郎,ヤマダ タロウ,S50.1.2,男\n6,佐藤花子,サトウ ハナコ,1960-03-04,女\n";
     const MAPPING: &str = r#"
@@ -602,7 +602,7 @@ field = "patient.sex"
     #[tokio::test]
     async fn a_panicking_adapter_rejects_the_document_instead_of_failing_the_worker() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open_for_tests(dir.path()).await);
         let pipeline = Pipeline::new(store, catalog(), adapters(), budget());
         let read = pipeline
             .read_in_worker(
@@ -625,7 +625,7 @@ field = "patient.sex"
     #[tokio::test]
     async fn a_submission_stranded_while_serving_is_finished_without_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open_for_tests(dir.path()).await);
         let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
         let resuming = tokio::spawn(pipeline.clone().keep_resuming(Duration::from_millis(20)));
         // Journaled after the gateway started, and then left: a task that died.
@@ -659,7 +659,7 @@ field = "patient.sex"
     #[tokio::test]
     async fn a_submission_journaled_before_a_crash_is_finished_once_at_start_up() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_tests(dir.path()).await);
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open_for_tests(dir.path()).await);
         // The state a crash right after journaling leaves: raw input and a `received` row.
         let sha = content_hash(CSV.as_bytes());
         let record = journaled(&sha);

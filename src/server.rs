@@ -14,7 +14,7 @@ use crate::api::{AppState, Guard, Transport, router};
 use crate::config::Config;
 use crate::development;
 use crate::pipeline::{Pipeline, SubmitError};
-use crate::store::{Sealer, SqliteStore, Store, StoreError, Submissions};
+use crate::store::{Sealer, SqlStore, Store, StoreError, StoreLocation, Submissions};
 
 /// Why the gateway could not start or keep serving.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +75,7 @@ pub fn lock_data_dir(config: &Config) -> Result<std::fs::File, ServeError> {
 }
 
 /// Opens the key file (made on first run) and the store sealed with it.
-pub async fn open_store(config: &Config) -> Result<Arc<SqliteStore>, ServeError> {
+pub async fn open_store(config: &Config) -> Result<Arc<SqlStore>, ServeError> {
     let key_file = config.key_file();
     let (keys, created) = kakehashi_vault::KeyRing::load_or_create(&key_file)?;
     if created {
@@ -89,7 +89,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<SqliteStore>, ServeError>
         None => {
             // A key file from before the audit chain was keyed: the chain so far keeps its
             // unkeyed links, every record from the next one on is keyed.
-            let unkeyed_until = SqliteStore::audit_head_seq(&config.data_dir).await?;
+            let unkeyed_until = SqlStore::audit_head_seq(&StoreLocation::of(config)).await?;
             let keys = kakehashi_vault::KeyRing::start_audit_chain(&key_file, unkeyed_until)?;
             tracing::info!(
                 unkeyed_until,
@@ -98,7 +98,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<SqliteStore>, ServeError>
             keys
         }
     };
-    let store = SqliteStore::open(&config.data_dir, Sealer::new(Arc::new(keys))).await?;
+    let store = SqlStore::open(&StoreLocation::of(config), Sealer::new(Arc::new(keys))).await?;
     Ok(Arc::new(store))
 }
 

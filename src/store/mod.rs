@@ -1,8 +1,8 @@
-//! Durable storage. The gateway talks to a [`Store`]; SQLite ([`SqliteStore`]) is the
-//! embedded default, one file under the data directory. The traits speak in whole steps, each
-//! one transaction and each idempotent, so that a PostgreSQL store (several gateways on one
-//! database) implements the same contract and a crash between any two steps resumes without
-//! loss or duplicates:
+//! Durable storage. The gateway talks to a [`Store`]; [`SqlStore`] implements it on SQLite (the
+//! embedded default, one file under the data directory) and on PostgreSQL (several gateways on
+//! one database). The traits speak in whole steps, each one transaction and each idempotent, so
+//! that a crash between any two steps, or of one instance among several, resumes without loss
+//! or duplicates:
 //!
 //! 1. [`Submissions::journal`] — the raw input, content-addressed by SHA-256, and its
 //!    submission row, before anything is acknowledged;
@@ -35,8 +35,9 @@ pub mod directory;
 mod renewals;
 mod reviews;
 mod sealing;
-mod sqlite;
+mod sql;
 mod submissions;
+pub mod test_database;
 
 pub use access_keys::{AccessKeyInfo, AccessKeys, NewAccessKey, Redemption};
 pub use applications::{
@@ -60,7 +61,7 @@ pub use directory::{
 pub use renewals::Renewals;
 pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};
 pub use sealing::Sealer;
-pub use sqlite::{DATABASE_FILE, SqliteStore, private_data_dir};
+pub use sql::{DATABASE_FILE, SqlStore, StoreLocation, private_data_dir};
 pub use submissions::{
     CheckedSheet, Completion, RawInput, Rejection, RejectionKind, SheetFilter, SheetListing,
     SheetQuery, SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus,

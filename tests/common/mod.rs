@@ -35,6 +35,36 @@ fn log_path(data_dir: &Path) -> PathBuf {
     data_dir.with_extension("log")
 }
 
+/// The `store` line of a test gateway's configuration: none for SQLite in `data_dir`, or its
+/// own PostgreSQL database when `KAKEHASHI_TEST_DATABASE_URL` is set (top-level, so that the
+/// lines a test adds after it stay where they were meant).
+pub fn store_line(data_dir: &Path) -> String {
+    match store_location(data_dir) {
+        kakehashi::store::StoreLocation::Embedded(_) => String::new(),
+        kakehashi::store::StoreLocation::Postgres(url) => {
+            format!("store = {{ url = \"{url}\" }}\n")
+        }
+    }
+}
+
+/// Where the store of a test gateway on `data_dir` lives (see `store::test_database`).
+pub fn store_location(data_dir: &Path) -> kakehashi::store::StoreLocation {
+    let data_dir = data_dir.to_owned();
+    // Its own thread and runtime: callers may be inside a test's runtime.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(kakehashi::store::test_database::location_for_test(
+                &data_dir,
+            ))
+            .expect("a test database")
+    })
+    .join()
+    .expect("the test database is made")
+}
+
 /// Makes a data directory as an operator must: mode 0700 (the gateway refuses one that group
 /// or others may open).
 pub fn private_dir(path: &Path) {
@@ -70,8 +100,9 @@ impl Gateway {
         std::fs::write(
             &config_path,
             format!(
-                "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n{config}",
-                data_dir.display()
+                "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n{}{config}",
+                data_dir.display(),
+                store_line(data_dir)
             ),
         )
         .unwrap();

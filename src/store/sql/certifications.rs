@@ -1,11 +1,11 @@
 //! Decisions in SQLite, sealed at rest, and their merge into sheet reads.
 
 use kakehashi_sdk::{ApplicationStatus, CertificationDecision, Sheet};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::deliveries::record_consent_in;
-use super::{SqliteStore, audit, now};
+use super::{SqlStore, audit, now};
 use crate::store::certifications::{
     CertificationEffect, CertificationOutcome, Certifications, NewCertification,
     StoredCertification, same_decision,
@@ -21,8 +21,8 @@ fn decision_text(decision: CertificationDecision) -> &'static str {
     }
 }
 
-impl SqliteStore {
-    fn stored_certification(&self, row: &SqliteRow) -> Result<StoredCertification, StoreError> {
+impl SqlStore {
+    fn stored_certification(&self, row: &AnyRow) -> Result<StoredCertification, StoreError> {
         let application_id: String = row.try_get("application_id")?;
         let key_id: Option<String> = row.try_get("key_id")?;
         Ok(StoredCertification {
@@ -46,7 +46,7 @@ impl SqliteStore {
         sheet: &mut Sheet,
     ) -> Result<(), StoreError> {
         let row = sqlx::query(
-            "SELECT * FROM certifications WHERE sheet_id = ? ORDER BY recorded_at DESC LIMIT 1",
+            "SELECT * FROM certifications WHERE sheet_id = $1 ORDER BY recorded_at DESC LIMIT 1",
         )
         .bind(sheet_id)
         .fetch_optional(&self.pool)
@@ -62,20 +62,20 @@ impl SqliteStore {
     /// Stores one decision and what follows from it; the effect.
     async fn record_one(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         municipality_id: &str,
         sha256: &str,
         new: &NewCertification,
         audit_event: &AuditEvent,
         at: &str,
     ) -> Result<CertificationEffect, StoreError> {
-        let stored = sqlx::query("SELECT * FROM certifications WHERE application_id = ?")
+        let stored = sqlx::query("SELECT * FROM certifications WHERE application_id = $1")
             .bind(&new.application_id)
             .fetch_optional(&mut *conn)
             .await?
             .map(|row| self.stored_certification(&row))
             .transpose()?;
-        let status_row = sqlx::query("SELECT status FROM applications WHERE id = ?")
+        let status_row = sqlx::query("SELECT status FROM applications WHERE id = $1")
             .bind(&new.application_id)
             .fetch_one(&mut *conn)
             .await?;
@@ -102,7 +102,7 @@ impl SqliteStore {
         let c = &new.certification;
         sqlx::query(
             "INSERT INTO certifications (application_id, municipality_id, receipt_number, sheet_id, decision, source_sha256, body_json, key_id, recorded_by, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (application_id) DO UPDATE SET sheet_id = excluded.sheet_id, decision = excluded.decision,
                source_sha256 = excluded.source_sha256, body_json = excluded.body_json, key_id = excluded.key_id,
                recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
@@ -121,7 +121,7 @@ impl SqliteStore {
         .await?;
         let completed = status.may_become(ApplicationStatus::Completed);
         if completed {
-            sqlx::query("UPDATE applications SET status = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(ApplicationStatus::Completed.as_str())
                 .bind(at)
                 .bind(&new.application_id)
@@ -177,7 +177,7 @@ impl SqliteStore {
 }
 
 #[async_trait::async_trait]
-impl Certifications for SqliteStore {
+impl Certifications for SqlStore {
     async fn record_certifications(
         &self,
         municipality_id: &str,
@@ -214,13 +214,15 @@ impl Certifications for SqliteStore {
         municipality_id: &str,
         receipt_number: &str,
     ) -> Result<Option<StoredCertification>, StoreError> {
-        sqlx::query("SELECT * FROM certifications WHERE municipality_id = ? AND receipt_number = ?")
-            .bind(municipality_id)
-            .bind(receipt_number)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| self.stored_certification(&row))
-            .transpose()
+        sqlx::query(
+            "SELECT * FROM certifications WHERE municipality_id = $1 AND receipt_number = $2",
+        )
+        .bind(municipality_id)
+        .bind(receipt_number)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| self.stored_certification(&row))
+        .transpose()
     }
 
     async fn list_certifications(
@@ -230,7 +232,7 @@ impl Certifications for SqliteStore {
     ) -> Result<Vec<StoredCertification>, StoreError> {
         let decision = decision.map(decision_text);
         let rows = sqlx::query(
-            "SELECT * FROM certifications WHERE municipality_id = ? AND (? IS NULL OR decision = ?) ORDER BY receipt_number",
+            "SELECT * FROM certifications WHERE municipality_id = $1 AND ($2 IS NULL OR decision = $3) ORDER BY receipt_number",
         )
         .bind(municipality_id)
         .bind(decision)
@@ -245,8 +247,8 @@ impl Certifications for SqliteStore {
 mod tests {
     use super::*;
     use crate::store::applications::application_id;
-    use crate::store::sqlite::applications::tests::{MUNICIPALITY, new_application, xml};
-    use crate::store::sqlite::tests::{self, contains, event, files_on_disk};
+    use crate::store::sql::applications::tests::{MUNICIPALITY, new_application, xml};
+    use crate::store::sql::tests::{self, at_rest, contains, event};
     use crate::store::{Applications, ConsentEffect, Deliveries, Submissions};
     use kakehashi_sdk::{Certification, SheetKind};
 
@@ -384,6 +386,6 @@ mod tests {
         );
 
         // Sealed: the 受給者番号 is nowhere on disk in the clear.
-        assert!(!contains(&files_on_disk(dir.path()), "0001016"));
+        assert!(!contains(&at_rest(&store, dir.path()).await, "0001016"));
     }
 }

@@ -2,9 +2,9 @@
 
 use kakehashi_sdk::{ApplicationStatus, AttachmentRole};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
-use super::{SqliteStore, audit, now};
+use super::{SqlStore, audit, flag, now};
 use crate::store::StoreError;
 use crate::store::applications::{
     ApplicationListing, Applications, ImportOutcome, ImportResult, NewApplication, StatusChange,
@@ -18,8 +18,8 @@ fn status_of(text: &str) -> Result<ApplicationStatus, StoreError> {
     ))?)
 }
 
-impl SqliteStore {
-    fn stored_application(&self, row: &SqliteRow) -> Result<StoredApplication, StoreError> {
+impl SqlStore {
+    fn stored_application(&self, row: &AnyRow) -> Result<StoredApplication, StoreError> {
         let id: String = row.try_get("id")?;
         let key_id: Option<String> = row.try_get("key_id")?;
         Ok(StoredApplication {
@@ -47,7 +47,7 @@ impl SqliteStore {
 }
 
 #[async_trait::async_trait]
-impl Applications for SqliteStore {
+impl Applications for SqlStore {
     async fn import_applications(
         &self,
         municipality_id: &str,
@@ -68,14 +68,14 @@ impl Applications for SqliteStore {
             let record = &new.application;
             let downloaded = record.status.unwrap_or(ApplicationStatus::Submitted);
             let patient_ref = self.sealer.patient_ref_of(&record.patient);
-            let stored = sqlx::query("SELECT status FROM applications WHERE id = ?")
+            let stored = sqlx::query("SELECT status FROM applications WHERE id = $1")
                 .bind(&id)
                 .fetch_optional(&mut *tx)
                 .await?;
             let (outcome, status) = match stored {
                 None => {
                     sqlx::query(
-                        "INSERT INTO applications (id, municipality_id, receipt_number, kind, status, applied_on, disease_group, disease_number, has_access_key, source_sha256, body_json, findings_json, key_id, patient_ref, imported_by, imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO applications (id, municipality_id, receipt_number, kind, status, applied_on, disease_group, disease_number, has_access_key, source_sha256, body_json, findings_json, key_id, patient_ref, imported_by, imported_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                     )
                     .bind(&id)
                     .bind(municipality_id)
@@ -85,7 +85,7 @@ impl Applications for SqliteStore {
                     .bind(record.applied_on.map(|d| d.to_string()))
                     .bind(record.disease.group.map(i64::from))
                     .bind(record.disease.number.map(i64::from))
-                    .bind(record.access_key.is_some())
+                    .bind(i64::from(record.access_key.is_some()))
                     .bind(&record.provenance.source_sha256)
                     .bind(self.sealer.seal_json("applications.body_json", &id, record)?)
                     .bind(self.sealer.seal_json(
@@ -102,7 +102,7 @@ impl Applications for SqliteStore {
                     .await?;
                     for (seq, attachment) in record.attachments.iter().enumerate() {
                         sqlx::query(
-                            "INSERT INTO application_attachments (application_id, seq, sha256, role) VALUES (?, ?, ?, ?)",
+                            "INSERT INTO application_attachments (application_id, seq, sha256, role) VALUES ($1, $2, $3, $4)",
                         )
                         .bind(&id)
                         .bind(seq as i64)
@@ -122,7 +122,7 @@ impl Applications for SqliteStore {
                         (ImportOutcome::Unchanged, current)
                     } else if current.may_become(downloaded) {
                         sqlx::query(
-                            "UPDATE applications SET status = ?, updated_at = ? WHERE id = ?",
+                            "UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3",
                         )
                         .bind(downloaded.as_str())
                         .bind(&at)
@@ -177,7 +177,7 @@ impl Applications for SqliteStore {
         receipt_number: &str,
     ) -> Result<Option<StoredApplication>, StoreError> {
         let row = sqlx::query(
-            "SELECT * FROM applications WHERE municipality_id = ? AND receipt_number = ?",
+            "SELECT * FROM applications WHERE municipality_id = $1 AND receipt_number = $2",
         )
         .bind(municipality_id)
         .bind(receipt_number)
@@ -192,7 +192,7 @@ impl Applications for SqliteStore {
         status: Option<ApplicationStatus>,
     ) -> Result<Vec<ApplicationListing>, StoreError> {
         let rows = sqlx::query(
-            "SELECT receipt_number, kind, status, applied_on, disease_group, disease_number, has_access_key, linked_sheet_id, imported_at, updated_at FROM applications WHERE municipality_id = ? AND (? IS NULL OR status = ?) ORDER BY receipt_number",
+            "SELECT receipt_number, kind, status, applied_on, disease_group, disease_number, has_access_key, linked_sheet_id, imported_at, updated_at FROM applications WHERE municipality_id = $1 AND ($2 IS NULL OR status = $3) ORDER BY receipt_number",
         )
         .bind(municipality_id)
         .bind(status.map(ApplicationStatus::as_str))
@@ -212,7 +212,7 @@ impl Applications for SqliteStore {
                     disease_number: row
                         .try_get::<Option<i64>, _>("disease_number")?
                         .and_then(|n| u16::try_from(n).ok()),
-                    has_access_key: row.try_get("has_access_key")?,
+                    has_access_key: flag(row, "has_access_key")?,
                     linked_sheet_id: row.try_get("linked_sheet_id")?,
                     imported_at: row.try_get("imported_at")?,
                     updated_at: row.try_get("updated_at")?,
@@ -231,7 +231,7 @@ impl Applications for SqliteStore {
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "SELECT id, status FROM applications WHERE municipality_id = ? AND receipt_number = ?",
+            "SELECT id, status FROM applications WHERE municipality_id = $1 AND receipt_number = $2",
         )
         .bind(municipality_id)
         .bind(receipt_number)
@@ -250,7 +250,7 @@ impl Applications for SqliteStore {
         };
         let at = now();
         if let StatusChange::Changed { .. } = change {
-            sqlx::query("UPDATE applications SET status = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(status.as_str())
                 .bind(&at)
                 .bind(row.try_get::<String, _>("id")?)
@@ -276,7 +276,7 @@ impl Applications for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         let linked = sqlx::query(
-            "UPDATE applications SET linked_sheet_id = ?, updated_at = ? WHERE id = ? AND linked_sheet_id IS NULL",
+            "UPDATE applications SET linked_sheet_id = $1, updated_at = $2 WHERE id = $3 AND linked_sheet_id IS NULL",
         )
         .bind(sheet_id)
         .bind(&at)
@@ -296,13 +296,13 @@ impl Applications for SqliteStore {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::store::sqlite::tests::{self, contains, event, files_on_disk};
+    use crate::store::sql::tests::{self, at_rest, contains, event};
     use crate::store::{AuditQuery, AuditTrail};
     use kakehashi_sdk::{Application, SheetKind};
 
-    pub(in crate::store::sqlite) const MUNICIPALITY: &str = "municipality:130001";
+    pub(in crate::store::sql) const MUNICIPALITY: &str = "municipality:130001";
 
-    pub(in crate::store::sqlite) fn new_application(
+    pub(in crate::store::sql) fn new_application(
         receipt: &str,
         status: ApplicationStatus,
     ) -> NewApplication {
@@ -321,7 +321,7 @@ pub(super) mod tests {
         }
     }
 
-    pub(in crate::store::sqlite) fn xml() -> RawInput<'static> {
+    pub(in crate::store::sql) fn xml() -> RawInput<'static> {
         RawInput {
             sha256: "xml",
             content_type: Some("application/xml"),
@@ -332,7 +332,7 @@ pub(super) mod tests {
     #[tokio::test]
     async fn imports_are_idempotent_sealed_audited_and_take_only_allowed_statuses() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_for_tests(dir.path()).await;
+        let store = SqlStore::open_for_tests(dir.path()).await;
         let a = "241010089569116";
         let first = store
             .import_applications(
@@ -424,7 +424,7 @@ pub(super) mod tests {
         );
         assert!(stored.patient_ref.is_some());
         assert_eq!(stored.linked_sheet_id, None);
-        let disk = files_on_disk(dir.path());
+        let disk = at_rest(&store, dir.path()).await;
         for secret in ["申請花子", "シンセイ", "7K3M-Q9XD", "1980-02-03"] {
             assert!(!contains(&disk, secret), "{secret} is in clear on disk");
         }

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use kakehashi_vault::KeyRing;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
-use super::{SqliteStore, audit, now};
+use super::{SqlStore, audit, flag, now};
 use crate::store::StoreError;
 use crate::store::audit::AuditEvent;
 use crate::store::deliveries::{
@@ -19,7 +19,7 @@ fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery, StoreError> {
+fn delivery_from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
     let status: String = row.try_get("status")?;
     let next: i64 = row.try_get("next_attempt_at")?;
     let attempts: i64 = row.try_get("attempts")?;
@@ -46,11 +46,11 @@ fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery, StoreErr
 }
 
 async fn delivery_of_sheet(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     sheet_id: &str,
 ) -> Result<Option<Delivery>, StoreError> {
     sqlx::query(&format!(
-        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE sheet_id = ? AND destination = ?"
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE sheet_id = $1 AND destination = $2"
     ))
     .bind(sheet_id)
     .bind(NATIONAL_DB)
@@ -64,7 +64,7 @@ async fn delivery_of_sheet(
 /// Records the consent a submitted sheet carries (`administrative.research_consent`), unless
 /// an officer has answered through the API: their word outranks the source data.
 pub(super) async fn record_source_consent(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     sheet_id: &str,
     research_consent: Option<bool>,
     recorded_by: &str,
@@ -74,12 +74,12 @@ pub(super) async fn record_source_consent(
         return Ok(());
     };
     sqlx::query(
-        "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES (?, ?, 'source_data', ?, ?)
+        "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES ($1, $2, 'source_data', $3, $4)
          ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
          WHERE consents.source = 'source_data'",
     )
     .bind(sheet_id)
-    .bind(consented)
+    .bind(i64::from(consented))
     .bind(recorded_by)
     .bind(at)
     .execute(conn)
@@ -90,13 +90,13 @@ pub(super) async fn record_source_consent(
 /// Enqueues the sheet's delivery when it is confirmed and consented; a delivery withdrawn
 /// earlier is revived. Returns the sheet's delivery, if it has one now.
 pub(super) async fn enqueue_if_due(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     sheet_id: &str,
     at: &str,
 ) -> Result<Option<Delivery>, StoreError> {
     let due = sqlx::query(
         "SELECT c.source, c.recorded_at FROM consents c JOIN sheets s ON s.id = c.sheet_id
-         WHERE c.sheet_id = ? AND c.consented = 1 AND s.status = 'confirmed'",
+         WHERE c.sheet_id = $1 AND c.consented = 1 AND s.status = 'confirmed'",
     )
     .bind(sheet_id)
     .fetch_optional(&mut *conn)
@@ -106,7 +106,7 @@ pub(super) async fn enqueue_if_due(
         let recorded_at: String = consent.try_get("recorded_at")?;
         sqlx::query(
             "INSERT INTO deliveries (id, sheet_id, destination, status, consent_source, consent_recorded_at, attempts, next_attempt_at, created_at, updated_at)
-             VALUES (?, ?, ?, 'pending', ?, ?, 0, ?, ?, ?)
+             VALUES ($1, $2, $3, 'pending', $4, $5, 0, $6, $7, $8)
              ON CONFLICT (sheet_id, destination) DO UPDATE SET status = 'pending', consent_source = excluded.consent_source,
                consent_recorded_at = excluded.consent_recorded_at, attempts = 0, next_attempt_at = excluded.next_attempt_at,
                last_error = NULL, updated_at = excluded.updated_at
@@ -132,19 +132,19 @@ pub(super) async fn enqueue_if_due(
 /// that finds an attempt without an answer says the sheet may have arrived, and audits that
 /// possible transfer under `keys`.
 pub(super) async fn record_consent_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     keys: &KeyRing,
     sheet_id: &str,
     consent: &Consent,
     at: &str,
 ) -> Result<ConsentEffect, StoreError> {
     sqlx::query(
-            "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, source = excluded.source,
                recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
         )
         .bind(sheet_id)
-        .bind(consent.consented)
+        .bind(i64::from(consent.consented))
         .bind(consent.source.as_str())
         .bind(&consent.recorded_by)
         .bind(&consent.recorded_at)
@@ -157,7 +157,7 @@ pub(super) async fn record_consent_in(
         });
     }
     let withdrawn = sqlx::query(&format!(
-            "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE sheet_id = ? AND status IN ('pending', 'dead') RETURNING {DELIVERY_COLUMNS}"
+            "UPDATE deliveries SET status = 'withdrawn', updated_at = $1 WHERE sheet_id = $2 AND status IN ('pending', 'dead') RETURNING {DELIVERY_COLUMNS}"
         ))
         .bind(at)
         .bind(sheet_id)
@@ -181,12 +181,12 @@ pub(super) async fn record_consent_in(
 /// The audit record of a delivery withdrawn while an attempt had no answer: the sheet may
 /// have left for the national DB, and the trail must say so although no receipt ever will.
 async fn audit_possible_transfer(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     keys: &KeyRing,
     delivery: &Delivery,
     at: &str,
 ) -> Result<(), StoreError> {
-    let sheet = sqlx::query("SELECT organisation_id, patient_ref FROM sheets WHERE id = ?")
+    let sheet = sqlx::query("SELECT organisation_id, patient_ref FROM sheets WHERE id = $1")
         .bind(&delivery.sheet_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -215,7 +215,7 @@ async fn audit_possible_transfer(
 }
 
 #[async_trait::async_trait]
-impl Deliveries for SqliteStore {
+impl Deliveries for SqlStore {
     async fn record_consent(
         &self,
         sheet_id: &str,
@@ -234,14 +234,14 @@ impl Deliveries for SqliteStore {
 
     async fn consent(&self, sheet_id: &str) -> Result<Option<Consent>, StoreError> {
         let row = sqlx::query(
-            "SELECT consented, source, recorded_by, recorded_at FROM consents WHERE sheet_id = ?",
+            "SELECT consented, source, recorded_by, recorded_at FROM consents WHERE sheet_id = $1",
         )
         .bind(sheet_id)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| {
             Ok(Consent {
-                consented: row.try_get("consented")?,
+                consented: flag(&row, "consented")?,
                 source: ConsentSource::parse(&row.try_get::<String, _>("source")?),
                 recorded_by: row.try_get("recorded_by")?,
                 recorded_at: row.try_get("recorded_at")?,
@@ -256,17 +256,24 @@ impl Deliveries for SqliteStore {
         exclude: &[String],
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let excluded = serde_json::to_string(exclude)?;
+        // At most `exclude.len()` of the first rows are in flight: read that many more.
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
         let rows = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-             AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at LIMIT ?"
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2"
         ))
         .bind(millis(now))
-        .bind(excluded)
-        .bind(i64::from(limit))
+        .bind(i64::from(limit).saturating_add(i64::try_from(exclude.len()).unwrap_or(i64::MAX)))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(delivery_from_row).collect()
+        let mut due = Vec::with_capacity(wanted.min(rows.len()));
+        for row in &rows {
+            let delivery = delivery_from_row(row)?;
+            if due.len() < wanted && !exclude.contains(&delivery.id) {
+                due.push(delivery);
+            }
+        }
+        Ok(due)
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -289,9 +296,9 @@ impl Deliveries for SqliteStore {
         let at = now();
         // A delivery in flight when consent was withdrawn did reach the receiver: say so.
         let updated = sqlx::query(
-            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, receipt_id = ?, last_error = NULL, delivered_at = ?, updated_at = ?,
+            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, receipt_id = $1, last_error = NULL, delivered_at = $2, updated_at = $3,
                in_doubt_since = NULL
-             WHERE id = ? AND status IN ('pending', 'withdrawn')",
+             WHERE id = $4 AND status IN ('pending', 'withdrawn')",
         )
         .bind(receipt_id)
         .bind(&at)
@@ -309,7 +316,7 @@ impl Deliveries for SqliteStore {
     async fn attempt_started(&self, id: &str) -> Result<Option<String>, StoreError> {
         let _writer = self.write_lock().await;
         let since: Option<String> = sqlx::query_scalar(
-            "UPDATE deliveries SET in_doubt_since = COALESCE(in_doubt_since, ?) WHERE id = ? AND status = 'pending' RETURNING in_doubt_since",
+            "UPDATE deliveries SET in_doubt_since = COALESCE(in_doubt_since, $1) WHERE id = $2 AND status = 'pending' RETURNING in_doubt_since",
         )
         .bind(now())
         .bind(id)
@@ -335,9 +342,9 @@ impl Deliveries for SqliteStore {
             "dead"
         };
         let updated = sqlx::query(
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?,
-               in_doubt_since = ?
-             WHERE id = ? AND status = 'pending'",
+            "UPDATE deliveries SET status = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = $4,
+               in_doubt_since = $5
+             WHERE id = $6 AND status = 'pending'",
         )
         .bind(status)
         .bind(error)
@@ -357,7 +364,7 @@ impl Deliveries for SqliteStore {
     async fn expedite_retries(&self, now_at: DateTime<Utc>) -> Result<u64, StoreError> {
         let _writer = self.write_lock().await;
         let updated = sqlx::query(
-            "UPDATE deliveries SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 AND next_attempt_at > ?",
+            "UPDATE deliveries SET next_attempt_at = $1 WHERE status = 'pending' AND attempts > 0 AND next_attempt_at > $2",
         )
         .bind(millis(now_at))
         .bind(millis(now_at))
@@ -372,7 +379,7 @@ impl Deliveries for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at DESC, id LIMIT ?2"
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE ($1 IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2"
         ))
         .bind(status.map(DeliveryStatus::as_str))
         .bind(i64::from(limit))
@@ -383,7 +390,7 @@ impl Deliveries for SqliteStore {
 
     async fn delivery(&self, id: &str) -> Result<Option<Delivery>, StoreError> {
         sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -403,8 +410,8 @@ impl Deliveries for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         let row = sqlx::query(&format!(
-            "UPDATE deliveries SET status = ?, attempts = CASE WHEN ? = 'pending' THEN 0 ELSE attempts END,
-               next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'dead' RETURNING {DELIVERY_COLUMNS}"
+            "UPDATE deliveries SET status = $1, attempts = CASE WHEN $2 = 'pending' THEN 0 ELSE attempts END,
+               next_attempt_at = $3, updated_at = $4 WHERE id = $5 AND status = 'dead' RETURNING {DELIVERY_COLUMNS}"
         ))
         .bind(to.as_str())
         .bind(to.as_str())
@@ -443,22 +450,19 @@ impl Deliveries for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::tests::{self, event};
+    use crate::store::sql::tests::{self, event};
     use crate::store::{AuditTrail, Submissions};
     use kakehashi_sdk::{Sheet, SheetKind};
 
     /// A store holding one draft sheet `s1` whose source data said `research_consent`.
-    async fn store_with_sheet(
-        dir: &std::path::Path,
-        research_consent: Option<bool>,
-    ) -> SqliteStore {
+    async fn store_with_sheet(dir: &std::path::Path, research_consent: Option<bool>) -> SqlStore {
         let mut sheet = Sheet::new(SheetKind::Nanbyo, Default::default());
         sheet.administrative.research_consent = research_consent;
         tests::store_with_draft(dir, "s1", sheet).await
     }
 
     /// A store whose sheet `s1` carried consent and is confirmed; its delivery's id.
-    async fn consented_and_confirmed(dir: &std::path::Path) -> (SqliteStore, String) {
+    async fn consented_and_confirmed(dir: &std::path::Path) -> (SqlStore, String) {
         let store = store_with_sheet(dir, Some(true)).await;
         store
             .confirm_sheet("s1", "dr1", &access_key(), &event("confirm"))

@@ -3,12 +3,12 @@
 use kakehashi_sdk::DiseaseKey;
 use sqlx::Row;
 
-use super::{SqliteStore, audit, deliveries, now};
+use super::{SqlStore, audit, deliveries, now};
 use crate::store::renewals::Renewals;
 use crate::store::{AuditEvent, CheckedSheet, RawInput, StoreError, SubmissionRecord};
 
 #[async_trait::async_trait]
-impl Renewals for SqliteStore {
+impl Renewals for SqlStore {
     async fn latest_confirmed_sheet(
         &self,
         organisation_id: &str,
@@ -16,7 +16,7 @@ impl Renewals for SqliteStore {
         disease: &DiseaseKey,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
-            "SELECT id FROM sheets WHERE organisation_id = ? AND patient_ref = ? AND status = 'confirmed' AND kind = ? AND disease_group IS ? AND disease_number = ? ORDER BY confirmed_at DESC, id LIMIT 1",
+            "SELECT id FROM sheets WHERE organisation_id = $1 AND patient_ref = $2 AND status = 'confirmed' AND kind = $3 AND disease_group IS $4 AND disease_number = $5 ORDER BY confirmed_at DESC, id LIMIT 1",
         )
         .bind(organisation_id)
         .bind(patient_ref)
@@ -40,7 +40,7 @@ impl Renewals for SqliteStore {
         let at = now();
         self.insert_raw(&mut tx, &source, &at).await?;
         let inserted = sqlx::query(
-            "INSERT INTO submissions (id, organisation_id, municipality_id, sha256, adapter, mapping, status, received_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO submissions (id, organisation_id, municipality_id, sha256, adapter, mapping, status, received_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8) ON CONFLICT DO NOTHING",
         )
         .bind(&submission.id)
         .bind(&submission.organisation_id)
@@ -57,14 +57,14 @@ impl Renewals for SqliteStore {
         }
         let sheet = &checked.sheet;
         sqlx::query(
-            "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?)",
+            "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13)",
         )
         .bind(&checked.id)
         .bind(&submission.id)
         .bind(sheet.kind.as_str())
         .bind(sheet.disease.group.map(i64::from))
         .bind(sheet.disease.number.map(i64::from))
-        .bind(crate::checks::has_errors(&checked.findings))
+        .bind(i64::from(crate::checks::has_errors(&checked.findings)))
         .bind(self.sealer.seal_json("sheets.body_json", &checked.id, sheet)?)
         .bind(self.sealer.primary_key_id())
         .bind(&submission.organisation_id)
@@ -98,7 +98,7 @@ impl Renewals for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         sqlx::query(
-            "INSERT INTO carryover_consents (sheet_id, organisation_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO carryover_consents (sheet_id, organisation_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(sheet_id)
         .bind(organisation_id)
@@ -117,7 +117,7 @@ impl Renewals for SqliteStore {
         organisation_id: &str,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 FROM carryover_consents WHERE sheet_id = ? AND organisation_id = ?",
+            "SELECT 1 FROM carryover_consents WHERE sheet_id = $1 AND organisation_id = $2",
         )
         .bind(sheet_id)
         .bind(organisation_id)
@@ -133,7 +133,7 @@ mod tests {
 
     use super::*;
     use crate::store::AuditTrail;
-    use crate::store::sqlite::tests::{event, submission};
+    use crate::store::sql::tests::{event, submission};
 
     /// Asking for a renewal that exists returns early from its transaction, and the handler
     /// audits that at once: the audit append reads the chain's head before it writes, so it
@@ -142,7 +142,7 @@ mod tests {
     #[tokio::test]
     async fn an_audit_right_after_a_renewal_that_exists_is_not_refused_by_the_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_for_tests(dir.path()).await;
+        let store = SqlStore::open_for_tests(dir.path()).await;
         let checked = CheckedSheet {
             id: "renewed".into(),
             sheet: Sheet::new(SheetKind::Nanbyo, Default::default()),

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::SqliteStore;
+use super::SqlStore;
 use crate::store::StoreError;
 use crate::store::console_sessions::{ConsoleSession, ConsoleSessions};
 use crate::store::directory::SessionScope;
@@ -15,7 +15,7 @@ fn scope_text(scope: SessionScope) -> &'static str {
 }
 
 #[async_trait::async_trait]
-impl ConsoleSessions for SqliteStore {
+impl ConsoleSessions for SqlStore {
     async fn create_console_session(
         &self,
         session: &ConsoleSession,
@@ -23,12 +23,12 @@ impl ConsoleSessions for SqliteStore {
     ) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM console_sessions WHERE last_seen_at < ?")
+        sqlx::query("DELETE FROM console_sessions WHERE last_seen_at < $1")
             .bind(idle_before)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO console_sessions (id_sha256, user_id, organisation_id, terminal, scope, csrf_secret, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO console_sessions (id_sha256, user_id, organisation_id, terminal, scope, csrf_secret, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&session.id_sha256)
         .bind(&session.user_id)
@@ -46,7 +46,7 @@ impl ConsoleSessions for SqliteStore {
 
     async fn console_session(&self, id_sha256: &str) -> Result<Option<ConsoleSession>, StoreError> {
         let row = sqlx::query(
-            "SELECT id_sha256, user_id, organisation_id, terminal, scope, csrf_secret, created_at, last_seen_at FROM console_sessions WHERE id_sha256 = ?",
+            "SELECT id_sha256, user_id, organisation_id, terminal, scope, csrf_secret, created_at, last_seen_at FROM console_sessions WHERE id_sha256 = $1",
         )
         .bind(id_sha256)
         .fetch_optional(&self.pool)
@@ -71,7 +71,7 @@ impl ConsoleSessions for SqliteStore {
 
     async fn touch_console_session(&self, id_sha256: &str, at: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        sqlx::query("UPDATE console_sessions SET last_seen_at = ? WHERE id_sha256 = ?")
+        sqlx::query("UPDATE console_sessions SET last_seen_at = $1 WHERE id_sha256 = $2")
             .bind(at)
             .bind(id_sha256)
             .execute(&self.pool)
@@ -81,7 +81,7 @@ impl ConsoleSessions for SqliteStore {
 
     async fn end_console_session(&self, id_sha256: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        sqlx::query("DELETE FROM console_sessions WHERE id_sha256 = ?")
+        sqlx::query("DELETE FROM console_sessions WHERE id_sha256 = $1")
             .bind(id_sha256)
             .execute(&self.pool)
             .await?;

@@ -1,8 +1,8 @@
 //! The review queue in SQLite: the value as read and the box's image sealed like the sheet.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
-use super::{SqliteStore, audit, now};
+use super::{SqlStore, audit, now};
 use crate::store::StoreError;
 use crate::store::audit::AuditEvent;
 use crate::store::reviews::{ReviewDetail, ReviewStatus, ReviewTask, Reviews};
@@ -10,18 +10,18 @@ use crate::store::submissions::CheckedSheet;
 
 const COLUMNS: &str = "r.id, r.sheet_id, r.target, r.confidence, r.status, r.body_json, r.key_id, r.created_at, r.resolved_by, r.resolved_at";
 
-impl SqliteStore {
+impl SqlStore {
     /// Writes a new sheet's review tasks (once: a task is unique per sheet and target).
     pub(super) async fn write_reviews(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         checked: &CheckedSheet,
         at: &str,
     ) -> Result<(), StoreError> {
         let key_id = self.sealer.primary_key_id();
         for (seq, review) in checked.reviews.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO review_tasks (id, sheet_id, seq, target, confidence, status, body_json, image_png, key_id, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                "INSERT INTO review_tasks (id, sheet_id, seq, target, confidence, status, body_json, image_png, key_id, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             )
             .bind(&review.id)
             .bind(&checked.id)
@@ -45,7 +45,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn review_from_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<ReviewTask, StoreError> {
+    fn review_from_row(&self, row: &sqlx::any::AnyRow) -> Result<ReviewTask, StoreError> {
         let id: String = row.try_get("id")?;
         let key_id: Option<String> = row.try_get("key_id")?;
         let detail: ReviewDetail = self.sealer.open_json(
@@ -73,7 +73,7 @@ impl SqliteStore {
 }
 
 #[async_trait::async_trait]
-impl Reviews for SqliteStore {
+impl Reviews for SqlStore {
     async fn open_reviews(
         &self,
         municipality_id: &str,
@@ -81,8 +81,8 @@ impl Reviews for SqliteStore {
     ) -> Result<Vec<ReviewTask>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM review_tasks r JOIN sheets s ON s.id = r.sheet_id
-             WHERE s.municipality_id = ? AND r.status = 'open'
-             ORDER BY r.created_at, r.sheet_id, r.seq LIMIT ?"
+             WHERE s.municipality_id = $1 AND r.status = 'open'
+             ORDER BY r.created_at, r.sheet_id, r.seq LIMIT $2"
         ))
         .bind(municipality_id)
         .bind(i64::from(limit.clamp(1, 1000)))
@@ -93,7 +93,7 @@ impl Reviews for SqliteStore {
 
     async fn review(&self, id: &str) -> Result<Option<ReviewTask>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM review_tasks r WHERE r.id = ?"
+            "SELECT {COLUMNS} FROM review_tasks r WHERE r.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -102,7 +102,7 @@ impl Reviews for SqliteStore {
     }
 
     async fn review_image(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let row = sqlx::query("SELECT image_png, key_id FROM review_tasks WHERE id = ?")
+        let row = sqlx::query("SELECT image_png, key_id FROM review_tasks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -118,7 +118,7 @@ impl Reviews for SqliteStore {
 
     async fn open_review_count(&self, sheet_id: &str) -> Result<u64, StoreError> {
         let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM review_tasks WHERE sheet_id = ? AND status = 'open'",
+            "SELECT COUNT(*) FROM review_tasks WHERE sheet_id = $1 AND status = 'open'",
         )
         .bind(sheet_id)
         .fetch_one(&self.pool)
@@ -137,7 +137,7 @@ impl Reviews for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         let resolved = sqlx::query(
-            "UPDATE review_tasks SET status = 'resolved', resolved_by = ?, resolved_at = ? WHERE id = ? AND sheet_id = ? AND status = 'open'",
+            "UPDATE review_tasks SET status = 'resolved', resolved_by = $1, resolved_at = $2 WHERE id = $3 AND sheet_id = $4 AND status = 'open'",
         )
         .bind(resolved_by)
         .bind(&at)

@@ -1,22 +1,22 @@
-//! The audit chain in SQLite: appended inside the transaction of the write it records, each
-//! record linked under the key ring's current audit key.
+//! The audit chain: appended inside the transaction of the write it records (which holds the
+//! writer lock, so the chain has one order across gateway instances), each record linked under
+//! the key ring's current audit key.
 
-use std::path::Path;
 use std::str::FromStr;
 
 use kakehashi_vault::KeyRing;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection, QueryBuilder, Row, SqliteConnection};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{AnyConnection, Connection, Row};
 
-use super::{DATABASE_FILE, SqliteStore, now};
+use super::{Bound, DATABASE_FILE, Dialect, SqlStore, StoreLocation, now};
 use crate::store::StoreError;
 use crate::store::audit::{
     Anchor, AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport,
     ChainVerifier, GENESIS, keyed_link,
 };
 
-/// The triggers that make `audit_events` append-only, as migration 0002 made them.
-const GUARDS: [(&str, &str); 2] = [
+/// The triggers that make `audit_events` append-only in SQLite, as migration 0002 made them.
+const SQLITE_GUARDS: &[(&str, &str)] = &[
     (
         "audit_events_no_update",
         "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events\nBEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
@@ -27,9 +27,46 @@ const GUARDS: [(&str, &str); 2] = [
     ),
 ];
 
+/// The triggers that make `audit_events` append-only in PostgreSQL, as its first migration made
+/// them, each with the body of the function it runs.
+const POSTGRES_GUARDS: &[(&str, &str)] = &[
+    (
+        "audit_events_no_update",
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only() BEGIN RAISE EXCEPTION 'audit_events is append-only'; END",
+    ),
+    (
+        "audit_events_no_delete",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only() BEGIN RAISE EXCEPTION 'audit_events is append-only'; END",
+    ),
+    (
+        "audit_events_no_truncate",
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only() BEGIN RAISE EXCEPTION 'audit_events is append-only'; END",
+    ),
+];
+
+impl Dialect {
+    /// The append-only guards and the query that reads one back by name (`$1`), as the guard
+    /// is written in its constant when nobody has touched it.
+    fn audit_guards(self) -> (&'static [(&'static str, &'static str)], &'static str) {
+        match self {
+            Dialect::Sqlite => (
+                SQLITE_GUARDS,
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
+            ),
+            Dialect::Postgres => (
+                POSTGRES_GUARDS,
+                "SELECT replace(pg_get_triggerdef(t.oid), ' ON ' || current_schema() || '.audit_events ', ' ON audit_events ')
+                   || ' ' || btrim(p.prosrc, E' \n')
+                 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                 WHERE t.tgname = $1 AND t.tgrelid = 'audit_events'::regclass AND t.tgenabled = 'O'",
+            ),
+        }
+    }
+}
+
 const COLUMNS: &str = "seq, at, actor, terminal, organisation, source, action, object_type, object_id, patient_ref, outcome, detail, prev_hash, hash, key_id";
 
-fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord, StoreError> {
+fn record_from_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         seq: row.try_get("seq")?,
         at: row.try_get("at")?,
@@ -54,7 +91,7 @@ fn record_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AuditRecord, StoreEr
 /// Appends `event` at `at` to the chain on `conn`, which must hold the writer lock, linked
 /// under the current audit key of `keys`.
 pub(super) async fn append_at(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     keys: &KeyRing,
     at: &str,
     event: &AuditEvent,
@@ -77,7 +114,7 @@ pub(super) async fn append_at(
         }
     })?;
     sqlx::query(&format!(
-        "INSERT INTO audit_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(seq)
     .bind(at)
@@ -106,33 +143,55 @@ pub(super) async fn append_at(
     })
 }
 
-impl SqliteStore {
-    /// The last record of the audit chain in the database of `data_dir`, read without changing
-    /// anything (0 when there is no database or no chain yet): where a chain made before audit
-    /// keys existed stops being unkeyed.
-    pub async fn audit_head_seq(data_dir: &Path) -> Result<u64, StoreError> {
-        let path = data_dir.join(DATABASE_FILE);
-        if !path.exists() {
-            return Ok(0);
-        }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(&path)
-            .read_only(true);
-        let mut conn = SqliteConnection::connect_with(&options).await?;
-        let has_chain = sqlx::query(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'",
-        )
-        .fetch_optional(&mut conn)
-        .await?
-        .is_some();
-        let head: i64 = if has_chain {
-            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
-                .fetch_one(&mut conn)
+impl SqlStore {
+    /// The last record of the audit chain at `location`, read without changing anything (0 when
+    /// there is no database or no chain yet): where a chain made before audit keys existed
+    /// stops being unkeyed.
+    pub async fn audit_head_seq(location: &StoreLocation) -> Result<u64, StoreError> {
+        let head = match location {
+            StoreLocation::Embedded(data_dir) => {
+                let path = data_dir.join(DATABASE_FILE);
+                if !path.exists() {
+                    return Ok(0);
+                }
+                let options = SqliteConnectOptions::from_str("sqlite:")?
+                    .filename(&path)
+                    .read_only(true);
+                let mut conn = SqliteConnection::connect_with(&options).await?;
+                let has_chain = sqlx::query(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'",
+                )
+                .fetch_optional(&mut conn)
                 .await?
-        } else {
-            0
+                .is_some();
+                let head: i64 = if has_chain {
+                    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
+                        .fetch_one(&mut conn)
+                        .await?
+                } else {
+                    0
+                };
+                conn.close().await?;
+                head
+            }
+            StoreLocation::Postgres(url) => {
+                sqlx::any::install_default_drivers();
+                let mut conn = AnyConnection::connect(url).await?;
+                let has_chain: Option<String> =
+                    sqlx::query_scalar("SELECT CAST(to_regclass('audit_events') AS TEXT)")
+                        .fetch_one(&mut conn)
+                        .await?;
+                let head: i64 = if has_chain.is_some() {
+                    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
+                        .fetch_one(&mut conn)
+                        .await?
+                } else {
+                    0
+                };
+                conn.close().await?;
+                head
+            }
         };
-        conn.close().await?;
         Ok(u64::try_from(head).unwrap_or(0))
     }
 
@@ -189,7 +248,7 @@ impl SqliteStore {
 }
 
 #[async_trait::async_trait]
-impl AuditTrail for SqliteStore {
+impl AuditTrail for SqlStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditRecord, StoreError> {
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
@@ -199,45 +258,43 @@ impl AuditTrail for SqliteStore {
     }
 
     async fn audit_query(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut sql = QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {COLUMNS} FROM audit_events WHERE seq > "
-        ));
-        sql.push_bind(query.after_seq.unwrap_or(0));
+        let mut binds = vec![Bound::Integer(query.after_seq.unwrap_or(0))];
+        let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1");
         let equal = [
-            ("actor", &query.actor),
-            ("action", &query.action),
-            ("organisation", &query.organisation),
-            ("object_id", &query.object_id),
-            ("patient_ref", &query.patient_ref),
-            ("outcome", &query.outcome),
+            ("actor =", &query.actor),
+            ("action =", &query.action),
+            ("organisation =", &query.organisation),
+            ("object_id =", &query.object_id),
+            ("patient_ref =", &query.patient_ref),
+            ("outcome =", &query.outcome),
+            ("at >=", &query.since),
+            ("at <", &query.until),
         ];
-        for (column, value) in equal {
+        for (test, value) in equal {
             if let Some(value) = value {
-                sql.push(format!(" AND {column} = "))
-                    .push_bind(value.clone());
+                binds.push(Bound::Text(value.clone()));
+                sql.push_str(&format!(" AND {test} ${}", binds.len()));
             }
         }
-        if let Some(since) = &query.since {
-            sql.push(" AND at >= ").push_bind(since.clone());
-        }
-        if let Some(until) = &query.until {
-            sql.push(" AND at < ").push_bind(until.clone());
-        }
-        sql.push(" ORDER BY seq LIMIT ")
-            .push_bind(i64::from(query.limit.unwrap_or(100).clamp(1, 1000)));
-        let rows = sql.build().fetch_all(&self.pool).await?;
+        binds.push(Bound::Integer(i64::from(
+            query.limit.unwrap_or(100).clamp(1, 1000),
+        )));
+        sql.push_str(&format!(" ORDER BY seq LIMIT ${}", binds.len()));
+        let select = binds
+            .iter()
+            .fold(sqlx::query(&sql), |select, value| value.bind(select));
+        let rows = select.fetch_all(&self.pool).await?;
         rows.iter().map(record_from_row).collect()
     }
 
     async fn audit_verify(&self, anchor: Option<&Anchor>) -> Result<ChainReport, StoreError> {
         let mut unguarded = Vec::new();
-        for (name, sql) in GUARDS {
-            let found: Option<String> = sqlx::query_scalar(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-            )
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let (guards, read_guard) = self.dialect.audit_guards();
+        for &(name, sql) in guards {
+            let found: Option<String> = sqlx::query_scalar(read_guard)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
             if found.as_deref() != Some(sql) {
                 unguarded.push(ChainBreak::Unguarded {
                     guard: name.to_owned(),
@@ -248,7 +305,7 @@ impl AuditTrail for SqliteStore {
         let mut after = 0_i64;
         loop {
             let rows = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM audit_events WHERE seq > ? ORDER BY seq LIMIT 5000"
+                "SELECT {COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000"
             ))
             .bind(after)
             .fetch_all(&self.pool)
@@ -288,7 +345,7 @@ mod tests {
 
     use super::*;
     use crate::store::audit::record_hash;
-    use crate::store::sqlite::tests::event;
+    use crate::store::sql::tests::event;
     use crate::store::{ChainBreak, Sealer};
 
     /// A data directory as a version before keyed links left it: a key file without audit
@@ -310,9 +367,12 @@ mod tests {
         .unwrap();
         std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
         let keys = KeyRing::load(&key_file).unwrap();
-        let store = SqliteStore::open(&config.data_dir, Sealer::new(keys.into()))
-            .await
-            .unwrap();
+        let store = SqlStore::open(
+            &StoreLocation::Embedded(config.data_dir.clone()),
+            Sealer::new(keys.into()),
+        )
+        .await
+        .unwrap();
         // Nothing is appended without an audit key, and nothing unkeyed.
         assert!(matches!(
             store.append_audit(&event("refused")).await,
@@ -324,7 +384,7 @@ mod tests {
             let event = event("before");
             let hash = record_hash(&prev, seq, &at, &event);
             sqlx::query(
-                "INSERT INTO audit_events (seq, at, actor, action, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_events (seq, at, actor, action, outcome, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(seq)
             .bind(&at)
@@ -349,7 +409,9 @@ mod tests {
         };
         unkeyed_chain(&config, 3).await;
         assert_eq!(
-            SqliteStore::audit_head_seq(&config.data_dir).await.unwrap(),
+            SqlStore::audit_head_seq(&StoreLocation::Embedded(config.data_dir.clone()))
+                .await
+                .unwrap(),
             3
         );
 
@@ -380,7 +442,7 @@ mod tests {
             .await
             .unwrap();
         let record = &store.audit_query(&AuditQuery::default()).await.unwrap()[4];
-        sqlx::query("UPDATE audit_events SET key_id = NULL, hash = ? WHERE seq = 5")
+        sqlx::query("UPDATE audit_events SET key_id = NULL, hash = $1 WHERE seq = 5")
             .bind(record_hash(&record.prev_hash, 5, &record.at, &record.event))
             .execute(&store.pool)
             .await

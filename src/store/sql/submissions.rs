@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use kakehashi_sdk::{Finding, Sheet, SheetKind};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
-use super::{SqliteStore, access_keys, audit, deliveries, now};
+use super::{Bound, SqlStore, access_keys, audit, deliveries, flag, now};
 use crate::store::audit::AuditEvent;
 use crate::store::submissions::{
     CheckedSheet, Completion, RawInput, Rejection, SheetFilter, SheetListing, SheetQuery,
@@ -32,70 +32,40 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("review_tasks", "id", &["body_json", "image_png"]),
 ];
 
-/// The 疾患群 and 告示番号 columns of a sheet row.
-/// A value bound to a listing's condition.
-enum Bound {
-    Text(String),
-    Integer(i64),
-}
-
-type Arguments<'q> = sqlx::sqlite::SqliteArguments<'q>;
-
-impl Bound {
-    fn bind<'q>(
-        &'q self,
-        query: sqlx::query::Query<'q, sqlx::Sqlite, Arguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Sqlite, Arguments<'q>> {
-        match self {
-            Bound::Text(t) => query.bind(t.as_str()),
-            Bound::Integer(i) => query.bind(*i),
-        }
-    }
-
-    fn bind_scalar<'q>(
-        &'q self,
-        query: sqlx::query::QueryScalar<'q, sqlx::Sqlite, i64, Arguments<'q>>,
-    ) -> sqlx::query::QueryScalar<'q, sqlx::Sqlite, i64, Arguments<'q>> {
-        match self {
-            Bound::Text(t) => query.bind(t.as_str()),
-            Bound::Integer(i) => query.bind(*i),
-        }
-    }
-}
-
-/// The `WHERE` condition of a listing and the values it binds, in order.
+/// The `WHERE` condition of a listing and the values it binds, in order (`$1`, `$2`, …).
 fn sheet_conditions(filter: &SheetFilter, query: &SheetQuery) -> (String, Vec<Bound>) {
     let (column, value) = match filter {
         SheetFilter::Organisation(o) => ("organisation_id", o),
         SheetFilter::Municipality(m) => ("municipality_id", m),
     };
-    let mut conditions = vec![format!("{column} = ?")];
-    let mut values = vec![Bound::Text(value.clone())];
+    let mut conditions = Vec::new();
+    let mut values = Vec::new();
+    let mut condition = |test: &str, value: Bound| {
+        values.push(value);
+        conditions.push(format!("{test} ${}", values.len()));
+    };
+    condition(&format!("{column} ="), Bound::Text(value.clone()));
     if let Some(number) = query.disease_number {
-        conditions.push("disease_number = ?".into());
-        values.push(Bound::Integer(i64::from(number)));
+        condition("disease_number =", Bound::Integer(i64::from(number)));
     }
     if let Some(status) = query.status {
-        conditions.push("status = ?".into());
-        values.push(Bound::Text(status.as_str().to_owned()));
+        condition("status =", Bound::Text(status.as_str().to_owned()));
     }
     if let Some(errors) = query.has_errors {
-        conditions.push("has_errors = ?".into());
-        values.push(Bound::Integer(i64::from(errors)));
+        condition("has_errors =", Bound::Integer(i64::from(errors)));
     }
     // Timestamps are RFC 3339 UTC text of one format: they compare as text.
     if let Some(from) = &query.created_from {
-        conditions.push("created_at >= ?".into());
-        values.push(Bound::Text(from.clone()));
+        condition("created_at >=", Bound::Text(from.clone()));
     }
     if let Some(before) = &query.created_before {
-        conditions.push("created_at < ?".into());
-        values.push(Bound::Text(before.clone()));
+        condition("created_at <", Bound::Text(before.clone()));
     }
     (conditions.join(" AND "), values)
 }
 
-fn disease_of(row: &sqlx::sqlite::SqliteRow) -> Result<(Option<u8>, Option<u16>), StoreError> {
+/// The 疾患群 and 告示番号 columns of a sheet row.
+fn disease_of(row: &sqlx::any::AnyRow) -> Result<(Option<u8>, Option<u16>), StoreError> {
     Ok((
         row.try_get::<Option<i64>, _>("disease_group")?
             .and_then(|g| u8::try_from(g).ok()),
@@ -110,11 +80,8 @@ fn kind_of(text: &str) -> Result<SheetKind, StoreError> {
     ))?)
 }
 
-impl SqliteStore {
-    fn submission_from_row(
-        &self,
-        row: &sqlx::sqlite::SqliteRow,
-    ) -> Result<SubmissionRecord, StoreError> {
+impl SqlStore {
+    fn submission_from_row(&self, row: &sqlx::any::AnyRow) -> Result<SubmissionRecord, StoreError> {
         let id: String = row.try_get("id")?;
         let key_id: Option<String> = row.try_get("key_id")?;
         let error = row
@@ -144,7 +111,7 @@ impl SqliteStore {
         })
     }
 
-    /// Findings of the sheets matching `where_clause` (one `?` bound to `key`), by sheet id.
+    /// Findings of the sheets matching `where_clause` (one `$1` bound to `key`), by sheet id.
     async fn findings_where(
         &self,
         where_clause: &str,
@@ -175,11 +142,11 @@ impl SqliteStore {
     /// Writes a sheet's findings, sealed, replacing any it had.
     pub(super) async fn write_findings(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         checked: &CheckedSheet,
     ) -> Result<(), StoreError> {
         let key_id = self.sealer.primary_key_id();
-        sqlx::query("DELETE FROM findings WHERE sheet_id = ?")
+        sqlx::query("DELETE FROM findings WHERE sheet_id = $1")
             .bind(&checked.id)
             .execute(&mut *conn)
             .await?;
@@ -190,7 +157,7 @@ impl SqliteStore {
                 finding,
             )?;
             sqlx::query(
-                "INSERT INTO findings (sheet_id, seq, severity, code, item, body_json, key_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO findings (sheet_id, seq, severity, code, item, body_json, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(&checked.id)
             .bind(seq as i64)
@@ -208,12 +175,12 @@ impl SqliteStore {
     /// Stores a raw input, sealed, unless one with its SHA-256 is stored already.
     pub(super) async fn insert_raw(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         raw: &RawInput<'_>,
         received_at: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO raw_inputs (sha256, size, content_type, body, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            "INSERT INTO raw_inputs (sha256, size, content_type, body, key_id, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
         )
         .bind(raw.sha256)
         .bind(raw.body.len() as i64)
@@ -230,7 +197,7 @@ impl SqliteStore {
     /// no longer a draft.
     pub(super) async fn replace_draft(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         checked: &CheckedSheet,
         actor: &str,
         at: &str,
@@ -240,14 +207,14 @@ impl SqliteStore {
             .sealer
             .seal_json("sheets.body_json", &checked.id, sheet)?;
         let updated = sqlx::query(
-            "UPDATE sheets SET body_json = ?, key_id = ?, kind = ?, disease_group = ?, disease_number = ?, has_errors = ?, patient_ref = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
+            "UPDATE sheets SET body_json = $1, key_id = $2, kind = $3, disease_group = $4, disease_number = $5, has_errors = $6, patient_ref = $7, updated_at = $8 WHERE id = $9 AND status = 'draft'",
         )
         .bind(body)
         .bind(self.sealer.primary_key_id())
         .bind(sheet.kind.as_str())
         .bind(sheet.disease.group.map(i64::from))
         .bind(sheet.disease.number.map(i64::from))
-        .bind(crate::checks::has_errors(&checked.findings))
+        .bind(i64::from(crate::checks::has_errors(&checked.findings)))
         .bind(self.sealer.patient_ref(sheet))
         .bind(at)
         .bind(&checked.id)
@@ -273,10 +240,10 @@ impl SqliteStore {
     /// confirmed sheet is what was confirmed.
     async fn clear_carried_over(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         id: &str,
     ) -> Result<(), StoreError> {
-        let row = sqlx::query("SELECT body_json, key_id FROM sheets WHERE id = ?")
+        let row = sqlx::query("SELECT body_json, key_id FROM sheets WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
@@ -291,7 +258,7 @@ impl SqliteStore {
             return Ok(());
         }
         sheet.provenance.carried_over.clear();
-        sqlx::query("UPDATE sheets SET body_json = ?, key_id = ? WHERE id = ?")
+        sqlx::query("UPDATE sheets SET body_json = $1, key_id = $2 WHERE id = $3")
             .bind(self.sealer.seal_json("sheets.body_json", id, &sheet)?)
             .bind(self.sealer.primary_key_id())
             .bind(id)
@@ -313,8 +280,9 @@ impl SqliteStore {
         loop {
             let _writer = self.write_lock().await;
             let mut tx = self.begin_write().await?;
+            let locator = self.dialect.row_locator();
             let rows = sqlx::query(&format!(
-                "SELECT rowid AS row_number, {row_key} AS row_key, key_id, {} FROM {table} WHERE key_id IS NULL OR key_id != ? LIMIT 200",
+                "SELECT {locator} AS row_locator, {row_key} AS row_key, key_id, {} FROM {table} WHERE key_id IS NULL OR key_id != $1 LIMIT 200",
                 columns.join(", ")
             ))
             .bind(&primary)
@@ -323,13 +291,17 @@ impl SqliteStore {
             if rows.is_empty() {
                 break;
             }
+            let assignments: String = columns
+                .iter()
+                .enumerate()
+                .map(|(i, column)| format!(", {column} = ${}", i + 2))
+                .collect();
+            let this_row = self.dialect.is_row(columns.len() + 2);
+            let update = format!("UPDATE {table} SET key_id = $1{assignments} WHERE {this_row}");
             for row in &rows {
                 let row_key: String = row.try_get("row_key")?;
                 let key_id: Option<String> = row.try_get("key_id")?;
-                let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-                    "UPDATE {table} SET key_id = "
-                ));
-                update.push_bind(&primary);
+                let mut query = sqlx::query(&update).bind(&primary);
                 for column in columns {
                     let place = format!("{table}.{column}");
                     let resealed = row
@@ -341,12 +313,12 @@ impl SqliteStore {
                             Ok::<_, StoreError>(self.sealer.seal(&place, &row_key, &plain))
                         })
                         .transpose()?;
-                    update.push(format!(", {column} = ")).push_bind(resealed);
+                    query = query.bind(resealed);
                 }
-                update
-                    .push(" WHERE rowid = ")
-                    .push_bind(row.try_get::<i64, _>("row_number")?);
-                update.build().execute(&mut *tx).await?;
+                query
+                    .bind(row.try_get::<String, _>("row_locator")?)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             total += rows.len() as u64;
@@ -356,7 +328,7 @@ impl SqliteStore {
 }
 
 #[async_trait::async_trait]
-impl Submissions for SqliteStore {
+impl Submissions for SqlStore {
     async fn journal(
         &self,
         raw: RawInput<'_>,
@@ -367,7 +339,7 @@ impl Submissions for SqliteStore {
         self.insert_raw(&mut tx, &raw, &submission.received_at)
             .await?;
         sqlx::query(
-            "INSERT INTO submissions (id, organisation_id, municipality_id, sha256, adapter, mapping, status, received_at) VALUES (?, ?, ?, ?, ?, ?, 'received', ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO submissions (id, organisation_id, municipality_id, sha256, adapter, mapping, status, received_at) VALUES ($1, $2, $3, $4, $5, $6, 'received', $7) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&submission.id)
         .bind(&submission.organisation_id)
@@ -379,7 +351,7 @@ impl Submissions for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let row = sqlx::query(&format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = $1"
         ))
         .bind(&submission.id)
         .fetch_one(&mut *tx)
@@ -409,7 +381,7 @@ impl Submissions for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         let updated = sqlx::query(
-            "UPDATE submissions SET status = ?, error_json = ?, key_id = ?, completed_at = ? WHERE id = ? AND status = 'received' RETURNING organisation_id, municipality_id",
+            "UPDATE submissions SET status = $1, error_json = $2, key_id = $3, completed_at = $4 WHERE id = $5 AND status = 'received' RETURNING organisation_id, municipality_id",
         )
         .bind(status.as_str())
         .bind(error)
@@ -428,7 +400,7 @@ impl Submissions for SqliteStore {
             for (index, checked) in sheets.iter().enumerate() {
                 let sheet = &checked.sheet;
                 sqlx::query(
-                    "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?)",
+                    "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14)",
                 )
                 .bind(&checked.id)
                 .bind(submission_id)
@@ -436,7 +408,7 @@ impl Submissions for SqliteStore {
                 .bind(sheet.kind.as_str())
                 .bind(sheet.disease.group.map(i64::from))
                 .bind(sheet.disease.number.map(i64::from))
-                .bind(crate::checks::has_errors(&checked.findings))
+                .bind(i64::from(crate::checks::has_errors(&checked.findings)))
                 .bind(self.sealer.seal_json("sheets.body_json", &checked.id, sheet)?)
                 .bind(&key_id)
                 .bind(&organisation)
@@ -465,7 +437,7 @@ impl Submissions for SqliteStore {
 
     async fn submission(&self, id: &str) -> Result<Option<SubmissionRecord>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = ?"
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -477,12 +449,12 @@ impl Submissions for SqliteStore {
 
     async fn submission_sheets(&self, id: &str) -> Result<Vec<SheetSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, record_index, kind, disease_group, disease_number, has_errors FROM sheets WHERE submission_id = ? ORDER BY record_index",
+            "SELECT id, record_index, kind, disease_group, disease_number, has_errors FROM sheets WHERE submission_id = $1 ORDER BY record_index",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let mut by_sheet = self.findings_where("s.submission_id = ?", id).await?;
+        let mut by_sheet = self.findings_where("s.submission_id = $1", id).await?;
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
@@ -495,7 +467,7 @@ impl Submissions for SqliteStore {
                     kind: kind_of(row.try_get("kind")?)?,
                     disease_group,
                     disease_number,
-                    has_errors: row.try_get("has_errors")?,
+                    has_errors: flag(row, "has_errors")?,
                 })
             })
             .collect()
@@ -503,7 +475,7 @@ impl Submissions for SqliteStore {
 
     async fn sheet(&self, id: &str) -> Result<Option<StoredSheet>, StoreError> {
         let row = sqlx::query(
-            "SELECT submission_id, organisation_id, municipality_id, status, confirmed_at, patient_ref, body_json, key_id FROM sheets WHERE id = ?",
+            "SELECT submission_id, organisation_id, municipality_id, status, confirmed_at, patient_ref, body_json, key_id FROM sheets WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -518,7 +490,7 @@ impl Submissions for SqliteStore {
         )?;
         self.merge_certification(id, &mut sheet).await?;
         let findings = self
-            .findings_where("s.id = ?", id)
+            .findings_where("s.id = $1", id)
             .await?
             .remove(id)
             .unwrap_or_default();
@@ -542,7 +514,9 @@ impl Submissions for SqliteStore {
     ) -> Result<Vec<SheetListing>, StoreError> {
         let (condition, values) = sheet_conditions(filter, query);
         let sql = format!(
-            "SELECT id, submission_id, kind, disease_group, disease_number, status, has_errors, created_at FROM sheets WHERE {condition} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+            "SELECT id, submission_id, kind, disease_group, disease_number, status, has_errors, created_at FROM sheets WHERE {condition} ORDER BY created_at DESC, id LIMIT ${} OFFSET ${}",
+            values.len() + 1,
+            values.len() + 2
         );
         let mut select = sqlx::query(&sql);
         for value in &values {
@@ -563,7 +537,7 @@ impl Submissions for SqliteStore {
                     disease_group,
                     disease_number,
                     status: SheetStatus::parse(row.try_get("status")?),
-                    has_errors: row.try_get("has_errors")?,
+                    has_errors: flag(row, "has_errors")?,
                     created_at: row.try_get("created_at")?,
                 })
             })
@@ -614,7 +588,7 @@ impl Submissions for SqliteStore {
         let mut tx = self.begin_write().await?;
         let at = now();
         let updated = sqlx::query(
-            "UPDATE sheets SET status = 'confirmed', confirmed_by = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'draft'",
+            "UPDATE sheets SET status = 'confirmed', confirmed_by = $1, confirmed_at = $2, updated_at = $3 WHERE id = $4 AND status = 'draft'",
         )
         .bind(confirmed_by)
         .bind(&at)
@@ -637,10 +611,11 @@ impl Submissions for SqliteStore {
         &self,
         sha256: &str,
     ) -> Result<Option<(Option<String>, Vec<u8>)>, StoreError> {
-        let row = sqlx::query("SELECT content_type, body, key_id FROM raw_inputs WHERE sha256 = ?")
-            .bind(sha256)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT content_type, body, key_id FROM raw_inputs WHERE sha256 = $1")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let key_id: Option<String> = row.try_get("key_id")?;
         let body = self.sealer.open(

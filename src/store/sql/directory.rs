@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{SqliteStore, now};
+use super::{SqlStore, flag, now};
 use crate::store::StoreError;
 use crate::store::directory::{
     Directory, DoctorProfile, IssuedAccount, NewUser, Organisation, OrganisationKind, Role,
@@ -11,7 +11,7 @@ use crate::store::directory::{
 
 const USER_COLUMNS: &str = "id, organisation_id, role, display_name, profile, password_hash, must_change_password, initial_password, totp_secret, failed_logins, locked_until, key_id";
 
-impl SqliteStore {
+impl SqlStore {
     fn open_optional_text(
         &self,
         user_id: &str,
@@ -33,7 +33,7 @@ impl SqliteStore {
             .transpose()
     }
 
-    fn user_from_row(&self, row: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
+    fn user_from_row(&self, row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
         let id: String = row.try_get("id")?;
         let key_id: Option<String> = row.try_get("key_id")?;
         let role: String = row.try_get("role")?;
@@ -55,7 +55,7 @@ impl SqliteStore {
             display_name: row.try_get("display_name")?,
             profile,
             password_hash: row.try_get("password_hash")?,
-            must_change_password: row.try_get("must_change_password")?,
+            must_change_password: flag(row, "must_change_password")?,
             totp_secret,
             failed_logins: u32::try_from(row.try_get::<i64, _>("failed_logins")?).unwrap_or(0),
             locked_until: row.try_get("locked_until")?,
@@ -65,11 +65,11 @@ impl SqliteStore {
 }
 
 #[async_trait::async_trait]
-impl Directory for SqliteStore {
+impl Directory for SqlStore {
     async fn upsert_organisation(&self, organisation: &Organisation) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
         sqlx::query(
-            "INSERT INTO organisations (id, kind, code, name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO organisations (id, kind, code, name, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&organisation.id)
         .bind(organisation.kind.as_str())
@@ -82,7 +82,7 @@ impl Directory for SqliteStore {
     }
 
     async fn organisation(&self, id: &str) -> Result<Option<Organisation>, StoreError> {
-        let row = sqlx::query("SELECT id, kind, code, name FROM organisations WHERE id = ?")
+        let row = sqlx::query("SELECT id, kind, code, name FROM organisations WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -101,7 +101,7 @@ impl Directory for SqliteStore {
     async fn upsert_terminal(&self, name: &str, organisation_id: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
         sqlx::query(
-            "INSERT INTO terminals (name, organisation_id, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET organisation_id = excluded.organisation_id, disabled_at = NULL",
+            "INSERT INTO terminals (name, organisation_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET organisation_id = excluded.organisation_id, disabled_at = NULL",
         )
         .bind(name)
         .bind(organisation_id)
@@ -113,7 +113,7 @@ impl Directory for SqliteStore {
 
     async fn terminal(&self, name: &str) -> Result<Option<Terminal>, StoreError> {
         let row =
-            sqlx::query("SELECT name, organisation_id, disabled_at FROM terminals WHERE name = ?")
+            sqlx::query("SELECT name, organisation_id, disabled_at FROM terminals WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -129,7 +129,7 @@ impl Directory for SqliteStore {
 
     async fn terminals(&self, offset: u32, limit: u32) -> Result<Vec<Terminal>, StoreError> {
         let rows = sqlx::query(
-            "SELECT name, organisation_id, disabled_at FROM terminals ORDER BY name LIMIT ? OFFSET ?",
+            "SELECT name, organisation_id, disabled_at FROM terminals ORDER BY name LIMIT $1 OFFSET $2",
         )
         .bind(i64::from(limit))
         .bind(i64::from(offset))
@@ -164,7 +164,7 @@ impl Directory for SqliteStore {
         });
         let _writer = self.write_lock().await;
         let inserted = sqlx::query(
-            "INSERT INTO users (id, organisation_id, role, display_name, profile, password_hash, must_change_password, initial_password, totp_secret, registration_batch, key_id, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO users (id, organisation_id, role, display_name, profile, password_hash, must_change_password, initial_password, totp_secret, registration_batch, key_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
         )
         .bind(&user.id)
         .bind(&user.organisation_id)
@@ -172,7 +172,7 @@ impl Directory for SqliteStore {
         .bind(&user.display_name)
         .bind(profile)
         .bind(&user.password_hash)
-        .bind(user.initial_password.is_some())
+        .bind(i64::from(user.initial_password.is_some()))
         .bind(initial)
         .bind(totp)
         .bind(&user.registration_batch)
@@ -185,7 +185,7 @@ impl Directory for SqliteStore {
     }
 
     async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -199,7 +199,7 @@ impl Directory for SqliteStore {
         limit: u32,
     ) -> Result<Vec<UserListing>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, organisation_id, role, display_name, must_change_password, failed_logins, locked_until FROM users WHERE ?1 IS NULL OR organisation_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
+            "SELECT id, organisation_id, role, display_name, must_change_password, failed_logins, locked_until FROM users WHERE $1 IS NULL OR organisation_id = $1 ORDER BY id LIMIT $2 OFFSET $3",
         )
         .bind(organisation_id)
         .bind(i64::from(limit))
@@ -214,7 +214,7 @@ impl Directory for SqliteStore {
                     organisation_id: r.try_get("organisation_id")?,
                     role: Role::parse(&role).unwrap_or(Role::Integrator),
                     display_name: r.try_get("display_name")?,
-                    must_change_password: r.try_get("must_change_password")?,
+                    must_change_password: flag(r, "must_change_password")?,
                     failed_logins: u32::try_from(r.try_get::<i64, _>("failed_logins")?)
                         .unwrap_or(0),
                     locked_until: r.try_get("locked_until")?,
@@ -236,7 +236,7 @@ impl Directory for SqliteStore {
         let mut tx = self.begin_write().await?;
         // A row of version 1 (no key id) keeps its secrets in clear, so the new one too.
         let updated = sqlx::query(
-            "UPDATE users SET password_hash = ?, must_change_password = 1, initial_password = CASE WHEN key_id IS NULL THEN ? ELSE ? END, failed_logins = 0, locked_until = NULL WHERE id = ?",
+            "UPDATE users SET password_hash = $1, must_change_password = 1, initial_password = CASE WHEN key_id IS NULL THEN $2 ELSE $3 END, failed_logins = 0, locked_until = NULL WHERE id = $4",
         )
         .bind(password_hash)
         .bind(initial_password.as_bytes())
@@ -245,7 +245,7 @@ impl Directory for SqliteStore {
         .execute(&mut *tx)
         .await?;
         for table in ["sessions", "console_sessions"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = ?"))
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -257,7 +257,7 @@ impl Directory for SqliteStore {
     async fn unlock_user(&self, id: &str) -> Result<bool, StoreError> {
         let _writer = self.write_lock().await;
         let updated =
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
@@ -272,7 +272,7 @@ impl Directory for SqliteStore {
     ) -> Result<u32, StoreError> {
         let _writer = self.write_lock().await;
         let row = sqlx::query(
-            "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END WHERE id = ? RETURNING failed_logins",
+            "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3 RETURNING failed_logins",
         )
         .bind(i64::from(lock_after))
         .bind(lock_until)
@@ -289,7 +289,7 @@ impl Directory for SqliteStore {
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         let _writer = self.write_lock().await;
         let claimed = sqlx::query(
-            "UPDATE users SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)",
         )
         .bind(step)
         .bind(id)
@@ -301,7 +301,7 @@ impl Directory for SqliteStore {
 
     async fn record_successful_login(&self, id: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -312,14 +312,14 @@ impl Directory for SqliteStore {
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "UPDATE users SET password_hash = ?, must_change_password = 0, initial_password = NULL WHERE id = ?",
+            "UPDATE users SET password_hash = $1, must_change_password = 0, initial_password = NULL WHERE id = $2",
         )
         .bind(password_hash)
         .bind(id)
         .execute(&mut *tx)
         .await?;
         for table in ["sessions", "console_sessions"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = ?"))
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -339,12 +339,12 @@ impl Directory for SqliteStore {
         let at = now();
         let mut tx = self.begin_write().await?;
         // Expired sessions are swept as new ones are made.
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(&at)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO sessions (token_sha256, user_id, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_sha256, user_id, scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_sha256)
         .bind(user_id)
@@ -362,7 +362,7 @@ impl Directory for SqliteStore {
 
     async fn session(&self, token_sha256: &str, now: &str) -> Result<Option<Session>, StoreError> {
         let row = sqlx::query(
-            "SELECT user_id, scope, expires_at FROM sessions WHERE token_sha256 = ? AND expires_at > ?",
+            "SELECT user_id, scope, expires_at FROM sessions WHERE token_sha256 = $1 AND expires_at > $2",
         )
         .bind(token_sha256)
         .bind(now)
@@ -387,7 +387,7 @@ impl Directory for SqliteStore {
 
     async fn end_session(&self, token_sha256: &str) -> Result<(), StoreError> {
         let _writer = self.write_lock().await;
-        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
             .bind(token_sha256)
             .execute(&self.pool)
             .await?;
@@ -396,7 +396,7 @@ impl Directory for SqliteStore {
 
     async fn issued_accounts(&self, batch: &str) -> Result<Vec<IssuedAccount>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE registration_batch = ? ORDER BY organisation_id, id"
+            "SELECT {USER_COLUMNS} FROM users WHERE registration_batch = $1 ORDER BY organisation_id, id"
         ))
         .bind(batch)
         .fetch_all(&self.pool)
@@ -432,7 +432,7 @@ mod tests {
     #[tokio::test]
     async fn a_totp_step_is_taken_once_and_never_an_earlier_one_after_it() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_for_tests(dir.path()).await;
+        let store = SqlStore::open_for_tests(dir.path()).await;
         let operator = Organisation::new(OrganisationKind::Operator, "0", "運用者");
         store.upsert_organisation(&operator).await.unwrap();
         let admin = NewUser {

@@ -1,28 +1,30 @@
 //! Access keys in SQLite. Only digests are stored and a digest reveals nothing, so nothing here
 //! is sealed.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
-use super::{SqliteStore, audit, now};
+use super::{SqlStore, audit, now};
 use crate::store::StoreError;
 use crate::store::access_keys::{AccessKeyInfo, AccessKeys, NewAccessKey, Redemption};
 use crate::store::audit::AuditEvent;
 
 /// Revokes the sheet's live key and stores `key` as its live key, issued `at`.
 pub(super) async fn issue(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     sheet_id: &str,
     issued_by: &str,
     key: &NewAccessKey,
     at: &str,
 ) -> Result<AccessKeyInfo, StoreError> {
-    sqlx::query("UPDATE access_keys SET revoked_at = ? WHERE sheet_id = ? AND revoked_at IS NULL")
-        .bind(at)
-        .bind(sheet_id)
-        .execute(&mut *conn)
-        .await?;
     sqlx::query(
-        "INSERT INTO access_keys (digest, sheet_id, issued_by, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "UPDATE access_keys SET revoked_at = $1 WHERE sheet_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(at)
+    .bind(sheet_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO access_keys (digest, sheet_id, issued_by, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&key.digest)
     .bind(sheet_id)
@@ -38,7 +40,7 @@ pub(super) async fn issue(
 }
 
 #[async_trait::async_trait]
-impl AccessKeys for SqliteStore {
+impl AccessKeys for SqlStore {
     async fn reissue_access_key(
         &self,
         sheet_id: &str,
@@ -49,7 +51,7 @@ impl AccessKeys for SqliteStore {
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let confirmed: Option<String> =
-            sqlx::query_scalar("SELECT id FROM sheets WHERE id = ? AND status = 'confirmed'")
+            sqlx::query_scalar("SELECT id FROM sheets WHERE id = $1 AND status = 'confirmed'")
                 .bind(sheet_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -65,7 +67,7 @@ impl AccessKeys for SqliteStore {
 
     async fn access_key(&self, sheet_id: &str) -> Result<Option<AccessKeyInfo>, StoreError> {
         let row = sqlx::query(
-            "SELECT issued_at, expires_at FROM access_keys WHERE sheet_id = ? AND revoked_at IS NULL",
+            "SELECT issued_at, expires_at FROM access_keys WHERE sheet_id = $1 AND revoked_at IS NULL",
         )
         .bind(sheet_id)
         .fetch_optional(&self.pool)
@@ -90,7 +92,7 @@ impl AccessKeys for SqliteStore {
         let at = now();
         let found = sqlx::query(
             "SELECT s.id, s.municipality_id, s.patient_ref FROM access_keys k JOIN sheets s ON s.id = k.sheet_id
-             WHERE k.digest = ? AND k.revoked_at IS NULL AND k.expires_at > ?",
+             WHERE k.digest = $1 AND k.revoked_at IS NULL AND k.expires_at > $2",
         )
         .bind(digest)
         .bind(&at)
@@ -114,7 +116,7 @@ impl AccessKeys for SqliteStore {
                 match bound.as_deref() {
                     None => {
                         sqlx::query(
-                            "UPDATE sheets SET municipality_id = ?, updated_at = ? WHERE id = ? AND municipality_id IS NULL",
+                            "UPDATE sheets SET municipality_id = $1, updated_at = $2 WHERE id = $3 AND municipality_id IS NULL",
                         )
                         .bind(municipality_id)
                         .bind(&at)
@@ -156,7 +158,7 @@ impl AccessKeys for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::tests::{self, event};
+    use crate::store::sql::tests::{self, event};
     use crate::store::{AuditQuery, AuditTrail, Submissions};
     use kakehashi_sdk::{Sheet, SheetKind};
 
@@ -170,7 +172,7 @@ mod tests {
     const FAR: &str = "2999-01-01T00:00:00.000Z";
 
     /// A store holding one draft sheet `s1`, for no municipality.
-    async fn store_with_draft(dir: &std::path::Path) -> SqliteStore {
+    async fn store_with_draft(dir: &std::path::Path) -> SqlStore {
         tests::store_with_draft(dir, "s1", Sheet::new(SheetKind::Nanbyo, Default::default())).await
     }
 
