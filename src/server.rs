@@ -74,6 +74,21 @@ pub fn lock_data_dir(config: &Config) -> Result<std::fs::File, ServeError> {
     Ok(file)
 }
 
+/// This gateway instance's name among those sharing a database (its outbox claims deliveries
+/// under it): made on first run in `<data_dir>/instance-id`, so that it stays the same across
+/// restarts and differs between instances, each of which has its own data directory.
+pub fn instance_name(config: &Config) -> Result<String, ServeError> {
+    let path = config.data_dir.join("instance-id");
+    match std::fs::read_to_string(&path) {
+        Ok(name) if !name.trim().is_empty() => Ok(name.trim().to_owned()),
+        _ => {
+            let name = format!("gateway-{}", uuid::Uuid::new_v4().simple());
+            std::fs::write(&path, &name).map_err(ServeError::Serve)?;
+            Ok(name)
+        }
+    }
+}
+
 /// Opens the key file (made on first run) and the store sealed with it.
 pub async fn open_store(config: &Config) -> Result<Arc<SqlStore>, ServeError> {
     let key_file = config.key_file();
@@ -163,6 +178,14 @@ impl Gateway {
                     policy: config.retry_policy(),
                     concurrency: config.push.concurrency.max(1),
                     waker: waker.clone(),
+                    owner: instance_name(&config)?,
+                    lease: std::time::Duration::from_secs(
+                        config
+                            .push
+                            .timeout_seconds
+                            .saturating_mul(2)
+                            .saturating_add(30),
+                    ),
                 })
             }
             None => {

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, corpus, send};
+use common::{Gateway, HOSPITAL, MUNICIPALITY, Session, at_rest, corpus, database, in_clear, send};
 use kakehashi_access_key::AccessKey;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -72,13 +72,7 @@ fn listed(list: &Value, id: &str) -> bool {
 
 /// The audit records of access-key actions: (action, outcome, object id, patient ref, detail).
 async fn access_key_audit(data_dir: &Path) -> Vec<[Option<String>; 5]> {
-    let url = format!(
-        "sqlite://{}?mode=ro",
-        data_dir.join("kakehashi.sqlite3").display()
-    );
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
+    let mut conn = database(data_dir).await;
     sqlx::query_as::<
         _,
         (
@@ -98,21 +92,6 @@ async fn access_key_audit(data_dir: &Path) -> Vec<[Option<String>; 5]> {
     .into_iter()
     .map(|(a, o, id, p, d)| [a, o, id, p, d])
     .collect()
-}
-
-/// Everything SQLite has on disk for the gateway: the database and its write-ahead log.
-fn database_bytes(data_dir: &Path) -> Vec<u8> {
-    let mut all = std::fs::read(data_dir.join("kakehashi.sqlite3")).unwrap();
-    if let Ok(wal) = std::fs::read(data_dir.join("kakehashi.sqlite3-wal")) {
-        all.extend(wal);
-    }
-    all
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test]
@@ -308,11 +287,11 @@ async fn a_confirmed_sheet_reaches_the_municipality_that_presents_its_key() {
             .iter()
             .any(|r| r[0].as_deref() == Some("access_key.reissue") && r[1].as_deref() == Some("ok"))
     );
-    let disk = database_bytes(&gw.data_dir);
+    let disk = at_rest(&gw.data_dir).await;
     for secret in [&key, &printed.to_string(), &printed.canonical(), &typo] {
-        assert!(!contains(&disk, secret), "{secret} is stored");
+        assert!(!in_clear(&disk, secret), "{secret} is stored");
     }
-    assert!(contains(&disk, &printed.digest()));
+    assert!(in_clear(&disk, &printed.digest()));
 }
 
 #[tokio::test]
@@ -389,13 +368,7 @@ async fn wrong_and_expired_keys_open_nothing_and_guessing_is_blocked() {
     assert_eq!(view["municipality_id"], MUNICIPALITY_B);
 
     // The refusals and the alert are audited.
-    let url = format!(
-        "sqlite://{}?mode=ro",
-        gw.data_dir.join("kakehashi.sqlite3").display()
-    );
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
+    let mut conn = database(&gw.data_dir).await;
     let (alerts,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM audit_events WHERE action = 'security.access_keys_blocked' AND actor = 'officer1'",
     )

@@ -232,10 +232,7 @@ async fn a_permanent_refusal_is_a_dead_letter_until_an_operator_acts() {
 /// Runs one statement on the gateway's database from outside, as an attacker or a failing
 /// disk would.
 async fn on_database(data_dir: &Path, statement: &str) {
-    let url = format!("sqlite://{}", data_dir.join("kakehashi.sqlite3").display());
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
+    let mut conn = common::database(data_dir).await;
     sqlx::query(statement).execute(&mut conn).await.unwrap();
 }
 
@@ -245,12 +242,25 @@ async fn a_dead_letter_is_never_left_without_its_audit_record() {
     let data = dir.path().join("data");
     let (w, _) = refused_world(dir.path()).await;
     // The audit record of a dead letter cannot be written: the dead letter must not be either.
-    on_database(
-        &data,
-        "CREATE TRIGGER test_refuse_dead BEFORE INSERT ON audit_events WHEN NEW.outcome = 'dead'
-         BEGIN SELECT RAISE(ABORT, 'test: audit refused'); END",
-    )
-    .await;
+    let (refuse, allow) = if common::on_postgres() {
+        on_database(
+            &data,
+            "CREATE FUNCTION test_refuse_dead() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.outcome = 'dead' THEN RAISE EXCEPTION 'test: audit refused'; END IF; RETURN NEW; END $$",
+        )
+        .await;
+        (
+            "CREATE TRIGGER test_refuse_dead BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_dead()",
+            "DROP TRIGGER test_refuse_dead ON audit_events",
+        )
+    } else {
+        (
+            "CREATE TRIGGER test_refuse_dead BEFORE INSERT ON audit_events WHEN NEW.outcome = 'dead'
+             BEGIN SELECT RAISE(ABORT, 'test: audit refused'); END",
+            "DROP TRIGGER test_refuse_dead",
+        )
+    };
+    on_database(&data, refuse).await;
     confirm_consented(&w.doctor, 1).await;
     let started = Instant::now();
     while !w
@@ -268,7 +278,7 @@ async fn a_dead_letter_is_never_left_without_its_audit_record() {
     let dead = deliveries(&w.admin, "dead").await;
     assert!(dead.is_empty(), "dead letters without audit: {dead:?}");
 
-    on_database(&data, "DROP TRIGGER test_refuse_dead").await;
+    on_database(&data, allow).await;
     let started = Instant::now();
     while deliveries(&w.admin, "dead").await.is_empty() {
         assert!(started.elapsed() < Duration::from_secs(30));
@@ -307,6 +317,11 @@ impl Drop for SmallDisk {
 
 #[tokio::test]
 async fn a_full_disk_answers_503_and_loses_nothing_acknowledged() {
+    if common::on_postgres() {
+        // The disk that fills here is the data directory's, which holds the embedded store only.
+        eprintln!("skipped on PostgreSQL: the store is not on the data directory's disk");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let disk = SmallDisk::mount(&dir.path().join("disk"), 8);
     let data = disk.0.join("data");

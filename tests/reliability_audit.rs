@@ -1,6 +1,7 @@
 //! The reliability suite: the audit trail against someone with write access to the database but
 //! not to the key file. Each case takes a data directory the real binary wrote, has
-//! `kakehashi audit anchor` write an anchor, then tampers with the real SQLite file — drops the
+//! `kakehashi audit anchor` write an anchor, then tampers with the real database (SQLite, or PostgreSQL when the
+//! suite runs on it) — drops the
 //! append-only guards, edits, deletes or inserts records, recomputes the chain with unkeyed
 //! SHA-256 links (renumbering it after a deletion), cuts off the newest records, edits the
 //! anchor to fit — and `kakehashi audit verify --anchor` must exit 1 and say what was done.
@@ -22,7 +23,15 @@ fn audited_data(dir: &Path) -> (PathBuf, PathBuf, i64) {
     let data = dir.join("data");
     private_dir(&data);
     let config = dir.join("kakehashi.toml");
-    std::fs::write(&config, format!("data_dir = \"{}\"\n", data.display())).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\n{}",
+            data.display(),
+            common::store_line(&data)
+        ),
+    )
+    .unwrap();
     for (code, name) in [
         ("2710000029", "北病院"),
         ("2710000037", "南病院"),
@@ -89,30 +98,61 @@ fn assert_broken(config: &Path, anchor: Option<&Path>, expected: &str) {
 }
 
 /// A read-write connection to the database, as an intruder has.
-async fn database(config: &Path) -> sqlx::SqliteConnection {
-    let data = config.parent().unwrap().join("data");
-    let url = format!("sqlite://{}", data.join("kakehashi.sqlite3").display());
-    <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap()
+async fn database(config: &Path) -> sqlx::AnyConnection {
+    common::database(&config.parent().unwrap().join("data")).await
 }
 
-async fn execute(conn: &mut sqlx::SqliteConnection, statement: &str) {
+async fn execute(conn: &mut sqlx::AnyConnection, statement: &str) {
     sqlx::query(statement).execute(&mut *conn).await.unwrap();
 }
 
+/// Drops one of the append-only guards.
+async fn drop_guard(conn: &mut sqlx::AnyConnection, trigger: &str) {
+    let on = if common::on_postgres() {
+        " ON audit_events"
+    } else {
+        ""
+    };
+    execute(conn, &format!("DROP TRIGGER {trigger}{on}")).await;
+}
+
+/// Puts back a guard the intruder dropped, as the migration wrote it (`lets_through`: one
+/// of the same name that lets every change through instead).
+async fn put_back_guard(conn: &mut sqlx::AnyConnection, trigger: &str, lets_through: bool) {
+    let event = if trigger.ends_with("update") {
+        "UPDATE"
+    } else {
+        "DELETE"
+    };
+    let statement = match (common::on_postgres(), lets_through) {
+        (false, false) => format!(
+            "CREATE TRIGGER {trigger} BEFORE {event} ON audit_events\nBEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+        ),
+        (false, true) => {
+            format!("CREATE TRIGGER {trigger} BEFORE {event} ON audit_events BEGIN SELECT 1; END")
+        }
+        (true, false) => format!(
+            "CREATE TRIGGER {trigger} BEFORE {event} ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+        ),
+        (true, true) => format!(
+            "CREATE TRIGGER {trigger} BEFORE {event} ON audit_events FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()"
+        ),
+    };
+    execute(conn, &statement).await;
+}
+
 /// The database with the append-only guards dropped, as an intruder would first do.
-async fn intruder(config: &Path) -> sqlx::SqliteConnection {
+async fn intruder(config: &Path) -> sqlx::AnyConnection {
     let mut conn = database(config).await;
     for trigger in ["audit_events_no_update", "audit_events_no_delete"] {
-        execute(&mut conn, &format!("DROP TRIGGER {trigger}")).await;
+        drop_guard(&mut conn, trigger).await;
     }
     conn
 }
 
 /// Links every record anew from the first with unkeyed SHA-256, as the chain was before it was
 /// keyed and as anyone can compute it; the key ids are cleared unless `keep_key_ids`.
-async fn relink_with_sha256(conn: &mut sqlx::SqliteConnection, keep_key_ids: bool) {
+async fn relink_with_sha256(conn: &mut sqlx::AnyConnection, keep_key_ids: bool) {
     if !keep_key_ids {
         execute(conn, "UPDATE audit_events SET key_id = NULL").await;
     }
@@ -137,7 +177,7 @@ async fn relink_with_sha256(conn: &mut sqlx::SqliteConnection, keep_key_ids: boo
             detail: row.get("detail"),
         };
         let hash = record_hash(&prev, seq, &at, &event);
-        sqlx::query("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE seq = ?")
+        sqlx::query("UPDATE audit_events SET prev_hash = $1, hash = $2 WHERE seq = $3")
             .bind(&prev)
             .bind(&hash)
             .bind(seq)
@@ -153,7 +193,7 @@ async fn a_dropped_append_only_guard_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let (config, anchor, _) = audited_data(dir.path());
     let mut conn = database(&config).await;
-    execute(&mut conn, "DROP TRIGGER audit_events_no_delete").await;
+    drop_guard(&mut conn, "audit_events_no_delete").await;
     drop(conn);
     assert_broken(
         &config,
@@ -162,12 +202,8 @@ async fn a_dropped_append_only_guard_is_reported() {
     );
     // A guard replaced by one that lets everything through is no guard either.
     let mut conn = database(&config).await;
-    execute(&mut conn, "DROP TRIGGER audit_events_no_update").await;
-    execute(
-        &mut conn,
-        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT 1; END",
-    )
-    .await;
+    drop_guard(&mut conn, "audit_events_no_update").await;
+    put_back_guard(&mut conn, "audit_events_no_update", true).await;
     drop(conn);
     assert_broken(
         &config,
@@ -245,7 +281,7 @@ async fn a_record_deleted_and_the_chain_renumbered_and_relinked_is_caught() {
     let mut conn = intruder(&config).await;
     execute(&mut conn, "DELETE FROM audit_events WHERE seq = 2").await;
     for seq in 3..=head {
-        sqlx::query("UPDATE audit_events SET seq = ? WHERE seq = ?")
+        sqlx::query("UPDATE audit_events SET seq = $1 WHERE seq = $2")
             .bind(seq - 1)
             .bind(seq)
             .execute(&mut conn)
@@ -270,7 +306,7 @@ async fn a_record_appended_with_an_unkeyed_link_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let (config, anchor, head) = audited_data(dir.path());
     let mut conn = database(&config).await;
-    let last = sqlx::query("SELECT * FROM audit_events WHERE seq = ?")
+    let last = sqlx::query("SELECT * FROM audit_events WHERE seq = $1")
         .bind(head)
         .fetch_one(&mut conn)
         .await
@@ -285,7 +321,7 @@ async fn a_record_appended_with_an_unkeyed_link_is_named() {
     let prev: String = last.get("hash");
     let hash = record_hash(&prev, head + 1, &at, &event);
     sqlx::query(
-        "INSERT INTO audit_events (seq, at, actor, action, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_events (seq, at, actor, action, outcome, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(head + 1)
     .bind(&at)
@@ -310,22 +346,14 @@ async fn cutting_off_the_newest_records_is_caught_by_an_anchor() {
     let dir = tempfile::tempdir().unwrap();
     let (config, anchor, head) = audited_data(dir.path());
     let mut conn = intruder(&config).await;
-    sqlx::query("DELETE FROM audit_events WHERE seq > ?")
+    sqlx::query("DELETE FROM audit_events WHERE seq > $1")
         .bind(head - 2)
         .execute(&mut conn)
         .await
         .unwrap();
     // Put back the guards: what is left looks untouched.
-    execute(
-        &mut conn,
-        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events\nBEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
-    )
-    .await;
-    execute(
-        &mut conn,
-        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events\nBEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
-    )
-    .await;
+    put_back_guard(&mut conn, "audit_events_no_update", false).await;
+    put_back_guard(&mut conn, "audit_events_no_delete", false).await;
     drop(conn);
 
     // What is left is a consistent chain: only the anchor tells.
@@ -341,7 +369,7 @@ async fn cutting_off_the_newest_records_is_caught_by_an_anchor() {
     let mut edited: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&anchor).unwrap()).unwrap();
     let mut conn = database(&config).await;
-    let new_head: String = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = ?")
+    let new_head: String = sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
         .bind(head - 2)
         .fetch_one(&mut conn)
         .await

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Gateway, HOSPITAL, corpus, send};
+use common::{Gateway, HOSPITAL, corpus, database, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -39,13 +39,7 @@ fn marks(view: &Value) -> Vec<String> {
 
 /// Audit records of renewals and carry-over consents: (action, outcome, object, patient, detail).
 async fn renewal_audit(data_dir: &Path) -> Vec<[Option<String>; 5]> {
-    let url = format!(
-        "sqlite://{}?mode=ro",
-        data_dir.join("kakehashi.sqlite3").display()
-    );
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
-        .await
-        .unwrap();
+    let mut conn = database(data_dir).await;
     type Row = (
         Option<String>,
         Option<String>,

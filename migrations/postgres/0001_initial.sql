@@ -1,5 +1,5 @@
 -- Kakehashi store on PostgreSQL, version 1: the schema SQLite reaches after its migrations
--- 0001–0013, in PostgreSQL's types. The same SQL serves both (src/store/sql), so:
+-- 0001–0014, in PostgreSQL's types. The same SQL serves both (src/store/sql), so:
 -- integers are BIGINT (SQLite's INTEGER is 64-bit), yes/no columns are 0 or 1, times are
 -- RFC 3339 UTC text of one format (they compare as text), and sealed values are BYTEA.
 -- Version 1's audit_log never existed here: the chain starts keyed.
@@ -165,6 +165,9 @@ CREATE TABLE deliveries (
     updated_at          TEXT NOT NULL,
     delivered_at        TEXT,
     in_doubt_since      TEXT,
+    -- The outbox worker that claimed it and until when (Unix milliseconds; sqlite/0014).
+    lease_owner         TEXT,
+    lease_expires_at    BIGINT,
     UNIQUE (sheet_id, destination)
 );
 CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);

@@ -39,6 +39,12 @@ pub struct Outbox {
     pub policy: RetryPolicy,
     pub concurrency: usize,
     pub waker: OutboxWaker,
+    /// The name this worker claims deliveries under: its gateway instance's (the same across
+    /// restarts of the instance, different between instances on one database).
+    pub owner: String,
+    /// How long a claim holds: longer than an attempt may take, so that only a worker that
+    /// died loses its claims to another.
+    pub lease: Duration,
 }
 
 /// How one attempt ended, for the loop.
@@ -53,6 +59,15 @@ impl Outbox {
     /// Runs until the task is dropped. Store failures are logged and retried; nothing here
     /// ends the loop.
     pub async fn run(self) {
+        // What this instance held when it stopped is not in flight any more.
+        match self.store.release_leases(&self.owner).await {
+            Ok(n) if n > 0 => tracing::info!(
+                deliveries = n,
+                "outbox: released the claims of the previous run"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "outbox: releasing the previous run's claims"),
+        }
         let mut in_flight: JoinSet<(String, Attempted)> = JoinSet::new();
         let mut flying: Vec<String> = Vec::new();
         let mut failing = false;
@@ -64,7 +79,13 @@ impl Outbox {
             }
             if flying.len() < self.concurrency {
                 let room = (self.concurrency - flying.len()) as u32;
-                match self.store.due_deliveries(Utc::now(), &flying, room).await {
+                let now = Utc::now();
+                let lease_until = now + chrono::Duration::from_std(self.lease).unwrap_or_default();
+                match self
+                    .store
+                    .claim_due_deliveries(&self.owner, now, lease_until, room)
+                    .await
+                {
                     Ok(due) => {
                         for delivery in due {
                             flying.push(delivery.id.clone());
@@ -72,6 +93,7 @@ impl Outbox {
                                 store: self.store.clone(),
                                 client: self.client.clone(),
                                 policy: self.policy,
+                                owner: self.owner.clone(),
                             };
                             in_flight.spawn(async move {
                                 let id = delivery.id.clone();
@@ -79,7 +101,7 @@ impl Outbox {
                             });
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "outbox: reading due deliveries"),
+                    Err(e) => tracing::error!(error = %e, "outbox: claiming due deliveries"),
                 }
             }
             let wait = self.wait().await;
@@ -135,6 +157,7 @@ struct Attempt {
     store: Arc<dyn Store>,
     client: Arc<NationalDbClient>,
     policy: RetryPolicy,
+    owner: String,
 }
 
 impl Attempt {
@@ -147,8 +170,12 @@ impl Attempt {
                 Ok(outcome) => outcome,
                 Err(e) => {
                     // The store failed around the attempt; the delivery stays pending and is
-                    // tried again (the receiver deduplicates if it did arrive).
+                    // tried again (the receiver deduplicates if it did arrive), at once if the
+                    // claim can be let go, else when it runs out.
                     tracing::error!(error = %e, "outbox: store failure during a delivery");
+                    if let Err(e) = self.store.release_lease(&delivery.id, &self.owner).await {
+                        tracing::error!(error = %e, "outbox: releasing a claim");
+                    }
                     Attempted::Failed
                 }
             };
@@ -179,7 +206,11 @@ impl Attempt {
         let document = delivery_document(delivery, &sender, &stored.sheet)?;
         // Written before the document leaves: a withdrawal from now on knows it may arrive,
         // and one made before stops it here.
-        let Some(doubt) = self.store.attempt_started(&delivery.id).await? else {
+        let Some(doubt) = self
+            .store
+            .attempt_started(&delivery.id, &self.owner)
+            .await?
+        else {
             return Ok(Attempted::Withdrawn);
         };
         match self.client.deliver(&delivery.id, &document).await {

@@ -148,23 +148,37 @@ pub trait Deliveries: Send + Sync {
 
     async fn consent(&self, sheet_id: &str) -> Result<Option<Consent>, StoreError>;
 
-    /// Pending deliveries due at `now`, oldest due first, skipping `exclude` (those in flight).
-    async fn due_deliveries(
+    /// Claims up to `limit` pending deliveries due at `now` that nobody holds, oldest due first,
+    /// for `owner` until `lease_until`: no other outbox worker (of this gateway or another
+    /// instance on the same database) takes them before the lease ends or is released. The
+    /// leases of a worker that died run out, and its deliveries are taken over then.
+    async fn claim_due_deliveries(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
-        exclude: &[String],
+        lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError>;
 
-    /// When the next pending delivery is due.
+    /// Releases every lease `owner` holds (a worker starting again under the same name: what it
+    /// held when it stopped is not in flight any more).
+    async fn release_leases(&self, owner: &str) -> Result<u64, StoreError>;
+
+    /// Releases `owner`'s lease on one delivery (an attempt that ended without its outcome
+    /// stored).
+    async fn release_lease(&self, id: &str, owner: &str) -> Result<(), StoreError>;
+
+    /// When the next pending delivery is due and free to claim.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     /// Marks a delivery in doubt just before its document is sent (kept from an earlier
-    /// attempt if it was already), if it is still pending; since when it is in doubt, or
-    /// `None` when it is not pending any more (consent was withdrawn): then it is not sent.
-    async fn attempt_started(&self, id: &str) -> Result<Option<String>, StoreError>;
+    /// attempt if it was already), if it is still pending and `owner`'s lease on it still
+    /// holds; since when it is in doubt, or `None` when it is not pending any more (consent
+    /// was withdrawn) or the lease was lost: then it is not sent.
+    async fn attempt_started(&self, id: &str, owner: &str) -> Result<Option<String>, StoreError>;
 
-    /// Records the receipt of a pending delivery, with its audit record; the doubt is cleared.
+    /// Records the receipt of a pending delivery, with its audit record; the doubt is cleared
+    /// and the lease released.
     async fn delivered(
         &self,
         id: &str,
@@ -176,6 +190,7 @@ pub trait Deliveries: Send + Sync {
     /// `in_doubt_since` is the doubt it leaves (the one from before the attempt when the
     /// document surely did not arrive). `audit` is recorded in the same transaction, when the
     /// attempt changed the delivery — a dead letter is never left without its audit record.
+    /// The lease is released.
     async fn attempt_failed(
         &self,
         id: &str,

@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AnyConnection, ConnectOptions, Connection};
 
-use super::{StoreError, StoreLocation};
+use super::{DATABASE_FILE, StoreError, StoreLocation};
 
 /// The variable naming the PostgreSQL server tests use (`postgres://user@host:port/db`, the
 /// database being one to connect to while making the test's own).
@@ -49,4 +49,63 @@ pub async fn location_for_test(dir: &Path) -> Result<StoreLocation, StoreError> 
         source,
     })?;
     Ok(StoreLocation::Postgres(url))
+}
+
+/// A connection to the store at `location` from outside the gateway, as an intruder with the
+/// database's rights (or a failing disk) would have.
+pub async fn connect(location: &StoreLocation) -> Result<AnyConnection, StoreError> {
+    sqlx::any::install_default_drivers();
+    let url = match location {
+        StoreLocation::Embedded(dir) => format!("sqlite://{}", dir.join(DATABASE_FILE).display()),
+        StoreLocation::Postgres(url) => url.clone(),
+    };
+    Ok(AnyConnection::connect(&url).await?)
+}
+
+/// Everything the store at `location` holds at rest: SQLite's database file and write-ahead
+/// log as they are on disk, or every row of every PostgreSQL table as text (byte strings in
+/// hex), to look for personal data in clear with [`contains_in_clear`].
+pub async fn at_rest(location: &StoreLocation) -> Result<Vec<u8>, StoreError> {
+    let read = |path: std::path::PathBuf| {
+        std::fs::read(&path).map_err(|source| StoreError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    match location {
+        StoreLocation::Embedded(dir) => {
+            let mut all = read(dir.join(DATABASE_FILE))?;
+            let wal = dir.join(format!("{DATABASE_FILE}-wal"));
+            if wal.exists() {
+                all.extend(read(wal)?);
+            }
+            Ok(all)
+        }
+        StoreLocation::Postgres(_) => {
+            let mut conn = connect(location).await?;
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+            )
+            .fetch_all(&mut conn)
+            .await?;
+            let mut all = Vec::new();
+            for table in tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
+                        .fetch_all(&mut conn)
+                        .await?;
+                all.extend(rows.join("\n").into_bytes());
+            }
+            Ok(all)
+        }
+    }
+}
+
+/// Whether `needle` is in what [`at_rest`] read in clear: as UTF-8, or as the hex PostgreSQL
+/// shows byte strings in.
+pub fn contains_in_clear(haystack: &[u8], needle: &str) -> bool {
+    let hex = hex::encode(needle);
+    [needle.as_bytes(), hex.as_bytes()]
+        .iter()
+        .any(|needle| haystack.windows(needle.len()).any(|w| w == *needle))
 }

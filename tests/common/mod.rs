@@ -65,6 +65,29 @@ pub fn store_location(data_dir: &Path) -> kakehashi::store::StoreLocation {
     .expect("the test database is made")
 }
 
+/// Whether this run's gateways store on PostgreSQL (`KAKEHASHI_TEST_DATABASE_URL` is set).
+pub fn on_postgres() -> bool {
+    std::env::var_os(kakehashi::store::test_database::TEST_DATABASE_URL).is_some()
+}
+
+/// A connection to the database of the test gateway on `data_dir`, from outside it.
+pub async fn database(data_dir: &Path) -> sqlx::AnyConnection {
+    kakehashi::store::test_database::connect(&store_location(data_dir))
+        .await
+        .expect("a connection to the test database")
+}
+
+/// Everything the database of the test gateway on `data_dir` holds at rest (see
+/// `store::test_database::at_rest`); look into it with `in_clear`.
+pub async fn at_rest(data_dir: &Path) -> Vec<u8> {
+    kakehashi::store::test_database::at_rest(&store_location(data_dir))
+        .await
+        .expect("the test database at rest")
+}
+
+#[allow(unused_imports)]
+pub use kakehashi::store::test_database::contains_in_clear as in_clear;
+
 /// Makes a data directory as an operator must: mode 0700 (the gateway refuses one that group
 /// or others may open).
 pub fn private_dir(path: &Path) {

@@ -424,7 +424,7 @@ pub(super) mod tests {
         );
         assert!(stored.patient_ref.is_some());
         assert_eq!(stored.linked_sheet_id, None);
-        let disk = at_rest(&store, dir.path()).await;
+        let disk = at_rest(dir.path()).await;
         for secret in ["申請花子", "シンセイ", "7K3M-Q9XD", "1980-02-03"] {
             assert!(!contains(&disk, secret), "{secret} is in clear on disk");
         }

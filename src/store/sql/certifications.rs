@@ -386,6 +386,6 @@ mod tests {
         );
 
         // Sealed: the 受給者番号 is nowhere on disk in the clear.
-        assert!(!contains(&at_rest(&store, dir.path()).await, "0001016"));
+        assert!(!contains(&at_rest(dir.path()).await, "0001016"));
     }
 }

@@ -214,6 +214,24 @@ async fn audit_possible_transfer(
     Ok(())
 }
 
+impl SqlStore {
+    /// Releases `owner`'s leases, on one delivery or on all; how many.
+    async fn release(&self, owner: &str, id: Option<&str>) -> Result<u64, StoreError> {
+        let _writer = self.write_lock().await;
+        let mut tx = self.begin_write().await?;
+        let released = sqlx::query(
+            "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL
+             WHERE lease_owner = $1 AND ($2 IS NULL OR id = $2)",
+        )
+        .bind(owner)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(released.rows_affected())
+    }
+}
+
 #[async_trait::async_trait]
 impl Deliveries for SqlStore {
     async fn record_consent(
@@ -250,35 +268,50 @@ impl Deliveries for SqlStore {
         .transpose()
     }
 
-    async fn due_deliveries(
+    async fn claim_due_deliveries(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
-        exclude: &[String],
+        lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
-        // At most `exclude.len()` of the first rows are in flight: read that many more.
-        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let _writer = self.write_lock().await;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
-             ORDER BY next_attempt_at LIMIT $2"
+            "UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (
+               SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $3
+                 AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
+               ORDER BY next_attempt_at LIMIT $4{}
+             ) RETURNING {DELIVERY_COLUMNS}",
+            self.dialect.skip_locked()
         ))
+        .bind(owner)
+        .bind(millis(lease_until))
         .bind(millis(now))
-        .bind(i64::from(limit).saturating_add(i64::try_from(exclude.len()).unwrap_or(i64::MAX)))
-        .fetch_all(&self.pool)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
         .await?;
-        let mut due = Vec::with_capacity(wanted.min(rows.len()));
-        for row in &rows {
-            let delivery = delivery_from_row(row)?;
-            if due.len() < wanted && !exclude.contains(&delivery.id) {
-                due.push(delivery);
-            }
-        }
-        Ok(due)
+        tx.commit().await?;
+        let mut claimed = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+        Ok(claimed)
+    }
+
+    async fn release_leases(&self, owner: &str) -> Result<u64, StoreError> {
+        self.release(owner, None).await
+    }
+
+    async fn release_lease(&self, id: &str, owner: &str) -> Result<(), StoreError> {
+        self.release(owner, Some(id)).await.map(|_| ())
     }
 
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'",
+            "SELECT MIN(CASE WHEN lease_expires_at > next_attempt_at THEN lease_expires_at ELSE next_attempt_at END)
+             FROM deliveries WHERE status = 'pending'",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -297,7 +330,7 @@ impl Deliveries for SqlStore {
         // A delivery in flight when consent was withdrawn did reach the receiver: say so.
         let updated = sqlx::query(
             "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, receipt_id = $1, last_error = NULL, delivered_at = $2, updated_at = $3,
-               in_doubt_since = NULL
+               in_doubt_since = NULL, lease_owner = NULL, lease_expires_at = NULL
              WHERE id = $4 AND status IN ('pending', 'withdrawn')",
         )
         .bind(receipt_id)
@@ -313,15 +346,21 @@ impl Deliveries for SqlStore {
         Ok(())
     }
 
-    async fn attempt_started(&self, id: &str) -> Result<Option<String>, StoreError> {
+    async fn attempt_started(&self, id: &str, owner: &str) -> Result<Option<String>, StoreError> {
         let _writer = self.write_lock().await;
+        let mut tx = self.begin_write().await?;
         let since: Option<String> = sqlx::query_scalar(
-            "UPDATE deliveries SET in_doubt_since = COALESCE(in_doubt_since, $1) WHERE id = $2 AND status = 'pending' RETURNING in_doubt_since",
+            "UPDATE deliveries SET in_doubt_since = COALESCE(in_doubt_since, $1)
+             WHERE id = $2 AND status = 'pending' AND lease_owner = $3 AND lease_expires_at > $4
+             RETURNING in_doubt_since",
         )
         .bind(now())
         .bind(id)
-        .fetch_optional(&self.pool)
+        .bind(owner)
+        .bind(millis(Utc::now()))
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(since)
     }
 
@@ -343,7 +382,7 @@ impl Deliveries for SqlStore {
         };
         let updated = sqlx::query(
             "UPDATE deliveries SET status = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3, updated_at = $4,
-               in_doubt_since = $5
+               in_doubt_since = $5, lease_owner = NULL, lease_expires_at = NULL
              WHERE id = $6 AND status = 'pending'",
         )
         .bind(status)
@@ -478,6 +517,22 @@ mod tests {
         }
     }
 
+    /// Claims what is due now for `owner`, for a minute.
+    async fn claim(store: &SqlStore, owner: &str) -> Vec<Delivery> {
+        let now = Utc::now();
+        store
+            .claim_due_deliveries(owner, now, now + chrono::Duration::minutes(1), 10)
+            .await
+            .unwrap()
+    }
+
+    /// Claims the delivery `id` for worker "a" and starts an attempt of it.
+    async fn start_attempt(store: &SqlStore, id: &str) -> Option<String> {
+        let claimed = claim(store, "a").await;
+        assert!(claimed.iter().any(|d| d.id == id), "{claimed:?}");
+        store.attempt_started(id, "a").await.unwrap()
+    }
+
     fn officer(consented: bool) -> Consent {
         Consent {
             consented,
@@ -503,7 +558,7 @@ mod tests {
                 .await
                 .unwrap()
         );
-        let due = store.due_deliveries(Utc::now(), &[], 10).await.unwrap();
+        let due = claim(&store, "a").await;
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].id, delivery_id("s1", NATIONAL_DB));
         assert_eq!(due[0].consent_source, ConsentSource::SourceData);
@@ -514,14 +569,27 @@ mod tests {
             .unwrap();
         assert!(matches!(effect, ConsentEffect::Delivery(ref d) if d.id == due[0].id));
         assert_eq!(store.deliveries(None, 10).await.unwrap().len(), 1);
-        // In flight: not handed out twice.
+        // Claimed: not handed out twice, not even to another instance...
+        assert!(claim(&store, "b").await.is_empty());
+        // ...until the claim runs out (its worker died) and another takes it over; the first
+        // worker, back, cannot start an attempt under the claim it lost.
+        let later = Utc::now() + chrono::Duration::minutes(2);
+        let taken = store
+            .claim_due_deliveries("b", later, later + chrono::Duration::minutes(1), 10)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 1);
+        assert_eq!(store.attempt_started(&due[0].id, "a").await.unwrap(), None);
         assert!(
             store
-                .due_deliveries(Utc::now(), std::slice::from_ref(&due[0].id), 10)
+                .attempt_started(&due[0].id, "b")
                 .await
                 .unwrap()
-                .is_empty()
+                .is_some()
         );
+        // A worker starting again under its name releases what it held.
+        assert_eq!(store.release_leases("b").await.unwrap(), 1);
+        assert_eq!(claim(&store, "a").await.len(), 1);
     }
 
     #[tokio::test]
@@ -550,13 +618,7 @@ mod tests {
             matches!(effect, ConsentEffect::NotSent { withdrawn: Some(ref d) } if d.status == DeliveryStatus::Withdrawn),
             "{effect:?}"
         );
-        assert!(
-            store
-                .due_deliveries(Utc::now(), &[], 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim(&store, "a").await.is_empty());
         // The source data cannot overrule the officer.
         let mut tx = store.pool.begin().await.unwrap();
         record_source_consent(&mut tx, "s1", Some(true), "clerk", &now())
@@ -575,26 +637,13 @@ mod tests {
             .attempt_failed(&id, "503", Some(later), None, None)
             .await
             .unwrap();
-        assert!(
-            store
-                .due_deliveries(Utc::now(), &[], 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim(&store, "a").await.is_empty());
         assert_eq!(
             store.next_due().await.unwrap().map(|t| t.timestamp()),
             Some(later.timestamp())
         );
         assert_eq!(store.expedite_retries(Utc::now()).await.unwrap(), 1);
-        assert_eq!(
-            store
-                .due_deliveries(Utc::now(), &[], 10)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(claim(&store, "a").await.len(), 1);
 
         store
             .attempt_failed(&id, "400 payload.schema", None, None, Some(&event("dead")))
@@ -604,13 +653,7 @@ mod tests {
         assert_eq!(dead.status, DeliveryStatus::Dead);
         assert_eq!(dead.attempts, 2);
         assert_eq!(dead.last_error.as_deref(), Some("400 payload.schema"));
-        assert!(
-            store
-                .due_deliveries(Utc::now(), &[], 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim(&store, "a").await.is_empty());
 
         let retried = store
             .resolve_dead_letter(&id, DeliveryStatus::Pending, &event("retry"))
@@ -654,7 +697,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, id) = consented_and_confirmed(dir.path()).await;
         // An attempt whose document surely did not leave leaves no doubt.
-        let since = store.attempt_started(&id).await.unwrap().unwrap();
+        let since = start_attempt(&store, &id).await.unwrap();
         let later = Utc::now() + chrono::Duration::minutes(5);
         store
             .attempt_failed(&id, "could not connect", Some(later), None, None)
@@ -665,16 +708,15 @@ mod tests {
             None
         );
         // One without an answer does, and keeps its first time through later attempts.
-        let again = store.attempt_started(&id).await.unwrap().unwrap();
+        store.expedite_retries(Utc::now()).await.unwrap();
+        let again = start_attempt(&store, &id).await.unwrap();
         assert!(again >= since);
         store
             .attempt_failed(&id, "timed out", Some(later), Some(&again), None)
             .await
             .unwrap();
-        assert_eq!(
-            store.attempt_started(&id).await.unwrap(),
-            Some(again.clone())
-        );
+        store.expedite_retries(Utc::now()).await.unwrap();
+        assert_eq!(start_attempt(&store, &id).await, Some(again.clone()));
         store
             .attempt_failed(&id, "could not connect", Some(later), Some(&again), None)
             .await
@@ -701,7 +743,7 @@ mod tests {
         assert_eq!(unknown.len(), 1);
         assert_eq!(unknown[0].event.object_id.as_deref(), Some("s1"));
         // A withdrawn delivery is not started again; saying it twice audits it once.
-        assert_eq!(store.attempt_started(&id).await.unwrap(), None);
+        assert_eq!(store.attempt_started(&id, "a").await.unwrap(), None);
         let effect = store
             .record_consent("s1", &officer(false), &event("consent"))
             .await

@@ -85,6 +85,15 @@ impl Dialect {
         }
     }
 
+    /// What ends the subquery that picks rows to claim: in PostgreSQL, rows another instance
+    /// is claiming are skipped rather than waited for (SQLite has one writer at a time).
+    fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// The condition that a row is the one [`Dialect::row_locator`] gave as parameter `$n`.
     fn is_row(self, n: usize) -> String {
         match self {
@@ -397,46 +406,14 @@ mod tests {
         }
     }
 
-    /// Everything the store holds at rest: SQLite's database file and write-ahead log as they
-    /// are on disk, or every row of every PostgreSQL table as text (byte strings in hex).
-    pub(super) async fn at_rest(store: &SqlStore, dir: &Path) -> Vec<u8> {
-        match store.dialect {
-            Dialect::Sqlite => {
-                let mut all = std::fs::read(dir.join(DATABASE_FILE)).unwrap();
-                if let Ok(wal) = std::fs::read(dir.join(format!("{DATABASE_FILE}-wal"))) {
-                    all.extend(wal);
-                }
-                all
-            }
-            Dialect::Postgres => {
-                let tables: Vec<String> = sqlx::query_scalar(
-                    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
-                )
-                .fetch_all(&store.pool)
-                .await
-                .unwrap();
-                let mut all = Vec::new();
-                for table in tables {
-                    let rows: Vec<String> =
-                        sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
-                            .fetch_all(&store.pool)
-                            .await
-                            .unwrap();
-                    all.extend(rows.join("\n").into_bytes());
-                }
-                all
-            }
-        }
+    /// Everything the store of the test in `dir` holds at rest.
+    pub(super) async fn at_rest(dir: &Path) -> Vec<u8> {
+        crate::store::test_database::at_rest(&test_location(dir).await)
+            .await
+            .unwrap()
     }
 
-    /// Whether `needle` is in `haystack` in clear: as UTF-8, or as the hex PostgreSQL shows
-    /// byte strings in.
-    pub(super) fn contains(haystack: &[u8], needle: &str) -> bool {
-        let hex = hex::encode(needle);
-        [needle.as_bytes(), hex.as_bytes()]
-            .iter()
-            .any(|needle| haystack.windows(needle.len()).any(|w| w == *needle))
-    }
+    pub(super) use crate::store::test_database::contains_in_clear as contains;
 
     /// Drops one of the audit chain's append-only guards, as an intruder with the database's
     /// owner rights could.
@@ -533,7 +510,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let disk = at_rest(&store, dir.path()).await;
+        let disk = at_rest(dir.path()).await;
         for secret in ["難病太郎", "ナンビョウ", "98765432", "1970-01-02"] {
             assert!(
                 !contains(&disk, secret),
@@ -611,7 +588,7 @@ mod tests {
                 .unwrap();
             sqlx::query("VACUUM").execute(&store.pool).await.unwrap();
         }
-        assert!(!contains(&at_rest(&store, dir.path()).await, "難病花子"));
+        assert!(!contains(&at_rest(dir.path()).await, "難病花子"));
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ impl Renewals for SqlStore {
         disease: &DiseaseKey,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
-            "SELECT id FROM sheets WHERE organisation_id = $1 AND patient_ref = $2 AND status = 'confirmed' AND kind = $3 AND disease_group IS $4 AND disease_number = $5 ORDER BY confirmed_at DESC, id LIMIT 1",
+            "SELECT id FROM sheets WHERE organisation_id = $1 AND patient_ref = $2 AND status = 'confirmed' AND kind = $3 AND disease_group IS NOT DISTINCT FROM $4 AND disease_number = $5 ORDER BY confirmed_at DESC, id LIMIT 1",
         )
         .bind(organisation_id)
         .bind(patient_ref)
