@@ -9,13 +9,14 @@
 # open the terminals' PKCS#12 bundles in the tests as Chrome and Firefox do; and headless
 # Chromium with chromedriver and axe-core (npm), which the browser tests (tests/browser.rs)
 # drive the console and check its accessibility with; and cargo-fuzz, which scripts/fuzz.sh
-# fuzzes the adapters with.
+# fuzzes the adapters with; and psql, with which scripts/test.sh clears the test databases of
+# its PostgreSQL pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(fonts-ipaexfont-gothic sslscan poppler-utils openssl python3 python3-venv libssl-dev
   pkg-config tesseract-ocr tesseract-ocr-jpn libtesseract-dev libleptonica-dev clang
   fonts-noto-cjk fonts-vlgothic fonts-ipafont-mincho fonts-klee fonts-kiloji libnss3-tools
-  chromium chromium-driver)
+  chromium chromium-driver postgresql-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

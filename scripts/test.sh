@@ -31,6 +31,16 @@ export KAKEHASHI_FHIR_CORPUS=$(realpath "$fhir_corpus")
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked -- --skip the_independent_set --skip handwriting_style
+# The gateway's tests again on PostgreSQL when a server is named (CI names the machine's own,
+# see .ci/run): the store's, the end-to-end ones, and the multi-instance kill test, which runs
+# on PostgreSQL only. Each test makes a database of its own; the last run's are dropped first.
+if [[ -n ${KAKEHASHI_TEST_DATABASE_URL:-} ]]; then
+  command -v psql >/dev/null || { echo "scripts/test.sh: psql not found; run scripts/setup.sh first" >&2; exit 1; }
+  for db in $(psql "$KAKEHASHI_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'kakehashi\_test\_%'"); do
+    psql "$KAKEHASHI_TEST_DATABASE_URL" -qc "DROP DATABASE \"$db\" WITH (FORCE)"
+  done
+  cargo test --locked -p kakehashi --lib --tests -- --skip the_independent_set --skip handwriting_style
+fi
 # The scan adapter's independent test set, with its per-type table and review load in the log.
 cargo test --locked -p kakehashi-adapter-scan --test independent -- --nocapture --test-threads 1
 cargo build --locked --bin kakehashi

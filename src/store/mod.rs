@@ -61,6 +61,7 @@ pub use directory::{
 pub use renewals::Renewals;
 pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};
 pub use sealing::Sealer;
+pub use sql::copy::{CopyError, CopyReport, copy_store};
 pub use sql::{DATABASE_FILE, SqlStore, StoreLocation, private_data_dir};
 pub use submissions::{
     CheckedSheet, Completion, RawInput, Rejection, RejectionKind, SheetFilter, SheetListing,

@@ -557,6 +557,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// The same session at another gateway instance (`base`, on the same database and PKI),
+    /// over a connection of its own.
+    pub fn at(&self, base: &str) -> Session {
+        Session {
+            client: self.client.clone(),
+            token: self.token.clone(),
+            base: base.to_owned(),
+            terminal: self.terminal.clone(),
+        }
+    }
+
     /// The same session over new connections (after the gateway restarted, the pooled ones
     /// are dead).
     pub fn reconnect(&mut self, gw: &Gateway) {

@@ -24,6 +24,7 @@ mod applications;
 mod audit;
 mod certifications;
 mod console_sessions;
+pub mod copy;
 mod deliveries;
 mod directory;
 mod renewals;
@@ -297,12 +298,18 @@ impl SqlStore {
     /// [`crate::store::test_database`]), with a fresh key file in `dir`, made private as an
     /// operator's data directory must be (a temporary directory is 0755).
     pub(crate) async fn open_for_tests(dir: &Path) -> Self {
-        use std::os::unix::fs::PermissionsExt;
+        Self::open_for_tests_at(dir, &test_location(dir).await).await
+    }
+
+    /// A store for a test in `dir` at `location`, with a fresh key file in `dir`.
+    pub(crate) async fn open_for_tests_at(dir: &Path, location: &StoreLocation) -> Self {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let _ = std::fs::DirBuilder::new().mode(0o700).create(dir);
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .unwrap_or_else(|e| panic!("test data directory: {e}"));
         let (keys, _) = kakehashi_vault::KeyRing::load_or_create(&dir.join("keys.json"))
             .unwrap_or_else(|e| panic!("test key file: {e}"));
-        Self::open(&test_location(dir).await, Sealer::new(Arc::new(keys)))
+        Self::open(location, Sealer::new(Arc::new(keys)))
             .await
             .unwrap_or_else(|e| panic!("test store: {e}"))
     }
@@ -359,7 +366,11 @@ mod tests {
 
     /// A store holding `sheet` as draft `id`, submitted from one journaled input.
     pub(super) async fn store_with_draft(dir: &Path, id: &str, sheet: Sheet) -> SqlStore {
-        let store = SqlStore::open_for_tests(dir).await;
+        with_draft(SqlStore::open_for_tests(dir).await, id, sheet).await
+    }
+
+    /// `store` with `sheet` as draft `id`, submitted from one journaled input.
+    pub(super) async fn with_draft(store: SqlStore, id: &str, sheet: Sheet) -> SqlStore {
         let raw = RawInput {
             sha256: "aa",
             content_type: None,
