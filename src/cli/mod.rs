@@ -1,6 +1,7 @@
 //! The `kakehashi` command line.
 
 mod admin;
+mod backup;
 mod conformance;
 mod deliveries;
 mod mapping;
@@ -113,6 +114,9 @@ pub enum Command {
     /// The reference receiver, a national-DB stand-in speaking kakehashi-push/1 over mutual TLS
     /// (conformance/push/PROTOCOL.md), until Ctrl-C or SIGTERM.
     Receiver(receiver::ReceiverArgs),
+    /// The database: a consistent backup while the gateway serves.
+    #[command(subcommand)]
+    Store(backup::StoreCommand),
     /// Write the canonical JSON Schemas (conformance/schema/).
     Schema {
         /// Folder to write into.
@@ -335,6 +339,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Municipal(command) => municipal::run(command),
         Command::Mapping(command) => mapping::run(command),
         Command::Receiver(args) => receiver::run(args),
+        Command::Store(command) => backup::run(command),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in crate::schema::published() {
