@@ -9,36 +9,21 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
-use clap::Subcommand;
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use super::admin::{DataArgs, block_on, cli_actor};
-use crate::store::{AuditTrail, DATABASE_FILE, SqliteStore};
+use crate::store::{AuditTrail, DATABASE_FILE, SqlStore, StoreLocation};
 
-#[derive(Debug, Subcommand)]
-pub enum StoreCommand {
-    /// Copy the database, consistently and while the gateway serves, into DIR (made with mode
-    /// 0700; it must not exist or be empty). The data key is not copied unless --with-keys.
-    Backup {
-        #[command(flatten)]
-        data: DataArgs,
-        /// Copy the data-key file too, into DIR/keys/ (the copy then opens on its own: keep it
-        /// as safe as the key).
-        #[arg(long)]
-        with_keys: bool,
-        /// The backup directory.
-        dir: PathBuf,
-    },
-}
-
-pub fn run(command: StoreCommand) -> anyhow::Result<ExitCode> {
-    let StoreCommand::Backup {
-        data,
-        with_keys,
-        dir,
-    } = command;
+/// Backs the embedded database up into `dir`, with the data key when `with_keys`.
+pub fn backup(data: DataArgs, with_keys: bool, dir: PathBuf) -> anyhow::Result<ExitCode> {
     let config = data.config()?;
+    if config.store.url.is_some() {
+        bail!(
+            "the store is PostgreSQL ([store] url): back it up with PostgreSQL's own tools \
+             (pg_dump, or base backups with WAL archiving; see docs/DEPLOYMENT.md)"
+        );
+    }
     let source = config.data_dir.join(DATABASE_FILE);
     if !source
         .try_exists()
@@ -58,7 +43,10 @@ pub fn run(command: StoreCommand) -> anyhow::Result<ExitCode> {
         let copied = copy_database(&source, &target).await;
         let audit = cli_actor("store.backup").on("backup", &dir.display().to_string());
         let (size, head) = match copied {
-            Ok(size) => (size, SqliteStore::audit_head_seq(&dir).await?),
+            Ok(size) => (
+                size,
+                SqlStore::audit_head_seq(&StoreLocation::Embedded(dir.clone())).await?,
+            ),
             Err(e) => {
                 // A partial copy is not a backup: nothing is left that looks like one.
                 let _ = std::fs::remove_file(&target);

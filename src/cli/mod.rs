@@ -5,9 +5,11 @@ mod backup;
 mod conformance;
 mod deliveries;
 mod mapping;
+mod migrate;
 mod municipal;
 mod read;
 mod receiver;
+mod store;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -114,9 +116,9 @@ pub enum Command {
     /// The reference receiver, a national-DB stand-in speaking kakehashi-push/1 over mutual TLS
     /// (conformance/push/PROTOCOL.md), until Ctrl-C or SIGTERM.
     Receiver(receiver::ReceiverArgs),
-    /// The database: a consistent backup while the gateway serves.
+    /// The database: a consistent backup while the gateway serves; migration to PostgreSQL.
     #[command(subcommand)]
-    Store(backup::StoreCommand),
+    Store(store::StoreCommand),
     /// Write the canonical JSON Schemas (conformance/schema/).
     Schema {
         /// Folder to write into.
@@ -339,7 +341,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Municipal(command) => municipal::run(command),
         Command::Mapping(command) => mapping::run(command),
         Command::Receiver(args) => receiver::run(args),
-        Command::Store(command) => backup::run(command),
+        Command::Store(command) => store::run(command),
         Command::Schema { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, schema) in crate::schema::published() {

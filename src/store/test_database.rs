@@ -25,8 +25,18 @@ pub async fn location_for_test(dir: &Path) -> Result<StoreLocation, StoreError> 
     let Ok(server) = std::env::var(TEST_DATABASE_URL) else {
         return Ok(StoreLocation::Embedded(dir.to_path_buf()));
     };
-    super::private_data_dir(dir)?;
     let remembered = dir.join(REMEMBERED);
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| StoreError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+    }
     if let Ok(url) = std::fs::read_to_string(&remembered) {
         return Ok(StoreLocation::Postgres(url));
     }

@@ -139,6 +139,11 @@ impl SqlStore {
         Ok(store)
     }
 
+    /// What the store seals personal data with (its data key).
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
     /// Holds the single-writer lock for one write transaction.
     async fn write_lock(&self) -> MutexGuard<'_, ()> {
         self.writer.lock().await
