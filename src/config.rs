@@ -79,6 +79,9 @@ pub struct TlsConfig {
     /// Certificate revocation lists to honour. Default `<data_dir>/certs/crl.pem` when it
     /// exists.
     pub crls: Vec<PathBuf>,
+    /// How often the revocation lists are read again, in seconds: a change applies to new
+    /// connections without a restart. Default 30.
+    pub crl_check_seconds: Option<u64>,
     /// Serve plain HTTP without client certificates. Development only: every start logs a
     /// warning, and requests carry no terminal identity.
     pub plain_http_for_development: bool,

@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod print;
 pub mod push;
 pub mod renewal;
+pub mod revocation;
 pub mod schema;
 pub mod server;
 pub mod store;

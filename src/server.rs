@@ -302,7 +302,9 @@ impl Gateway {
                 println!(
                     "kakehashi listening on https://{addr} (client certificate required; data in {data_dir})"
                 );
-                kakehashi_tls::serve_tls(self.listener, tls, self.app, limits, shutdown).await
+                let configs = crate::revocation::follow(&self.config, tls);
+                kakehashi_tls::serve_tls_reloading(self.listener, configs, self.app, limits, shutdown)
+                    .await
             }
             None => {
                 tracing::warn!(

@@ -32,7 +32,7 @@ pub use client::client_config;
 pub use error::{PkiError, TlsError};
 pub use identity::{PeerIdentity, peer_identity};
 pub use pki::{ClientSpec, DevPki, init_dev_pki, issue_client, issue_client_with_validity, revoke};
-pub use serve::{ConnectionLimits, serve_plain, serve_tls};
+pub use serve::{ConnectionLimits, serve_plain, serve_tls, serve_tls_reloading};
 pub use server::{
     ALLOWED_CIPHER_SUITES, ALLOWED_GROUPS, ALLOWED_PROTOCOLS, ServerTls, crypto_provider,
     server_config,

@@ -81,8 +81,21 @@ pub async fn serve_tls(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let transport = Transport::Tls(TlsAcceptor::from(config));
-    accept_loop(listener, transport, app, limits, shutdown).await
+    let (_fixed, configs) = watch::channel(config);
+    serve_tls_reloading(listener, configs, app, limits, shutdown).await
+}
+
+/// Serves like [`serve_tls`], each handshake under the configuration `configs` holds when the
+/// connection is accepted: a new one (a revocation list changed) applies from the next
+/// connection on, while open connections keep the one they began with.
+pub async fn serve_tls_reloading(
+    listener: TcpListener,
+    configs: watch::Receiver<Arc<rustls::ServerConfig>>,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    accept_loop(listener, Transport::Tls(configs), app, limits, shutdown).await
 }
 
 /// Serves `app` over plain HTTP — the explicit development mode, never for patient data on a
@@ -99,7 +112,7 @@ pub async fn serve_plain(
 
 #[derive(Clone)]
 enum Transport {
-    Tls(TlsAcceptor),
+    Tls(watch::Receiver<Arc<rustls::ServerConfig>>),
     Plain,
 }
 
@@ -209,7 +222,7 @@ impl Connection {
     async fn run(mut self, tcp: TcpStream, transport: Transport) {
         let acceptor = match transport {
             Transport::Plain => return self.serve_http(tcp, None).await,
-            Transport::Tls(acceptor) => acceptor,
+            Transport::Tls(configs) => TlsAcceptor::from(configs.borrow().clone()),
         };
         let remote = self.remote;
         let handshake = tokio::select! {

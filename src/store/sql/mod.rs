@@ -233,10 +233,19 @@ async fn open_sqlite(data_dir: &Path) -> Result<AnyPool, StoreError> {
         .await?)
 }
 
-/// A shared PostgreSQL database.
+/// A shared PostgreSQL database. A connection's socket buffers grow to the largest value it
+/// carried (a journaled body of up to `max_body_bytes`) and would stay that size in the pool:
+/// they are taken back to their default size when the connection is returned.
 async fn open_postgres(url: &str) -> Result<AnyPool, StoreError> {
     Ok(AnyPoolOptions::new()
         .max_connections(8)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Connection;
+                conn.shrink_buffers();
+                Ok(true)
+            })
+        })
         .before_acquire(|conn, _| Box::pin(async move { Ok(outside_transaction(conn)) }))
         .connect(url)
         .await?)
