@@ -8,8 +8,9 @@
 # IPA Mincho, and the handwriting-style Klee and Kiloji); NSS's certutil and pk12util, which
 # open the terminals' PKCS#12 bundles in the tests as Chrome and Firefox do; and headless
 # Chromium with chromedriver and axe-core (npm), which the browser tests (tests/browser.rs)
-# drive the console and check its accessibility with; and cargo-fuzz, which scripts/fuzz.sh
-# fuzzes the adapters with; and psql, with which scripts/test.sh clears the test databases of
+# drive the console and check its accessibility with; cargo-fuzz, which scripts/fuzz.sh
+# fuzzes the adapters with; cargo-deb, which builds the Debian package
+# (scripts/package-test.sh); and psql, with which scripts/test.sh clears the test databases of
 # its PostgreSQL pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,4 +61,10 @@ fi
 cargo_fuzz_version=0.13.2
 if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $cargo_fuzz_version" ]]; then
   cargo install --locked "cargo-fuzz@$cargo_fuzz_version"
+fi
+
+# cargo-deb, pinned, built from crates.io (`cargo deb`; scripts/package-test.sh).
+cargo_deb_version=3.8.0
+if [[ "$(cargo deb --version 2>/dev/null)" != *"$cargo_deb_version"* ]]; then
+  cargo install --locked "cargo-deb@$cargo_deb_version"
 fi
