@@ -220,7 +220,11 @@ impl Gateway {
                     source,
                 })?;
         let security = Arc::new(config.security.clone());
-        let guard = Arc::new(Guard::new(&security, &config.access_keys));
+        let guard = Arc::new(Guard::new(
+            &security,
+            &config.access_keys,
+            pipeline.store().clone(),
+        ));
         let app = router(AppState {
             pipeline: pipeline.clone(),
             max_body_bytes: config.max_body_bytes,
@@ -275,7 +279,9 @@ impl Gateway {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                guard.sweep();
+                if let Err(e) = guard.sweep().await {
+                    tracing::warn!(error = %e, "could not sweep the intrusion counters");
+                }
             }
         });
         let _anchoring = self.config.audit.anchor_every().map(|every| {

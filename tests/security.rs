@@ -628,27 +628,31 @@ async fn municipalities_register_doctors_in_bulk_with_a_printed_notice() {
     assert_eq!(first["user"]["role"], "doctor");
 }
 
+/// The block is kept in the store: it holds after a restart (and for every instance on the
+/// same database).
 #[tokio::test]
-async fn repeated_failures_block_the_address_with_an_alert() {
+async fn repeated_failures_block_the_address_with_an_alert_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let gw = Gateway::start(&data, "[security]\nblock_after_failures = 3\n");
+    let mut gw = Gateway::start(&data, "[security]\nblock_after_failures = 3\n");
     let hospital = gw.client(Some("hospital"));
     for _ in 0..3 {
         let (status, _) = login(&gw, &hospital, "nobody", "x", None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
+    let blocked = (StatusCode::TOO_MANY_REQUESTS, Some("security.blocked"));
     let (status, err): (StatusCode, Value) = login(&gw, &hospital, "nobody", "x", None).await;
-    assert_eq!(
-        (status, err["code"].as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, Some("security.blocked"))
-    );
+    assert_eq!((status, err["code"].as_str()), blocked);
     // Three failures and the alert, chained.
     let out = kakehashi(&["audit", "verify"], gw.config());
     assert!(
         out.starts_with("4 records") && out.contains("the chain is intact"),
         "{out}"
     );
+    gw.restart();
+    let hospital = gw.client(Some("hospital"));
+    let (status, err): (StatusCode, Value) = login(&gw, &hospital, "nobody", "x", None).await;
+    assert_eq!((status, err["code"].as_str()), blocked, "after the restart");
 }
 
 /// The database and the files SQLite keeps beside it are the gateway's alone, in a directory

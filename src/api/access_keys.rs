@@ -240,6 +240,7 @@ pub(crate) async fn look_up(
     if let Some(wait) = state
         .guard
         .access_keys_blocked_for(&principal.user_id, terminal)
+        .await?
     {
         store.append_audit(&audit.outcome("rate_limited")).await?;
         let seconds = wait.as_secs() + 1;
@@ -292,7 +293,8 @@ pub(crate) async fn look_up(
 async fn count_failure(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
     let verdict = state
         .guard
-        .record_access_key_failure(&principal.user_id, principal.terminal.as_deref());
+        .record_access_key_failure(&principal.user_id, principal.terminal.as_deref())
+        .await?;
     if verdict == FailureVerdict::Blocked {
         let alert = principal
             .audit("security.access_keys_blocked", "alert")

@@ -1,128 +1,59 @@
-//! Intrusion protection kept in memory: request rates per terminal (with rates of their own for
-//! the terminals the configuration names) and per address, blocking
-//! an address after repeated authentication failures, blocking the person and the terminal
-//! that present too many wrong access keys, and flagging a user who reads far more
-//! sheets in an hour than anyone should (seed 001 asks that reuse of earlier data be
-//! monitored). What it decides is written to the audit trail by the caller; its counters
-//! start afresh at each restart, which errs towards letting people work.
+//! Intrusion protection: request rates per terminal (with rates of their own for the terminals
+//! the configuration names) and per address, blocking an address after repeated
+//! authentication failures, blocking the person and the terminal that present too many wrong
+//! access keys, and flagging a user who reads far more sheets in an hour than anyone should
+//! (seed 001 asks that reuse of earlier data be monitored). What it decides is written to the
+//! audit trail by the caller.
+//!
+//! The rates are kept in this instance's memory and are per instance: several instances behind
+//! a load balancer each admit their share, and a restart forgets them, which errs towards
+//! letting people work. The blocks and the counts behind them and the hourly reads are kept in
+//! the store ([`SecurityCounters`]), shared by every instance on one database and kept across
+//! restarts, so that spreading guesses over instances or waiting for a restart gains nothing,
+//! and a block or an alert is raised exactly once however many instances count. Addresses are
+//! stored as their text; they are never logged.
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 
 use crate::config::{AccessKeyConfig, SecurityConfig};
+use crate::store::{FailureKey, FailureKind, FailureRule, SecurityCounters, StoreError};
 
-/// A count of one key's failures since the first of them.
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    since: Instant,
-    count: u32,
-    blocked_until: Option<Instant>,
-}
-
-/// Failures per key within a window: the `limit`-th failure within `window` of the first
-/// blocks the key for `window`.
-#[derive(Debug)]
-struct FailureWindow<K> {
-    counts: Mutex<HashMap<K, Failures>>,
-    limit: u32,
-    window: Duration,
-}
-
-impl<K: Hash + Eq> FailureWindow<K> {
-    fn new(limit: u32, window: Duration) -> Self {
-        Self {
-            counts: Mutex::new(HashMap::new()),
-            limit: limit.max(1),
-            window,
-        }
-    }
-
-    /// How long the key stays blocked, if it is.
-    fn blocked_for(&self, key: &K) -> Option<Duration> {
-        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let until = counts.get(key)?.blocked_until?;
-        until.checked_duration_since(Instant::now())
-    }
-
-    fn record(&self, key: K) -> FailureVerdict {
-        let now = Instant::now();
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = counts.entry(key).or_insert(Failures {
-            since: now,
-            count: 0,
-            blocked_until: None,
-        });
-        if now.duration_since(entry.since) > self.window {
-            *entry = Failures {
-                since: now,
-                count: 0,
-                blocked_until: None,
-            };
-        }
-        entry.count += 1;
-        if entry.count == self.limit {
-            entry.blocked_until = Some(now + self.window);
-            return FailureVerdict::Blocked;
-        }
-        FailureVerdict::Counted
-    }
-
-    fn sweep(&self, now: Instant) {
-        self.counts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, f| {
-                now.duration_since(f.since) <= self.window
-                    || f.blocked_until.is_some_and(|u| now < u)
-            });
-    }
-}
-
-/// Who presents access keys: a person, and the terminal they use.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Presenter {
-    User(String),
-    Terminal(String),
-}
-
-fn presenters(user: &str, terminal: Option<&str>) -> impl Iterator<Item = Presenter> {
-    std::iter::once(Presenter::User(user.to_owned()))
-        .chain(terminal.map(|t| Presenter::Terminal(t.to_owned())))
-}
-
-/// Sheets read by one user in the current hour.
-#[derive(Debug, Clone, Copy)]
-struct Reads {
-    since: Instant,
-    count: u32,
-    alerted: bool,
-}
-
-/// What a failure did to the address's standing.
+/// What a failure did to the standing of the address (or the person and terminal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureVerdict {
     Counted,
-    /// This failure crossed the threshold: the address is blocked from now on.
+    /// This failure crossed the threshold: blocked from now on.
     Blocked,
 }
 
-/// The gateway's in-memory guard.
-#[derive(Debug)]
+impl From<bool> for FailureVerdict {
+    fn from(blocked: bool) -> Self {
+        if blocked {
+            Self::Blocked
+        } else {
+            Self::Counted
+        }
+    }
+}
+
+/// The gateway's guard.
 pub struct Guard {
     per_terminal: DefaultKeyedRateLimiter<String>,
     /// Terminals with a rate of their own (`[security.terminal_requests_per_second]`).
     own_rates: HashMap<String, DefaultDirectRateLimiter>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
-    failures: FailureWindow<IpAddr>,
-    key_failures: FailureWindow<Presenter>,
-    reads: Mutex<HashMap<String, Reads>>,
+    counters: Arc<dyn SecurityCounters>,
+    /// Authentication failures per address.
+    failures: FailureRule,
+    /// Wrong access keys per person and per terminal.
+    key_failures: FailureRule,
     bulk_read_alert: u32,
 }
 
@@ -132,11 +63,44 @@ fn quota(per_second: u32) -> Quota {
     Quota::per_second(rate).allow_burst(burst)
 }
 
-const HOUR: Duration = Duration::from_secs(3600);
+/// The bulk-read window, in milliseconds.
+const HOUR_MS: i64 = 3_600_000;
+
+/// The time as the counters keep it: Unix milliseconds, from the wall clock, which the
+/// instances sharing the counters share too.
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// How long from `now_ms` until `until_ms`.
+fn remaining(until_ms: i64, now_ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(until_ms.saturating_sub(now_ms)).unwrap_or(0))
+}
+
+/// The person presenting access keys, and the terminal they use.
+fn presenters<'a>(user: &'a str, terminal: Option<&'a str>) -> Vec<FailureKey<'a>> {
+    std::iter::once(FailureKey {
+        kind: FailureKind::AccessKeyUser,
+        key: user,
+    })
+    .chain(terminal.map(|t| FailureKey {
+        kind: FailureKind::AccessKeyTerminal,
+        key: t,
+    }))
+    .collect()
+}
 
 impl Guard {
-    pub fn new(config: &SecurityConfig, access_keys: &AccessKeyConfig) -> Self {
-        let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
+    /// A guard keeping its blocks and counts in `counters` (the store).
+    pub fn new(
+        config: &SecurityConfig,
+        access_keys: &AccessKeyConfig,
+        counters: Arc<dyn SecurityCounters>,
+    ) -> Self {
+        let rule = |limit: u32, minutes: u32| FailureRule {
+            limit: limit.max(1),
+            window_ms: i64::from(minutes) * 60_000,
+        };
         Self {
             per_terminal: RateLimiter::keyed(quota(config.requests_per_second_per_terminal)),
             own_rates: config
@@ -145,22 +109,17 @@ impl Guard {
                 .map(|(name, rate)| (name.clone(), RateLimiter::direct(quota(*rate))))
                 .collect(),
             per_address: RateLimiter::keyed(quota(config.requests_per_second_per_address)),
-            failures: FailureWindow::new(
-                config.block_after_failures,
-                minutes(config.block_minutes),
-            ),
-            key_failures: FailureWindow::new(
-                access_keys.failures_before_block,
-                minutes(access_keys.block_minutes),
-            ),
-            reads: Mutex::new(HashMap::new()),
+            counters,
+            failures: rule(config.block_after_failures, config.block_minutes),
+            key_failures: rule(access_keys.failures_before_block, access_keys.block_minutes),
             bulk_read_alert: config.bulk_read_alert_per_hour.max(1),
         }
     }
 
-    /// Whether one more request from this terminal and address is within the rates; when it
-    /// is not, how long until one would be (for `Retry-After`). A terminal with a rate of its
-    /// own is held to that alone; any other to the common terminal rate and the address rate.
+    /// Whether one more request from this terminal and address is within this instance's
+    /// rates; when it is not, how long until one would be (for `Retry-After`). A terminal
+    /// with a rate of its own is held to that alone; any other to the common terminal rate
+    /// and the address rate.
     pub fn admit(&self, terminal: Option<&str>, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = DefaultClock::default().now();
         let wait = |refused: NotUntil<_>| refused.wait_time_from(now);
@@ -179,82 +138,92 @@ impl Guard {
     }
 
     /// How long the address stays blocked for repeated authentication failures, if it is.
-    pub fn blocked_for(&self, address: Option<IpAddr>) -> Option<Duration> {
-        self.failures.blocked_for(&address?)
+    pub async fn blocked_for(
+        &self,
+        address: Option<IpAddr>,
+    ) -> Result<Option<Duration>, StoreError> {
+        let Some(address) = address else {
+            return Ok(None);
+        };
+        let text = address.to_string();
+        let now = now_ms();
+        let key = FailureKey {
+            kind: FailureKind::Address,
+            key: &text,
+        };
+        let until = self.counters.blocked_until(&[key], now).await?;
+        Ok(until.map(|until| remaining(until, now)))
     }
 
     /// Counts an authentication failure from the address.
-    pub fn record_failure(&self, address: Option<IpAddr>) -> FailureVerdict {
-        match address {
-            Some(address) => self.failures.record(address),
-            None => FailureVerdict::Counted,
-        }
+    pub async fn record_failure(
+        &self,
+        address: Option<IpAddr>,
+    ) -> Result<FailureVerdict, StoreError> {
+        let Some(address) = address else {
+            return Ok(FailureVerdict::Counted);
+        };
+        let text = address.to_string();
+        let key = FailureKey {
+            kind: FailureKind::Address,
+            key: &text,
+        };
+        let blocked = self
+            .counters
+            .count_failure(&[key], self.failures, now_ms())
+            .await?;
+        Ok(blocked.into())
     }
 
     /// How long the person or the terminal may present no access keys, if they are blocked
     /// for too many wrong ones.
-    pub fn access_keys_blocked_for(&self, user: &str, terminal: Option<&str>) -> Option<Duration> {
-        presenters(user, terminal)
-            .filter_map(|p| self.key_failures.blocked_for(&p))
-            .max()
+    pub async fn access_keys_blocked_for(
+        &self,
+        user: &str,
+        terminal: Option<&str>,
+    ) -> Result<Option<Duration>, StoreError> {
+        let now = now_ms();
+        let until = self
+            .counters
+            .blocked_until(&presenters(user, terminal), now)
+            .await?;
+        Ok(until.map(|until| remaining(until, now)))
     }
 
     /// Counts a wrong access key against the person and the terminal; `Blocked` when this one
     /// blocked either of them.
-    pub fn record_access_key_failure(&self, user: &str, terminal: Option<&str>) -> FailureVerdict {
-        presenters(user, terminal)
-            .map(|p| self.key_failures.record(p))
-            .fold(FailureVerdict::Counted, |verdict, next| {
-                if next == FailureVerdict::Blocked {
-                    next
-                } else {
-                    verdict
-                }
-            })
+    pub async fn record_access_key_failure(
+        &self,
+        user: &str,
+        terminal: Option<&str>,
+    ) -> Result<FailureVerdict, StoreError> {
+        let blocked = self
+            .counters
+            .count_failure(&presenters(user, terminal), self.key_failures, now_ms())
+            .await?;
+        Ok(blocked.into())
     }
 
     /// Counts a sheet read by the user; true exactly once per hour, when the reads cross the
     /// alert threshold.
-    pub fn record_read(&self, user: &str) -> bool {
-        let now = Instant::now();
-        let mut reads = self.reads.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = reads.entry(user.to_owned()).or_insert(Reads {
-            since: now,
-            count: 0,
-            alerted: false,
-        });
-        if now.duration_since(entry.since) > HOUR {
-            *entry = Reads {
-                since: now,
-                count: 0,
-                alerted: false,
-            };
-        }
-        entry.count += 1;
-        if entry.count > self.bulk_read_alert && !entry.alerted {
-            entry.alerted = true;
-            return true;
-        }
-        false
+    pub async fn record_read(&self, user: &str) -> Result<bool, StoreError> {
+        self.counters
+            .count_read(user, self.bulk_read_alert, HOUR_MS, now_ms())
+            .await
     }
 
-    /// Forgets counters that no longer matter (called now and then).
-    pub fn sweep(&self) {
+    /// Forgets rates and counters that no longer matter (called now and then).
+    pub async fn sweep(&self) -> Result<(), StoreError> {
         self.per_terminal.retain_recent();
         self.per_address.retain_recent();
-        let now = Instant::now();
-        self.failures.sweep(now);
-        self.key_failures.sweep(now);
-        self.reads
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, r| now.duration_since(r.since) <= HOUR);
+        self.counters.sweep_security_counters(now_ms()).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SqlStore;
 
     fn config() -> SecurityConfig {
         SecurityConfig {
@@ -266,19 +235,28 @@ mod tests {
         }
     }
 
-    fn guard() -> Guard {
-        Guard::new(
-            &config(),
-            &AccessKeyConfig {
-                failures_before_block: 3,
-                ..AccessKeyConfig::default()
-            },
-        )
+    fn access_keys() -> AccessKeyConfig {
+        AccessKeyConfig {
+            failures_before_block: 3,
+            ..AccessKeyConfig::default()
+        }
     }
 
-    #[test]
-    fn a_terminal_over_its_rate_is_refused_while_others_go_on() {
-        let guard = guard();
+    /// A guard on a store of its own in `dir` — or, called again for the same `dir`, another
+    /// instance's guard on the same database.
+    async fn guard_with(dir: &std::path::Path, config: &SecurityConfig) -> Guard {
+        let store = SqlStore::open_for_tests(dir).await;
+        Guard::new(config, &access_keys(), Arc::new(store))
+    }
+
+    async fn guard(dir: &std::path::Path) -> Guard {
+        guard_with(dir, &config()).await
+    }
+
+    #[tokio::test]
+    async fn a_terminal_over_its_rate_is_refused_while_others_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = guard(dir.path()).await;
         let a = Some("hospital");
         let admitted = (0..10).filter(|_| guard.admit(a, None).is_ok()).count();
         assert_eq!(admitted, 4, "burst of twice the rate");
@@ -290,14 +268,15 @@ mod tests {
         assert!(guard.admit(Some("municipality"), None).is_ok());
     }
 
-    #[test]
-    fn a_terminal_with_a_rate_of_its_own_is_held_to_that_alone() {
+    #[tokio::test]
+    async fn a_terminal_with_a_rate_of_its_own_is_held_to_that_alone() {
         let config = SecurityConfig {
             terminal_requests_per_second: [("ehr-engine".to_owned(), 50)].into(),
             requests_per_second_per_address: 2,
             ..config()
         };
-        let guard = Guard::new(&config, &AccessKeyConfig::default());
+        let dir = tempfile::tempdir().unwrap();
+        let guard = guard_with(dir.path(), &config).await;
         let address: Option<IpAddr> = Some([192, 0, 2, 7].into());
         let engine = (0..150)
             .filter(|_| guard.admit(Some("ehr-engine"), address).is_ok())
@@ -313,61 +292,106 @@ mod tests {
         assert_eq!(browser, 4);
     }
 
-    #[test]
-    fn repeated_failures_block_the_address_once() {
-        let guard = guard();
+    #[tokio::test]
+    async fn repeated_failures_block_the_address_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = &guard(dir.path()).await;
         let ip: Option<IpAddr> = Some([192, 0, 2, 1].into());
-        assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
-        assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
-        assert!(guard.blocked_for(ip).is_none());
-        assert_eq!(guard.record_failure(ip), FailureVerdict::Blocked);
-        assert!(guard.blocked_for(ip).is_some());
-        assert_eq!(guard.record_failure(ip), FailureVerdict::Counted);
-        assert!(guard.blocked_for(Some([192, 0, 2, 2].into())).is_none());
+        let verdict = || async move { guard.record_failure(ip).await.unwrap() };
+        assert_eq!(verdict().await, FailureVerdict::Counted);
+        assert_eq!(verdict().await, FailureVerdict::Counted);
+        assert!(guard.blocked_for(ip).await.unwrap().is_none());
+        assert_eq!(verdict().await, FailureVerdict::Blocked);
+        let blocked = guard.blocked_for(ip).await.unwrap();
+        assert!(
+            blocked.is_some_and(|d| d > Duration::from_secs(14 * 60)),
+            "{blocked:?}"
+        );
+        assert_eq!(verdict().await, FailureVerdict::Counted);
+        let other = Some([192, 0, 2, 2].into());
+        assert!(guard.blocked_for(other).await.unwrap().is_none());
+        // Without an address there is nothing to count or block.
+        assert_eq!(
+            guard.record_failure(None).await.unwrap(),
+            FailureVerdict::Counted
+        );
+        assert!(guard.blocked_for(None).await.unwrap().is_none());
     }
 
-    #[test]
-    fn bulk_reads_raise_one_alert_per_hour() {
-        let guard = guard();
-        let alerts: Vec<bool> = (0..8).map(|_| guard.record_read("dr-sato")).collect();
+    /// Two instances on one database count failures at once: the address is blocked by
+    /// exactly one of them, and for both.
+    #[tokio::test]
+    async fn instances_sharing_the_store_block_once_between_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = guard(dir.path()).await;
+        let second = guard(dir.path()).await;
+        let ip: Option<IpAddr> = Some("2001:db8::7".parse().unwrap());
+        async fn fail_four_times(guard: &Guard, ip: Option<IpAddr>) -> Vec<FailureVerdict> {
+            let mut verdicts = Vec::new();
+            for _ in 0..4 {
+                verdicts.push(guard.record_failure(ip).await.unwrap());
+            }
+            verdicts
+        }
+        let (a, b) = tokio::join!(fail_four_times(&first, ip), fail_four_times(&second, ip));
+        let blocks = a
+            .iter()
+            .chain(&b)
+            .filter(|v| **v == FailureVerdict::Blocked)
+            .count();
+        assert_eq!(blocks, 1, "{a:?} {b:?}");
+        assert!(first.blocked_for(ip).await.unwrap().is_some());
+        assert!(second.blocked_for(ip).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn bulk_reads_raise_one_alert_per_hour() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = guard(dir.path()).await;
+        let mut alerts = Vec::new();
+        for _ in 0..8 {
+            alerts.push(guard.record_read("dr-sato").await.unwrap());
+        }
         assert_eq!(
             alerts,
             [false, false, false, false, false, true, false, false]
         );
-        assert!(!guard.record_read("dr-suzuki"));
-        guard.sweep();
+        assert!(!guard.record_read("dr-suzuki").await.unwrap());
+        guard.sweep().await.unwrap();
+        assert!(
+            !guard.record_read("dr-sato").await.unwrap(),
+            "swept nothing"
+        );
     }
 
-    #[test]
-    fn wrong_access_keys_block_the_person_and_the_terminal() {
-        let guard = guard();
-        let verdicts: Vec<FailureVerdict> = (0..3)
-            .map(|_| guard.record_access_key_failure("officer-a", Some("town-hall")))
-            .collect();
+    #[tokio::test]
+    async fn wrong_access_keys_block_the_person_and_the_terminal() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = &guard(dir.path()).await;
+        let mut verdicts = Vec::new();
+        for _ in 0..3 {
+            verdicts.push(
+                guard
+                    .record_access_key_failure("officer-a", Some("town-hall"))
+                    .await
+                    .unwrap(),
+            );
+        }
         assert_eq!(verdicts[2], FailureVerdict::Blocked);
-        let blocked = guard.access_keys_blocked_for("officer-a", Some("town-hall"));
+        let blocked_for = |user, terminal| async move {
+            guard.access_keys_blocked_for(user, terminal).await.unwrap()
+        };
+        let blocked = blocked_for("officer-a", Some("town-hall")).await;
         assert!(
             blocked.is_some_and(|d| d > Duration::from_secs(14 * 60)),
             "{blocked:?}"
         );
         // A colleague at the same terminal is blocked too; at another terminal, not.
-        assert!(
-            guard
-                .access_keys_blocked_for("officer-b", Some("town-hall"))
-                .is_some()
-        );
-        assert!(
-            guard
-                .access_keys_blocked_for("officer-b", Some("branch"))
-                .is_none()
-        );
+        assert!(blocked_for("officer-b", Some("town-hall")).await.is_some());
+        assert!(blocked_for("officer-b", Some("branch")).await.is_none());
         // The person is blocked wherever they go.
-        assert!(
-            guard
-                .access_keys_blocked_for("officer-a", Some("branch"))
-                .is_some()
-        );
-        guard.sweep();
-        assert!(guard.access_keys_blocked_for("officer-a", None).is_some());
+        assert!(blocked_for("officer-a", Some("branch")).await.is_some());
+        guard.sweep().await.unwrap();
+        assert!(blocked_for("officer-a", None).await.is_some());
     }
 }

@@ -82,7 +82,11 @@ pub async fn identify_terminal(
             }
         }
     }
-    if let Some(wait) = state.guard.blocked_for(source) {
+    let blocked = match state.guard.blocked_for(source).await {
+        Ok(blocked) => blocked,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if let Some(wait) = blocked {
         return ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "security.blocked",
@@ -123,7 +127,7 @@ pub(super) async fn count_failure(
     actor: &str,
     why: &str,
 ) -> Result<(), ApiError> {
-    if state.guard.record_failure(caller.source) == super::guard::FailureVerdict::Blocked {
+    if state.guard.record_failure(caller.source).await? == super::guard::FailureVerdict::Blocked {
         let alert = caller
             .audit(actor, "security.source_blocked", "alert")
             .with_detail(why);

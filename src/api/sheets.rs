@@ -205,7 +205,7 @@ pub(crate) async fn watch_bulk_reading(
     state: &AppState,
     principal: &Principal,
 ) -> Result<(), ApiError> {
-    if state.guard.record_read(&principal.user_id) {
+    if state.guard.record_read(&principal.user_id).await? {
         let alert = principal
             .audit("security.bulk_read", "alert")
             .with_detail(format!(

@@ -20,6 +20,8 @@
 //! 7. [`Renewals`] — a renewal's draft (前回値踏襲) stored with its source in one transaction,
 //!    and the patient's consent that another hospital may renew from a sheet.
 //! 8. [`ConsoleSessions`] — the web console's browser sessions (only a hash of their id).
+//! 9. [`SecurityCounters`] — the intrusion counters (address and access-key blocks, bulk
+//!    reads), shared so that they hold across instances and restarts.
 //!
 //! Personal data (raw inputs, sheets, findings, rejection messages, doctors' profiles, TOTP
 //! secrets, applications) is sealed with the data key before it reaches the database ([`sealing`]); the
@@ -35,6 +37,7 @@ pub mod directory;
 mod renewals;
 mod reviews;
 mod sealing;
+mod security_counters;
 mod sql;
 mod submissions;
 pub mod test_database;
@@ -61,6 +64,7 @@ pub use directory::{
 pub use renewals::Renewals;
 pub use reviews::{NewReview, ReviewDetail, ReviewStatus, ReviewTask, Reviews};
 pub use sealing::Sealer;
+pub use security_counters::{FailureKey, FailureKind, FailureRule, SecurityCounters};
 pub use sql::copy::{CopyError, CopyReport, copy_store};
 pub use sql::{DATABASE_FILE, SqlStore, StoreLocation, private_data_dir};
 pub use submissions::{
@@ -114,6 +118,7 @@ pub trait Store:
     + Reviews
     + Renewals
     + ConsoleSessions
+    + SecurityCounters
     + AuditTrail
     + 'static
 {
@@ -129,6 +134,7 @@ impl<T> Store for T where
         + Reviews
         + Renewals
         + ConsoleSessions
+        + SecurityCounters
         + AuditTrail
         + 'static
 {

@@ -30,6 +30,8 @@ const TABLES: &[(&str, &str)] = &[
     ("certifications", "application_id"),
     ("carryover_consents", "sheet_id, organisation_id"),
     ("console_sessions", "id_sha256"),
+    ("failure_windows", "kind, subject"),
+    ("sheet_reads", "user_id"),
     ("audit_events", "seq"),
 ];
 

@@ -16,8 +16,9 @@
 //! rollback — also when an instance dies, as its connection closes. Reads do not wait.
 //!
 //! The SQL is written once for both: `$1`-style parameters (SQLite reads `$NNN` as positional),
-//! integers for flags (`Any` has no portable boolean), RFC 3339 text for times. Where the two
-//! must differ, [`Dialect`] says how.
+//! integers for flags (`Any` has no portable boolean), RFC 3339 text for times (Unix
+//! milliseconds where the SQL computes with them: delivery leases, the intrusion counters).
+//! Where the two must differ, [`Dialect`] says how.
 
 mod access_keys;
 mod applications;
@@ -29,6 +30,7 @@ mod deliveries;
 mod directory;
 mod renewals;
 mod reviews;
+mod security_counters;
 mod submissions;
 
 use std::path::{Path, PathBuf};
