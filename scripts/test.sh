@@ -19,6 +19,9 @@ done
   exit 1
 }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# The first pass is on SQLite, whatever the caller names; the PostgreSQL pass below uses this.
+postgres_url=${KAKEHASHI_TEST_DATABASE_URL:-}
+unset KAKEHASHI_TEST_DATABASE_URL
 # libtesseract's OpenMP threads only slow OCR down on a small machine.
 export OMP_THREAD_LIMIT=1
 
@@ -34,12 +37,13 @@ cargo test --workspace --locked -- --skip the_independent_set --skip handwriting
 # The gateway's tests again on PostgreSQL when a server is named (CI names the machine's own,
 # see .ci/run): the store's, the end-to-end ones, and the multi-instance kill test, which runs
 # on PostgreSQL only. Each test makes a database of its own; the last run's are dropped first.
-if [[ -n ${KAKEHASHI_TEST_DATABASE_URL:-} ]]; then
+if [[ -n $postgres_url ]]; then
   command -v psql >/dev/null || { echo "scripts/test.sh: psql not found; run scripts/setup.sh first" >&2; exit 1; }
-  for db in $(psql "$KAKEHASHI_TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'kakehashi\_test\_%'"); do
-    psql "$KAKEHASHI_TEST_DATABASE_URL" -qc "DROP DATABASE \"$db\" WITH (FORCE)"
+  for db in $(psql "$postgres_url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'kakehashi\_test\_%'"); do
+    psql "$postgres_url" -qc "DROP DATABASE \"$db\" WITH (FORCE)"
   done
-  cargo test --locked -p kakehashi --lib --tests -- --skip the_independent_set --skip handwriting_style
+  KAKEHASHI_TEST_DATABASE_URL=$postgres_url \
+    cargo test --locked -p kakehashi --lib --tests -- --skip the_independent_set --skip handwriting_style
 fi
 # The scan adapter's independent test set, with its per-type table and review load in the log.
 cargo test --locked -p kakehashi-adapter-scan --test independent -- --nocapture --test-threads 1
