@@ -5,8 +5,8 @@
 use std::str::FromStr;
 
 use kakehashi_vault::KeyRing;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyConnection, ConnectOptions, Connection, Row};
 
 use super::{Bound, DATABASE_FILE, Dialect, SqlStore, StoreLocation, now};
 use crate::store::StoreError;
@@ -148,50 +148,41 @@ impl SqlStore {
     /// there is no database or no chain yet): where a chain made before audit keys existed
     /// stops being unkeyed.
     pub async fn audit_head_seq(location: &StoreLocation) -> Result<u64, StoreError> {
-        let head = match location {
+        let (url, chain_table) = match location {
             StoreLocation::Embedded(data_dir) => {
                 let path = data_dir.join(DATABASE_FILE);
                 if !path.exists() {
                     return Ok(0);
                 }
-                let options = SqliteConnectOptions::from_str("sqlite:")?
+                let url = SqliteConnectOptions::from_str("sqlite:")?
                     .filename(&path)
-                    .read_only(true);
-                let mut conn = SqliteConnection::connect_with(&options).await?;
-                let has_chain = sqlx::query(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'",
+                    .read_only(true)
+                    .to_url_lossy();
+                (
+                    url.to_string(),
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit_events'",
                 )
-                .fetch_optional(&mut conn)
-                .await?
-                .is_some();
-                let head: i64 = if has_chain {
-                    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
-                        .fetch_one(&mut conn)
-                        .await?
-                } else {
-                    0
-                };
-                conn.close().await?;
-                head
             }
-            StoreLocation::Postgres(url) => {
-                sqlx::any::install_default_drivers();
-                let mut conn = AnyConnection::connect(url).await?;
-                let has_chain: Option<String> =
-                    sqlx::query_scalar("SELECT CAST(to_regclass('audit_events') AS TEXT)")
-                        .fetch_one(&mut conn)
-                        .await?;
-                let head: i64 = if has_chain.is_some() {
-                    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
-                        .fetch_one(&mut conn)
-                        .await?
-                } else {
-                    0
-                };
-                conn.close().await?;
-                head
-            }
+            StoreLocation::Postgres(url) => (
+                url.clone(),
+                "SELECT CAST(to_regclass('audit_events') AS TEXT)",
+            ),
         };
+        sqlx::any::install_default_drivers();
+        let mut conn = AnyConnection::connect(&url).await?;
+        let has_chain = sqlx::query_scalar::<_, Option<String>>(chain_table)
+            .fetch_optional(&mut conn)
+            .await?
+            .flatten()
+            .is_some();
+        let head: i64 = if has_chain {
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_events")
+                .fetch_one(&mut conn)
+                .await?
+        } else {
+            0
+        };
+        conn.close().await?;
         Ok(u64::try_from(head).unwrap_or(0))
     }
 
