@@ -17,15 +17,15 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::crash::{self, Chaos};
 use common::exports::Exports;
+use common::instances::another_instance;
 use common::push::{CONFIG, SUBMIT, await_receipts, deliveries};
-use common::{Gateway, Session, kakehashi, private_dir, send};
+use common::{Session, kakehashi, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -120,39 +120,6 @@ impl Load {
     }
 }
 
-/// Starts instance `i` on the first instance's database, data key and PKI.
-fn another_instance(dir: &Path, first: &Gateway, i: usize, receiver_endpoint: &str) -> Gateway {
-    let data = dir.join(format!("data{i}"));
-    private_dir(&data);
-    for shared in ["certs", "keys"] {
-        copy_dir(&first.data_dir.join(shared), &data.join(shared));
-    }
-    // The database the harness made for the first instance (see `common::store_line`).
-    std::fs::copy(
-        first.data_dir.join("test-database-url"),
-        data.join("test-database-url"),
-    )
-    .unwrap();
-    Gateway::start(
-        &data,
-        &format!("{CONFIG}endpoint = \"{receiver_endpoint}\"\n"),
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().mode(0o700).create(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_on_one_database_lose_nothing_and_send_nothing_twice_when_one_dies() {
     if !common::on_postgres() {
@@ -165,7 +132,8 @@ async fn instances_on_one_database_lose_nothing_and_send_nothing_twice_when_one_
     let endpoint = first.receiver.endpoint();
     let mut instances = vec![first.gw];
     for i in 1..INSTANCES {
-        let next = another_instance(dir.path(), &instances[0], i, &endpoint);
+        let config = format!("{CONFIG}endpoint = \"{endpoint}\"\n");
+        let next = another_instance(dir.path(), &instances[0], i, &config);
         instances.push(next);
     }
     let load = Load {

@@ -61,6 +61,26 @@ pub async fn location_for_test(dir: &Path) -> Result<StoreLocation, StoreError> 
     Ok(StoreLocation::Postgres(url))
 }
 
+/// Drops the PostgreSQL database [`location_for_test`] made for `dir`, if any (connections
+/// still open to it are closed): for runs that make many, such as the instances bench.
+pub async fn discard(dir: &Path) -> Result<(), StoreError> {
+    let (Ok(server), Ok(url)) = (
+        std::env::var(TEST_DATABASE_URL),
+        std::fs::read_to_string(dir.join(REMEMBERED)),
+    ) else {
+        return Ok(());
+    };
+    let name = PgConnectOptions::from_str(&url)?
+        .get_database()
+        .unwrap_or_default()
+        .to_owned();
+    let mut conn: PgConnection = PgConnectOptions::from_str(&server)?.connect().await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
 /// A connection to the store at `location` from outside the gateway, as an intruder with the
 /// database's rights (or a failing disk) would have.
 pub async fn connect(location: &StoreLocation) -> Result<AnyConnection, StoreError> {
