@@ -1,7 +1,8 @@
 //! Throughput of the pipeline, compared within one run:
 //!
 //! - `rows`: CSV rows → canonical sheets on one core, adapter alone vs adapter + checks, for
-//!   the UTF-8 layout (hospital-a) and the CP932 layout (clinic-b);
+//!   the UTF-8 layout (hospital-a) and the CP932 layout (clinic-b), beside the `csv` crate's
+//!   bare record loop over the same bytes (`csv-records`, the physical limit);
 //! - `sealing`: a submission's sheets serialised, and serialised then sealed for the store;
 //! - `api`: whole submissions per second through the real binary's API (loopback) into the
 //!   sealed SQLite store, over plain HTTP (development mode) and over mutual TLS with a login
@@ -59,6 +60,19 @@ fn bench_rows(c: &mut Criterion) {
             mappings: &catalog.mappings,
             mapping: Some(mapping),
         };
+        // The physical limit: the `csv` crate's record loop over the same bytes, every field
+        // touched, nothing decoded or checked.
+        group.bench_function(format!("{mapping}/csv-records"), |b| {
+            b.iter(|| {
+                let mut reader = csv::Reader::from_reader(bytes.as_slice());
+                let mut record = csv::ByteRecord::new();
+                let mut fields = 0usize;
+                while reader.read_byte_record(&mut record).unwrap() {
+                    fields += record.iter().map(<[u8]>::len).sum::<usize>();
+                }
+                black_box(fields)
+            })
+        });
         group.bench_function(format!("{mapping}/adapter"), |b| {
             b.iter(|| black_box(CsvAdapter.convert(&input, &context).unwrap()))
         });
