@@ -48,7 +48,7 @@ impl AccessKeys for SqlStore {
         key: &NewAccessKey,
         audit_event: &AuditEvent,
     ) -> Result<Option<AccessKeyInfo>, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let confirmed: Option<String> =
             sqlx::query_scalar("SELECT id FROM sheets WHERE id = $1 AND status = 'confirmed'")
@@ -61,7 +61,7 @@ impl AccessKeys for SqlStore {
         let at = now();
         let info = issue(&mut tx, sheet_id, issued_by, key, &at).await?;
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(Some(info))
     }
 
@@ -87,7 +87,7 @@ impl AccessKeys for SqlStore {
         municipality_id: &str,
         audit_event: &AuditEvent,
     ) -> Result<Redemption, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let found = sqlx::query(
@@ -150,7 +150,7 @@ impl AccessKeys for SqlStore {
             }
         };
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, &event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(redemption)
     }
 }

@@ -56,7 +56,7 @@ impl Applications for SqlStore {
         audit: &AuditEvent,
     ) -> Result<Vec<ImportResult>, StoreError> {
         let key_id = self.sealer.primary_key_id();
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         for raw in files {
@@ -167,7 +167,7 @@ impl Applications for SqlStore {
             count(ImportOutcome::StatusKept)
         ));
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, &summary).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(results)
     }
 
@@ -228,7 +228,7 @@ impl Applications for SqlStore {
         status: ApplicationStatus,
         audit: &AuditEvent,
     ) -> Result<StatusChange, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT id, status FROM applications WHERE municipality_id = $1 AND receipt_number = $2",
@@ -262,7 +262,7 @@ impl Applications for SqlStore {
             _ => audit.clone(),
         };
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, &event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(change)
     }
 
@@ -272,7 +272,7 @@ impl Applications for SqlStore {
         sheet_id: &str,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let linked = sqlx::query(
@@ -288,7 +288,7 @@ impl Applications for SqlStore {
         if linked {
             audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit).await?;
         }
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(linked)
     }
 }

@@ -198,7 +198,7 @@ impl SqlStore {
         if !exists {
             return Ok(());
         }
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT at, actor, action, submission_id, sheet_id, outcome FROM audit_log ORDER BY seq",
@@ -227,7 +227,7 @@ impl SqlStore {
         sqlx::query("DROP TABLE audit_log")
             .execute(&mut *tx)
             .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         if !rows.is_empty() {
             tracing::info!(
                 records = rows.len(),
@@ -241,10 +241,10 @@ impl SqlStore {
 #[async_trait::async_trait]
 impl AuditTrail for SqlStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditRecord, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let record = append_at(&mut tx, self.sealer.key_ring(), &now(), event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(record)
     }
 

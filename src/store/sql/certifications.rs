@@ -185,7 +185,7 @@ impl Certifications for SqlStore {
         decisions: &[NewCertification],
         audit_event: &AuditEvent,
     ) -> Result<Vec<CertificationEffect>, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         self.insert_raw(&mut tx, file, &at).await?;
@@ -205,7 +205,7 @@ impl Certifications for SqlStore {
             count(CertificationOutcome::Unchanged)
         ));
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, &summary).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(effects)
     }
 

@@ -21,7 +21,7 @@ impl ConsoleSessions for SqlStore {
         session: &ConsoleSession,
         idle_before: &str,
     ) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM console_sessions WHERE last_seen_at < $1")
             .bind(idle_before)
@@ -40,7 +40,7 @@ impl ConsoleSessions for SqlStore {
         .bind(&session.last_seen_at)
         .execute(&mut *tx)
         .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -70,23 +70,21 @@ impl ConsoleSessions for SqlStore {
     }
 
     async fn touch_console_session(&self, id_sha256: &str, at: &str) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         sqlx::query("UPDATE console_sessions SET last_seen_at = $1 WHERE id_sha256 = $2")
             .bind(at)
             .bind(id_sha256)
             .execute(&self.pool)
             .await?;
-        self.settled(writer).await?;
         Ok(())
     }
 
     async fn end_console_session(&self, id_sha256: &str) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         sqlx::query("DELETE FROM console_sessions WHERE id_sha256 = $1")
             .bind(id_sha256)
             .execute(&self.pool)
             .await?;
-        self.settled(writer).await?;
         Ok(())
     }
 }

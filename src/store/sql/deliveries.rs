@@ -217,7 +217,7 @@ async fn audit_possible_transfer(
 impl SqlStore {
     /// Releases `owner`'s leases, on one delivery or on all; how many.
     async fn release(&self, owner: &str, id: Option<&str>) -> Result<u64, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let released = sqlx::query(
             "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL
@@ -227,7 +227,7 @@ impl SqlStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(released.rows_affected())
     }
 }
@@ -240,13 +240,13 @@ impl Deliveries for SqlStore {
         consent: &Consent,
         audit_event: &AuditEvent,
     ) -> Result<ConsentEffect, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let effect =
             record_consent_in(&mut tx, self.sealer.key_ring(), sheet_id, consent, &at).await?;
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(effect)
     }
 
@@ -275,7 +275,7 @@ impl Deliveries for SqlStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(&format!(
             "UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 WHERE id IN (
@@ -291,7 +291,7 @@ impl Deliveries for SqlStore {
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         let mut claimed = rows
             .iter()
             .map(delivery_from_row)
@@ -324,7 +324,7 @@ impl Deliveries for SqlStore {
         receipt_id: &str,
         audit_event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         // A delivery in flight when consent was withdrawn did reach the receiver: say so.
@@ -342,12 +342,12 @@ impl Deliveries for SqlStore {
         if updated.rows_affected() > 0 {
             audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         }
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn attempt_started(&self, id: &str, owner: &str) -> Result<Option<String>, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let since: Option<String> = sqlx::query_scalar(
             "UPDATE deliveries SET in_doubt_since = COALESCE(in_doubt_since, $1)
@@ -360,7 +360,7 @@ impl Deliveries for SqlStore {
         .bind(millis(Utc::now()))
         .fetch_optional(&mut *tx)
         .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(since)
     }
 
@@ -372,7 +372,7 @@ impl Deliveries for SqlStore {
         in_doubt_since: Option<&str>,
         audit_event: Option<&AuditEvent>,
     ) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let status = if retry_at.is_some() {
@@ -396,12 +396,12 @@ impl Deliveries for SqlStore {
         if let Some(audit_event) = audit_event.filter(|_| updated.rows_affected() > 0) {
             audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         }
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn expedite_retries(&self, now_at: DateTime<Utc>) -> Result<u64, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let updated = sqlx::query(
             "UPDATE deliveries SET next_attempt_at = $1 WHERE status = 'pending' AND attempts > 0 AND next_attempt_at > $2",
         )
@@ -409,7 +409,6 @@ impl Deliveries for SqlStore {
         .bind(millis(now_at))
         .execute(&self.pool)
         .await?;
-        self.settled(writer).await?;
         Ok(updated.rows_affected())
     }
 
@@ -446,7 +445,7 @@ impl Deliveries for SqlStore {
         to: DeliveryStatus,
         audit_event: &AuditEvent,
     ) -> Result<Option<Delivery>, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let row = sqlx::query(&format!(
@@ -464,7 +463,7 @@ impl Deliveries for SqlStore {
             return Ok(None);
         };
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         delivery_from_row(&row).map(Some)
     }
 

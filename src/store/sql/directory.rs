@@ -67,7 +67,7 @@ impl SqlStore {
 #[async_trait::async_trait]
 impl Directory for SqlStore {
     async fn upsert_organisation(&self, organisation: &Organisation) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         sqlx::query(
             "INSERT INTO organisations (id, kind, code, name, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
         )
@@ -78,7 +78,6 @@ impl Directory for SqlStore {
         .bind(now())
         .execute(&self.pool)
         .await?;
-        self.settled(writer).await?;
         Ok(())
     }
 
@@ -100,7 +99,7 @@ impl Directory for SqlStore {
     }
 
     async fn upsert_terminal(&self, name: &str, organisation_id: &str) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         sqlx::query(
             "INSERT INTO terminals (name, organisation_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET organisation_id = excluded.organisation_id, disabled_at = NULL",
         )
@@ -109,7 +108,6 @@ impl Directory for SqlStore {
         .bind(now())
         .execute(&self.pool)
         .await?;
-        self.settled(writer).await?;
         Ok(())
     }
 
@@ -164,7 +162,7 @@ impl Directory for SqlStore {
             self.sealer
                 .seal("users.totp_secret", &user.id, s.as_bytes())
         });
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let inserted = sqlx::query(
             "INSERT INTO users (id, organisation_id, role, display_name, profile, password_hash, must_change_password, initial_password, totp_secret, registration_batch, key_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
         )
@@ -183,7 +181,6 @@ impl Directory for SqlStore {
         .bind(&user.created_by)
         .execute(&self.pool)
         .await?;
-        self.settled(writer).await?;
         Ok(inserted.rows_affected() == 1)
     }
 
@@ -235,7 +232,7 @@ impl Directory for SqlStore {
         let sealed = self
             .sealer
             .seal("users.initial_password", id, initial_password.as_bytes());
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         // A row of version 1 (no key id) keeps its secrets in clear, so the new one too.
         let updated = sqlx::query(
@@ -253,18 +250,17 @@ impl Directory for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(updated.rows_affected() == 1)
     }
 
     async fn unlock_user(&self, id: &str) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let updated =
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
-        self.settled(writer).await?;
         Ok(updated.rows_affected() == 1)
     }
 
@@ -274,7 +270,7 @@ impl Directory for SqlStore {
         lock_after: u32,
         lock_until: &str,
     ) -> Result<u32, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let row = sqlx::query(
             "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3 RETURNING failed_logins",
         )
@@ -283,7 +279,6 @@ impl Directory for SqlStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        self.settled(writer).await?;
         Ok(row
             .map(|r| r.try_get::<i64, _>("failed_logins"))
             .transpose()?
@@ -292,7 +287,7 @@ impl Directory for SqlStore {
 
     async fn claim_totp_step(&self, id: &str, step: u64) -> Result<bool, StoreError> {
         let step = i64::try_from(step).unwrap_or(i64::MAX);
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let claimed = sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $3)",
         )
@@ -301,22 +296,20 @@ impl Directory for SqlStore {
         .bind(step)
         .execute(&self.pool)
         .await?;
-        self.settled(writer).await?;
         Ok(claimed.rows_affected() == 1)
     }
 
     async fn record_successful_login(&self, id: &str) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?;
-        self.settled(writer).await?;
         Ok(())
     }
 
     async fn set_password(&self, id: &str, password_hash: &str) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = 0, initial_password = NULL WHERE id = $2",
@@ -331,7 +324,7 @@ impl Directory for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -342,7 +335,7 @@ impl Directory for SqlStore {
         scope: SessionScope,
         expires_at: &str,
     ) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let at = now();
         let mut tx = self.begin_write().await?;
         // Expired sessions are swept as new ones are made.
@@ -363,7 +356,7 @@ impl Directory for SqlStore {
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -393,12 +386,11 @@ impl Directory for SqlStore {
     }
 
     async fn end_session(&self, token_sha256: &str) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
             .bind(token_sha256)
             .execute(&self.pool)
             .await?;
-        self.settled(writer).await?;
         Ok(())
     }
 

@@ -2,9 +2,8 @@
 //! sqlx's `Any` driver, so that the embedded default and a shared deployment cannot drift apart.
 //!
 //! - **SQLite** (no `[store] url`): one file (`kakehashi.sqlite3`) in the data directory, in WAL
-//!   mode; a write is on disk before the gateway acknowledges it, its log flushed once for all
-//!   the writers that committed meanwhile (group commit, [`durability`]). Migrations are in
-//!   `migrations/sqlite/`.
+//!   mode with `synchronous = FULL`, so a transaction that returned is on disk before the
+//!   gateway acknowledges anything. Migrations are in `migrations/sqlite/`.
 //! - **PostgreSQL** (`[store] url = "postgres://…"`): one database shared by several gateway
 //!   instances. Migrations are in `migrations/postgres/`, the same schema in PostgreSQL's types.
 //!
@@ -29,7 +28,6 @@ mod console_sessions;
 pub mod copy;
 mod deliveries;
 mod directory;
-mod durability;
 mod renewals;
 mod reviews;
 mod security_counters;
@@ -44,7 +42,6 @@ use sqlx::{Any, AnyPool, ConnectOptions, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 use super::{Sealer, StoreError, timestamp_now as now};
-use durability::Durability;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -116,7 +113,6 @@ pub struct SqlStore {
     sealer: Sealer,
     dialect: Dialect,
     writer: Arc<Mutex<()>>,
-    durability: Arc<Durability>,
 }
 
 impl SqlStore {
@@ -133,19 +129,11 @@ impl SqlStore {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await?;
-        let durability = match location {
-            StoreLocation::Embedded(data_dir) => Durability::write_ahead_log(
-                data_dir.join(format!("{DATABASE_FILE}-wal")),
-                data_dir.clone(),
-            ),
-            StoreLocation::Postgres(_) => Durability::at_commit(),
-        };
         let store = Self {
             pool,
             sealer,
             dialect,
             writer: Arc::new(Mutex::new(())),
-            durability: Arc::new(durability),
         };
         if dialect == Dialect::Sqlite {
             store.chain_legacy_audit_log().await?;
@@ -161,25 +149,6 @@ impl SqlStore {
     /// Holds the single-writer lock for one write transaction.
     async fn write_lock(&self) -> MutexGuard<'_, ()> {
         self.writer.lock().await
-    }
-
-    /// Commits a write transaction, lets the next writer in, and returns once the commit is on
-    /// disk (see [`durability`]): what the caller acknowledges next is durable.
-    async fn commit(
-        &self,
-        tx: Transaction<'static, Any>,
-        writer: MutexGuard<'_, ()>,
-    ) -> Result<(), StoreError> {
-        tx.commit().await?;
-        self.settled(writer).await
-    }
-
-    /// After a write made outside a transaction (one statement, committed as it ran): lets the
-    /// next writer in and returns once the write is on disk.
-    async fn settled(&self, writer: MutexGuard<'_, ()>) -> Result<(), StoreError> {
-        let ticket = self.durability.committed();
-        drop(writer);
-        self.durability.wait(ticket).await
     }
 
     /// A write transaction holding the database's writer lock from its start: SQLite's
@@ -236,8 +205,7 @@ pub(super) fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, StoreE
     Ok(row.try_get::<i64, _>(column)? != 0)
 }
 
-/// The embedded database: made private, WAL, `synchronous = NORMAL` (commits are made durable
-/// in groups, see [`durability`]), foreign keys on.
+/// The embedded database: made private, WAL, `synchronous = FULL`, foreign keys on.
 async fn open_sqlite(data_dir: &Path) -> Result<AnyPool, StoreError> {
     private_data_dir(data_dir)?;
     let database = data_dir.join(DATABASE_FILE);
@@ -255,7 +223,7 @@ async fn open_sqlite(data_dir: &Path) -> Result<AnyPool, StoreError> {
             Box::pin(async move {
                 use sqlx::Executor;
                 conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                 )
                 .await

@@ -35,7 +35,7 @@ impl Renewals for SqlStore {
         checked: &CheckedSheet,
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         self.insert_raw(&mut tx, &source, &at).await?;
@@ -84,7 +84,7 @@ impl Renewals for SqlStore {
         )
         .await?;
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -94,7 +94,7 @@ impl Renewals for SqlStore {
         organisation_id: &str,
         audit_event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         sqlx::query(
@@ -107,7 +107,7 @@ impl Renewals for SqlStore {
         .execute(&mut *tx)
         .await?;
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 

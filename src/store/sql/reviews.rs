@@ -133,7 +133,7 @@ impl Reviews for SqlStore {
         sheet: &CheckedSheet,
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let resolved = sqlx::query(
@@ -153,7 +153,7 @@ impl Reviews for SqlStore {
             return Ok(false);
         }
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(true)
     }
 }

@@ -35,7 +35,7 @@ impl SecurityCounters for SqlStore {
         rule: FailureRule,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let limit = i64::from(rule.limit.max(1));
         let window_end = now_ms.saturating_add(rule.window_ms);
@@ -68,7 +68,7 @@ impl SecurityCounters for SqlStore {
             .await?;
             blocked |= failures == limit;
         }
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(blocked)
     }
 
@@ -79,7 +79,7 @@ impl SecurityCounters for SqlStore {
         window_ms: i64,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sheet_reads WHERE user_id = $1 AND expires_at_ms < $2")
             .bind(user_id)
@@ -94,12 +94,12 @@ impl SecurityCounters for SqlStore {
         .bind(now_ms.saturating_add(window_ms))
         .fetch_one(&mut *tx)
         .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(reads == i64::from(alert_after) + 1)
     }
 
     async fn sweep_security_counters(&self, now_ms: i64) -> Result<(), StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         for table in ["failure_windows", "sheet_reads"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE expires_at_ms < $1"))
@@ -107,7 +107,7 @@ impl SecurityCounters for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -278,7 +278,7 @@ impl SqlStore {
         let primary = self.sealer.primary_key_id();
         let mut total = 0;
         loop {
-            let writer = self.write_lock().await;
+            let _writer = self.write_lock().await;
             let mut tx = self.begin_write().await?;
             let locator = self.dialect.row_locator();
             let rows = sqlx::query(&format!(
@@ -320,7 +320,7 @@ impl SqlStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            self.commit(tx, writer).await?;
+            tx.commit().await?;
             total += rows.len() as u64;
         }
         Ok(total)
@@ -334,7 +334,7 @@ impl Submissions for SqlStore {
         raw: RawInput<'_>,
         submission: &SubmissionRecord,
     ) -> Result<SubmissionRecord, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         self.insert_raw(&mut tx, &raw, &submission.received_at)
             .await?;
@@ -356,7 +356,7 @@ impl Submissions for SqlStore {
         .bind(&submission.id)
         .fetch_one(&mut *tx)
         .await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         self.submission_from_row(&row)
     }
 
@@ -377,7 +377,7 @@ impl Submissions for SqlStore {
                 ),
             ),
         };
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let updated = sqlx::query(
@@ -431,7 +431,7 @@ impl Submissions for SqlStore {
             }
         }
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -563,7 +563,7 @@ impl Submissions for SqlStore {
         checked: &CheckedSheet,
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         if !self
@@ -573,7 +573,7 @@ impl Submissions for SqlStore {
             return Ok(false);
         }
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -584,7 +584,7 @@ impl Submissions for SqlStore {
         access_key: &NewAccessKey,
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let writer = self.write_lock().await;
+        let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
         let updated = sqlx::query(
@@ -603,7 +603,7 @@ impl Submissions for SqlStore {
         access_keys::issue(&mut tx, id, confirmed_by, access_key, &at).await?;
         deliveries::enqueue_if_due(&mut tx, id, &at).await?;
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
-        self.commit(tx, writer).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
