@@ -97,11 +97,20 @@ impl Node<'_> {
     /// The value as compact JSON, numbers as written.
     pub fn to_json(&self) -> String {
         let mut out = String::new();
-        self.write_json(&mut out);
+        self.write_json(&mut out, &|_, _| false);
         out
     }
 
-    fn write_json(&self, out: &mut String) {
+    /// The value as compact JSON without the members of this object that `skip` names.
+    pub fn to_json_without(&self, skip: &dyn Fn(&str, &Node<'_>) -> bool) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out, skip);
+        out
+    }
+
+    /// `skip` applies to this value's own members only.
+    fn write_json(&self, out: &mut String, skip: &dyn Fn(&str, &Node<'_>) -> bool) {
+        let all = |_: &str, _: &Node<'_>| false;
         match &self.value {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -113,19 +122,20 @@ impl Node<'_> {
                     if i > 0 {
                         out.push(',');
                     }
-                    item.write_json(out);
+                    item.write_json(out, &all);
                 }
                 out.push(']');
             }
             Value::Object(members) => {
                 out.push('{');
-                for (i, (key, value)) in members.iter().enumerate() {
+                let kept = members.iter().filter(|(key, value)| !skip(key, value));
+                for (i, (key, value)) in kept.enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
                     write_string(key, out);
                     out.push(':');
-                    value.write_json(out);
+                    value.write_json(out, &all);
                 }
                 out.push('}');
             }

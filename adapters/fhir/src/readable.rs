@@ -5,11 +5,11 @@
 //! literal text — and lists every element it dropped, with its JSON path, so nothing is lost
 //! without a finding.
 //!
-//! The model reads one resource at a time: a Bundle's entries' resources are taken out and
-//! read each from its own bytes, then the Bundle without them. Read whole, a Bundle of tens of
-//! megabytes stood in memory as serde's buffered copy and as the typed model at once, many
-//! times its size (issue 19: peak memory at most 4× the input); one resource at a time, the
-//! model's memory is that of the largest resource.
+//! The model reads one resource at a time: a Bundle without its entries, its entries without
+//! their resources a few at a time, and each resource from its own bytes. Read whole, a
+//! Bundle of tens of megabytes stood in memory as serde's buffered copy and as the typed model
+//! at once, many times its size (issue 19: peak memory at most 4× the input); in parts, the
+//! model never holds more than the largest resource.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -53,7 +53,46 @@ pub fn keep_readable(root: &mut Node<'_>, document: &[u8]) -> Result<Vec<Loss>, 
     Ok(losses)
 }
 
-/// Reads one resource through the model and prunes it; a Bundle's entries one by one.
+/// Entries read through the model at a time, without their resources: few enough that the
+/// model of a Bundle of thousands of entries is never held whole, enough that the wrapping
+/// Bundle costs little.
+const ENTRIES_READ_TOGETHER: usize = 64;
+
+/// The model's reading of `node` (written as `json`), or its refusal located in `node`.
+fn read(node: &Node<'_>, json: &[u8], path: &str) -> Result<Shape, Refusal> {
+    model::round_trip(json).map_err(|e| refusal(node, e, path))
+}
+
+/// A Bundle's entries, when they are an array.
+fn is_entries(key: &str, node: &Node<'_>) -> bool {
+    key == "entry" && matches!(node.value, Value::Array(_))
+}
+
+/// An entry's resource, when it is one (anything else stays for the model to refuse in place).
+fn is_resource(key: &str, node: &Node<'_>) -> bool {
+    key == "resource" && node.str("resourceType").is_some()
+}
+
+/// A copy of an object without the members `skip` names, to locate a refusal in.
+fn without<'a>(node: &Node<'a>, skip: &dyn Fn(&str, &Node<'_>) -> bool) -> Node<'a> {
+    let value = match &node.value {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .filter(|(k, v)| !skip(k, v))
+                .cloned()
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node { value, ..*node }
+}
+
+/// Reads one resource through the model and prunes it. A Bundle is read in parts: itself
+/// without its entries, the entries without their resources a few at a time, then each
+/// resource alone (a Bundle inside one in the same way). The parts are written out or sliced
+/// from the document, and the tree is pruned in place, so nothing is moved or copied and the
+/// memory the model takes is given back whole after each part.
 fn check(
     node: &mut Node<'_>,
     document: &[u8],
@@ -61,85 +100,143 @@ fn check(
     losses: &mut Vec<Loss>,
 ) -> Result<(), Refusal> {
     let bundle = node.str("resourceType") == Some("Bundle");
-    let resources = if bundle {
-        take_resources(node)
-    } else {
-        Vec::new()
-    };
-    let read = if bundle {
-        model::round_trip(node.to_json().as_bytes())
-    } else {
-        model::round_trip(node.text_in(document))
-    };
-    let shape = read.map_err(|e| {
-        let (within, at) = locate(node, &e.reason);
-        Refusal {
-            path: format!("{path}{}", &within[1..]),
-            offset: at.offset,
-            reason: e.reason,
-        }
-    })?;
-    prune(node, &shape, path, losses);
+    if !bundle || !node.members().iter().any(|(k, v)| is_entries(k, v)) {
+        let shape = if bundle {
+            read(node, node.to_json().as_bytes(), path)?
+        } else {
+            read(node, node.text_in(document), path)?
+        };
+        prune(node, &shape, path, losses, &|_, _| false);
+        return Ok(());
+    }
+    let shape = model::round_trip(node.to_json_without(&is_entries).as_bytes())
+        .map_err(|e| refusal(&without(node, &is_entries), e, path))?;
+    prune(node, &shape, path, losses, &is_entries);
     drop(shape);
-    for (entry, position, key, mut resource) in resources {
-        let len = path.len();
-        write!(path, ".entry[{entry}].resource").ok();
-        check(&mut resource, document, path, losses)?;
-        match entry_members(node, entry) {
-            Some(members) => members.insert(position.min(members.len()), (key, resource)),
-            // The model dropped the entry itself (and it was listed): so is its resource.
-            None => lost(&resource, "resource", path, losses),
+    let Value::Object(members) = &mut node.value else {
+        return Ok(());
+    };
+    for (key, entries) in members.iter_mut() {
+        let (offset, Value::Array(items)) = (entries.offset, &mut entries.value) else {
+            continue;
+        };
+        if key != "entry" {
+            continue;
         }
-        path.truncate(len);
+        for (n, chunk) in items.chunks_mut(ENTRIES_READ_TOGETHER).enumerate() {
+            check_entries(chunk, n * ENTRIES_READ_TOGETHER, offset, path, losses)?;
+        }
+        for (i, entry) in items.iter_mut().enumerate() {
+            let Value::Object(members) = &mut entry.value else {
+                continue;
+            };
+            for (key, resource) in members.iter_mut() {
+                if is_resource(key, resource) {
+                    let len = path.len();
+                    write!(path, ".entry[{i}].resource").ok();
+                    check(resource, document, path, losses)?;
+                    path.truncate(len);
+                }
+            }
+        }
     }
     Ok(())
 }
 
-/// One resource taken out of a Bundle's entry: the entry's index, the member's position in it,
-/// its key and the resource.
-type Taken<'a> = (usize, usize, Cow<'a, str>, Node<'a>);
-
-/// Takes every entry's `resource` out of a Bundle, where it is an object with a
-/// `resourceType` (anything else stays for the model to refuse in place).
-fn take_resources<'a>(bundle: &mut Node<'a>) -> Vec<Taken<'a>> {
-    let Value::Object(members) = &mut bundle.value else {
-        return Vec::new();
-    };
-    let Some((_, Node { value: Value::Array(entries), .. })) =
-        members.iter_mut().find(|(k, _)| k == "entry")
-    else {
-        return Vec::new();
-    };
-    let mut taken = Vec::new();
-    for (i, entry) in entries.iter_mut().enumerate() {
-        if let Value::Object(members) = &mut entry.value
-            && let Some(position) = members
-                .iter()
-                .position(|(k, v)| k == "resource" && v.str("resourceType").is_some())
-        {
-            let (key, resource) = members.remove(position);
-            taken.push((i, position, key, resource));
-        }
+/// The model's refusal located in `node` (at `path`).
+fn refusal(node: &Node<'_>, e: model::ModelError, path: &str) -> Refusal {
+    let (within, at) = locate(node, &e.reason);
+    Refusal {
+        path: format!("{path}{}", &within[1..]),
+        offset: at.offset,
+        reason: e.reason,
     }
-    taken
 }
 
-/// The members of a Bundle's entry `index`, to put its resource back.
-fn entry_members<'n, 'a>(
-    bundle: &'n mut Node<'a>,
-    index: usize,
-) -> Option<&'n mut Vec<(Cow<'a, str>, Node<'a>)>> {
-    let Value::Object(members) = &mut bundle.value else {
-        return None;
-    };
-    let (_, entries) = members.iter_mut().find(|(k, _)| k == "entry")?;
-    let Value::Array(entries) = &mut entries.value else {
-        return None;
-    };
-    match &mut entries.get_mut(index)?.value {
-        Value::Object(members) => Some(members),
-        _ => None,
+/// Reads Bundle entries `first…` (without their resources) in a Bundle of their own and prunes
+/// them; a refusal is located at the entry's place in the document's Bundle.
+fn check_entries(
+    chunk: &mut [Node<'_>],
+    first: usize,
+    offset: u32,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+) -> Result<(), Refusal> {
+    let mut json = String::from(r#"{"resourceType":"Bundle","type":"collection","entry":["#);
+    for (i, entry) in chunk.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&entry.to_json_without(&is_resource));
     }
+    json.push_str("]}");
+    let shape = model::round_trip(json.as_bytes()).map_err(|e| {
+        let leaf = |text: &'static str| Node {
+            value: Value::String(Cow::Borrowed(text)),
+            offset,
+            end: offset,
+        };
+        let entries = chunk.iter().map(|e| without(e, &is_resource)).collect();
+        let wrapper = Node {
+            value: Value::Object(vec![
+                (Cow::Borrowed("resourceType"), leaf("Bundle")),
+                (Cow::Borrowed("type"), leaf("collection")),
+                (
+                    Cow::Borrowed("entry"),
+                    Node {
+                        value: Value::Array(entries),
+                        offset,
+                        end: offset,
+                    },
+                ),
+            ]),
+            offset,
+            end: offset,
+        };
+        let Refusal {
+            path: within,
+            offset,
+            reason,
+        } = refusal(&wrapper, e, "$");
+        let place = within
+            .strip_prefix("$.entry[")
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(i, rest)| Some((first + i.parse::<usize>().ok()?, rest)));
+        Refusal {
+            path: match place {
+                Some((i, rest)) => format!("{path}.entry[{i}]{rest}"),
+                None => format!("{path}.entry"),
+            },
+            offset,
+            reason,
+        }
+    })?;
+    let kept = match &shape {
+        Shape::Object(members) => members
+            .iter()
+            .find(|(k, _)| k == "entry")
+            .and_then(|(_, s)| match s {
+                Shape::Array(items) => Some(items.as_slice()),
+                _ => None,
+            })
+            .unwrap_or_default(),
+        _ => &[],
+    };
+    for (j, entry) in chunk.iter_mut().enumerate() {
+        let len = path.len();
+        write!(path, ".entry[{}]", first + j).ok();
+        match kept.get(j) {
+            Some(shape) => prune(entry, shape, path, losses, &is_resource),
+            None if entry.is_empty() => {}
+            None => {
+                // The model dropped the entry itself: listed, with its resource.
+                lost(entry, "", path, losses);
+                entry.value = Value::Null;
+            }
+        }
+        path.truncate(len);
+    }
+    Ok(())
 }
 
 fn lost(node: &Node<'_>, element: &str, path: &str, losses: &mut Vec<Loss>) {
@@ -172,19 +269,30 @@ fn member<'m>(
     Some(shape)
 }
 
-/// Keeps of `node` what the model kept, listing the rest.
-fn prune(node: &mut Node<'_>, model: &Shape, path: &mut String, losses: &mut Vec<Loss>) {
+/// Keeps of `node` what the model kept, listing the rest; its own members that `skip` names
+/// (read on their own) are left as they are.
+fn prune(
+    node: &mut Node<'_>,
+    model: &Shape,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+    skip: &dyn Fn(&str, &Node<'_>) -> bool,
+) {
+    let all = |_: &str, _: &Node<'_>| false;
     let offset = node.offset;
     match (&mut node.value, model) {
         (Value::Object(members), Shape::Object(kept)) => {
             let mut cursor = 0;
             members.retain_mut(|(key, value)| {
+                if skip(key, value) {
+                    return true;
+                }
                 let len = path.len();
                 path.push('.');
                 path.push_str(key);
                 let keep = match member(kept, key, &mut cursor) {
                     Some(shape) => {
-                        prune(value, shape, path, losses);
+                        prune(value, shape, path, losses, &all);
                         true
                     }
                     None => {
@@ -201,7 +309,7 @@ fn prune(node: &mut Node<'_>, model: &Shape, path: &mut String, losses: &mut Vec
                 let len = path.len();
                 write!(path, "[{i}]").ok();
                 match kept.get(i) {
-                    Some(shape) => prune(item, shape, path, losses),
+                    Some(shape) => prune(item, shape, path, losses, &all),
                     None => lost(item, "", path, losses),
                 }
                 path.truncate(len);
@@ -245,7 +353,12 @@ mod tests {
             "component":[{"code":{"text":"y"},"valueQuantity":{"value":1.50}}],
             "unknownElement":true}"#;
         // fhir-sdk reads it "fine": the value is gone.
-        assert!(model::round_trip(text).unwrap().get("valueQuantity").is_none());
+        assert!(
+            model::round_trip(text)
+                .unwrap()
+                .get("valueQuantity")
+                .is_none()
+        );
         let mut kept = json::parse(text).unwrap();
         let losses = keep_readable(&mut kept, text).unwrap();
         let paths: Vec<_> = losses.iter().map(|l| l.path.as_str()).collect();
