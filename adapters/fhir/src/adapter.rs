@@ -167,7 +167,7 @@ impl Adapter for FhirAdapter {
                 ),
             ));
         }
-        let maps = Maps::load(context.mappings)?;
+        let maps = Maps::cached(context.mappings)?;
         convert_document(input.bytes, input.sha256, &maps, context)
     }
 }
