@@ -16,7 +16,7 @@ use crate::reader::Reader;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FhirAdapter;
 
-fn located(lines: &json::Lines, offset: u32, element: String) -> SourceLocation {
+fn located(lines: &json::Lines<'_>, offset: u32, element: String) -> SourceLocation {
     SourceLocation {
         line: Some(lines.line_of(offset)),
         element: Some(element),

@@ -159,29 +159,44 @@ fn write_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Where the lines of a document start, found once: each location is then a binary search,
-/// not a count of newlines from the start of the document (which made the time to convert a
-/// document grow with the square of its size).
+/// Bytes per block of [`Lines`].
+const LINE_BLOCK: usize = 4096;
+
+/// Which line a byte offset is on, counted once per block of the document: a location is then
+/// a count within one block, not from the start of the document (which made the time to
+/// convert a document grow with the square of its size). Counting is a loop the compiler
+/// vectorises, and the index holds one number per 4 KiB, where a list of every newline's
+/// offset cost a tenth of a Synthea bundle's conversion to build and a tenth of its size.
 #[derive(Debug, Clone)]
-pub struct Lines {
-    /// Byte offsets of the `\n`s, in order.
-    newlines: Vec<u32>,
+pub struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Newlines before each block, and in all.
+    before: Vec<u32>,
 }
 
-impl Lines {
-    pub fn new(bytes: &[u8]) -> Self {
-        Self {
-            newlines: bytes
-                .iter()
-                .enumerate()
-                .filter_map(|(i, b)| (*b == b'\n').then_some(i as u32))
-                .collect(),
+fn newlines(bytes: &[u8]) -> u32 {
+    // Within u32: documents are below 4 GiB (`parse`).
+    bytes.iter().filter(|&&b| b == b'\n').count() as u32
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        let mut before = Vec::with_capacity(bytes.len() / LINE_BLOCK + 2);
+        let mut count = 0;
+        for block in bytes.chunks(LINE_BLOCK) {
+            before.push(count);
+            count += newlines(block);
         }
+        before.push(count);
+        Self { bytes, before }
     }
 
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: u32) -> u64 {
-        self.newlines.partition_point(|&n| n < offset) as u64 + 1
+        let offset = (offset as usize).min(self.bytes.len());
+        let block = offset / LINE_BLOCK;
+        let before = self.before.get(block).copied().unwrap_or_default();
+        u64::from(before + newlines(&self.bytes[block * LINE_BLOCK..offset])) + 1
     }
 }
 
@@ -489,6 +504,12 @@ mod tests {
             .map(|&o| lines.line_of(o))
             .collect();
         assert_eq!(found, [1, 1, 2, 2, 3, 4, 4, 4]);
+        let long = "x\n".repeat(5000);
+        let lines = Lines::new(long.as_bytes());
+        for offset in [0, 4095, 4096, 4097, 8191, 8192, 9999, 10_000] {
+            assert_eq!(lines.line_of(offset), offset as u64 / 2 + 1, "{offset}");
+        }
+        assert_eq!(Lines::new(b"").line_of(0), 1);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub struct Reader<'r, 'd, 'a> {
     pub diseases: &'r DiseaseRegistry,
     pub templates: &'r TemplateSet,
     /// Where the document's lines start, for locations.
-    pub lines: &'r Lines,
+    pub lines: &'r Lines<'a>,
 }
 
 /// One coding: system, code, display.
