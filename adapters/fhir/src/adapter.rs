@@ -1,5 +1,5 @@
-//! The FHIR adapter: bytes → (JSON as written, fhir-sdk's typed reading) → what the model kept,
-//! with every dropped element a located finding → sheets.
+//! The FHIR adapter: bytes → JSON as written → fhir-sdk's typed reading, resource by resource →
+//! what the model kept, with every dropped element a located finding → sheets.
 
 use kakehashi_sdk::{
     Adapter, AdapterError, Converted, Finding, Input, MappedSource, MappingContext, RecordKind,
@@ -8,17 +8,15 @@ use kakehashi_sdk::{
 
 use crate::document::Document;
 use crate::json;
-use crate::locate::locate;
 use crate::maps::{CATEGORY, Maps};
-use crate::model;
-use crate::readable::keep_readable;
+use crate::readable::{Refusal, keep_readable};
 use crate::reader::Reader;
 
 /// The FHIR adapter (`application/fhir+json`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FhirAdapter;
 
-fn located(lines: &json::Lines, offset: usize, element: String) -> SourceLocation {
+fn located(lines: &json::Lines<'_>, offset: u32, element: String) -> SourceLocation {
     SourceLocation {
         line: Some(lines.line_of(offset)),
         element: Some(element),
@@ -33,7 +31,7 @@ pub fn convert_document(
     maps: &Maps,
     context: &MappingContext<'_>,
 ) -> Result<Vec<Converted>, AdapterError> {
-    let raw = json::parse(bytes).map_err(|e| {
+    let mut kept = json::parse(bytes).map_err(|e| {
         AdapterError::malformed(
             "fhir.syntax",
             format!(
@@ -52,25 +50,27 @@ pub fn convert_document(
         })
     })?;
     let lines = json::Lines::new(bytes);
-    if raw.str("resourceType").is_none() {
+    if kept.str("resourceType").is_none() {
         return Err(AdapterError::unsupported(
             "fhir.not_a_resource",
             "the document is JSON but not a FHIR resource (no `resourceType`)".into(),
             "JSON ですが FHIR リソースではありません（resourceType がありません）".into(),
         )
-        .at(located(&lines, raw.offset, "$.resourceType".into())));
+        .at(located(&lines, kept.offset, "$.resourceType".into())));
     }
-    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    let model = model::round_trip(body).map_err(|e| {
-        let (path, node) = locate(&raw, &e.reason);
+    let losses = keep_readable(&mut kept, bytes).map_err(|refusal| {
+        let Refusal {
+            path,
+            offset,
+            reason,
+        } = refusal;
         AdapterError::malformed(
             "fhir.invalid",
-            format!("{path}: not valid FHIR R4: {}", e.reason),
-            format!("{path} が FHIR R4 として正しくありません: {}", e.reason),
+            format!("{path}: not valid FHIR R4: {reason}"),
+            format!("{path} が FHIR R4 として正しくありません: {reason}"),
         )
-        .at(located(&lines, node.offset, path))
+        .at(located(&lines, offset, path))
     })?;
-    let (kept, losses) = keep_readable(raw, &model);
     let doc = Document::new(&kept);
     if doc.of_kind("Patient").next().is_none() {
         // A sheet is about a patient: without one there is nothing to store.
@@ -167,7 +167,7 @@ impl Adapter for FhirAdapter {
                 ),
             ));
         }
-        let maps = Maps::load(context.mappings)?;
+        let maps = Maps::cached(context.mappings)?;
         convert_document(input.bytes, input.sha256, &maps, context)
     }
 }

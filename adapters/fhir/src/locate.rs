@@ -71,9 +71,16 @@ pub fn locate<'n, 'a>(root: &'n Node<'a>, reason: &str) -> (String, &'n Node<'a>
             if let Some(parent) = path.iter().try_fold(&mut candidate, |n, s| child_mut(n, s)) {
                 remove(parent, &step);
             }
+            // Without the culprit the document reads, or fails otherwise — but a required
+            // element's absence is only a culprit when it is this one (a required element
+            // whose value is refused: without it, the refusal is that it is missing).
             let culprit = match model::reads(candidate.to_json().as_bytes()) {
                 Ok(()) => true,
-                Err(e) => e.reason != reason && !e.reason.starts_with("missing field"),
+                Err(e) => {
+                    e.reason != reason
+                        && (!e.reason.starts_with("missing field")
+                            || matches!(&step, Step::Key(k) if e.reason == format!("missing field `{k}`")))
+                }
             };
             if culprit {
                 path.push(step);
@@ -113,5 +120,13 @@ mod tests {
         let (path, node) = locate(&root, &reason);
         assert_eq!(path, "$.entry[1].resource.type[0].coding");
         assert!(matches!(node.value, Value::Object(_)));
+    }
+
+    #[test]
+    fn finds_a_required_element_with_a_refused_value() {
+        let text = br#"{"resourceType":"Bundle","type":5}"#;
+        let root = json::parse(text).unwrap();
+        let reason = model::reads(text).unwrap_err().reason;
+        assert_eq!(locate(&root, &reason).0, "$.type");
     }
 }

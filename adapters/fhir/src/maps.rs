@@ -4,6 +4,8 @@
 //! institution, insurance and doctor numbers. A deployment's mappings folder replaces them by
 //! name.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use kakehashi_sdk::{
     AdapterError, DiseaseKey, HeaderField, MappedSource, MappingFiles, MappingTarget, SheetKind,
     parse_mapping,
@@ -203,7 +205,31 @@ impl ObservationMap {
     }
 }
 
+/// The names of the three maps.
+const NAMES: [&str; 3] = ["conditions", "observations", "systems"];
+
+/// The maps last read, with the texts they were read from: the same texts come with every
+/// document, and parsing them (TOML, a few kilobytes) cost as much as converting a small
+/// document.
+type Last = Option<(Vec<Option<String>>, Arc<Maps>)>;
+static LAST: Mutex<Last> = Mutex::new(None);
+
 impl Maps {
+    /// The maps in `files`, read again only when their text changed since the last call.
+    pub fn cached(files: &MappingFiles) -> Result<Arc<Self>, AdapterError> {
+        let texts = NAMES.map(|name| files.get(CATEGORY, name).map(|(_, text)| text));
+        let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, maps)) = last.as_ref()
+            && seen.iter().map(Option::as_deref).eq(texts)
+        {
+            return Ok(Arc::clone(maps));
+        }
+        let maps = Arc::new(Self::load(files)?);
+        let seen = texts.iter().map(|t| t.map(str::to_owned)).collect();
+        *last = Some((seen, Arc::clone(&maps)));
+        Ok(maps)
+    }
+
     pub fn load(files: &MappingFiles) -> Result<Self, AdapterError> {
         let maps = Self {
             conditions: files.load(CATEGORY, "conditions")?,
@@ -246,6 +272,17 @@ mod tests {
             files.insert(CATEGORY, name, name, text);
         }
         files
+    }
+
+    #[test]
+    fn maps_are_read_again_when_their_text_changes() {
+        let good = files();
+        let first = Maps::cached(&good).unwrap();
+        assert!(Arc::ptr_eq(&first, &Maps::cached(&good).unwrap()));
+        let mut bad = good.clone();
+        bad.insert(CATEGORY, "systems", "systems", "not = [toml".into());
+        assert_eq!(Maps::cached(&bad).unwrap_err().code, "mapping.invalid");
+        assert!(Maps::cached(&good).is_ok());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub enum Shape {
     Array(Vec<Shape>),
 }
 
+#[cfg(test)]
 impl Shape {
     /// The member `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Shape> {

@@ -6,7 +6,7 @@
 //! to every sheet. What maps to nothing is listed as info findings, so partial data is
 //! visible rather than silently dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use kakehashi_sdk::{Converted, Finding, Provenance, Record, Sheet, SheetKind};
 
@@ -42,6 +42,26 @@ fn earliest_day(text: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::from_ymd_opt(year, month, day)
 }
 
+/// Of resources grouped by patient, those that belong on the sheets of `patient`, in document
+/// order: the ones about that patient, and those about no patient while the document has at
+/// most one.
+fn belonging(
+    groups: &HashMap<Option<usize>, Vec<usize>>,
+    patient: Option<usize>,
+    patients: usize,
+) -> Vec<usize> {
+    let own = patient.and_then(|p| groups.get(&Some(p)));
+    let unclaimed = (patients <= 1).then(|| groups.get(&None)).flatten();
+    let mut all: Vec<usize> = own
+        .into_iter()
+        .chain(unclaimed)
+        .flatten()
+        .copied()
+        .collect();
+    all.sort_unstable();
+    all
+}
+
 /// What one sheet is made of.
 struct Plan {
     patient: Option<usize>,
@@ -74,13 +94,17 @@ impl Reader<'_, '_, '_> {
         }
     }
 
-    /// Whether a resource belongs on the sheets of `patient`: it is about that patient, or
-    /// about no patient while the document has at most one.
-    fn belongs(&self, index: usize, patient: Option<usize>, patients: usize) -> bool {
-        match self.patient_of(index) {
-            Some(p) => Some(p) == patient,
-            None => patients <= 1,
+    /// The resources of `kinds`, in document order, grouped by the patient they are about
+    /// (`None`: about no patient), so that each sheet finds its own without scanning the
+    /// document: a Bundle of many patients is read in time linear in its size.
+    fn by_patient(&self, kinds: &[&str]) -> HashMap<Option<usize>, Vec<usize>> {
+        let mut groups: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
+        for (i, r) in self.doc.resources.iter().enumerate() {
+            if kinds.contains(&r.kind) {
+                groups.entry(self.patient_of(i)).or_default().push(i);
+            }
         }
+        groups
     }
 
     fn plans(&self, findings: &mut Vec<Finding>) -> Vec<Plan> {
@@ -231,6 +255,9 @@ impl Reader<'_, '_, '_> {
                 e.1.push(r.path.clone());
             }
         }
+        let coverages = self.by_patient(&["Coverage"]);
+        let observations = self.by_patient(&["Observation"]);
+        let treatments = self.by_patient(&["MedicationRequest", "Procedure"]);
         let mut out = Vec::with_capacity(plans.len());
         for (n, plan) in plans.iter().enumerate() {
             let start = plan
@@ -271,10 +298,8 @@ impl Reader<'_, '_, '_> {
             if let Some(p) = plan.patient {
                 self.patient(p, &mut sheet, &mut findings);
             }
-            for (i, _) in self.doc.of_kind("Coverage") {
-                if self.belongs(i, plan.patient, patients) {
-                    self.coverage(i, &mut sheet, &mut findings);
-                }
+            for i in belonging(&coverages, plan.patient, patients) {
+                self.coverage(i, &mut sheet, &mut findings);
             }
             if let Some(d) = doctor {
                 self.practitioner(d, &mut sheet, &mut findings);
@@ -284,10 +309,7 @@ impl Reader<'_, '_, '_> {
             }
             let mut measurements = Vec::new();
             let mut codes: BTreeMap<String, (usize, Option<&str>, usize)> = BTreeMap::new();
-            for (i, _) in self.doc.of_kind("Observation") {
-                if !self.belongs(i, plan.patient, patients) {
-                    continue;
-                }
+            for i in belonging(&observations, plan.patient, patients) {
                 let (found, missed) = self.measurements(i);
                 measurements.extend(found);
                 for (code, display) in missed {
@@ -305,16 +327,8 @@ impl Reader<'_, '_, '_> {
                     self.at(r.node, format!("{}.code", r.path)),
                 ));
             }
-            for (i, _) in self
-                .doc
-                .resources
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| matches!(r.kind, "MedicationRequest" | "Procedure"))
-            {
-                if self.belongs(i, plan.patient, patients)
-                    && let Some(t) = self.treatment(i)
-                {
+            for i in belonging(&treatments, plan.patient, patients) {
+                if let Some(t) = self.treatment(i) {
                     sheet.clinical.treatments.push(t);
                 }
             }

@@ -1,6 +1,7 @@
 //! Sheet → FHIR → sheet loses nothing: every sheet of the conformance corpus — the public FHIR
 //! examples read in place, the kit's own FHIR cases, and the hospital CSV exports (whose
-//! sheets carry every header field a hospital fills, insurance and 行政記載欄 included) —
+//! sheets carry every header field a hospital fills, insurance and 行政記載欄 included) and the
+//! registry's JSON Lines export —
 //! written out as the gateway's FHIR Bundle and read back, is the same sheet byte for byte,
 //! apart from its provenance (which document, which line), which necessarily names the new
 //! document.
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_adapter_fhir::{FhirAdapter, sheet_bundle};
+use kakehashi_adapter_jsonl::JsonlAdapter;
 use kakehashi_sdk::{Adapter, Input, MappingContext, Record, Sheet};
 
 fn corpus() -> Vec<PathBuf> {
@@ -69,43 +71,50 @@ fn every_corpus_sheet_reads_back_the_same_from_its_fhir_bundle() {
         mappings: &mappings,
         mapping: None,
     };
-    let sheets_of = |adapter: &dyn Adapter, bytes: &[u8]| -> Option<Vec<Sheet>> {
-        let input = Input {
-            bytes,
-            content_type: None,
-            sha256: "",
+    let sheets_of =
+        |adapter: &dyn Adapter, bytes: &[u8], mapping: Option<&str>| -> Option<Vec<Sheet>> {
+            let input = Input {
+                bytes,
+                content_type: None,
+                sha256: "",
+            };
+            let context = MappingContext { mapping, ..context };
+            let converted = adapter.convert(&input, &context).ok()?;
+            Some(
+                converted
+                    .into_iter()
+                    .filter_map(|c| match c.record {
+                        Record::Sheet(sheet) => Some(*sheet),
+                        _ => None,
+                    })
+                    .collect(),
+            )
         };
-        let converted = adapter.convert(&input, &context).ok()?;
-        Some(
-            converted
-                .into_iter()
-                .filter_map(|c| match c.record {
-                    Record::Sheet(sheet) => Some(*sheet),
-                    _ => None,
-                })
-                .collect(),
-        )
-    };
-    let csv_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/corpus/csv");
+    let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/corpus");
     let documents = corpus()
         .into_iter()
-        .map(|p| (p, &FhirAdapter as &dyn Adapter))
+        .map(|p| (p, &FhirAdapter as &dyn Adapter, None))
         .chain(
-            ["hospital-a.csv", "clinic-b.csv"]
-                .map(|name| (csv_dir.join(name), &CsvAdapter as &dyn Adapter)),
-        );
+            ["csv/hospital-a.csv", "csv/clinic-b.csv"]
+                .map(|name| (kit.join(name), &CsvAdapter as &dyn Adapter, None)),
+        )
+        .chain([(
+            kit.join("jsonl/registry-export.jsonl"),
+            &JsonlAdapter as &dyn Adapter,
+            Some("registry-export"),
+        )]);
     let mut compared = 0;
     let mut failures = Vec::new();
-    for (path, adapter) in documents {
+    for (path, adapter, mapping) in documents {
         let bytes = std::fs::read(&path).unwrap();
-        let Some(sheets) = sheets_of(adapter, &bytes) else {
+        let Some(sheets) = sheets_of(adapter, &bytes, mapping) else {
             continue; // a document the kit expects to be rejected
         };
         for (n, sheet) in sheets.iter().enumerate() {
             let template = templates.for_sheet(sheet);
             let id = uuid_for(&path, n);
             let bundle = sheet_bundle(sheet, template, &id, "completed").unwrap();
-            let back = sheets_of(&FhirAdapter, bundle.as_bytes()).unwrap_or_default();
+            let back = sheets_of(&FhirAdapter, bundle.as_bytes(), None).unwrap_or_default();
             compared += 1;
             let (before, after) = (
                 content(sheet),

@@ -6,7 +6,7 @@ use std::path::Path;
 use kakehashi_sdk::{DiseaseRegistry, MappingFiles, TemplateSet};
 
 /// The gateway's built-in catalog as shipped in `mappings/`: the notified disease lists, the
-/// disease templates, the FHIR code maps and the CSV mappings, so Conditions bind and
+/// disease templates, the FHIR code maps and the CSV and JSON Lines mappings, so Conditions bind and
 /// Observations fill items as they do in the gateway.
 pub fn catalog() -> (DiseaseRegistry, TemplateSet, MappingFiles) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../mappings");
@@ -29,7 +29,7 @@ pub fn catalog() -> (DiseaseRegistry, TemplateSet, MappingFiles) {
         templates.add(&origin, &text, Some(&diseases)).unwrap();
     }
     let mut mappings = MappingFiles::default();
-    for category in ["fhir", "csv"] {
+    for category in ["fhir", "csv", "jsonl"] {
         for entry in std::fs::read_dir(root.join(category)).unwrap() {
             let path = entry.unwrap().path();
             let Some(name) = path.file_stem().and_then(|n| n.to_str()) else {
