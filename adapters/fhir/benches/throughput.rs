@@ -10,7 +10,7 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_sdk::{Adapter, Input, MappingContext};
+use kakehashi_sdk::{Adapter, Input};
 
 #[path = "../tests/support/catalog.rs"]
 mod catalog;
@@ -33,13 +33,8 @@ fn corpus(folder: &str, filter: &str) -> Vec<Vec<u8>> {
 }
 
 fn bench(c: &mut Criterion) {
-    let (diseases, templates, mappings) = catalog();
-    let context = MappingContext {
-        diseases: &diseases,
-        templates: &templates,
-        mappings: &mappings,
-        mapping: None,
-    };
+    let catalog = catalog();
+    let context = catalog.context();
     let mut group = c.benchmark_group("fhir");
     for (name, docs) in [
         ("synthea", corpus("synthea-r4", "_")),

@@ -12,7 +12,7 @@ mod catalog;
 use std::time::Duration;
 
 use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_sdk::{Adapter, Input, MappingContext};
+use kakehashi_sdk::{Adapter, Input};
 
 /// A Bundle of one Patient and a QuestionnaireResponse with `n` answers (each a location on the
 /// sheet), and `n` Observations that reference the Patient by `urn:uuid:` (each a reference
@@ -66,13 +66,8 @@ fn best_of(tries: usize, mut run: impl FnMut()) -> Duration {
 
 #[test]
 fn four_times_the_document_takes_about_four_times_as_long() {
-    let (diseases, templates, mappings) = catalog::catalog();
-    let context = MappingContext {
-        diseases: &diseases,
-        templates: &templates,
-        mappings: &mappings,
-        mapping: None,
-    };
+    let catalog = catalog::catalog();
+    let context = catalog.context();
     let convert = |bytes: &[u8]| {
         let input = Input {
             bytes,

@@ -14,7 +14,7 @@ mod catalog;
 mod large;
 
 use kakehashi_adapter_fhir::FhirAdapter;
-use kakehashi_sdk::{Adapter, Input, MappingContext};
+use kakehashi_sdk::{Adapter, Input};
 
 /// CPU time this thread has used so far (a busy machine does not inflate it).
 fn thread_cpu() -> std::time::Duration {
@@ -40,13 +40,8 @@ fn status(field: &str) -> usize {
 
 #[test]
 fn peak_memory_stays_within_four_times_the_document() {
-    let (diseases, templates, mappings) = catalog::catalog();
-    let context = MappingContext {
-        diseases: &diseases,
-        templates: &templates,
-        mappings: &mappings,
-        mapping: None,
-    };
+    let catalog = catalog::catalog();
+    let context = catalog.context();
     let mb: usize = std::env::var("KAKEHASHI_FHIR_MEMORY_MB")
         .ok()
         .and_then(|v| v.parse().ok())

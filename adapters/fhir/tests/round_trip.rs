@@ -64,13 +64,8 @@ fn content(sheet: &Sheet) -> String {
 
 #[test]
 fn every_corpus_sheet_reads_back_the_same_from_its_fhir_bundle() {
-    let (diseases, templates, mappings) = catalog::catalog();
-    let context = MappingContext {
-        diseases: &diseases,
-        templates: &templates,
-        mappings: &mappings,
-        mapping: None,
-    };
+    let catalog = catalog::catalog();
+    let context = catalog.context();
     let sheets_of =
         |adapter: &dyn Adapter, bytes: &[u8], mapping: Option<&str>| -> Option<Vec<Sheet>> {
             let input = Input {
@@ -111,7 +106,7 @@ fn every_corpus_sheet_reads_back_the_same_from_its_fhir_bundle() {
             continue; // a document the kit expects to be rejected
         };
         for (n, sheet) in sheets.iter().enumerate() {
-            let template = templates.for_sheet(sheet);
+            let template = catalog.templates.for_sheet(sheet);
             let id = uuid_for(&path, n);
             let bundle = sheet_bundle(sheet, template, &id, "completed").unwrap();
             let back = sheets_of(&FhirAdapter, bundle.as_bytes(), None).unwrap_or_default();

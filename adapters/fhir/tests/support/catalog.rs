@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
-use kakehashi_sdk::{DiseaseRegistry, MappingFiles, TemplateSet};
+use kakehashi_sdk::{DiseaseRegistry, MappingContext, MappingFiles, TemplateSet};
 
 /// The gateway's built-in catalog as shipped in `mappings/`: the notified disease lists, the
 /// disease templates, the FHIR code maps and the CSV and JSON Lines mappings, so Conditions bind and
 /// Observations fill items as they do in the gateway.
-pub fn catalog() -> (DiseaseRegistry, TemplateSet, MappingFiles) {
+pub fn catalog() -> Catalog {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../mappings");
     let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap();
     let mut diseases = DiseaseRegistry::default();
@@ -39,5 +39,28 @@ pub fn catalog() -> (DiseaseRegistry, TemplateSet, MappingFiles) {
             mappings.insert(category, name, name, text);
         }
     }
-    (diseases, templates, mappings)
+    Catalog {
+        diseases,
+        templates,
+        mappings,
+    }
+}
+
+/// The shipped catalog, owned.
+pub struct Catalog {
+    pub diseases: DiseaseRegistry,
+    pub templates: TemplateSet,
+    pub mappings: MappingFiles,
+}
+
+impl Catalog {
+    /// The catalog lent to an adapter, with no mapping named.
+    pub fn context(&self) -> MappingContext<'_> {
+        MappingContext {
+            diseases: &self.diseases,
+            templates: &self.templates,
+            mappings: &self.mappings,
+            mapping: None,
+        }
+    }
 }
