@@ -8,6 +8,8 @@
 
 #[path = "support/catalog.rs"]
 mod catalog;
+#[path = "support/cpu.rs"]
+mod cpu;
 
 use std::time::Duration;
 
@@ -47,18 +49,12 @@ fn bundle(n: usize) -> Vec<u8> {
     serde_json::to_vec_pretty(&doc).unwrap()
 }
 
-/// CPU time this thread has used so far.
-fn thread_cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
 fn best_of(tries: usize, mut run: impl FnMut()) -> Duration {
     (0..tries)
         .map(|_| {
-            let start = thread_cpu();
+            let start = cpu::thread_cpu();
             run();
-            thread_cpu() - start
+            cpu::thread_cpu() - start
         })
         .min()
         .unwrap()

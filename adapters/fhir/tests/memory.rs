@@ -10,17 +10,13 @@
 
 #[path = "support/catalog.rs"]
 mod catalog;
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/large.rs"]
 mod large;
 
 use kakehashi_adapter_fhir::FhirAdapter;
 use kakehashi_sdk::{Adapter, Input};
-
-/// CPU time this thread has used so far (a busy machine does not inflate it).
-fn thread_cpu() -> std::time::Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
 
 /// A `Vm…:` figure of this process, in bytes.
 fn status(field: &str) -> usize {
@@ -64,9 +60,9 @@ fn peak_memory_stays_within_four_times_the_document() {
     // is the base.
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let base = status("VmRSS:");
-    let started = thread_cpu();
+    let started = cpu::thread_cpu();
     let sheets = convert(&document);
-    let took = thread_cpu() - started;
+    let took = cpu::thread_cpu() - started;
     let peak = status("VmHWM:");
     assert!(!sheets.is_empty());
     // The document is resident in `base` already; the conversion's own memory is above it.
