@@ -5,6 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use kakehashi_vault::KeyRing;
 use sqlx::{AnyConnection, Row};
 
+use super::rows::insert_rows;
 use super::{SqlStore, audit, flag, now};
 use crate::store::StoreError;
 use crate::store::audit::AuditEvent;
@@ -61,30 +62,32 @@ async fn delivery_of_sheet(
     .transpose()
 }
 
-/// Records the consent a submitted sheet carries (`administrative.research_consent`), unless
-/// an officer has answered through the API: their word outranks the source data.
-pub(super) async fn record_source_consent(
+/// Records the consent submitted sheets carry (`administrative.research_consent`: sheet id,
+/// consented), unless an officer has answered through the API: their word outranks the source
+/// data.
+pub(super) async fn record_source_consents(
     conn: &mut AnyConnection,
-    sheet_id: &str,
-    research_consent: Option<bool>,
+    consents: &[(&str, bool)],
     recorded_by: &str,
     at: &str,
 ) -> Result<(), StoreError> {
-    let Some(consented) = research_consent else {
-        return Ok(());
-    };
-    sqlx::query(
-        "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at) VALUES ($1, $2, 'source_data', $3, $4)
-         ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
+    insert_rows(
+        conn,
+        "consents (sheet_id, consented, source, recorded_by, recorded_at)",
+        5,
+        "ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
          WHERE consents.source = 'source_data'",
+        consents,
+        |query, (sheet_id, consented)| {
+            query
+                .bind(*sheet_id)
+                .bind(i64::from(*consented))
+                .bind("source_data")
+                .bind(recorded_by.to_owned())
+                .bind(at.to_owned())
+        },
     )
-    .bind(sheet_id)
-    .bind(i64::from(consented))
-    .bind(recorded_by)
-    .bind(at)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Enqueues the sheet's delivery when it is confirmed and consented; a delivery withdrawn
@@ -621,7 +624,7 @@ mod tests {
         assert!(claim(&store, "a").await.is_empty());
         // The source data cannot overrule the officer.
         let mut tx = store.pool.begin().await.unwrap();
-        record_source_consent(&mut tx, "s1", Some(true), "clerk", &now())
+        record_source_consents(&mut tx, &[("s1", true)], "clerk", &now())
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -28,8 +28,10 @@ mod console_sessions;
 pub mod copy;
 mod deliveries;
 mod directory;
+mod new_sheets;
 mod renewals;
 mod reviews;
+mod rows;
 mod security_counters;
 mod submissions;
 

@@ -3,7 +3,8 @@
 use kakehashi_sdk::DiseaseKey;
 use sqlx::Row;
 
-use super::{SqlStore, audit, deliveries, now};
+use super::new_sheets::SheetOwner;
+use super::{SqlStore, audit, now};
 use crate::store::renewals::Renewals;
 use crate::store::{AuditEvent, CheckedSheet, RawInput, StoreError, SubmissionRecord};
 
@@ -35,6 +36,7 @@ impl Renewals for SqlStore {
         checked: &CheckedSheet,
         audit_event: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let sealed = self.seal_new_sheets(std::slice::from_ref(checked), 0)?;
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
@@ -55,34 +57,14 @@ impl Renewals for SqlStore {
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
-        let sheet = &checked.sheet;
-        sqlx::query(
-            "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13)",
-        )
-        .bind(&checked.id)
-        .bind(&submission.id)
-        .bind(sheet.kind.as_str())
-        .bind(sheet.disease.group.map(i64::from))
-        .bind(sheet.disease.number.map(i64::from))
-        .bind(i64::from(crate::checks::has_errors(&checked.findings)))
-        .bind(self.sealer.seal_json("sheets.body_json", &checked.id, sheet)?)
-        .bind(self.sealer.primary_key_id())
-        .bind(&submission.organisation_id)
-        .bind(&submission.municipality_id)
-        .bind(self.sealer.patient_ref(sheet))
-        .bind(&at)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
-        self.write_findings(&mut tx, checked).await?;
-        deliveries::record_source_consent(
-            &mut tx,
-            &checked.id,
-            sheet.administrative.research_consent,
-            &audit_event.actor,
-            &at,
-        )
-        .await?;
+        let owner = SheetOwner {
+            submission_id: &submission.id,
+            organisation_id: Some(&submission.organisation_id),
+            municipality_id: submission.municipality_id.as_deref(),
+            actor: &audit_event.actor,
+            at: &at,
+        };
+        sealed.insert(&mut tx, &owner).await?;
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit_event).await?;
         tx.commit().await?;
         Ok(true)

@@ -1,6 +1,6 @@
 //! The review queue in SQLite: the value as read and the box's image sealed like the sheet.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::{SqlStore, audit, now};
 use crate::store::StoreError;
@@ -11,40 +11,6 @@ use crate::store::submissions::CheckedSheet;
 const COLUMNS: &str = "r.id, r.sheet_id, r.target, r.confidence, r.status, r.body_json, r.key_id, r.created_at, r.resolved_by, r.resolved_at";
 
 impl SqlStore {
-    /// Writes a new sheet's review tasks (once: a task is unique per sheet and target).
-    pub(super) async fn write_reviews(
-        &self,
-        conn: &mut AnyConnection,
-        checked: &CheckedSheet,
-        at: &str,
-    ) -> Result<(), StoreError> {
-        let key_id = self.sealer.primary_key_id();
-        for (seq, review) in checked.reviews.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO review_tasks (id, sheet_id, seq, target, confidence, status, body_json, image_png, key_id, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-            )
-            .bind(&review.id)
-            .bind(&checked.id)
-            .bind(seq as i64)
-            .bind(&review.target)
-            .bind(f64::from(review.confidence))
-            .bind(self.sealer.seal_json(
-                "review_tasks.body_json",
-                &review.id,
-                &review.detail,
-            )?)
-            .bind(
-                self.sealer
-                    .seal("review_tasks.image_png", &review.id, &review.image_png),
-            )
-            .bind(&key_id)
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
-    }
-
     fn review_from_row(&self, row: &sqlx::any::AnyRow) -> Result<ReviewTask, StoreError> {
         let id: String = row.try_get("id")?;
         let key_id: Option<String> = row.try_get("key_id")?;

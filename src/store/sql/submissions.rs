@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use kakehashi_sdk::{Finding, Sheet, SheetKind};
 use sqlx::{AnyConnection, Row};
 
+use super::new_sheets::{self, SheetOwner};
 use super::{Bound, SqlStore, access_keys, audit, deliveries, flag, now};
 use crate::store::audit::AuditEvent;
 use crate::store::submissions::{
@@ -145,31 +146,12 @@ impl SqlStore {
         conn: &mut AnyConnection,
         checked: &CheckedSheet,
     ) -> Result<(), StoreError> {
-        let key_id = self.sealer.primary_key_id();
+        let findings = self.seal_findings(checked)?;
         sqlx::query("DELETE FROM findings WHERE sheet_id = $1")
             .bind(&checked.id)
             .execute(&mut *conn)
             .await?;
-        for (seq, finding) in checked.findings.iter().enumerate() {
-            let body = self.sealer.seal_json(
-                "findings.body_json",
-                &format!("{}/{seq}", checked.id),
-                finding,
-            )?;
-            sqlx::query(
-                "INSERT INTO findings (sheet_id, seq, severity, code, item, body_json, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&checked.id)
-            .bind(seq as i64)
-            .bind(finding.severity.as_str())
-            .bind(&finding.code)
-            .bind(&finding.item)
-            .bind(body)
-            .bind(&key_id)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
+        new_sheets::insert_findings(conn, &self.sealer.primary_key_id(), &findings).await
     }
 
     /// Stores a raw input, sealed, unless one with its SHA-256 is stored already.
@@ -224,14 +206,9 @@ impl SqlStore {
             return Ok(false);
         }
         self.write_findings(&mut *conn, checked).await?;
-        deliveries::record_source_consent(
-            &mut *conn,
-            &checked.id,
-            sheet.administrative.research_consent,
-            actor,
-            at,
-        )
-        .await?;
+        if let Some(consent) = sheet.administrative.research_consent {
+            deliveries::record_source_consents(conn, &[(&checked.id, consent)], actor, at).await?;
+        }
         Ok(true)
     }
 
@@ -367,14 +344,20 @@ impl Submissions for SqlStore {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let key_id = self.sealer.primary_key_id();
-        let (status, error) = match completion {
-            Completion::Accepted(_) => (SubmissionStatus::Accepted, None),
+        // Sealed before the lock, which every other writer waits for.
+        let (status, error, sealed) = match completion {
+            Completion::Accepted(sheets) => (
+                SubmissionStatus::Accepted,
+                None,
+                Some(self.seal_new_sheets(sheets, 0)?),
+            ),
             Completion::Rejected(r) => (
                 SubmissionStatus::Rejected,
                 Some(
                     self.sealer
                         .seal_json("submissions.error_json", submission_id, r)?,
                 ),
+                None,
             ),
         };
         let _writer = self.write_lock().await;
@@ -394,41 +377,17 @@ impl Submissions for SqlStore {
             // Completed by an earlier or concurrent run of the same submission.
             return Ok(());
         };
-        let organisation: Option<String> = owner.try_get("organisation_id")?;
-        let municipality: Option<String> = owner.try_get("municipality_id")?;
-        if let Completion::Accepted(sheets) = completion {
-            for (index, checked) in sheets.iter().enumerate() {
-                let sheet = &checked.sheet;
-                sqlx::query(
-                    "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14)",
-                )
-                .bind(&checked.id)
-                .bind(submission_id)
-                .bind(index as i64)
-                .bind(sheet.kind.as_str())
-                .bind(sheet.disease.group.map(i64::from))
-                .bind(sheet.disease.number.map(i64::from))
-                .bind(i64::from(crate::checks::has_errors(&checked.findings)))
-                .bind(self.sealer.seal_json("sheets.body_json", &checked.id, sheet)?)
-                .bind(&key_id)
-                .bind(&organisation)
-                .bind(&municipality)
-                .bind(self.sealer.patient_ref(sheet))
-                .bind(&at)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
-                self.write_findings(&mut tx, checked).await?;
-                self.write_reviews(&mut tx, checked, &at).await?;
-                deliveries::record_source_consent(
-                    &mut tx,
-                    &checked.id,
-                    sheet.administrative.research_consent,
-                    &audit.actor,
-                    &at,
-                )
-                .await?;
-            }
+        if let Some(sealed) = &sealed {
+            let organisation: Option<String> = owner.try_get("organisation_id")?;
+            let municipality: Option<String> = owner.try_get("municipality_id")?;
+            let owner = SheetOwner {
+                submission_id,
+                organisation_id: organisation.as_deref(),
+                municipality_id: municipality.as_deref(),
+                actor: &audit.actor,
+                at: &at,
+            };
+            sealed.insert(&mut tx, &owner).await?;
         }
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit).await?;
         tx.commit().await?;
