@@ -31,9 +31,13 @@ fhir_corpus=${KAKEHASHI_FHIR_CORPUS:-../shared/testdata/fhir}
 [[ -d $fhir_corpus ]] || { echo "scripts/test.sh: FHIR corpus not found; set KAKEHASHI_FHIR_CORPUS to shared/testdata/fhir" >&2; exit 1; }
 # The tests read it too (adapters/fhir/tests/round_trip.rs), from a clone anywhere.
 export KAKEHASHI_FHIR_CORPUS=$(realpath "$fhir_corpus")
+# Where the time goes: each step's end, in seconds from the start.
+done_with() { echo "scripts/test.sh: $1 done at $SECONDS s" >&2; }
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+done_with clippy
 cargo test --workspace --locked -- --skip the_independent_set --skip handwriting_style
+done_with "tests on SQLite"
 # The gateway's tests again on PostgreSQL when a server is named (CI names the machine's own,
 # see .ci/run): the store's, the end-to-end ones, and the multi-instance kill test, which runs
 # on PostgreSQL only. Each test makes a database of its own; the last run's are dropped first.
@@ -44,14 +48,18 @@ if [[ -n $postgres_url ]]; then
   done
   KAKEHASHI_TEST_DATABASE_URL=$postgres_url \
     cargo test --locked -p kakehashi --lib --tests -- --skip the_independent_set --skip handwriting_style
+  done_with "tests on PostgreSQL"
 fi
 # The scan adapter's independent test set, with its per-type table and review load in the log.
 cargo test --locked -p kakehashi-adapter-scan --test independent -- --nocapture --test-threads 1
+done_with "independent scan set"
 cargo build --locked --bin kakehashi
 target/debug/kakehashi conformance run --corpus "$fhir_corpus" --kit conformance/fhir
 # Every shipped mapping held to its examples, as an integrator's CI holds theirs.
 target/debug/kakehashi mapping test conformance/mappings
 conformance/tls/gateway.sh target/debug/kakehashi
+done_with "conformance and TLS scan"
 # The API against its own OpenAPI document as clerk, doctor, officer and administrator
 # (schemathesis, all checks, negative data too; allow-list in conformance/api/schemathesis.toml).
 .venv/bin/python conformance/api/fuzz.py target/debug/kakehashi .venv/bin/schemathesis
+done_with "API fuzzing"
