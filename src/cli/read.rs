@@ -7,9 +7,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use kakehashi_core::conversion::{Conversion, read_document};
+use kakehashi_core::conversion::{CheckedRecord, read_each};
 use kakehashi_core::registry::AdapterRegistry;
-use kakehashi_sdk::{Finding, Input, Record, RecordKind};
+use kakehashi_sdk::{Input, Record, RecordKind};
 
 use super::{print_findings, print_reviews};
 use crate::catalog::Catalog;
@@ -46,7 +46,8 @@ fn choose<'r>(
 
 /// Reads `file`: records as JSON lines on stdout (a sheet as the canonical sheet, anything
 /// else as its record), findings on stderr. Exits 1 when a record has errors, 2 when the file
-/// cannot be read.
+/// cannot be read. Each record is printed as soon as it is read and checked, so a long export
+/// takes the memory of one row, not of the whole file (adapters of rows stream).
 pub fn print_file(
     registry: &AdapterRegistry,
     catalog: &Catalog,
@@ -64,50 +65,64 @@ pub fn print_file(
     let adapter = choose(registry, adapter, &input)?;
     let id = submission_id("local", &sha, adapter.name(), mapping.unwrap_or_default());
     let label = file.display().to_string();
-    let read = match read_document(adapter, catalog, &input, mapping, &id, today_in_japan()) {
-        Ok(read) => read,
-        Err(r) => {
-            let place = r.location.map(|l| format!("{l}: ")).unwrap_or_default();
-            eprintln!(
-                "{label}: {place}{}: {} / {}",
-                r.code, r.message, r.message_ja
-            );
-            return Ok(ExitCode::from(2));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut records, mut with_errors, mut reviews) = (0, 0, 0);
+    // The first failure to write stdout (a closed pipe): reported once the reading ends.
+    let mut failed: Option<anyhow::Error> = None;
+    let mut print = |record: CheckedRecord| {
+        if failed.is_some() {
+            return;
         }
+        let (json, findings) = match record {
+            CheckedRecord::Sheet(s) => {
+                // The review tasks the gateway would open for this sheet (scanned paper).
+                print_reviews(&label, &s.reviews);
+                reviews += s.reviews.len();
+                (serde_json::to_value(&s.sheet), s.findings)
+            }
+            CheckedRecord::Application(a) => (
+                serde_json::to_value(Record::Application(Box::new(a.record))),
+                a.findings,
+            ),
+            CheckedRecord::Certification(c) => (
+                serde_json::to_value(Record::Certification(Box::new(c.record))),
+                c.findings,
+            ),
+        };
+        let written = json.map_err(anyhow::Error::from).and_then(|json| {
+            serde_json::to_writer(&mut out, &json)?;
+            out.write_all(b"\n")?;
+            Ok(())
+        });
+        if let Err(e) = written {
+            failed = Some(e);
+            return;
+        }
+        print_findings(&label, &findings);
+        records += 1;
+        with_errors += usize::from(has_errors(&findings));
     };
-    let mut out = std::io::stdout().lock();
-    let mut counts = (0, 0);
-    let mut emit = |json: serde_json::Value, findings: &[Finding]| -> anyhow::Result<()> {
-        serde_json::to_writer(&mut out, &json)?;
-        out.write_all(b"\n")?;
-        print_findings(&label, findings);
-        counts.0 += 1;
-        counts.1 += usize::from(has_errors(findings));
-        Ok(())
-    };
-    let Conversion {
-        sheets,
-        applications,
-        certifications,
-        ..
-    } = read;
-    let mut reviews = 0;
-    for s in sheets {
-        emit(serde_json::to_value(&s.sheet)?, &s.findings)?;
-        // The review tasks the gateway would open for this sheet (scanned paper).
-        print_reviews(&label, &s.reviews);
-        reviews += s.reviews.len();
-    }
-    for a in applications {
-        let record = Record::Application(Box::new(a.record));
-        emit(serde_json::to_value(&record)?, &a.findings)?;
-    }
-    for c in certifications {
-        let record = Record::Certification(Box::new(c.record));
-        emit(serde_json::to_value(&record)?, &c.findings)?;
+    let read = read_each(
+        adapter,
+        catalog,
+        &input,
+        mapping,
+        &id,
+        today_in_japan(),
+        &mut print,
+    );
+    if let Some(e) = failed {
+        return Err(e.context("writing to standard output"));
     }
     out.flush()?;
-    let (records, with_errors) = counts;
+    if let Err(r) = read {
+        let place = r.location.map(|l| format!("{l}: ")).unwrap_or_default();
+        eprintln!(
+            "{label}: {place}{}: {} / {}",
+            r.code, r.message, r.message_ja
+        );
+        return Ok(ExitCode::from(2));
+    }
     let noun = match adapter.produces() {
         RecordKind::Sheet => "sheets",
         RecordKind::Application => "applications",

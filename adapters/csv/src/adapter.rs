@@ -1,9 +1,9 @@
 //! Rows to sheets.
 
 use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, Finding, HeaderField, Input, Item, ItemValue, MappedSource,
-    MappingContext, MappingFiles, Provenance, Record, RecordKind, Sheet, SourceLocation, parse,
-    parse_mapping,
+    Adapter, AdapterError, Converted, Document, Finding, HeaderField, Input, Item, ItemValue,
+    MappedSource, MappingContext, MappingFiles, Provenance, Record, RecordKind, Sheet,
+    SourceLocation, parse, parse_mapping,
 };
 
 use crate::decode::{declared_charset, decode};
@@ -118,7 +118,7 @@ impl CsvAdapter {
         }
     }
 
-    /// Converts already-decoded text with a given mapping.
+    /// Converts already-decoded text with a given mapping, every record at once.
     pub fn convert_text(
         &self,
         text: &str,
@@ -126,6 +126,23 @@ impl CsvAdapter {
         mapping: &CsvMapping,
         sha256: &str,
     ) -> Result<Vec<Converted>, AdapterError> {
+        let mut out = Vec::new();
+        self.read_text(text, mapping_name, mapping, sha256, &mut |c| out.push(c))?;
+        Ok(out)
+    }
+
+    /// Converts already-decoded text with a given mapping, handing each record to `each` as it
+    /// is made. Two passes over the text: the first checks every row's shape and holds none, so
+    /// a file refused (a row cut off at line 60,000) is refused before any record is handed
+    /// over; the second converts. Memory stays that of one row, whatever the file's length.
+    pub fn read_text(
+        &self,
+        text: &str,
+        mapping_name: &str,
+        mapping: &CsvMapping,
+        sha256: &str,
+        each: &mut dyn FnMut(Converted),
+    ) -> Result<(), AdapterError> {
         let delimiter = u8::try_from(mapping.delimiter).map_err(|_| {
             AdapterError::mapping(
                 "mapping.invalid",
@@ -133,49 +150,15 @@ impl CsvAdapter {
                 format!("マッピング `{mapping_name}` の区切り文字は ASCII 1 文字にしてください"),
             )
         })?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text.as_bytes());
-        let mut records = reader.records();
-        let read_error = |e: csv::Error| {
-            let line = e.position().map_or(0, |p| p.line());
-            AdapterError::malformed(
-                "csv.malformed",
-                format!("line {line}: {e}"),
-                format!("{line} 行目が CSV として読めません: {e}"),
-            )
-            .at(SourceLocation::line(line))
-        };
-        let headers = if mapping.header {
-            match records.next() {
-                Some(r) => Some(r.map_err(read_error)?),
-                None => None,
-            }
-        } else {
-            None
-        };
-        let mut rows = Vec::new();
-        for record in records {
-            let record = record.map_err(read_error)?;
-            if record.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
-            rows.push(record);
-        }
-        let width = match (&headers, rows.first()) {
-            (Some(h), _) => h.len(),
-            (None, Some(r)) => r.len(),
-            (None, None) => 0,
-        };
-        if rows.is_empty() {
+        let shape = Shape::of(text, delimiter, mapping.header)?;
+        if shape.rows == 0 {
             return Err(AdapterError::malformed(
                 "csv.empty",
                 "the file has no data rows".into(),
                 "データ行がありません".into(),
             ));
         }
+        let (headers, width) = (shape.headers.as_ref(), shape.width);
 
         let mut columns = Vec::with_capacity(mapping.columns.len());
         for c in &mapping.columns {
@@ -194,7 +177,7 @@ impl CsvAdapter {
                     ));
                 }
             };
-            let (index, name) = resolve(&c.source, headers.as_ref(), width)?;
+            let (index, name) = resolve(&c.source, headers, width)?;
             columns.push(Resolved {
                 index,
                 name,
@@ -232,31 +215,30 @@ impl CsvAdapter {
         let mut pairs = Vec::with_capacity(mapping.item_pairs.len());
         for p in &mapping.item_pairs {
             pairs.push((
-                resolve(&p.code, headers.as_ref(), width)?,
-                resolve(&p.value, headers.as_ref(), width)?,
+                resolve(&p.code, headers, width)?,
+                resolve(&p.value, headers, width)?,
             ));
         }
 
+        if let Some(misfit) = shape.misfit {
+            return Err(misfit.error(width));
+        }
+
+        let mut reader = rows_of(text, delimiter);
+        let mut row = csv::StringRecord::new();
+        if mapping.header {
+            reader.read_record(&mut row).map_err(read_error)?;
+        }
         let mut lines = LineCounter::new(text);
-        let mut out = Vec::with_capacity(rows.len());
-        for (record_index, row) in rows.iter().enumerate() {
+        let mut record_index = 0;
+        while reader.read_record(&mut row).map_err(read_error)? {
+            if is_blank(&row) {
+                continue;
+            }
             let line = lines.line_at(
                 row.position()
                     .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)),
             );
-            if row.len() != width {
-                let (code, what, what_ja) = if row.len() < width {
-                    ("csv.truncated_row", "too few", "不足")
-                } else {
-                    ("csv.extra_fields", "too many", "過剰")
-                };
-                return Err(AdapterError::malformed(
-                    code,
-                    format!("line {line} has {} fields where the header has {width} ({what}); is the row cut off or a quote unbalanced?", row.len()),
-                    format!("{line} 行目の項目数が {} で、ヘッダーの {width} と合いません（{what_ja}）。行が途中で切れているか、引用符が閉じていません", row.len()),
-                )
-                .at(SourceLocation::line(line)));
-            }
             let provenance = Provenance {
                 adapter: CATEGORY.to_owned(),
                 mapping: Some(mapping_name.to_owned()),
@@ -316,13 +298,110 @@ impl CsvAdapter {
                     ),
                 );
             }
-            out.push(Converted {
+            each(Converted {
                 record: Record::Sheet(Box::new(sheet)),
                 findings,
                 readings: Vec::new(),
             });
+            record_index += 1;
         }
-        Ok(out)
+        Ok(())
+    }
+}
+
+/// A CSV reader of `text`'s rows, quoted fields and ragged rows allowed (the first pass says
+/// which rows do not fit).
+fn rows_of(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes())
+}
+
+/// A row with nothing but blanks, skipped.
+fn is_blank(row: &csv::StringRecord) -> bool {
+    row.iter().all(|f| f.trim().is_empty())
+}
+
+fn read_error(e: csv::Error) -> AdapterError {
+    let line = e.position().map_or(0, |p| p.line());
+    AdapterError::malformed(
+        "csv.malformed",
+        format!("line {line}: {e}"),
+        format!("{line} 行目が CSV として読めません: {e}"),
+    )
+    .at(SourceLocation::line(line))
+}
+
+/// What the first pass over a file learns, holding no data row: the header, the width every
+/// row must have (the header's, else the first row's), how many data rows there are, and the
+/// first of another width.
+struct Shape {
+    headers: Option<csv::StringRecord>,
+    width: usize,
+    rows: usize,
+    misfit: Option<Misfit>,
+}
+
+/// A data row whose field count is not the file's width.
+struct Misfit {
+    line: u64,
+    fields: usize,
+}
+
+impl Shape {
+    fn of(text: &str, delimiter: u8, header: bool) -> Result<Self, AdapterError> {
+        let mut reader = rows_of(text, delimiter);
+        let mut row = csv::StringRecord::new();
+        let headers = if header && reader.read_record(&mut row).map_err(read_error)? {
+            Some(row.clone())
+        } else {
+            None
+        };
+        let mut width = headers.as_ref().map(csv::StringRecord::len);
+        let mut misfit = None;
+        let mut rows = 0;
+        let mut lines = LineCounter::new(text);
+        while reader.read_record(&mut row).map_err(read_error)? {
+            if is_blank(&row) {
+                continue;
+            }
+            rows += 1;
+            let expected = *width.get_or_insert(row.len());
+            if row.len() != expected && misfit.is_none() {
+                let offset = row
+                    .position()
+                    .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+                misfit = Some(Misfit {
+                    line: lines.line_at(offset),
+                    fields: row.len(),
+                });
+            }
+        }
+        Ok(Self {
+            headers,
+            width: width.unwrap_or(0),
+            rows,
+            misfit,
+        })
+    }
+}
+
+impl Misfit {
+    fn error(&self, width: usize) -> AdapterError {
+        let (line, fields) = (self.line, self.fields);
+        let (code, what, what_ja) = if fields < width {
+            ("csv.truncated_row", "too few", "不足")
+        } else {
+            ("csv.extra_fields", "too many", "過剰")
+        };
+        AdapterError::malformed(
+            code,
+            format!("line {line} has {fields} fields where the header has {width} ({what}); is the row cut off or a quote unbalanced?"),
+            format!("{line} 行目の項目数が {fields} で、ヘッダーの {width} と合いません（{what_ja}）。行が途中で切れているか、引用符が閉じていません"),
+        )
+        .at(SourceLocation::line(line))
     }
 }
 
@@ -420,15 +499,27 @@ impl Adapter for CsvAdapter {
         input: &Input<'_>,
         context: &MappingContext<'_>,
     ) -> Result<Vec<Converted>, AdapterError> {
+        let mut out = Vec::new();
+        self.read_each(input, context, &mut |c| out.push(c))?;
+        Ok(out)
+    }
+
+    fn read_each(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+        each: &mut dyn FnMut(Converted),
+    ) -> Result<Document, AdapterError> {
         let (name, mapping) = self.choose_mapping(input, context)?;
         let encoding = declared_charset(input.content_type).unwrap_or(mapping.encoding);
         let text = decode(input.bytes, encoding)?;
-        self.convert_text(
-            text.trim_start_matches('\u{feff}'),
-            &name,
-            &mapping,
-            input.sha256,
-        )
+        let text = text.trim_start_matches('\u{feff}');
+        self.read_text(text, &name, &mapping, input.sha256, each)?;
+        Ok(Document {
+            mapping: context.mapping.map(str::to_owned),
+            records: Vec::new(),
+            files: Vec::new(),
+        })
     }
 }
 
@@ -514,5 +605,46 @@ mod tests {
             .convert_text("告示番号,b\n", "t", &mapping, "00")
             .unwrap_err();
         assert_eq!(err.code, "csv.empty");
+    }
+
+    /// The first pass finds a row cut off at the end before the second hands over any record,
+    /// so a streaming caller never holds part of a file it must refuse.
+    #[test]
+    fn a_file_refused_at_its_last_row_hands_over_no_record() {
+        let mapping: CsvMapping = toml::from_str(
+            "description = \"t\"\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n",
+        )
+        .unwrap();
+        let mut handed = 0;
+        let err = CsvAdapter
+            .read_text(
+                "告示番号,b\n2,3\n\n5,6\n7\n",
+                "t",
+                &mapping,
+                "00",
+                &mut |_| handed += 1,
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.location.unwrap().line, handed),
+            ("csv.truncated_row", Some(5), 0)
+        );
+        // The same rows whole: each handed over in order, the blank line skipped.
+        let mut lines = Vec::new();
+        CsvAdapter
+            .read_text(
+                "告示番号,b\n2,3\n\n5,6\n7,8\n",
+                "t",
+                &mapping,
+                "00",
+                &mut |c| {
+                    if let Record::Sheet(sheet) = c.record {
+                        let p = sheet.provenance;
+                        lines.push((p.record_index, p.record_location.line));
+                    }
+                },
+            )
+            .unwrap();
+        assert_eq!(lines, [(0, Some(2)), (1, Some(4)), (2, Some(5))]);
     }
 }

@@ -286,4 +286,23 @@ pub trait Adapter: Send + Sync {
             files: Vec::new(),
         })
     }
+
+    /// Reads the document as [`read_document`](Adapter::read_document) does, but hands each
+    /// record to `each` as soon as it is made instead of collecting them, so that a caller who
+    /// writes each away holds one record at a time; the document returned has no records. A
+    /// document is refused before its first record is handed over, so a caller never holds
+    /// part of a document it must discard. The default reads the whole document first; an
+    /// adapter of rows (CSV) streams.
+    fn read_each(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+        each: &mut dyn FnMut(Converted),
+    ) -> Result<Document, AdapterError> {
+        let mut document = self.read_document(input, context)?;
+        std::mem::take(&mut document.records)
+            .into_iter()
+            .for_each(each);
+        Ok(document)
+    }
 }

@@ -72,6 +72,22 @@ pub struct Conversion {
     pub files: Vec<EmbeddedFile>,
 }
 
+/// One record read and checked (boxed, as the adapters' records are: the kinds differ in size).
+#[derive(Debug, Clone)]
+pub enum CheckedRecord {
+    Sheet(Box<CheckedSheet>),
+    Application(Box<ReadRecord<Application>>),
+    Certification(Box<ReadRecord<Certification>>),
+}
+
+/// What a document came to besides its records: the mapping used (the one asked for, or the
+/// one the adapter chose) and the files it carried.
+#[derive(Debug, Clone)]
+pub struct DocumentInfo {
+    pub mapping: Option<String>,
+    pub files: Vec<EmbeddedFile>,
+}
+
 /// Reads one document with `adapter` and checks what it produced: each sheet passes the
 /// checks (and its doubtful OCR readings become review tasks); applications and
 /// certifications keep the adapter's findings. A record of another kind than the adapter
@@ -84,6 +100,46 @@ pub fn read_document(
     submission_id: &str,
     today: NaiveDate,
 ) -> Result<Conversion, Rejection> {
+    let mut out = Conversion {
+        mapping: None,
+        sheets: Vec::new(),
+        applications: Vec::new(),
+        certifications: Vec::new(),
+        files: Vec::new(),
+    };
+    let info = read_each(
+        adapter,
+        catalog,
+        input,
+        mapping,
+        submission_id,
+        today,
+        &mut |record| match record {
+            CheckedRecord::Sheet(s) => out.sheets.push(*s),
+            CheckedRecord::Application(a) => out.applications.push(*a),
+            CheckedRecord::Certification(c) => out.certifications.push(*c),
+        },
+    )?;
+    out.mapping = info.mapping;
+    out.files = info.files;
+    Ok(out)
+}
+
+/// [`read_document`] a record at a time: each record is checked and handed to `each` as soon
+/// as the adapter makes it, so a caller that writes each away holds one record, not the
+/// document (an adapter of rows streams; others read the whole document first). A document
+/// the adapter refuses is refused before any record is handed over; a record of another kind
+/// than the adapter declares — the adapter's defect, not the input's — rejects the document
+/// after the records before it.
+pub fn read_each(
+    adapter: &dyn Adapter,
+    catalog: &Catalog,
+    input: &Input<'_>,
+    mapping: Option<&str>,
+    submission_id: &str,
+    today: NaiveDate,
+    each: &mut dyn FnMut(CheckedRecord),
+) -> Result<DocumentInfo, Rejection> {
     let context = MappingContext {
         diseases: &catalog.diseases,
         templates: &catalog.templates,
@@ -95,49 +151,55 @@ pub fn read_document(
         templates: &catalog.templates,
         today,
     };
+    let mut index = 0;
+    let mut unexpected = None;
     let document = adapter
-        .read_document(input, &context)
-        .map_err(|e| Rejection::from(&e))?;
-    let mut out = Conversion {
-        mapping: document.mapping,
-        sheets: Vec::new(),
-        applications: Vec::new(),
-        certifications: Vec::new(),
-        files: document.files,
-    };
-    for (index, converted) in document.records.into_iter().enumerate() {
-        let kind = converted.record.kind();
-        if kind != adapter.produces() {
-            return Err(Rejection::unexpected_record(
-                adapter.name(),
-                adapter.produces(),
-                kind,
-                index,
-            ));
-        }
-        match converted.record {
-            Record::Sheet(mut sheet) => {
-                let mut findings = converted.findings;
-                findings.extend(check_sheet(&mut sheet, &checks));
-                let id = sheet_id(submission_id, index);
-                out.sheets.push(CheckedSheet {
-                    reviews: reviews_for(&id, converted.readings, &findings),
-                    id,
-                    sheet: *sheet,
-                    findings,
-                });
+        .read_each(input, &context, &mut |converted| {
+            let kind = converted.record.kind();
+            if unexpected.is_some() || kind != adapter.produces() {
+                unexpected.get_or_insert((kind, index));
+                return;
             }
-            Record::Application(application) => out.applications.push(ReadRecord {
-                record: *application,
-                findings: converted.findings,
-            }),
-            Record::Certification(certification) => out.certifications.push(ReadRecord {
-                record: *certification,
-                findings: converted.findings,
-            }),
-        }
+            each(match converted.record {
+                Record::Sheet(mut sheet) => {
+                    let mut findings = converted.findings;
+                    findings.extend(check_sheet(&mut sheet, &checks));
+                    let id = sheet_id(submission_id, index);
+                    CheckedRecord::Sheet(Box::new(CheckedSheet {
+                        reviews: reviews_for(&id, converted.readings, &findings),
+                        id,
+                        sheet: *sheet,
+                        findings,
+                    }))
+                }
+                Record::Application(application) => {
+                    CheckedRecord::Application(Box::new(ReadRecord {
+                        record: *application,
+                        findings: converted.findings,
+                    }))
+                }
+                Record::Certification(certification) => {
+                    CheckedRecord::Certification(Box::new(ReadRecord {
+                        record: *certification,
+                        findings: converted.findings,
+                    }))
+                }
+            });
+            index += 1;
+        })
+        .map_err(|e| Rejection::from(&e))?;
+    if let Some((kind, index)) = unexpected {
+        return Err(Rejection::unexpected_record(
+            adapter.name(),
+            adapter.produces(),
+            kind,
+            index,
+        ));
     }
-    Ok(out)
+    Ok(DocumentInfo {
+        mapping: document.mapping,
+        files: document.files,
+    })
 }
 
 /// Converts and checks one document of a sheet adapter, as a submission is stored.
