@@ -1,7 +1,7 @@
 //! Lines to sheets.
 
 use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, Finding, Input, Item, MappedSource, MappingContext,
+    Adapter, AdapterError, Converted, Document, Finding, Input, Item, MappedSource, MappingContext,
     MappingTarget, Provenance, Record, RecordKind, Sheet, SourceLocation, parse, parse_mapping,
 };
 use serde_json::Value;
@@ -176,72 +176,112 @@ impl Adapter for JsonlAdapter {
         input: &Input<'_>,
         context: &MappingContext<'_>,
     ) -> Result<Vec<Converted>, AdapterError> {
+        let mut out = Vec::new();
+        self.read_each(input, context, &mut |c| out.push(c))?;
+        Ok(out)
+    }
+
+    /// Two passes: the first checks that every line is a JSON object (parsing it into nothing),
+    /// so that an export refused at its last line is refused before any record is handed over;
+    /// the second converts a line at a time.
+    fn read_each(
+        &self,
+        input: &Input<'_>,
+        context: &MappingContext<'_>,
+        each: &mut dyn FnMut(Converted),
+    ) -> Result<Document, AdapterError> {
         let layout = choose(context)?;
         let bytes = input
             .bytes
             .strip_prefix(b"\xEF\xBB\xBF")
             .unwrap_or(input.bytes);
-        let mut out = Vec::new();
-        for (index, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-            let line = index as u64 + 1;
-            let text = std::str::from_utf8(raw).map_err(|e| {
-                AdapterError::unsupported(
-                    "jsonl.not_utf8",
-                    format!(
-                        "line {line}: byte {} is not UTF-8 (JSON Lines is UTF-8)",
-                        e.valid_up_to() + 1
-                    ),
-                    format!(
-                        "{line} 行目の {} バイト目が UTF-8 ではありません（JSON Lines は UTF-8 です）",
-                        e.valid_up_to() + 1
-                    ),
-                )
-                .at(SourceLocation::line(line))
-            })?;
-            if text.trim().is_empty() {
-                continue;
+        let mut records = 0;
+        for (line, raw) in numbered_lines(bytes) {
+            if let Some(text) = non_blank(line, raw)? {
+                serde_json::from_str::<serde::de::IgnoredAny>(text)
+                    .map_err(|e| malformed(line, &e))?;
+                if !text.trim_start().starts_with('{') {
+                    return Err(not_an_object(line));
+                }
+                records += 1;
             }
-            let object: Value = serde_json::from_str(text).map_err(|e| {
-                AdapterError::malformed(
-                    "jsonl.malformed",
-                    format!("line {line}, column {}: {e}", e.column()),
-                    format!(
-                        "{line} 行目 {} 桁目が JSON として読めません: {e}",
-                        e.column()
-                    ),
-                )
-                .at(SourceLocation {
-                    column: u32::try_from(e.column()).ok(),
-                    ..SourceLocation::line(line)
-                })
-            })?;
-            if !object.is_object() {
-                return Err(AdapterError::malformed(
-                    "jsonl.not_an_object",
-                    format!("line {line} is not a JSON object: every line is one sheet"),
-                    format!(
-                        "{line} 行目が JSON オブジェクトではありません（1 行が 1 件の調査票です）"
-                    ),
-                )
-                .at(SourceLocation::line(line)));
-            }
-            let provenance = Provenance {
-                adapter: NAME.to_owned(),
-                mapping: Some(layout.name.clone()),
-                source_sha256: input.sha256.to_owned(),
-                record_index: u32::try_from(out.len()).unwrap_or(u32::MAX),
-                record_location: SourceLocation::line(line),
-                ..Provenance::default()
-            };
-            out.push(self.sheet(&object, &layout, provenance, line));
         }
-        if out.is_empty() {
+        if records == 0 {
             return Err(AdapterError::malformed(
                 "jsonl.empty",
                 "the export has no lines".into(),
                 "データ行がありません".into(),
             ));
         }
-        Ok(out)
+        let mut record_index = 0;
+        for (line, raw) in numbered_lines(bytes) {
+            let Some(text) = non_blank(line, raw)? else {
+                continue;
+            };
+            let object: Value = serde_json::from_str(text).map_err(|e| malformed(line, &e))?;
+            let provenance = Provenance {
+                adapter: NAME.to_owned(),
+                mapping: Some(layout.name.clone()),
+                source_sha256: input.sha256.to_owned(),
+                record_index,
+                record_location: SourceLocation::line(line),
+                ..Provenance::default()
+            };
+            each(self.sheet(&object, &layout, provenance, line));
+            record_index = record_index.saturating_add(1);
+        }
+        Ok(Document {
+            mapping: context.mapping.map(str::to_owned),
+            records: Vec::new(),
+            files: Vec::new(),
+        })
     }
+}
+
+/// The export's lines with their 1-based numbers.
+fn numbered_lines(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    (1..).zip(bytes.split(|b| *b == b'\n'))
+}
+
+/// Line `line` as text, or None when it is blank.
+fn non_blank(line: u64, raw: &[u8]) -> Result<Option<&str>, AdapterError> {
+    let text = std::str::from_utf8(raw).map_err(|e| {
+        AdapterError::unsupported(
+            "jsonl.not_utf8",
+            format!(
+                "line {line}: byte {} is not UTF-8 (JSON Lines is UTF-8)",
+                e.valid_up_to() + 1
+            ),
+            format!(
+                "{line} 行目の {} バイト目が UTF-8 ではありません（JSON Lines は UTF-8 です）",
+                e.valid_up_to() + 1
+            ),
+        )
+        .at(SourceLocation::line(line))
+    })?;
+    Ok((!text.trim().is_empty()).then_some(text))
+}
+
+fn malformed(line: u64, e: &serde_json::Error) -> AdapterError {
+    AdapterError::malformed(
+        "jsonl.malformed",
+        format!("line {line}, column {}: {e}", e.column()),
+        format!(
+            "{line} 行目 {} 桁目が JSON として読めません: {e}",
+            e.column()
+        ),
+    )
+    .at(SourceLocation {
+        column: u32::try_from(e.column()).ok(),
+        ..SourceLocation::line(line)
+    })
+}
+
+fn not_an_object(line: u64) -> AdapterError {
+    AdapterError::malformed(
+        "jsonl.not_an_object",
+        format!("line {line} is not a JSON object: every line is one sheet"),
+        format!("{line} 行目が JSON オブジェクトではありません（1 行が 1 件の調査票です）"),
+    )
+    .at(SourceLocation::line(line))
 }

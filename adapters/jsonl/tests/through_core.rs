@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use kakehashi_adapter_jsonl::JsonlAdapter;
 use kakehashi_core::catalog::Catalog;
-use kakehashi_core::conversion::read_document;
+use kakehashi_core::conversion::{read_document, read_each};
 use kakehashi_sdk::{Adapter, Input, ItemValue, Severity};
 
 fn corpus() -> Vec<u8> {
@@ -138,6 +138,41 @@ fn a_broken_line_rejects_the_export_naming_the_line_and_column() {
     )
     .unwrap_err();
     assert_eq!(rejection.code, "jsonl.not_an_object");
+}
+
+/// Records are handed over one at a time, but only once every line has been found to be an
+/// object: an export refused at its last line hands over none.
+#[test]
+fn an_export_refused_at_its_last_line_hands_over_no_record() {
+    let catalog = Catalog::load(None).unwrap();
+    for last in [&b"{\"disease\": }\n"[..], b"[1, 2]\n"] {
+        let mut bytes = corpus();
+        bytes.extend_from_slice(last);
+        let mut handed = 0;
+        let read = read_each(
+            &JsonlAdapter,
+            &catalog,
+            &input(&bytes),
+            Some("registry-export"),
+            "s",
+            today(),
+            &mut |_| handed += 1,
+        );
+        assert!(read.is_err());
+        assert_eq!(handed, 0);
+    }
+    let mut handed = 0;
+    read_each(
+        &JsonlAdapter,
+        &catalog,
+        &input(&corpus()),
+        Some("registry-export"),
+        "s",
+        today(),
+        &mut |_| handed += 1,
+    )
+    .unwrap();
+    assert_eq!(handed, 3);
 }
 
 #[test]
