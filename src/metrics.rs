@@ -10,6 +10,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use kakehashi_sdk::Severity;
+
 use crate::store::{CheckedSheet, DeliveryCounts};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -128,20 +130,44 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     }
 });
 
-pub fn record_accepted(sheets: &[CheckedSheet]) {
+/// What an accepted submission's sheets came to, counted a chunk at a time as they are stored.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SheetCounts {
+    sheets: u64,
+    /// Findings by severity, in [`Severity`]'s order: info, warning, error.
+    findings: [u64; 3],
+}
+
+impl SheetCounts {
+    pub fn add(&mut self, sheets: &[CheckedSheet]) {
+        self.sheets += sheets.len() as u64;
+        for finding in sheets.iter().flat_map(|s| &s.findings) {
+            self.findings[finding.severity as usize] += 1;
+        }
+    }
+
+    pub fn sheets(&self) -> u64 {
+        self.sheets
+    }
+}
+
+pub fn record_accepted(counts: &SheetCounts) {
     let m = &*METRICS;
     m.submissions
         .get_or_create(&OutcomeLabels {
             outcome: "accepted",
         })
         .inc();
-    m.sheets.inc_by(sheets.len() as u64);
-    for finding in sheets.iter().flat_map(|s| &s.findings) {
+    m.sheets.inc_by(counts.sheets);
+    for (severity, count) in [Severity::Info, Severity::Warning, Severity::Error]
+        .into_iter()
+        .zip(counts.findings)
+    {
         m.findings
             .get_or_create(&SeverityLabels {
-                severity: finding.severity.as_str(),
+                severity: severity.as_str(),
             })
-            .inc();
+            .inc_by(count);
     }
 }
 

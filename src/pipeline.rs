@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use kakehashi_core::conversion::{Conversion, read_document};
+use kakehashi_core::conversion::{CheckedRecord, Conversion, read_document, read_each};
 use kakehashi_core::registry::{AdapterRegistry, LookupError};
 use kakehashi_sdk::{Adapter, Finding, Input, RecordKind};
 use sha2::{Digest, Sha256};
@@ -31,8 +31,9 @@ use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::decode_budget::{BudgetError, DecodeBudget, Reservation};
 use crate::decode_thread::on_own_thread;
+use crate::metrics::SheetCounts;
 use crate::store::{
-    AuditEvent, Completion, RawInput, Rejection, RejectionKind, Store, StoreError,
+    AuditEvent, CheckedSheet, Completion, RawInput, Rejection, RejectionKind, Store, StoreError,
     SubmissionRecord, SubmissionStatus,
 };
 
@@ -344,9 +345,7 @@ impl Pipeline {
         Ok((read, reservation))
     }
 
-    /// Reads and checks a document on a thread of its own ([`on_own_thread`]). A panic in the adapter or the
-    /// checks becomes a rejection (`submission.internal_error`), so that a document that trips
-    /// a bug is answered and never retried in a loop.
+    /// Reads and checks a document on a thread of its own, whole: dry runs and imports.
     async fn read_in_worker(
         &self,
         adapter: Arc<dyn Adapter>,
@@ -357,36 +356,27 @@ impl Pipeline {
         submission_id: String,
     ) -> Result<Result<Conversion, Rejection>, SubmitError> {
         let catalog = self.catalog.clone();
-        let span = tracing::Span::current();
-        on_own_thread(move || {
-            span.in_scope(|| {
-                let input = Input {
-                    bytes: &body,
-                    content_type: content_type.as_deref(),
-                    sha256: &sha256,
-                };
-                std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    read_document(
-                        adapter.as_ref(),
-                        &catalog,
-                        &input,
-                        mapping.as_deref(),
-                        &submission_id,
-                        today_in_japan(),
-                    )
-                }))
-                .unwrap_or_else(|_| {
-                    crate::metrics::record_panic();
-                    tracing::error!("the conversion panicked; the submission is rejected");
-                    Err(internal_rejection(adapter.name()))
-                })
-            })
+        on_reading_thread(adapter.name(), move || {
+            let input = Input {
+                bytes: &body,
+                content_type: content_type.as_deref(),
+                sha256: &sha256,
+            };
+            read_document(
+                adapter.as_ref(),
+                &catalog,
+                &input,
+                mapping.as_deref(),
+                &submission_id,
+                today_in_japan(),
+            )
         })
         .await
-        .map_err(|e| SubmitError::Worker(e.to_string()))
     }
 
-    /// Converts, checks and stores a journaled submission.
+    /// Converts, checks and stores a journaled submission. Its sheets are staged a chunk at a
+    /// time as the reading thread hands them over ([`Submissions::stage_sheets`]), so that a
+    /// long document is never held as sheets all at once; the completion makes them real.
     async fn process(
         &self,
         record: SubmissionRecord,
@@ -395,29 +385,47 @@ impl Pipeline {
         content_type: Option<String>,
         audit: AuditEvent,
     ) -> Result<SubmissionRecord, SubmitError> {
-        let mapping = (!record.mapping.is_empty()).then(|| record.mapping.clone());
-        let completion = match self
-            .read_in_worker(
-                adapter,
-                body,
-                content_type,
-                record.sha256.clone(),
-                mapping,
-                record.id.clone(),
-            )
-            .await?
-        {
-            Ok(read) => Completion::Accepted(read.sheets),
-            Err(rejection) => Completion::Rejected(rejection),
-        };
-        let outcome = match &completion {
-            Completion::Accepted(sheets) => {
-                crate::metrics::record_accepted(sheets);
-                format!("accepted: {} sheets", sheets.len())
+        // One chunk in flight while the next is read: the reading waits for the store.
+        let (hand_over, chunks) = tokio::sync::mpsc::channel::<Vec<CheckedSheet>>(1);
+        let reading = read_in_chunks(
+            self.catalog.clone(),
+            adapter,
+            body,
+            content_type,
+            &record,
+            hand_over,
+        );
+        let staging = async {
+            // Owned here, so that staging that stops drops it: the reading then hands over
+            // nothing more instead of waiting for room.
+            let mut chunks = chunks;
+            let mut counts = SheetCounts::default();
+            let mut first = 0;
+            while let Some(chunk) = chunks.recv().await {
+                if !self.store.stage_sheets(&record.id, first, &chunk).await? {
+                    return Ok(None);
+                }
+                counts.add(&chunk);
+                first += chunk.len();
             }
-            Completion::Rejected(r) => {
+            Ok::<_, SubmitError>(Some(counts))
+        };
+        let (read, staged) = tokio::join!(reading, staging);
+        let (read, Some(mut counts)) = (read?, staged?) else {
+            // Another run completed it while this one read.
+            return Ok(self.store.submission(&record.id).await?.unwrap_or(record));
+        };
+        let (completion, outcome) = match read {
+            Ok(tail) => {
+                counts.add(&tail);
+                crate::metrics::record_accepted(&counts);
+                let outcome = format!("accepted: {} sheets", counts.sheets());
+                (Completion::Accepted(tail), outcome)
+            }
+            Err(rejection) => {
                 crate::metrics::record_rejected();
-                format!("rejected: {}", r.code)
+                let outcome = format!("rejected: {}", rejection.code);
+                (Completion::Rejected(rejection), outcome)
             }
         };
         tracing::info!(%outcome, "submission processed");
@@ -499,6 +507,80 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// Sheets a submission's reading hands over at a time to be staged: with the one being staged,
+/// what a long document costs in sheets, whatever its length.
+const STAGED_CHUNK: usize = 256;
+
+/// Reads a journaled submission's document on a thread of its own, handing its sheets over a
+/// full chunk at a time ([`STAGED_CHUNK`]); returns the last, partial chunk, or the rejection.
+/// When the receiver has gone, the rest of the document is read to its end but kept nowhere.
+async fn read_in_chunks(
+    catalog: Arc<Catalog>,
+    adapter: Arc<dyn Adapter>,
+    body: bytes::Bytes,
+    content_type: Option<String>,
+    record: &SubmissionRecord,
+    hand_over: tokio::sync::mpsc::Sender<Vec<CheckedSheet>>,
+) -> Result<Result<Vec<CheckedSheet>, Rejection>, SubmitError> {
+    let mapping = (!record.mapping.is_empty()).then(|| record.mapping.clone());
+    let sha256 = record.sha256.clone();
+    let submission_id = record.id.clone();
+    on_reading_thread(adapter.name(), move || {
+        let input = Input {
+            bytes: &body,
+            content_type: content_type.as_deref(),
+            sha256: &sha256,
+        };
+        let mut chunk = Vec::with_capacity(STAGED_CHUNK);
+        let mut wanted = true;
+        read_each(
+            adapter.as_ref(),
+            &catalog,
+            &input,
+            mapping.as_deref(),
+            &submission_id,
+            today_in_japan(),
+            &mut |record| {
+                // A record of another kind rejects the document (`read_each`).
+                let CheckedRecord::Sheet(sheet) = record else {
+                    return;
+                };
+                if !wanted {
+                    return;
+                }
+                chunk.push(*sheet);
+                if chunk.len() == STAGED_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(STAGED_CHUNK));
+                    wanted = hand_over.blocking_send(full).is_ok();
+                }
+            },
+        )?;
+        Ok(chunk)
+    })
+    .await
+}
+
+/// Runs `read` on a thread of its own ([`on_own_thread`]) in the caller's span. A panic in the
+/// adapter or the checks becomes a rejection (`submission.internal_error`), so that a document
+/// that trips a bug is answered and never retried in a loop.
+async fn on_reading_thread<T: Send + 'static>(
+    adapter: &'static str,
+    read: impl FnOnce() -> Result<T, Rejection> + Send + 'static,
+) -> Result<Result<T, Rejection>, SubmitError> {
+    let span = tracing::Span::current();
+    on_own_thread(move || {
+        span.in_scope(|| {
+            std::panic::catch_unwind(AssertUnwindSafe(read)).unwrap_or_else(|_| {
+                crate::metrics::record_panic();
+                tracing::error!("the conversion panicked; the submission is rejected");
+                Err(internal_rejection(adapter))
+            })
+        })
+    })
+    .await
+    .map_err(|e| SubmitError::Worker(e.to_string()))
 }
 
 /// The rejection of a document whose conversion panicked.
@@ -584,6 +666,25 @@ field = "patient.sex"
         }
     }
 
+    fn clerk() -> Principal {
+        Principal {
+            user_id: "test".into(),
+            role: crate::store::Role::Clerk,
+            organisation_id: "hospital:1310000017".into(),
+            terminal: None,
+            source: None,
+        }
+    }
+
+    /// `rows` rows of the test mapping's layout, each its own patient.
+    fn long_csv(rows: usize) -> String {
+        let mut csv = String::from("告示番号,氏名,カナ,生年月日,性別\n");
+        for i in 0..rows {
+            csv.push_str(&format!("2,山田{i},ヤマダ タロウ,1960-03-04,男\n"));
+        }
+        csv
+    }
+
     fn journaled(sha: &str) -> SubmissionRecord {
         SubmissionRecord {
             id: submission_id("hospital:1310000017", sha, "csv", "test"),
@@ -643,7 +744,14 @@ field = "patient.sex"
             .unwrap();
         resuming.abort();
         assert_eq!(done.status, SubmissionStatus::Accepted);
-        assert_eq!(store.submission_sheets(&record.id).await.unwrap().len(), 2);
+        assert_eq!(
+            store
+                .submission_sheets(&record.id, 0..u32::MAX)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -674,7 +782,10 @@ field = "patient.sex"
         assert_eq!(pipeline.resume_pending().await.unwrap(), 1);
         let done = store.submission(&record.id).await.unwrap().unwrap();
         assert_eq!(done.status, SubmissionStatus::Accepted);
-        let sheets = store.submission_sheets(&record.id).await.unwrap();
+        let sheets = store
+            .submission_sheets(&record.id, 0..u32::MAX)
+            .await
+            .unwrap();
         assert_eq!(sheets.len(), 2);
         assert_eq!(sheets[0].id, sheet_id(&record.id, 0));
 
@@ -688,19 +799,20 @@ field = "patient.sex"
                 mapping: Some("test".into()),
                 municipality_id: None,
                 on_journaled: None,
-                sender: Principal {
-                    user_id: "test".into(),
-                    role: crate::store::Role::Clerk,
-                    organisation_id: "hospital:1310000017".into(),
-                    terminal: None,
-                    source: None,
-                },
+                sender: clerk(),
             })
             .await
             .unwrap();
         assert!(!fresh);
         assert_eq!(again.id, record.id);
-        assert_eq!(store.submission_sheets(&record.id).await.unwrap().len(), 2);
+        assert_eq!(
+            store
+                .submission_sheets(&record.id, 0..u32::MAX)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         let audit = store
             .audit_query(&crate::store::AuditQuery::default())
             .await
@@ -721,6 +833,93 @@ field = "patient.sex"
                 ("system:recovery", "ok", Some("accepted: 2 sheets")),
                 ("test", "duplicate", None)
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_document_is_stored_a_chunk_at_a_time_whole_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open_for_tests(dir.path()).await);
+        let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
+        // Two full chunks and a part of a third.
+        let rows = 2 * STAGED_CHUNK + 17;
+        let csv = long_csv(rows);
+        let (record, fresh) = pipeline
+            .submit(Submission {
+                body: bytes::Bytes::from(csv),
+                content_type: Some("text/csv".into()),
+                adapter: None,
+                mapping: Some("test".into()),
+                municipality_id: None,
+                on_journaled: None,
+                sender: clerk(),
+            })
+            .await
+            .unwrap();
+        assert!(fresh);
+        assert_eq!(record.status, SubmissionStatus::Accepted);
+        let sheets = store
+            .submission_sheets(&record.id, 0..u32::MAX)
+            .await
+            .unwrap();
+        assert_eq!(sheets.len(), rows);
+        for (i, sheet) in sheets.iter().enumerate() {
+            assert_eq!(sheet.id, sheet_id(&record.id, i), "sheet {i}");
+            let stored = store.sheet(&sheet.id).await.unwrap().unwrap();
+            assert_eq!(
+                stored.sheet.patient.name,
+                Some(format!("山田{i}")),
+                "sheet {i}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reading_whose_submission_another_run_completed_stops_staging_and_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open_for_tests(dir.path()).await);
+        let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
+        let csv = long_csv(4 * STAGED_CHUNK);
+        let sha = content_hash(csv.as_bytes());
+        let record = journaled(&sha);
+        let raw = RawInput {
+            sha256: &sha,
+            content_type: Some("text/csv"),
+            body: csv.as_bytes(),
+        };
+        store.journal(raw, &record).await.unwrap();
+        // Another instance finished it first (with nothing, to tell the two apart).
+        let audit = AuditEvent::default().on("submission", &record.id);
+        store
+            .complete(&record.id, &Completion::Accepted(Vec::new()), &audit)
+            .await
+            .unwrap();
+        let adapter = pipeline
+            .adapters
+            .named(RecordKind::Sheet, "csv")
+            .unwrap()
+            .adapter
+            .clone();
+        let done = tokio::time::timeout(
+            Duration::from_secs(60),
+            pipeline.process(
+                record.clone(),
+                adapter,
+                bytes::Bytes::from(csv),
+                Some("text/csv".into()),
+                audit,
+            ),
+        )
+        .await
+        .expect("the reading ends once staging has stopped")
+        .unwrap();
+        assert_eq!(done.status, SubmissionStatus::Accepted);
+        assert!(
+            store
+                .submission_sheets(&record.id, 0..u32::MAX)
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 }

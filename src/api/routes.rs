@@ -48,13 +48,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             .query::<submissions::SubmitParams>()
             .binary_body(&["text/csv", "application/fhir+json", "application/x-ndjson", PDF, "application/octet-stream"])
             .json::<SubmissionView>(202, "Journaled, converted and checked (sheets may carry error findings); the same bytes again answer the same submission with duplicate: true")
-            .error(400, "Unknown adapter (submission.unknown_adapter), mapping (mapping.unknown) or municipality (submission.unknown_municipality); an empty body (submission.empty)")
+            .error(400, "Unknown adapter (submission.unknown_adapter), mapping (mapping.unknown) or municipality (submission.unknown_municipality); an empty body (submission.empty), or one that broke off (submission.incomplete_body)")
             .error(413, "Body over the configured limit (submission.too_large)")
             .error(415, "No adapter reads the content type (submission.unsupported_media_type), or an undecodable encoding; located")
             .error(422, "The document is broken (e.g. csv.truncated_row); located; carries submission_id: the input is journaled"),
-        Endpoint::new(Get, "/v1/submissions/{id}", FullSession, "A submission with its sheets and their findings", get(submissions::read))
+        Endpoint::new(Get, "/v1/submissions/{id}", FullSession, "A submission with a page of its sheets and their findings (next: the following page)", get(submissions::read))
             .param("id", "Submission id")
+            .query::<submissions::SheetPage>()
             .json::<SubmissionView>(200, "The submission")
+            .error(400, "A limit outside 1 to 1000 (submission.bad_page)")
             .error(404, "No such submission of the caller's organisation"),
         Endpoint::new(Post, "/v1/convert", FullSession, "Convert and check a document without storing anything (integrators testing a mapping; hospital staff)", post(submissions::convert))
             .reads(RecordKind::Sheet)

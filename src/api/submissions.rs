@@ -4,6 +4,7 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use kakehashi_sdk::RecordKind;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +12,9 @@ use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::auth::{Principal, access};
 use crate::pipeline::Submission;
-use crate::store::{OrganisationKind, Role, SheetSummary, SubmissionRecord};
+use crate::store::{
+    OrganisationKind, Role, SheetSummary, Store, SubmissionRecord, SubmissionSummary,
+};
 
 /// `?adapter=csv&mapping=NAME&municipality=CODE`
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -30,49 +33,82 @@ pub struct SubmitParams {
     pub municipality: Option<String>,
 }
 
-/// Counts of a submission's sheets and findings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Summary {
-    pub sheets: usize,
-    pub sheets_with_errors: usize,
-    pub errors: usize,
-    pub warnings: usize,
-    pub infos: usize,
+/// `?offset=1000&limit=1000`: which of a submission's sheets to list.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SheetPage {
+    /// Record index of the first sheet listed (0 when absent).
+    pub offset: Option<u32>,
+    /// Sheets listed, 1 to 1000 (1000 when absent).
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Option<u32>,
 }
 
-/// A submission with its sheets and their findings.
+/// The most sheets one answer lists: a long submission's are read a page at a time.
+const SHEETS_PER_PAGE: u32 = 1000;
+
+impl SheetPage {
+    /// The record indexes asked for; None when the limit is out of range.
+    fn records(&self) -> Option<std::ops::Range<u32>> {
+        let limit = self.limit.unwrap_or(SHEETS_PER_PAGE);
+        let offset = self.offset.unwrap_or(0);
+        (1..=SHEETS_PER_PAGE)
+            .contains(&limit)
+            .then(|| offset..offset.saturating_add(limit))
+    }
+}
+
+/// A submission with its sheets and their findings, a page of them at a time.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SubmissionView {
     #[serde(flatten)]
     pub submission: SubmissionRecord,
     /// True when these bytes had been submitted before and nothing new was created.
     pub duplicate: bool,
-    pub summary: Summary,
+    /// Counts over all the submission's sheets, not only those listed.
+    pub summary: SubmissionSummary,
+    /// The sheets of the page asked for (the first 1000 when none was), in record order.
     pub sheets: Vec<SheetSummary>,
+    /// Where the next page of sheets is, when there are more than this answer lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl SubmissionView {
-    fn new(submission: SubmissionRecord, duplicate: bool, sheets: Vec<SheetSummary>) -> Self {
-        let mut summary = Summary {
-            sheets: sheets.len(),
-            ..Summary::default()
-        };
-        for sheet in &sheets {
-            summary.sheets_with_errors += usize::from(sheet.has_errors);
-            for f in &sheet.findings {
-                match f.severity {
-                    kakehashi_sdk::Severity::Error => summary.errors += 1,
-                    kakehashi_sdk::Severity::Warning => summary.warnings += 1,
-                    kakehashi_sdk::Severity::Info => summary.infos += 1,
-                }
-            }
-        }
-        Self {
+    /// The submission with the sheets of `page`, and the counts over all of them.
+    async fn load(
+        store: &dyn Store,
+        submission: SubmissionRecord,
+        duplicate: bool,
+        page: &SheetPage,
+    ) -> Result<Self, ApiError> {
+        let records = page.records().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "submission.bad_page",
+                format!("limit must be 1 to {SHEETS_PER_PAGE}"),
+                format!("limit は 1 から {SHEETS_PER_PAGE} で指定してください"),
+            )
+        })?;
+        let summary = store.submission_summary(&submission.id).await?;
+        let sheets = store
+            .submission_sheets(&submission.id, records.clone())
+            .await?;
+        let next = (summary.sheets > records.end as usize).then(|| {
+            format!(
+                "/v1/submissions/{}?offset={}&limit={}",
+                submission.id,
+                records.end,
+                records.len()
+            )
+        });
+        Ok(Self {
             submission,
             duplicate,
             summary,
             sheets,
-        }
+            next,
+        })
     }
 }
 
@@ -99,9 +135,27 @@ pub(super) async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let body = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large(limit))?;
+    // Collected into one buffer of the declared size: gathering the frames and joining them
+    // afterwards held the body twice.
+    let mut collected = bytes::BytesMut::with_capacity(declared.unwrap_or(0));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "submission.incomplete_body",
+                "the body broke off before it was whole; send the file again",
+                "本文が途中で途切れました。ファイルをもう一度送信してください",
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > limit {
+                return Err(too_large(limit));
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+    let body = collected.freeze();
     if body.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -225,14 +279,21 @@ pub(crate) async fn submit(
     if let Some(rejection) = &record.error {
         return Err(ApiError::rejected(rejection, Some(&record.id)));
     }
-    let sheets = state.pipeline.store().submission_sheets(&record.id).await?;
-    Ok((SubmissionView::new(record, !fresh, sheets), fresh))
+    let view = SubmissionView::load(
+        state.pipeline.store().as_ref(),
+        record,
+        !fresh,
+        &SheetPage::default(),
+    )
+    .await?;
+    Ok((view, fresh))
 }
 
 pub async fn read(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
+    Query(page): Query<SheetPage>,
 ) -> Result<Json<SubmissionView>, ApiError> {
     let store = state.pipeline.store();
     let found = store.submission(&id).await?;
@@ -252,8 +313,9 @@ pub async fn read(
         }
     };
     store.append_audit(&audit).await?;
-    let sheets = store.submission_sheets(&id).await?;
-    Ok(Json(SubmissionView::new(record, false, sheets)))
+    Ok(Json(
+        SubmissionView::load(store.as_ref(), record, false, &page).await?,
+    ))
 }
 
 /// `?adapter=csv&mapping=NAME` for a conversion that stores nothing.

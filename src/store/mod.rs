@@ -70,7 +70,7 @@ pub use sql::{DATABASE_FILE, SqlStore, StoreLocation, private_data_dir};
 pub use submissions::{
     CheckedSheet, Completion, RawInput, Rejection, RejectionKind, SheetFilter, SheetListing,
     SheetQuery, SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus,
-    Submissions,
+    SubmissionSummary, Submissions,
 };
 
 /// A storage failure. Bad input never causes one; these mean the store itself is unwell.

@@ -66,6 +66,16 @@ pub struct SubmissionRecord {
     pub error: Option<Rejection>,
 }
 
+/// Counts of a submission's sheets and findings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct SubmissionSummary {
+    pub sheets: usize,
+    pub sheets_with_errors: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
 /// A stored sheet's summary, as a submission lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SheetSummary {
@@ -186,8 +196,22 @@ pub trait Submissions: Send + Sync {
         submission: &SubmissionRecord,
     ) -> Result<SubmissionRecord, StoreError>;
 
+    /// Stages sheets of a `received` submission still being read, the first of them its record
+    /// `first_index`: a long document is written a chunk at a time instead of held whole until
+    /// it is completed. Nobody sees them until then; staging the same record indexes again
+    /// replaces them. False (and nothing staged) when the submission is no longer `received`:
+    /// another run completed it, and reading further is wasted.
+    async fn stage_sheets(
+        &self,
+        submission_id: &str,
+        first_index: usize,
+        sheets: &[CheckedSheet],
+    ) -> Result<bool, StoreError>;
+
     /// Stores the outcome of a `received` submission with its audit record, in one
-    /// transaction. Does nothing when the submission was completed already.
+    /// transaction. Does nothing when the submission was completed already. Accepted, its
+    /// staged sheets come first and the completion's own sheets follow them; rejected, its
+    /// staged sheets are dropped.
     async fn complete(
         &self,
         submission_id: &str,
@@ -197,8 +221,16 @@ pub trait Submissions: Send + Sync {
 
     async fn submission(&self, id: &str) -> Result<Option<SubmissionRecord>, StoreError>;
 
-    /// The sheets of a submission with their findings, in record order.
-    async fn submission_sheets(&self, id: &str) -> Result<Vec<SheetSummary>, StoreError>;
+    /// The sheets of a submission whose record indexes are in `records`, with their findings,
+    /// in record order.
+    async fn submission_sheets(
+        &self,
+        id: &str,
+        records: std::ops::Range<u32>,
+    ) -> Result<Vec<SheetSummary>, StoreError>;
+
+    /// Counts of a submission's sheets and of their findings.
+    async fn submission_summary(&self, id: &str) -> Result<SubmissionSummary, StoreError>;
 
     /// A stored sheet with its findings and ownership; a municipal decision on it is merged
     /// into its 行政記載欄 (the stored, confirmed JSON is never rewritten).

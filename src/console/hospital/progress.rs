@@ -13,7 +13,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::upload::result;
-use crate::api::submissions::read;
+use crate::api::submissions::{SheetPage, read};
 use crate::api::{ApiError, AppState, extract};
 use crate::console::{Console, page, t};
 use crate::store::SubmissionStatus;
@@ -39,6 +39,7 @@ pub async fn show(
         State(state.clone()),
         Extension(console.principal.clone()),
         extract::Path(id.clone()),
+        extract::Query(SheetPage::default()),
     )
     .await
     {

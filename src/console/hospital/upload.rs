@@ -171,6 +171,9 @@ pub(super) fn result(state: &AppState, lang: Lang, view: &SubmissionView) -> Mar
                 (t(lang, "upload.with_errors")) ": " (summary.sheets_with_errors) " · "
                 (t(lang, "upload.warnings")) ": " (summary.warnings)
             }
+            @if view.next.is_some() {
+                p { a href="/console/sheets" { (t(lang, "upload.first_sheets")) } }
+            }
         }
         table {
             thead {

@@ -62,6 +62,10 @@ async fn delivery_of_sheet(
     .transpose()
 }
 
+/// A source-data consent replaces an earlier one from source data, never an officer's answer.
+const SOURCE_CONSENT_CONFLICT: &str = "ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
+         WHERE consents.source = 'source_data'";
+
 /// Records the consent submitted sheets carry (`administrative.research_consent`: sheet id,
 /// consented), unless an officer has answered through the API: their word outranks the source
 /// data.
@@ -75,8 +79,7 @@ pub(super) async fn record_source_consents(
         conn,
         "consents (sheet_id, consented, source, recorded_by, recorded_at)",
         5,
-        "ON CONFLICT (sheet_id) DO UPDATE SET consented = excluded.consented, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
-         WHERE consents.source = 'source_data'",
+        SOURCE_CONSENT_CONFLICT,
         consents,
         |query, (sheet_id, consented)| {
             query
@@ -88,6 +91,27 @@ pub(super) async fn record_source_consents(
         },
     )
     .await
+}
+
+/// Records, as [`record_source_consents`] does, the consent the staged sheets of a submission
+/// carry (`staged_sheets.research_consent`).
+pub(super) async fn record_staged_consents(
+    conn: &mut AnyConnection,
+    submission_id: &str,
+    recorded_by: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO consents (sheet_id, consented, source, recorded_by, recorded_at)
+         SELECT id, research_consent, 'source_data', $2, $3 FROM staged_sheets
+         WHERE submission_id = $1 AND research_consent IS NOT NULL {SOURCE_CONSENT_CONFLICT}"
+    ))
+    .bind(submission_id)
+    .bind(recorded_by)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Enqueues the sheet's delivery when it is confirmed and consented; a delivery withdrawn

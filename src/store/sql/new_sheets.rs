@@ -1,6 +1,12 @@
 //! New sheets — a submission's, or a renewal's one — sealed before the writer lock is taken,
 //! then written under it in a few multi-row statements ([`rows`](super::rows)). Sealing is CPU
 //! work that needs no lock, and the lock is what every other writer waits for.
+//!
+//! A long submission's sheets are staged a chunk at a time while it is read (each chunk in a
+//! transaction of its own, in tables nobody reads) and made real by the transaction that
+//! completes the submission, which copies them with `INSERT … SELECT`: memory holds one chunk,
+//! not the document's every sheet, and the sheets still appear all at once, only when the
+//! submission is acknowledged as accepted.
 
 use crate::store::NewReview;
 use kakehashi_sdk::Finding;
@@ -122,6 +128,13 @@ impl SqlStore {
 }
 
 impl SealedSheets<'_> {
+    /// Numbers the sheets from record index `first` on (those staged before them come first).
+    pub(super) fn number_from(&mut self, first: usize) {
+        for (index, sheet) in (first..).zip(&mut self.sheets) {
+            sheet.record_index = index as i64;
+        }
+    }
+
     /// Inserts the sheets as drafts of `owner`, with their findings, review tasks (once: a task
     /// is unique per sheet and target) and the research consent their source data states.
     pub(super) async fn insert(
@@ -190,6 +203,154 @@ impl SealedSheets<'_> {
     }
 }
 
+impl SealedSheets<'_> {
+    /// Stages the sheets of a submission still being read (`staged_sheets`, …; see
+    /// `migrations/sqlite/0016_staged_sheets.sql`): rows staged earlier for the same record
+    /// indexes (a resumed reading) are replaced.
+    pub(super) async fn stage(
+        &self,
+        conn: &mut AnyConnection,
+        submission_id: &str,
+    ) -> Result<(), StoreError> {
+        let (Some(first), Some(last)) = (self.sheets.first(), self.sheets.last()) else {
+            return Ok(());
+        };
+        let indexes = "SELECT id FROM staged_sheets WHERE submission_id = $1 AND record_index BETWEEN $2 AND $3";
+        for delete in [
+            format!("DELETE FROM staged_findings WHERE sheet_id IN ({indexes})"),
+            format!("DELETE FROM staged_reviews WHERE sheet_id IN ({indexes})"),
+            "DELETE FROM staged_sheets WHERE submission_id = $1 AND record_index BETWEEN $2 AND $3"
+                .to_owned(),
+        ] {
+            sqlx::query(&delete)
+                .bind(submission_id)
+                .bind(first.record_index)
+                .bind(last.record_index)
+                .execute(&mut *conn)
+                .await?;
+        }
+        insert_rows(
+            conn,
+            "staged_sheets (submission_id, record_index, id, kind, disease_group, disease_number, has_errors, body_json, key_id, patient_ref, research_consent)",
+            11,
+            "",
+            &self.sheets,
+            |query, s| {
+                let sheet = &s.checked.sheet;
+                query
+                    .bind(submission_id)
+                    .bind(s.record_index)
+                    .bind(s.checked.id.as_str())
+                    .bind(sheet.kind.as_str())
+                    .bind(sheet.disease.group.map(i64::from))
+                    .bind(sheet.disease.number.map(i64::from))
+                    .bind(i64::from(s.has_errors))
+                    .bind(s.body.as_slice())
+                    .bind(self.key_id.as_str())
+                    .bind(s.patient_ref.as_deref())
+                    .bind(sheet.administrative.research_consent.map(i64::from))
+            },
+        )
+        .await?;
+        insert_rows(
+            conn,
+            "staged_findings (submission_id, sheet_id, seq, severity, code, item, body_json, key_id)",
+            8,
+            "",
+            &self.findings,
+            |query, f| {
+                query
+                    .bind(submission_id)
+                    .bind(f.sheet_id)
+                    .bind(f.seq)
+                    .bind(f.finding.severity.as_str())
+                    .bind(f.finding.code.as_str())
+                    .bind(f.finding.item.as_deref())
+                    .bind(f.body.as_slice())
+                    .bind(self.key_id.as_str())
+            },
+        )
+        .await?;
+        insert_rows(
+            conn,
+            "staged_reviews (id, submission_id, sheet_id, seq, target, confidence, body_json, image_png, key_id)",
+            9,
+            "",
+            &self.reviews,
+            |query, r| {
+                query
+                    .bind(r.review.id.as_str())
+                    .bind(submission_id)
+                    .bind(r.sheet_id)
+                    .bind(r.seq)
+                    .bind(r.review.target.as_str())
+                    .bind(f64::from(r.review.confidence))
+                    .bind(r.body.as_slice())
+                    .bind(r.image.as_slice())
+                    .bind(self.key_id.as_str())
+            },
+        )
+        .await
+    }
+}
+
+/// Makes the staged sheets of `owner`'s submission real (drafts, with their findings, review
+/// tasks and source-data consents, as [`SealedSheets::insert`] writes them) and deletes the
+/// staged rows. Returns how many sheets there were: the record index the next sheet gets.
+pub(super) async fn publish_staged(
+    conn: &mut AnyConnection,
+    owner: &SheetOwner<'_>,
+) -> Result<usize, StoreError> {
+    let published = sqlx::query(
+        "INSERT INTO sheets (id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, organisation_id, municipality_id, patient_ref, status, created_at, updated_at)
+         SELECT id, submission_id, record_index, kind, disease_group, disease_number, has_errors, body_json, key_id, $2, $3, patient_ref, 'draft', $4, $4
+         FROM staged_sheets WHERE submission_id = $1 ORDER BY record_index",
+    )
+    .bind(owner.submission_id)
+    .bind(owner.organisation_id)
+    .bind(owner.municipality_id)
+    .bind(owner.at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if published == 0 {
+        return Ok(0);
+    }
+    sqlx::query(
+        "INSERT INTO findings (sheet_id, seq, severity, code, item, body_json, key_id)
+         SELECT sheet_id, seq, severity, code, item, body_json, key_id FROM staged_findings WHERE submission_id = $1",
+    )
+    .bind(owner.submission_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO review_tasks (id, sheet_id, seq, target, confidence, status, body_json, image_png, key_id, created_at)
+         SELECT id, sheet_id, seq, target, confidence, 'open', body_json, image_png, key_id, $2 FROM staged_reviews WHERE submission_id = $1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(owner.submission_id)
+    .bind(owner.at)
+    .execute(&mut *conn)
+    .await?;
+    deliveries::record_staged_consents(conn, owner.submission_id, owner.actor, owner.at).await?;
+    discard_staged(conn, owner.submission_id).await?;
+    Ok(usize::try_from(published).unwrap_or(usize::MAX))
+}
+
+/// Deletes whatever a submission has staged (it was rejected, or completed by another run).
+pub(super) async fn discard_staged(
+    conn: &mut AnyConnection,
+    submission_id: &str,
+) -> Result<(), StoreError> {
+    for table in ["staged_findings", "staged_reviews", "staged_sheets"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE submission_id = $1"))
+            .bind(submission_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Inserts sealed findings, `key_id` the key that sealed them.
 pub(super) async fn insert_findings(
     conn: &mut AnyConnection,
@@ -222,7 +383,9 @@ mod tests {
 
     use super::*;
     use crate::store::sql::tests::{event, submission};
-    use crate::store::{Completion, Deliveries, RawInput, ReviewDetail, Reviews, Submissions};
+    use crate::store::{
+        Completion, Deliveries, RawInput, Rejection, ReviewDetail, Reviews, Submissions,
+    };
 
     /// 150 sheets, each with two findings and a review task, every other one consented: more
     /// rows of each table than one statement binds, so every insert takes several.
@@ -276,7 +439,7 @@ mod tests {
             .await
             .unwrap();
 
-        let stored = store.submission_sheets("sub").await.unwrap();
+        let stored = store.submission_sheets("sub", 0..u32::MAX).await.unwrap();
         assert_eq!(stored.len(), sheets.len());
         for (i, (summary, sent)) in stored.iter().zip(&sheets).enumerate() {
             assert_eq!(summary.id, sent.id);
@@ -292,5 +455,134 @@ mod tests {
             assert_eq!(review.sheet_id, sent.id);
             assert_eq!(review.detail, sent.reviews[0].detail);
         }
+    }
+
+    /// Rows left in the staging tables.
+    async fn staged_rows(store: &SqlStore) -> i64 {
+        let mut rows = 0;
+        for table in ["staged_sheets", "staged_findings", "staged_reviews"] {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            rows += n;
+        }
+        rows
+    }
+
+    async fn journaled(store: &SqlStore, id: &str) {
+        let raw = RawInput {
+            sha256: id,
+            content_type: None,
+            body: id.as_bytes(),
+        };
+        store.journal(raw, &submission(id, id)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn staged_sheets_appear_only_with_the_completion_and_before_its_own_sheets() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_for_tests(dir.path()).await;
+        journaled(&store, "sub").await;
+        let sheets = many_sheets();
+        // Staged out of order, and the first chunk twice (a resumed reading): replaced.
+        assert!(
+            store
+                .stage_sheets("sub", 50, &sheets[50..100])
+                .await
+                .unwrap()
+        );
+        assert!(store.stage_sheets("sub", 0, &sheets[..50]).await.unwrap());
+        assert!(store.stage_sheets("sub", 0, &sheets[..50]).await.unwrap());
+        assert_eq!(staged_rows(&store).await, 100 * 4);
+        assert!(
+            store
+                .submission_sheets("sub", 0..u32::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(store.submission_summary("sub").await.unwrap().sheets, 0);
+        assert!(store.consent(&sheets[0].id).await.unwrap().is_none());
+
+        store
+            .complete(
+                "sub",
+                &Completion::Accepted(sheets[100..].to_vec()),
+                &event("submit"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(staged_rows(&store).await, 0);
+        let stored = store.submission_sheets("sub", 0..u32::MAX).await.unwrap();
+        assert_eq!(stored.len(), 150);
+        for (i, (summary, sent)) in stored.iter().zip(&sheets).enumerate() {
+            assert_eq!(
+                (summary.id.as_str(), summary.record_index),
+                (sent.id.as_str(), i as u32)
+            );
+            assert_eq!(summary.findings, sent.findings, "findings of {}", sent.id);
+            let consent = store.consent(&sent.id).await.unwrap();
+            assert_eq!(consent.map(|c| c.consented), (i % 2 == 0).then_some(true));
+            let review = store.review(&sent.reviews[0].id).await.unwrap().unwrap();
+            assert_eq!(review.detail, sent.reviews[0].detail);
+        }
+        let staged = store.sheet("sheet-7").await.unwrap().unwrap();
+        assert_eq!(staged.sheet.patient.name.as_deref(), Some("患者7"));
+        assert_eq!(staged.submission_id, "sub");
+        let summary = store.submission_summary("sub").await.unwrap();
+        assert_eq!(
+            (summary.sheets, summary.warnings, summary.errors),
+            (150, 300, 0)
+        );
+        let page = store.submission_sheets("sub", 140..145).await.unwrap();
+        let indexes: Vec<u32> = page.iter().map(|s| s.record_index).collect();
+        assert_eq!(indexes, [140, 141, 142, 143, 144]);
+        assert_eq!(page[0].findings, sheets[140].findings);
+    }
+
+    #[tokio::test]
+    async fn a_rejected_submission_keeps_no_staged_sheet_and_stages_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_for_tests(dir.path()).await;
+        let sheets = many_sheets();
+        journaled(&store, "rejected").await;
+        assert!(
+            store
+                .stage_sheets("rejected", 0, &sheets[..20])
+                .await
+                .unwrap()
+        );
+        let rejection = Rejection {
+            kind: crate::store::RejectionKind::Malformed,
+            code: "test.broken".into(),
+            message: "m".into(),
+            message_ja: "j".into(),
+            location: None,
+        };
+        store
+            .complete(
+                "rejected",
+                &Completion::Rejected(rejection),
+                &event("submit"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(staged_rows(&store).await, 0);
+        assert!(
+            store
+                .submission_sheets("rejected", 0..u32::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            !store
+                .stage_sheets("rejected", 20, &sheets[20..40])
+                .await
+                .unwrap(),
+            "a completed submission stages nothing more"
+        );
+        assert_eq!(staged_rows(&store).await, 0);
     }
 }

@@ -1,16 +1,19 @@
 //! Submissions, sheets and findings in SQLite, sealed at rest.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use kakehashi_sdk::{Finding, Sheet, SheetKind};
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::new_sheets::{self, SheetOwner};
+use super::new_sheets::{self, SheetOwner, discard_staged, publish_staged};
 use super::{Bound, SqlStore, access_keys, audit, deliveries, flag, now};
 use crate::store::audit::AuditEvent;
 use crate::store::submissions::{
     CheckedSheet, Completion, RawInput, Rejection, SheetFilter, SheetListing, SheetQuery,
-    SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, Submissions,
+    SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus, SubmissionSummary,
+    Submissions,
 };
 use crate::store::{NewAccessKey, StoreError};
 
@@ -112,16 +115,20 @@ impl SqlStore {
         })
     }
 
-    /// Findings of the sheets matching `where_clause` (one `$1` bound to `key`), by sheet id.
+    /// Findings of the sheets matching `where_clause` (one `$1` bound to `key`) whose record
+    /// indexes are in `records`, by sheet id.
     async fn findings_where(
         &self,
         where_clause: &str,
         key: &str,
+        records: Range<i64>,
     ) -> Result<HashMap<String, Vec<Finding>>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT f.sheet_id, f.seq, f.body_json, f.key_id FROM findings f JOIN sheets s ON s.id = f.sheet_id WHERE {where_clause} ORDER BY s.record_index, f.seq"
+            "SELECT f.sheet_id, f.seq, f.body_json, f.key_id FROM findings f JOIN sheets s ON s.id = f.sheet_id WHERE {where_clause} AND s.record_index >= $2 AND s.record_index < $3 ORDER BY s.record_index, f.seq"
         ))
         .bind(key)
+        .bind(records.start)
+        .bind(records.end)
         .fetch_all(&self.pool)
         .await?;
         let mut by_sheet: HashMap<String, Vec<Finding>> = HashMap::new();
@@ -337,6 +344,28 @@ impl Submissions for SqlStore {
         self.submission_from_row(&row)
     }
 
+    async fn stage_sheets(
+        &self,
+        submission_id: &str,
+        first_index: usize,
+        sheets: &[CheckedSheet],
+    ) -> Result<bool, StoreError> {
+        let sealed = self.seal_new_sheets(sheets, first_index)?;
+        let _writer = self.write_lock().await;
+        let mut tx = self.begin_write().await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM submissions WHERE id = $1")
+                .bind(submission_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if status.as_deref() != Some(SubmissionStatus::Received.as_str()) {
+            return Ok(false);
+        }
+        sealed.stage(&mut tx, submission_id).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn complete(
         &self,
         submission_id: &str,
@@ -374,20 +403,28 @@ impl Submissions for SqlStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(owner) = updated else {
-            // Completed by an earlier or concurrent run of the same submission.
+            // Completed by an earlier or concurrent run of the same submission: what this run
+            // staged is not needed.
+            discard_staged(&mut tx, submission_id).await?;
+            tx.commit().await?;
             return Ok(());
         };
-        if let Some(sealed) = &sealed {
-            let organisation: Option<String> = owner.try_get("organisation_id")?;
-            let municipality: Option<String> = owner.try_get("municipality_id")?;
-            let owner = SheetOwner {
-                submission_id,
-                organisation_id: organisation.as_deref(),
-                municipality_id: municipality.as_deref(),
-                actor: &audit.actor,
-                at: &at,
-            };
-            sealed.insert(&mut tx, &owner).await?;
+        let organisation: Option<String> = owner.try_get("organisation_id")?;
+        let municipality: Option<String> = owner.try_get("municipality_id")?;
+        let owner = SheetOwner {
+            submission_id,
+            organisation_id: organisation.as_deref(),
+            municipality_id: municipality.as_deref(),
+            actor: &audit.actor,
+            at: &at,
+        };
+        match sealed {
+            Some(mut sealed) => {
+                let staged = publish_staged(&mut tx, &owner).await?;
+                sealed.number_from(staged);
+                sealed.insert(&mut tx, &owner).await?;
+            }
+            None => discard_staged(&mut tx, submission_id).await?,
         }
         audit::append_at(&mut tx, self.sealer.key_ring(), &at, audit).await?;
         tx.commit().await?;
@@ -406,14 +443,23 @@ impl Submissions for SqlStore {
             .transpose()
     }
 
-    async fn submission_sheets(&self, id: &str) -> Result<Vec<SheetSummary>, StoreError> {
+    async fn submission_sheets(
+        &self,
+        id: &str,
+        records: Range<u32>,
+    ) -> Result<Vec<SheetSummary>, StoreError> {
+        let records = i64::from(records.start)..i64::from(records.end);
         let rows = sqlx::query(
-            "SELECT id, record_index, kind, disease_group, disease_number, has_errors FROM sheets WHERE submission_id = $1 ORDER BY record_index",
+            "SELECT id, record_index, kind, disease_group, disease_number, has_errors FROM sheets WHERE submission_id = $1 AND record_index >= $2 AND record_index < $3 ORDER BY record_index",
         )
         .bind(id)
+        .bind(records.start)
+        .bind(records.end)
         .fetch_all(&self.pool)
         .await?;
-        let mut by_sheet = self.findings_where("s.submission_id = $1", id).await?;
+        let mut by_sheet = self
+            .findings_where("s.submission_id = $1", id, records)
+            .await?;
         rows.iter()
             .map(|row| {
                 let id: String = row.try_get("id")?;
@@ -430,6 +476,38 @@ impl Submissions for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn submission_summary(&self, id: &str) -> Result<SubmissionSummary, StoreError> {
+        let sheets = sqlx::query(
+            "SELECT COUNT(*) AS sheets, CAST(COALESCE(SUM(has_errors), 0) AS BIGINT) AS with_errors FROM sheets WHERE submission_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        let count = |row: &AnyRow, column: &str| -> Result<usize, StoreError> {
+            Ok(usize::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
+        };
+        let mut summary = SubmissionSummary {
+            sheets: count(&sheets, "sheets")?,
+            sheets_with_errors: count(&sheets, "with_errors")?,
+            ..SubmissionSummary::default()
+        };
+        let by_severity = sqlx::query(
+            "SELECT f.severity, COUNT(*) AS findings FROM findings f JOIN sheets s ON s.id = f.sheet_id WHERE s.submission_id = $1 GROUP BY f.severity",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &by_severity {
+            let findings = count(row, "findings")?;
+            match row.try_get::<&str, _>("severity")? {
+                "error" => summary.errors = findings,
+                "warning" => summary.warnings = findings,
+                _ => summary.infos = findings,
+            }
+        }
+        Ok(summary)
     }
 
     async fn sheet(&self, id: &str) -> Result<Option<StoredSheet>, StoreError> {
@@ -449,7 +527,7 @@ impl Submissions for SqlStore {
         )?;
         self.merge_certification(id, &mut sheet).await?;
         let findings = self
-            .findings_where("s.id = $1", id)
+            .findings_where("s.id = $1", id, 0..i64::MAX)
             .await?
             .remove(id)
             .unwrap_or_default();
