@@ -181,20 +181,25 @@ impl Pipeline {
         Ok(self.adapters.choose(kind, name, &input)?.adapter.clone())
     }
 
-    /// Reserves from the decoding budget what `adapter` may take to read `body`. The bound is
-    /// worked out here: it reads at most the document's structure (an archive's directory, a
-    /// PDF's objects), a few milliseconds.
+    /// Reserves from the decoding budget what `adapter` may take to read `body` the way
+    /// `reading` says. The bound is worked out here: it reads at most the document's structure
+    /// (an archive's directory, a PDF's objects), a few milliseconds.
     async fn reserve(
         &self,
         adapter: &Arc<dyn Adapter>,
         body: &bytes::Bytes,
         content_type: Option<&str>,
+        reading: Reading,
     ) -> Result<Reservation, SubmitError> {
-        let bound = adapter.memory_bound(&Input {
+        let input = Input {
             bytes: body,
             content_type,
             sha256: "",
-        });
+        };
+        let bound = match reading {
+            Reading::Whole => adapter.memory_bound(&input),
+            Reading::ChunkByChunk => adapter.streamed_memory_bound(&input),
+        };
         Ok(self.budget.reserve(bound).await?)
     }
 
@@ -217,6 +222,7 @@ impl Pipeline {
                 &adapter,
                 &submission.body,
                 submission.content_type.as_deref(),
+                Reading::ChunkByChunk,
             )
             .await?;
         let sha256 = content_hash(&submission.body);
@@ -329,7 +335,7 @@ impl Pipeline {
     ) -> Result<(Result<Conversion, Rejection>, Reservation), SubmitError> {
         let adapter = self.adapter_for(kind, &body, content_type.as_deref(), adapter)?;
         let reservation = self
-            .reserve(&adapter, &body, content_type.as_deref())
+            .reserve(&adapter, &body, content_type.as_deref(), Reading::Whole)
             .await?;
         let sha256 = content_hash(&body);
         let read = self
@@ -471,7 +477,12 @@ impl Pipeline {
             .clone();
         let body = bytes::Bytes::from(body);
         let reservation = self
-            .reserve(&adapter, &body, content_type.as_deref())
+            .reserve(
+                &adapter,
+                &body,
+                content_type.as_deref(),
+                Reading::ChunkByChunk,
+            )
             .await?;
         tracing::info!(id = %record.id, "resuming a journaled submission that was never completed");
         let audit = AuditEvent {
@@ -507,6 +518,15 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// How a document is read, for what it may take from the decoding budget.
+#[derive(Debug, Clone, Copy)]
+enum Reading {
+    /// Every record kept until the end: dry runs, imports, decision files.
+    Whole,
+    /// Records handed over as they are read: submissions ([`read_in_chunks`]).
+    ChunkByChunk,
 }
 
 /// Sheets a submission's reading hands over at a time to be staged: with the one being staged,

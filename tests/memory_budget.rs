@@ -188,8 +188,9 @@ async fn concurrent_zip_bombs_stay_within_the_decoding_budget_and_memory_is_retu
     assert!(!gw.log().contains("panicked"), "{}", gw.log());
 }
 
-/// A text export whose bound is beyond the whole budget (64 times its size) is not refused:
-/// it waits for the whole budget and is read alone, as it was always taken.
+/// A text export whose bound is beyond the whole budget is not refused: it waits for the whole
+/// budget and is read alone, as it was always taken — read whole for a dry run (64 times its
+/// size), or chunk by chunk as a submission (4 times).
 #[tokio::test]
 async fn a_document_beyond_the_whole_budget_is_read_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -204,13 +205,25 @@ async fn a_document_beyond_the_whole_budget_is_read_alone() {
     assert!(csv.len() as u64 * 64 > MIB, "{} bytes", csv.len());
     let (status, body) = send(
         clerk
-            .post("/v1/submissions?mapping=hospital-a")
+            .post("/v1/convert?mapping=hospital-a")
             .header("content-type", "text/csv")
             .body(csv),
     )
     .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body["sheets"].as_array().unwrap().is_empty(), "{body}");
+
+    let export = long_clinic_export(1000);
+    assert!(export.len() as u64 * 4 > MIB, "{} bytes", export.len());
+    let (status, body) = send(
+        clerk
+            .post("/v1/submissions?mapping=clinic-b")
+            .header("content-type", "text/csv")
+            .body(export),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert_eq!(body["status"], "accepted", "{body}");
+    assert_eq!(body["summary"]["sheets"], 1000, "{body}");
 }
 
 /// Rows of the generated export: enough that holding every sheet (about 13 KiB each) would

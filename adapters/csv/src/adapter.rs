@@ -504,6 +504,11 @@ impl Adapter for CsvAdapter {
         Ok(out)
     }
 
+    /// Records are converted a row at a time and handed over ([`read_each`](Self::read_each)).
+    fn streamed_memory_bound(&self, input: &Input<'_>) -> u64 {
+        kakehashi_sdk::streamed_text_bound(input)
+    }
+
     fn read_each(
         &self,
         input: &Input<'_>,

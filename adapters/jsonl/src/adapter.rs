@@ -181,6 +181,11 @@ impl Adapter for JsonlAdapter {
         Ok(out)
     }
 
+    /// Records are converted a row at a time and handed over ([`read_each`](Self::read_each)).
+    fn streamed_memory_bound(&self, input: &Input<'_>) -> u64 {
+        kakehashi_sdk::streamed_text_bound(input)
+    }
+
     /// Two passes: the first checks that every line is a JSON object (parsing it into nothing),
     /// so that an export refused at its last line is refused before any record is handed over;
     /// the second converts a line at a time.

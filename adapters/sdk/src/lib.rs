@@ -28,7 +28,8 @@ mod value;
 
 pub use adapter::{
     Adapter, AdapterError, AdapterErrorKind, Converted, Document, EmbeddedFile, Input,
-    MappingContext, MappingFiles, OcrReading, TEXT_EXPANSION, parse_mapping,
+    MappingContext, MappingFiles, OcrReading, STREAMED_TEXT_EXPANSION, TEXT_EXPANSION,
+    parse_mapping, streamed_text_bound,
 };
 pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
