@@ -119,6 +119,7 @@ impl JsonlAdapter {
             let text = value.map.get(&text).cloned().unwrap_or(text);
             match target {
                 MappingTarget::Field(field) => {
+                    findings.extend(field.inexact_number(NAME, &text, &location));
                     findings.extend(field.apply_from(&mut sheet, &text, location));
                 }
                 MappingTarget::Item(code) => {
@@ -284,4 +285,54 @@ fn not_an_object(line: u64) -> AdapterError {
         format!("{line} 行目が JSON オブジェクトではありません（1 行が 1 件の調査票です）"),
     )
     .at(SourceLocation::line(line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_sdk::{DiseaseRegistry, MappingFiles, Severity, TemplateSet};
+
+    #[test]
+    fn header_decimals_a_number_cannot_hold_exactly_are_a_located_warning() {
+        let mut mappings = MappingFiles::default();
+        mappings.insert(
+            NAME,
+            "t",
+            "t.toml",
+            "description = \"t\"\nkind = \"shoman\"\n[[values]]\npointer = \"/child/height\"\nfield = \"child.height_cm\"\n".into(),
+        );
+        let (diseases, templates) = (DiseaseRegistry::default(), TemplateSet::default());
+        let context = MappingContext {
+            diseases: &diseases,
+            templates: &templates,
+            mappings: &mappings,
+            mapping: Some("t"),
+        };
+        let bytes = b"{\"child\": {\"height\": \"132.50\"}}\n{\"child\": {\"height\": \"132.123456789012345678\"}}\n";
+        let input = Input {
+            bytes,
+            content_type: Some("application/x-ndjson"),
+            sha256: "0",
+        };
+        let out = JsonlAdapter.convert(&input, &context).unwrap();
+        assert!(out[0].findings.is_empty(), "{:?}", out[0].findings);
+        let [warning] = out[1].findings.as_slice() else {
+            panic!("{:?}", out[1].findings);
+        };
+        let at = warning.location.as_ref().unwrap();
+        assert_eq!(
+            (
+                warning.severity,
+                warning.code.as_str(),
+                at.line,
+                at.element.as_deref()
+            ),
+            (
+                Severity::Warning,
+                "jsonl.inexact_number",
+                Some(2),
+                Some("/child/height")
+            )
+        );
+    }
 }
