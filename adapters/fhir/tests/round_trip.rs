@@ -16,6 +16,9 @@ use kakehashi_adapter_fhir::{FhirAdapter, sheet_bundle};
 use kakehashi_adapter_jsonl::JsonlAdapter;
 use kakehashi_sdk::{Adapter, Input, MappingContext, Record, Sheet};
 
+/// The FHIR base the Bundles name their Questionnaires under.
+const BASE: &str = "https://127.0.0.1:8443/fhir";
+
 fn corpus() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = Vec::new();
@@ -108,7 +111,7 @@ fn every_corpus_sheet_reads_back_the_same_from_its_fhir_bundle() {
         for (n, sheet) in sheets.iter().enumerate() {
             let template = catalog.templates.for_sheet(sheet);
             let id = uuid_for(&path, n);
-            let bundle = sheet_bundle(sheet, template, &id, "completed").unwrap();
+            let bundle = sheet_bundle(sheet, template, &id, "completed", BASE).unwrap();
             let back = sheets_of(&FhirAdapter, bundle.as_bytes(), None).unwrap_or_default();
             compared += 1;
             let (before, after) = (
