@@ -3,7 +3,8 @@
 # printed documents embed, the tools the tests use (a TLS scanner, pdftotext, openssl), and
 # OpenSSL's headers with pkg-config, which josekit (the delivery envelope) links against; and
 # Tesseract with its Japanese data (the scan adapter's OCR; the headers and clang for bindgen);
-# then a Python virtualenv (.venv/) with schemathesis, which fuzzes the API in scripts/test.sh;
+# then a Python virtualenv (.venv/) with schemathesis, which fuzzes the API in scripts/test.sh,
+# and fhir.resources, which tests/fhir_r4.rs validates the FHIR output with;
 # and the fonts the scan adapter's independent test set prints with (Noto Sans CJK, VL Gothic,
 # IPA Mincho, and the handwriting-style Klee and Kiloji); NSS's certutil and pk12util, which
 # open the terminals' PKCS#12 bundles in the tests as Chrome and Firefox do; and headless
@@ -29,11 +30,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The API fuzzer, pinned, in a virtualenv of its own (never the system's site-packages).
+# The API fuzzer, and fhir.resources, which tests/fhir_r4.rs validates the FHIR output with as
+# R4 JSON (tests/fhir_r4/validate.py; 6.4.0 is a release whose top-level models are R4, and it
+# needs pydantic 1), pinned, in a virtualenv of their own (never the system's site-packages).
 schemathesis_version=4.32.5
-if [[ "$(.venv/bin/schemathesis --version 2>/dev/null)" != *"$schemathesis_version"* ]]; then
+fhir_resources_version=6.4.0
+if [[ "$(.venv/bin/schemathesis --version 2>/dev/null)" != *"$schemathesis_version"* ]] ||
+  [[ "$(.venv/bin/python -c 'import fhir.resources; print(fhir.resources.__version__)' 2>/dev/null)" != "$fhir_resources_version" ]]; then
   /usr/bin/python3 -m venv --clear .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version" \
+    "fhir.resources==$fhir_resources_version" "pydantic<2"
 fi
 
 # fhirpath.js (npm), which tests/fhir_forms.rs runs the Questionnaires' calculated expressions

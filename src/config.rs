@@ -13,6 +13,14 @@ use serde::Deserialize;
 pub struct Config {
     /// Address the API listens on. Default `127.0.0.1:8443` (loopback only).
     pub listen: SocketAddr,
+    /// The address clients reach the gateway at, such as `https://kakehashi.example.lg.jp`
+    /// (a path after the host is kept; no query, no fragment; a trailing `/` is dropped). The
+    /// FHIR output names the Questionnaires its responses answer under it
+    /// (`{public_url}/fhir/Questionnaire/nanbyo-049`), where the gateway serves them. Default
+    /// `https://` and the address the API listens on (`https://127.0.0.1:8443`; `http://` with
+    /// `plain_http_for_development`): set it whenever clients use a host name, a proxy or an
+    /// address other than `listen`.
+    pub public_url: Option<PublicUrl>,
     /// Where the database and (later) generated certificates live. Default `./kakehashi-data`.
     pub data_dir: PathBuf,
     /// Largest request body accepted, in bytes. Default 32 MiB.
@@ -49,6 +57,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: None,
             data_dir: PathBuf::from("kakehashi-data"),
             max_body_bytes: 32 * 1024 * 1024,
             mappings_dir: None,
@@ -353,6 +362,43 @@ impl TryFrom<String> for PostgresUrl {
     }
 }
 
+/// An `http://` or `https://` URL with a host and no query or fragment, kept without a trailing
+/// `/`; anything else is refused when the file is read.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PublicUrl {
+    type Error = String;
+
+    fn try_from(url: String) -> Result<Self, Self::Error> {
+        let refused = |why: &str| {
+            Err(format!(
+                "public_url `{url}` {why}: give the address clients reach the gateway at, such as https://kakehashi.example.lg.jp"
+            ))
+        };
+        let Some(rest) = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+        else {
+            return refused("does not start with https:// (or http://)");
+        };
+        if rest.split('/').next().is_none_or(str::is_empty) {
+            return refused("names no host");
+        }
+        if url.contains(['?', '#']) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return refused("has a query, a fragment or a space");
+        }
+        Ok(Self(url.trim_end_matches('/').to_owned()))
+    }
+}
+
 /// Why the configuration could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -369,6 +415,16 @@ impl Config {
     /// Where the development PKI lives.
     pub fn certs_dir(&self) -> PathBuf {
         self.data_dir.join("certs")
+    }
+
+    /// The address clients reach the gateway at: `public_url`, else the scheme the gateway
+    /// serves and `bound`, the address it listens on.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().to_owned(),
+            None if self.tls.plain_http_for_development => format!("http://{bound}"),
+            None => format!("https://{bound}"),
+        }
     }
 
     /// Where audit anchors are written.
@@ -476,6 +532,35 @@ mod tests {
             err.to_string().contains("unknown field `data_dri`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_public_url_is_the_listening_address_unless_configured() {
+        let bound = SocketAddr::from(([127, 0, 0, 1], 40123));
+        let c: Config = toml::from_str("").unwrap();
+        assert_eq!(c.public_url(bound), "https://127.0.0.1:40123");
+        let c: Config = toml::from_str("[tls]\nplain_http_for_development = true").unwrap();
+        assert_eq!(c.public_url(bound), "http://127.0.0.1:40123");
+        let c: Config =
+            toml::from_str("public_url = \"https://kakehashi.example.lg.jp/gateway/\"").unwrap();
+        assert_eq!(
+            c.public_url(bound),
+            "https://kakehashi.example.lg.jp/gateway"
+        );
+        for (bad, why) in [
+            ("kakehashi.example.lg.jp", "does not start with https://"),
+            (
+                "ftp://kakehashi.example.lg.jp",
+                "does not start with https://",
+            ),
+            ("https:///fhir", "names no host"),
+            ("https://kakehashi.example.lg.jp/?a=1", "has a query"),
+        ] {
+            let err = toml::from_str::<Config>(&format!("public_url = \"{bad}\""))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

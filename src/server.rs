@@ -219,6 +219,13 @@ impl Gateway {
                     addr: config.listen,
                     source,
                 })?;
+        let public_url = config.public_url(listener.local_addr().map_err(ServeError::Serve)?);
+        if config.public_url.is_none() && config.listen.ip().is_unspecified() {
+            tracing::warn!(
+                %public_url,
+                "no public_url configured and the API listens on every address: FHIR output names Questionnaires at an address clients cannot reach; set public_url"
+            );
+        }
         let security = Arc::new(config.security.clone());
         let guard = Arc::new(Guard::new(
             &security,
@@ -234,6 +241,7 @@ impl Gateway {
             guard: guard.clone(),
             font,
             outbox: waker,
+            public_url: public_url.into(),
         });
         tracing::info!(
             data_dir = %config.data_dir.display(),

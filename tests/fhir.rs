@@ -15,6 +15,9 @@ use serde_json::Value;
 
 use common::{Gateway, HOSPITAL, Session, send};
 
+/// The FHIR base of the tests that build documents without a gateway.
+const BASE: &str = "https://127.0.0.1:8443/fhir";
+
 const T1D_BUNDLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/conformance/fhir/cases/shoman-t1d-bundle.json"
@@ -72,7 +75,7 @@ fn a_sheet_goes_out_as_fhir_and_comes_back_the_same() {
     let id = "2f1e9a3c-0d5b-5c4e-8a7f-1b2c3d4e5f60";
     let template = catalog.templates.for_sheet(&original);
     let bundle =
-        kakehashi_adapter_fhir::sheet_bundle(&original, template, id, "in-progress").unwrap();
+        kakehashi_adapter_fhir::sheet_bundle(&original, template, id, "in-progress", BASE).unwrap();
     assert!(bundle.contains(r#""valueDecimal":7.50"#), "{bundle}");
     let (back, findings) = convert(&catalog, bundle.as_bytes()).remove(0);
     let errors: Vec<_> = findings
@@ -123,8 +126,12 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
         number: 1,
     };
     let template = catalog.templates.get(&key).unwrap();
-    let q = kakehashi_adapter_fhir::questionnaire(template);
-    assert_eq!(q["url"], kakehashi_adapter_fhir::canonical(&key));
+    let q = kakehashi_adapter_fhir::questionnaire(template, BASE);
+    assert_eq!(
+        q["url"],
+        "https://127.0.0.1:8443/fhir/Questionnaire/shoman-07-001"
+    );
+    assert_eq!(q["version"], template.form_version);
     let items = group(&q, "items");
     let mean = items
         .iter()
@@ -169,7 +176,7 @@ fn a_questionnaire_marks_its_calculated_items_and_names_its_disease() {
             number: 96,
         })
         .unwrap();
-    let q = kakehashi_adapter_fhir::questionnaire(crohn);
+    let q = kakehashi_adapter_fhir::questionnaire(crohn, BASE);
     let cdai = group(&q, "items")
         .iter()
         .find(|i| i["linkId"] == "cdai.total")
@@ -268,6 +275,30 @@ async fn a_hospital_posts_fhir_reads_it_back_as_fhir_and_posts_that_again() {
         ["Patient", "QuestionnaireResponse", "MedicationRequest"]
     );
 
+    // The response names its Questionnaire by a canonical URL with the form's version, and the
+    // gateway answers that URL with that Questionnaire.
+    let canonical = out["entry"][1]["resource"]["questionnaire"]
+        .as_str()
+        .unwrap();
+    let (url, version) = canonical.split_once('|').expect("a version after |");
+    let path = url
+        .strip_prefix(&gw.base)
+        .unwrap_or_else(|| panic!("{url} is not under the gateway's {}", gw.base));
+    assert_eq!(path, "/fhir/Questionnaire/shoman-07-001");
+    let response = clerk.get(path).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/fhir+json");
+    let questionnaire: Value = response.json().await.unwrap();
+    assert_eq!(questionnaire["resourceType"], "Questionnaire");
+    assert_eq!(
+        (
+            questionnaire["url"].as_str(),
+            questionnaire["version"].as_str()
+        ),
+        (Some(url), Some(version))
+    );
+    assert!(!version.is_empty());
+
     // And back in: the same patient, disease and values, as a new submission of new bytes.
     let (status, again) = submit_fhir(&clerk, "application/fhir+json", text.into_bytes()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{again}");
@@ -307,17 +338,52 @@ async fn templates_are_questionnaires_and_unreadable_fhir_is_refused_with_its_pl
     assert_eq!(questionnaire["resourceType"], "Questionnaire");
     assert_eq!(
         questionnaire["url"],
-        kakehashi_adapter_fhir::canonical(&DiseaseKey {
-            kind: SheetKind::Shoman,
-            group: Some(7),
-            number: 1,
-        })
+        kakehashi_adapter_fhir::canonical(
+            &DiseaseKey {
+                kind: SheetKind::Shoman,
+                group: Some(7),
+                number: 1,
+            },
+            &format!("{}/fhir", gw.base)
+        )
     );
     let (status, body) = send(clerk.get("/v1/templates/nanbyo/999/questionnaire")).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
+
+    // At their canonical URLs: a template's and a common form; a disease without a template,
+    // a slug the gateway does not write and no form at all are 404 in both languages.
+    for slug in ["shoman-07-001", "nanbyo-common"] {
+        let (status, body) = send(clerk.get(&format!("/fhir/Questionnaire/{slug}"))).await;
+        assert_eq!(status, StatusCode::OK, "{slug}: {body}");
+        assert_eq!(
+            body["url"],
+            format!("{}/fhir/Questionnaire/{slug}", gw.base)
+        );
+    }
+    for slug in ["nanbyo-999", "shoman-7-1", "patient-001"] {
+        let (status, body) = send(clerk.get(&format!("/fhir/Questionnaire/{slug}"))).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found")),
+            "{slug}"
+        );
+        assert!(body["message"].as_str().unwrap().contains(slug), "{body}");
+        assert!(
+            body["message_ja"].as_str().unwrap().contains("様式"),
+            "{body}"
+        );
+    }
+    // Signed-in users only.
+    let anonymous = gw
+        .client(Some("hospital"))
+        .get(gw.url("/fhir/Questionnaire/shoman-07-001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
     // Broken JSON declared as FHIR: rejected with line and column, and still journaled.
     let broken = std::fs::read(concat!(

@@ -130,7 +130,8 @@ fn calculated_expressions_give_in_fhirpath_js_what_the_gateway_computes() {
     let mut expected: Vec<BTreeMap<String, Option<f64>>> = Vec::new();
     let mut names = Vec::new();
     for template in catalog.templates.iter() {
-        let questionnaire = kakehashi_adapter_fhir::questionnaire(template);
+        let questionnaire =
+            kakehashi_adapter_fhir::questionnaire(template, "https://127.0.0.1:8443/fhir");
         let formulas = expressions(&questionnaire);
         if formulas.is_empty() {
             continue;

@@ -1,4 +1,5 @@
-//! The HTTP API (axum): versioned JSON under `/v1`, Prometheus text on `/metrics`.
+//! The HTTP API (axum): versioned JSON under `/v1`, FHIR Questionnaires at their canonical URLs
+//! under `/fhir`, Prometheus text on `/metrics`.
 //!
 //! Every request passes two gates before a handler sees it ([`identity`]): the terminal gate
 //! (the client certificate names a registered terminal; rates per terminal and address) and,
@@ -77,11 +78,19 @@ pub struct AppState {
     pub font: Arc<kakehashi_pdf::Font>,
     /// Wakes the delivery worker when a delivery becomes due.
     pub outbox: crate::push::OutboxWaker,
+    /// The address clients reach the gateway at (`public_url`), without a trailing `/`.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
     pub fn store(&self) -> &Arc<dyn crate::store::Store> {
         self.pipeline.store()
+    }
+
+    /// The gateway's FHIR base, under which its Questionnaires' canonical URLs resolve
+    /// (`GET /fhir/Questionnaire/{slug}`).
+    pub fn fhir_base(&self) -> String {
+        format!("{}/fhir", self.public_url)
     }
 
     /// Lets the request on when the caller's role is `allowed`; otherwise records `audit` as

@@ -439,5 +439,11 @@ mod tests {
         assert_eq!(layout["schema"]["enum"], json!(["city-a", "city-b"]));
         let questionnaire = &doc["paths"]["/v1/templates/{kind}/{number}/questionnaire"]["get"];
         assert_eq!(names(questionnaire), ["kind", "number"]);
+        let canonical = &doc["paths"]["/fhir/Questionnaire/{slug}"]["get"];
+        assert_eq!(names(canonical), ["slug"]);
+        assert!(
+            canonical["responses"]["200"]["content"]["application/fhir+json"].is_object(),
+            "{canonical}"
+        );
     }
 }

@@ -139,6 +139,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             .param("number", "The notified number (49), or group-number for 小慢 (7-1)")
             .answer(200, "The Questionnaire", FHIR_JSON, object)
             .error(404, "No template for that disease"),
+        Endpoint::new(Get, "/fhir/Questionnaire/{slug}", FullSession, "A form's FHIR Questionnaire at its canonical URL, which the QuestionnaireResponses of ?format=fhir name (with the form's version after |)", get(templates::canonical))
+            .param("slug", "The form: nanbyo-049 (指定難病 by notified number), shoman-07-001 (小慢 by group and number), or nanbyo-common / shoman-common")
+            .answer(200, "The Questionnaire", FHIR_JSON, object)
+            .error(404, "No such form, or a disease without a template (not_found)"),
         // ---------------------------------------------------------------- review of OCR
         Endpoint::new(Get, "/v1/review", FullSession, "Values read by OCR that wait for a person (municipal officers: their municipality's queue)", get(review::list))
             .query::<review::ListParams>()

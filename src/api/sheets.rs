@@ -173,8 +173,14 @@ pub async fn read(
                 number,
             })
     });
-    let bundle = kakehashi_adapter_fhir::sheet_bundle(&sheet.sheet, template, &sheet.id, status)
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    let bundle = kakehashi_adapter_fhir::sheet_bundle(
+        &sheet.sheet,
+        template,
+        &sheet.id,
+        status,
+        &state.fhir_base(),
+    )
+    .map_err(|e| ApiError::internal(&e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, FHIR_JSON)], bundle).into_response())
 }
 

@@ -1,7 +1,9 @@
 //! Disease templates for EHR form tools: `GET /v1/templates/{kind}/{number}/questionnaire`
 //! gives a template as a FHIR Questionnaire, and `GET /v1/templates/{kind}/common/questionnaire`
-//! the programme's common form (for a disease without a template yet). Templates are published
-//! data, not personal data: any signed-in user may read them, and reads are not audited.
+//! the programme's common form (for a disease without a template yet); `GET
+//! /fhir/Questionnaire/{slug}` is the same Questionnaire at its canonical URL, which the
+//! gateway's FHIR responses name. Templates are published data, not personal data: any
+//! signed-in user may read them, and reads are not audited.
 
 use axum::extract::State;
 use axum::http::header;
@@ -31,25 +33,51 @@ pub(crate) fn key(kind: &str, number: &str) -> Option<DiseaseKey> {
     }
 }
 
+/// A form's Questionnaire, as `application/fhir+json`: a common form, or a disease's when the
+/// catalog has its template (`None` when it has not).
+fn form_questionnaire(state: &AppState, form: Form) -> Option<Response> {
+    let base = state.fhir_base();
+    let questionnaire = match form {
+        Form::Common(_) => kakehashi_adapter_fhir::form_questionnaire(form, None, &base),
+        Form::Disease(key) => {
+            let template = state.pipeline.catalog().templates.get(&key)?;
+            kakehashi_adapter_fhir::questionnaire(template, &base)
+        }
+    };
+    Some(
+        (
+            [(header::CONTENT_TYPE, FHIR_JSON)],
+            questionnaire.to_string(),
+        )
+            .into_response(),
+    )
+}
+
 pub async fn questionnaire(
     State(state): State<AppState>,
     Path((kind, number)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let what = format!("{kind}/{number}");
     let missing = || ApiError::not_found("disease template", "疾病テンプレート", &what);
-    let body = match (kind.parse::<SheetKind>(), number.as_str()) {
-        (Ok(kind), "common") => {
-            kakehashi_adapter_fhir::form_questionnaire(Form::Common(kind), None)
-        }
-        _ => {
-            let template = key(&kind, &number)
-                .and_then(|k| state.pipeline.catalog().templates.get(&k))
-                .ok_or_else(missing)?;
-            kakehashi_adapter_fhir::questionnaire(template)
-        }
-    }
-    .to_string();
-    Ok(([(header::CONTENT_TYPE, FHIR_JSON)], body).into_response())
+    let form = match (kind.parse::<SheetKind>(), number.as_str()) {
+        (Ok(kind), "common") => Form::Common(kind),
+        _ => Form::Disease(key(&kind, &number).ok_or_else(missing)?),
+    };
+    form_questionnaire(&state, form).ok_or_else(missing)
+}
+
+/// `GET /fhir/Questionnaire/{slug}`: the Questionnaire whose canonical URL this is
+/// (`nanbyo-049`, `shoman-07-001`, `nanbyo-common`, as the gateway writes them).
+pub async fn canonical(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let missing = || ApiError::not_found("Questionnaire", "様式（Questionnaire）", &slug);
+    // Only the slug the gateway writes: a canonical URL names one resource.
+    let form = Form::from_slug(&slug)
+        .filter(|form| form.slug() == slug)
+        .ok_or_else(missing)?;
+    form_questionnaire(&state, form).ok_or_else(missing)
 }
 
 #[cfg(test)]

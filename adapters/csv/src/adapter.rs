@@ -262,7 +262,8 @@ impl CsvAdapter {
                 let location = cell(c.index, &c.name);
                 match c.target {
                     Target::Field(field) => {
-                        findings.extend(field.apply_from(&mut sheet, text, location))
+                        findings.extend(field.inexact_number(CATEGORY, text, &location));
+                        findings.extend(field.apply_from(&mut sheet, text, location));
                     }
                     Target::Item(code) => {
                         sheet.items.insert(
@@ -531,6 +532,59 @@ impl Adapter for CsvAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kakehashi_sdk::Severity;
+
+    #[test]
+    fn header_decimals_a_number_cannot_hold_exactly_are_a_located_warning() {
+        let mapping: CsvMapping = toml::from_str(
+            "description = \"t\"\nkind = \"shoman\"\n[[columns]]\ncolumn = \"身長\"\nfield = \"child.height_cm\"\n[[columns]]\ncolumn = \"体重\"\nfield = \"child.weight_kg\"\n",
+        )
+        .unwrap();
+        let text = "身長,体重\n132.5,28.40\n132.123456789012345678,1e-400\n";
+        let out = CsvAdapter.convert_text(text, "t", &mapping, "00").unwrap();
+        assert!(out[0].findings.is_empty(), "{:?}", out[0].findings);
+        let found: Vec<_> = out[1]
+            .findings
+            .iter()
+            .map(|f| {
+                let at = f.location.as_ref().unwrap();
+                (
+                    f.severity,
+                    f.code.as_str(),
+                    f.item.as_deref(),
+                    at.line,
+                    at.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    Severity::Warning,
+                    "csv.inexact_number",
+                    Some("child.height_cm"),
+                    Some(3),
+                    Some(1)
+                ),
+                (
+                    Severity::Warning,
+                    "csv.inexact_number",
+                    Some("child.weight_kg"),
+                    Some(3),
+                    Some(2)
+                ),
+            ]
+        );
+        let Record::Sheet(sheet) = &out[1].record else {
+            panic!("not a sheet");
+        };
+        let child = sheet.child.as_ref().unwrap();
+        assert_eq!(
+            (child.height_cm, child.weight_kg),
+            (Some(132.12345678901235), Some(0.0))
+        );
+    }
 
     #[test]
     fn lines_are_physical_with_crlf_lf_and_quoted_newlines() {

@@ -275,12 +275,14 @@ struct Bundle {
 
 /// The sheet as a FHIR Bundle (JSON text). `template` is its disease's template, when there
 /// is one; `id` is the stored sheet's UUID, `status` the QuestionnaireResponse status
-/// (`in-progress` for a draft, `completed` once confirmed).
+/// (`in-progress` for a draft, `completed` once confirmed); `base` the gateway's FHIR base
+/// (`{public_url}/fhir`), under which the response names the Questionnaire it answers.
 pub fn sheet_bundle(
     sheet: &Sheet,
     template: Option<&Template>,
     id: &str,
     status: &str,
+    base: &str,
 ) -> Result<String, OutError> {
     let json = serde_json::to_value(sheet)?;
     // The same sheet always names the same entries.
@@ -322,7 +324,7 @@ pub fn sheet_bundle(
         id,
         questionnaire: format!(
             "{}|{}",
-            questionnaire::canonical_of(form),
+            questionnaire::canonical_of(form, base),
             questionnaire::version(template)
         ),
         status,

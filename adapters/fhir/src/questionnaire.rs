@@ -3,6 +3,10 @@
 //! (linked by item code, typed, with units, ranges, choices and required-ness). The
 //! template's formulas (自動計算) are read-only items marked with the SDC
 //! `calculatedExpression` extension (FHIRPath) and the gateway's own `calculated` extension.
+//!
+//! A Questionnaire's canonical URL is `{base}/Questionnaire/{slug}` on the gateway itself
+//! (`base` is its FHIR base, `{public_url}/fhir`), where `GET` answers it; a response names it
+//! with the form's version (`url|version`).
 
 use kakehashi_sdk::{
     DiseaseKey, FieldType, Formula, FormulaOp, HeaderField, ItemDef, ItemType, ItemValue,
@@ -10,8 +14,10 @@ use kakehashi_sdk::{
 };
 use serde_json::{Value, json};
 
-/// Base of the gateway's canonical URLs.
-pub const BASE: &str = "https://example.invalid/kakehashi/fhir";
+/// Namespace of the gateway's code systems and extensions: names, not addresses to resolve.
+const NAMESPACE: &str = "https://example.invalid/kakehashi/fhir";
+/// What comes between a FHIR base and a Questionnaire's slug in its canonical URL.
+const QUESTIONNAIRE_PATH: &str = "/Questionnaire/";
 const SDC_CALCULATED: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression";
 
@@ -42,58 +48,67 @@ impl Form {
             Form::Common(kind) => kind,
         }
     }
-}
 
-/// `nanbyo-049`, `shoman-07-001`, `nanbyo-common`: the form's name (a template's as its file is
-/// named).
-pub fn slug(form: Form) -> String {
-    match form {
-        Form::Disease(key) => match key.group {
-            Some(g) => format!("{}-{g:02}-{:03}", key.kind.as_str(), key.number),
-            None => format!("{}-{:03}", key.kind.as_str(), key.number),
-        },
-        Form::Common(kind) => format!("{}-common", kind.as_str()),
+    /// `nanbyo-049`, `shoman-07-001`, `nanbyo-common`: the form's name (a template's as its
+    /// file is named), the last segment of its canonical URL.
+    pub fn slug(self) -> String {
+        match self {
+            Form::Disease(key) => match key.group {
+                Some(g) => format!("{}-{g:02}-{:03}", key.kind.as_str(), key.number),
+                None => format!("{}-{:03}", key.kind.as_str(), key.number),
+            },
+            Form::Common(kind) => format!("{}-common", kind.as_str()),
+        }
+    }
+
+    /// The form a slug names (`nanbyo-049`, also `nanbyo-49`; `shoman-07-001`;
+    /// `shoman-common`).
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        let mut parts = slug.split('-');
+        let kind: SheetKind = parts.next()?.parse().ok()?;
+        let rest: Vec<&str> = parts.collect();
+        if rest == ["common"] {
+            return Some(Form::Common(kind));
+        }
+        let numbers: Vec<u16> = rest.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+        let key = match (kind, numbers.as_slice()) {
+            (SheetKind::Nanbyo, [n]) => DiseaseKey {
+                kind,
+                group: None,
+                number: *n,
+            },
+            (SheetKind::Shoman, [g, n]) => DiseaseKey {
+                kind,
+                group: Some(u8::try_from(*g).ok()?),
+                number: *n,
+            },
+            _ => return None,
+        };
+        Some(Form::Disease(key))
     }
 }
 
-/// The canonical URL of a disease's Questionnaire.
-pub fn canonical(key: &DiseaseKey) -> String {
-    canonical_of(Form::Disease(*key))
+/// The canonical URL of a disease's Questionnaire under the gateway's FHIR base `base`
+/// (`https://gateway.example/fhir`).
+pub fn canonical(key: &DiseaseKey, base: &str) -> String {
+    canonical_of(Form::Disease(*key), base)
 }
 
-/// The canonical URL of a form's Questionnaire.
-pub fn canonical_of(form: Form) -> String {
-    format!("{BASE}/Questionnaire/{}", slug(form))
+/// The canonical URL of a form's Questionnaire under the gateway's FHIR base `base`.
+pub fn canonical_of(form: Form, base: &str) -> String {
+    format!("{base}{QUESTIONNAIRE_PATH}{}", form.slug())
 }
 
-/// The form a Questionnaire canonical URL names, with the version after `|` when given.
+/// The form a Questionnaire canonical URL names, with the version after `|` when given: any
+/// `…/fhir/Questionnaire/{slug}`, whichever gateway (or earlier release, whose URLs were
+/// under `https://example.invalid/kakehashi/fhir`) wrote it.
 pub fn form_of(url: &str) -> Option<(Form, Option<&str>)> {
     let (url, version) = match url.split_once('|') {
         Some((url, version)) => (url, Some(version)),
         None => (url, None),
     };
-    let slug = url.strip_prefix(BASE)?.strip_prefix("/Questionnaire/")?;
-    let mut parts = slug.split('-');
-    let kind: SheetKind = parts.next()?.parse().ok()?;
-    let rest: Vec<&str> = parts.collect();
-    if rest == ["common"] {
-        return Some((Form::Common(kind), version));
-    }
-    let numbers: Vec<u16> = rest.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    let key = match (kind, numbers.as_slice()) {
-        (SheetKind::Nanbyo, [n]) => DiseaseKey {
-            kind,
-            group: None,
-            number: *n,
-        },
-        (SheetKind::Shoman, [g, n]) => DiseaseKey {
-            kind,
-            group: Some(u8::try_from(*g).ok()?),
-            number: *n,
-        },
-        _ => return None,
-    };
-    Some((Form::Disease(key), version))
+    let (_, slug) = url.rsplit_once(&format!("/fhir{QUESTIONNAIRE_PATH}"))?;
+    Some((Form::from_slug(slug)?, version))
 }
 
 /// The header fields a form carries, in the form's order: 基本情報 and 医療機関 (asked), the
@@ -138,11 +153,11 @@ fn header_options(field: HeaderField) -> Option<(String, &'static [(&'static str
             &[("male", "男"), ("female", "女")],
         ),
         (_, FieldType::Presence) => (
-            format!("{BASE}/CodeSystem/presence"),
+            format!("{NAMESPACE}/CodeSystem/presence"),
             &[("present", "あり"), ("absent", "なし"), ("unknown", "不明")],
         ),
         (HeaderField::CurrentAssessment, _) => (
-            format!("{BASE}/CodeSystem/current-assessment"),
+            format!("{NAMESPACE}/CodeSystem/current-assessment"),
             &[
                 ("cured", "治癒"),
                 ("remission", "寛解"),
@@ -165,7 +180,7 @@ pub fn header_system(field: HeaderField) -> Option<String> {
 
 /// The code system of a template item's answer options.
 pub fn item_answer_system() -> String {
-    format!("{BASE}/CodeSystem/item-answer")
+    format!("{NAMESPACE}/CodeSystem/item-answer")
 }
 
 /// The Questionnaire item type of a template item.
@@ -428,7 +443,7 @@ fn formula_item(formula: &Formula, template: &Template) -> Value {
         .into_iter()
         .collect();
     extensions.push(json!({
-        "url": format!("{BASE}/StructureDefinition/calculated"),
+        "url": format!("{NAMESPACE}/StructureDefinition/calculated"),
         "valueString": format!("{op}({})", formula.of.join(", "))
     }));
     json!({
@@ -460,15 +475,15 @@ pub fn version(template: Option<&Template>) -> String {
     )
 }
 
-/// The template as a Questionnaire resource.
-pub fn questionnaire(template: &Template) -> Value {
-    form_questionnaire(Form::Disease(template.key()), Some(template))
+/// The template as a Questionnaire resource, its canonical URL under the FHIR base `base`.
+pub fn questionnaire(template: &Template, base: &str) -> Value {
+    form_questionnaire(Form::Disease(template.key()), Some(template), base)
 }
 
 /// A form as a Questionnaire resource: a disease's (with its template) or a programme's common
-/// form (without).
-pub fn form_questionnaire(form: Form, template: Option<&Template>) -> Value {
-    let slug = slug(form);
+/// form (without), its canonical URL under the FHIR base `base`.
+pub fn form_questionnaire(form: Form, template: Option<&Template>, base: &str) -> Value {
+    let slug = form.slug();
     let title = title(form, template);
     let mut items: Vec<Value> = Vec::new();
     if let Some(template) = template {
@@ -498,13 +513,13 @@ pub fn form_questionnaire(form: Form, template: Option<&Template>) -> Value {
     json!({
         "resourceType": "Questionnaire",
         "id": slug,
-        "url": canonical_of(form),
+        "url": canonical_of(form, base),
         "version": version(template),
         "name": slug.replace('-', "_"),
         "title": title,
         "status": "active",
         "subjectType": ["Patient"],
-        "code": [coding(&format!("{BASE}/CodeSystem/disease"), &slug, &title)],
+        "code": [coding(&format!("{NAMESPACE}/CodeSystem/disease"), &slug, &title)],
         "item": groups
     })
 }
@@ -512,6 +527,8 @@ pub fn form_questionnaire(form: Form, template: Option<&Template>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BASE: &str = "https://gateway.example:8443/fhir";
 
     #[test]
     fn canonical_urls_name_the_disease_both_ways() {
@@ -527,25 +544,52 @@ mod tests {
                 number: 1,
             },
         ] {
-            assert_eq!(form_of(&canonical(&key)), Some((Form::Disease(key), None)));
+            assert_eq!(
+                form_of(&canonical(&key, BASE)),
+                Some((Form::Disease(key), None))
+            );
+            assert_eq!(
+                Form::from_slug(&Form::Disease(key).slug()),
+                Some(Form::Disease(key))
+            );
         }
+        let t1d = DiseaseKey {
+            kind: SheetKind::Shoman,
+            group: Some(7),
+            number: 1,
+        };
+        assert_eq!(Form::Disease(t1d).slug(), "shoman-07-001");
         assert_eq!(
-            slug(Form::Disease(DiseaseKey {
-                kind: SheetKind::Shoman,
-                group: Some(7),
-                number: 1
-            })),
-            "shoman-07-001"
+            canonical(&t1d, BASE),
+            "https://gateway.example:8443/fhir/Questionnaire/shoman-07-001"
         );
-        let common = canonical_of(Form::Common(SheetKind::Shoman));
+        let common = canonical_of(Form::Common(SheetKind::Shoman), BASE);
         assert_eq!(
             form_of(&format!("{common}|1.0")),
             Some((Form::Common(SheetKind::Shoman), Some("1.0")))
         );
+        assert_eq!(form_of(&format!("{BASE}/Questionnaire/nanbyo-x")), None);
+        assert_eq!(form_of(&format!("{BASE}/Questionnaire/nanbyo-049/x")), None);
         assert_eq!(
             form_of("http://other.example/Questionnaire/nanbyo-049"),
             None
         );
-        assert_eq!(form_of(&format!("{BASE}/Questionnaire/nanbyo-x")), None);
+    }
+
+    #[test]
+    fn any_gateways_and_the_earlier_placeholder_urls_still_name_their_form() {
+        let als = Form::Disease(DiseaseKey {
+            kind: SheetKind::Nanbyo,
+            group: None,
+            number: 2,
+        });
+        for url in [
+            "https://example.invalid/kakehashi/fhir/Questionnaire/nanbyo-002",
+            "https://example.invalid/kakehashi/fhir/Questionnaire/nanbyo-002|2024-04",
+            "http://127.0.0.1:8443/fhir/Questionnaire/nanbyo-002",
+            "https://other-gateway.example/prefecture/fhir/Questionnaire/nanbyo-2|x",
+        ] {
+            assert_eq!(form_of(url).map(|(form, _)| form), Some(als), "{url}");
+        }
     }
 }

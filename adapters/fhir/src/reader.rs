@@ -3,12 +3,12 @@
 //! references) over the document as written.
 
 use kakehashi_sdk::{
-    DiseaseRegistry, FieldType, Finding, HeaderField, Severity, Sheet, SourceLocation, TemplateSet,
+    DiseaseRegistry, Finding, HeaderField, Severity, Sheet, SourceLocation, TemplateSet,
 };
 
 use crate::document::Document;
 use crate::json::{Lines, Node};
-use crate::maps::Maps;
+use crate::maps::{CATEGORY, Maps};
 
 /// The ISO 21090 name representation extension: `IDE` kanji, `SYL` kana, `ABC` alphabet.
 pub const NAME_REPRESENTATION: &str =
@@ -80,39 +80,6 @@ pub fn representation<'n>(name: &'n Node<'_>) -> Option<&'n str> {
         .and_then(|e| e.str("valueCode"))
 }
 
-/// A decimal literal's value: sign, significant digits and the power of ten of the last
-/// one (`1.50`, `15e-1` and `0.15E1` are the same); `None` for what is not a plain decimal.
-fn decimal_value(text: &str) -> Option<(bool, String, i64)> {
-    let text = text.trim();
-    let (negative, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i64>().ok()?),
-        None => (unsigned, 0),
-    };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = format!("{whole}{fraction}");
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let significant = digits.trim_end_matches('0');
-    let power = exponent - fraction.len() as i64 + (digits.len() - significant.len()) as i64;
-    let significant = significant.trim_start_matches('0');
-    if significant.is_empty() {
-        return Some((false, String::new(), 0));
-    }
-    Some((negative, significant.to_owned(), power))
-}
-
-/// The number a decimal literal is held as, when that is not the literal's value.
-fn inexact(text: &str) -> Option<f64> {
-    let written = decimal_value(text)?;
-    let held = text.trim().parse::<f64>().ok().filter(|v| v.is_finite())?;
-    (decimal_value(&format!("{held:e}")) != Some(written)).then_some(held)
-}
-
 /// One of a resource's names: its index in `name` and its text.
 pub type NameAt = Option<(usize, String)>;
 
@@ -168,7 +135,7 @@ impl Reader<'_, '_, '_> {
     /// Reads `text` into a header field, recording where it came from, or a finding saying why
     /// it could not be read. A decimal field holds a binary floating-point number: a value it
     /// cannot hold exactly (`132.123456789012345678`, `1e-400`) is stored rounded, with a
-    /// warning that says to what.
+    /// `fhir.inexact_number` warning that says to what.
     pub fn apply(
         &self,
         sheet: &mut Sheet,
@@ -177,19 +144,7 @@ impl Reader<'_, '_, '_> {
         text: &str,
         location: SourceLocation,
     ) {
-        if field.field_type() == FieldType::Decimal
-            && let Some(held) = inexact(text)
-        {
-            findings.push(
-                Finding::warning(
-                    "fhir.inexact_number",
-                    Some(field.path()),
-                    format!("{text} cannot be held exactly as a number; it is stored as {held}"),
-                    format!("{text} は数値として正確に保持できないため {held} として保存します"),
-                )
-                .at(Some(location.clone())),
-            );
-        }
+        findings.extend(field.inexact_number(CATEGORY, text, &location));
         findings.extend(field.apply_from(sheet, text, location));
     }
 
@@ -202,28 +157,5 @@ impl Reader<'_, '_, '_> {
         location: SourceLocation,
     ) -> Finding {
         Finding::new(Severity::Info, code, None, message, message_ja).at(Some(location))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_a_binary_number_cannot_hold_are_told_apart() {
-        for exact in [
-            "132.5",
-            "1.50",
-            "0.1",
-            "15e-1",
-            "-0",
-            "0.000",
-            "92.14480588800343",
-        ] {
-            assert_eq!(inexact(exact), None, "{exact}");
-        }
-        assert_eq!(inexact("132.123456789012345678"), Some(132.12345678901235));
-        assert_eq!(inexact("1e-400"), Some(0.0));
-        assert_eq!(inexact("abc"), None);
     }
 }

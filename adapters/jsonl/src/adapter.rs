@@ -1,10 +1,14 @@
 //! Lines to sheets.
 
+use std::collections::HashMap;
+
 use kakehashi_sdk::{
-    Adapter, AdapterError, Converted, Document, Finding, Input, Item, MappedSource, MappingContext,
-    MappingTarget, Provenance, Record, RecordKind, Sheet, SourceLocation, parse, parse_mapping,
+    Adapter, AdapterError, Converted, Document, FieldType, Finding, Input, Item, MappedSource,
+    MappingContext, MappingTarget, Provenance, Record, RecordKind, Sheet, SourceLocation, parse,
+    parse_mapping,
 };
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::mapping::JsonlMapping;
 
@@ -80,10 +84,28 @@ fn scalar(value: &Value) -> Result<Option<String>, &'static str> {
     }
 }
 
+/// The number at `pointer` (RFC 6901) in the JSON text `line` as written
+/// (`132.123456789012345678`), which its parsed value holds only rounded to a binary number.
+fn number_literal(line: &str, pointer: &str) -> Option<String> {
+    let mut raw: &RawValue = serde_json::from_str(line).ok()?;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        raw = if raw.get().trim_start().starts_with('[') {
+            let elements: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
+            *elements.get(token.parse::<usize>().ok()?)?
+        } else {
+            let members: HashMap<String, &RawValue> = serde_json::from_str(raw.get()).ok()?;
+            *members.get(&token)?
+        };
+    }
+    Some(raw.get().to_owned())
+}
+
 impl JsonlAdapter {
-    /// One line's object to a sheet and its findings.
+    /// One line's object (parsed from `json`, the line as written) to a sheet and its findings.
     fn sheet(
         &self,
+        json: &str,
         object: &Value,
         layout: &Layout,
         provenance: Provenance,
@@ -116,9 +138,20 @@ impl JsonlAdapter {
                     continue;
                 }
             };
+            // A decimal field's number as written, so that digits a binary number cannot hold
+            // are a finding, not lost unsaid (the parsed value has rounded them already).
+            let text = match target {
+                MappingTarget::Field(field)
+                    if found.is_number() && field.field_type() == FieldType::Decimal =>
+                {
+                    number_literal(json, &value.pointer).unwrap_or(text)
+                }
+                _ => text,
+            };
             let text = value.map.get(&text).cloned().unwrap_or(text);
             match target {
                 MappingTarget::Field(field) => {
+                    findings.extend(field.inexact_number(NAME, &text, &location));
                     findings.extend(field.apply_from(&mut sheet, &text, location));
                 }
                 MappingTarget::Item(code) => {
@@ -232,7 +265,7 @@ impl Adapter for JsonlAdapter {
                 record_location: SourceLocation::line(line),
                 ..Provenance::default()
             };
-            each(self.sheet(&object, &layout, provenance, line));
+            each(self.sheet(text, &object, &layout, provenance, line));
             record_index = record_index.saturating_add(1);
         }
         Ok(Document {
@@ -289,4 +322,71 @@ fn not_an_object(line: u64) -> AdapterError {
         format!("{line} 行目が JSON オブジェクトではありません（1 行が 1 件の調査票です）"),
     )
     .at(SourceLocation::line(line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kakehashi_sdk::{DiseaseRegistry, MappingFiles, Severity, TemplateSet};
+
+    #[test]
+    fn header_decimals_a_number_cannot_hold_exactly_are_a_located_warning() {
+        let mut mappings = MappingFiles::default();
+        mappings.insert(
+            NAME,
+            "t",
+            "t.toml",
+            "description = \"t\"\nkind = \"shoman\"\n[[values]]\npointer = \"/child/height\"\nfield = \"child.height_cm\"\n".into(),
+        );
+        let (diseases, templates) = (DiseaseRegistry::default(), TemplateSet::default());
+        let context = MappingContext {
+            diseases: &diseases,
+            templates: &templates,
+            mappings: &mappings,
+            mapping: Some("t"),
+        };
+        // As a string, and as a number (which the parsed line holds rounded already).
+        let bytes = b"{\"child\": {\"height\": \"132.50\"}}\n{\"child\": {\"height\": \"132.123456789012345678\"}}\n{\"child\": {\"height\": 132.50}}\n{\"a\": [0], \"child\": {\"height\": 132.123456789012345678}}\n";
+        let input = Input {
+            bytes,
+            content_type: Some("application/x-ndjson"),
+            sha256: "0",
+        };
+        let out = JsonlAdapter.convert(&input, &context).unwrap();
+        for exact in [&out[0], &out[2]] {
+            assert!(exact.findings.is_empty(), "{:?}", exact.findings);
+        }
+        for (inexact, line) in [(&out[1], 2), (&out[3], 4)] {
+            let [warning] = inexact.findings.as_slice() else {
+                panic!("line {line}: {:?}", inexact.findings);
+            };
+            let at = warning.location.as_ref().unwrap();
+            assert_eq!(
+                (
+                    warning.severity,
+                    warning.code.as_str(),
+                    at.line,
+                    at.element.as_deref()
+                ),
+                (
+                    Severity::Warning,
+                    "jsonl.inexact_number",
+                    Some(line),
+                    Some("/child/height")
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn a_numbers_literal_is_found_by_its_pointer() {
+        let line = r#"{"a": {"b/c": [1, 2.50000000000000000001]}, "d~": 1e-400, "e": "x"}"#;
+        assert_eq!(
+            number_literal(line, "/a/b~1c/1").as_deref(),
+            Some("2.50000000000000000001")
+        );
+        assert_eq!(number_literal(line, "/d~0").as_deref(), Some("1e-400"));
+        assert_eq!(number_literal(line, "/a/b~1c/2"), None);
+        assert_eq!(number_literal(line, "/missing"), None);
+    }
 }

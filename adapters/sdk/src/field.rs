@@ -256,6 +256,33 @@ impl HeaderField {
             }
         }
     }
+
+    /// The `{adapter}.inexact_number` warning (`csv.inexact_number`, `fhir.inexact_number` …)
+    /// when this is a decimal field (身長, 体重) and `text` a number its binary value cannot hold
+    /// exactly (`132.123456789012345678`, `1e-400`): the field keeps the rounded value, and the
+    /// finding, located at `location`, says to what. Every adapter that reads header fields
+    /// from text asks this beside [`HeaderField::apply_from`].
+    pub fn inexact_number(
+        self,
+        adapter: &str,
+        text: &str,
+        location: &SourceLocation,
+    ) -> Option<Finding> {
+        if self.field_type() != FieldType::Decimal {
+            return None;
+        }
+        let held = parse::inexact_decimal(text)?;
+        let text = text.trim();
+        Some(
+            Finding::warning(
+                &format!("{adapter}.inexact_number"),
+                Some(self.path()),
+                format!("{text} cannot be held exactly as a number; it is stored as {held}"),
+                format!("{text} は数値として正確に保持できないため {held} として保存します"),
+            )
+            .at(Some(location.clone())),
+        )
+    }
 }
 
 /// The one finding of a field whose text cannot be read.
@@ -644,6 +671,44 @@ mod tests {
             let back: HeaderField = serde_json::from_str(&json).unwrap();
             assert_eq!(back, *f);
         }
+    }
+
+    #[test]
+    fn decimals_held_inexactly_are_a_warning_of_the_adapter_located_where_read() {
+        let at = SourceLocation::cell(4, 7, Some("身長"));
+        let finding = HeaderField::Height
+            .inexact_number("csv", " 132.123456789012345678 ", &at)
+            .unwrap();
+        assert_eq!(
+            (
+                finding.severity,
+                finding.code.as_str(),
+                finding.item.as_deref()
+            ),
+            (
+                crate::Severity::Warning,
+                "csv.inexact_number",
+                Some("child.height_cm")
+            )
+        );
+        assert_eq!(finding.location, Some(at.clone()));
+        assert!(
+            finding.message.contains("stored as 132.12345678901235")
+                && finding.message_ja.contains("132.12345678901235"),
+            "{finding:?}"
+        );
+        let zeroed = HeaderField::Weight.inexact_number("jsonl", "1e-400", &at);
+        assert_eq!(zeroed.map(|f| f.code), Some("jsonl.inexact_number".into()));
+        // Held exactly, not a number (field.unreadable's business), or not a decimal field.
+        assert_eq!(
+            HeaderField::Height.inexact_number("csv", "132.50", &at),
+            None
+        );
+        assert_eq!(HeaderField::Height.inexact_number("csv", "abc", &at), None);
+        assert_eq!(
+            HeaderField::PostalCode.inexact_number("csv", "132.123456789012345678", &at),
+            None
+        );
     }
 
     #[test]

@@ -227,6 +227,42 @@ pub fn parse_presence(text: &str) -> Result<Presence, String> {
     }
 }
 
+/// A decimal literal's value: sign, significant digits and the power of ten of the last
+/// one (`1.50`, `15e-1` and `0.15E1` are the same); `None` for what is not a plain decimal.
+fn decimal_value(text: &str) -> Option<(bool, String, i64)> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let significant = digits.trim_end_matches('0');
+    let power = exponent - fraction.len() as i64 + (digits.len() - significant.len()) as i64;
+    let significant = significant.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some((false, String::new(), 0));
+    }
+    Some((negative, significant.to_owned(), power))
+}
+
+/// The binary number (`f64`) a decimal literal is held as, when that is not the literal's
+/// value (`132.123456789012345678` → 132.12345678901235, `1e-400` → 0); `None` when it is held
+/// exactly (`1.50`, `0.1` as written back) or is not a decimal. Full-width digits are read as
+/// the header fields read them.
+pub(crate) fn inexact_decimal(text: &str) -> Option<f64> {
+    let text = to_halfwidth(text.trim());
+    let written = decimal_value(&text)?;
+    let held = text.parse::<f64>().ok().filter(|v| v.is_finite())?;
+    (decimal_value(&format!("{held:e}")) != Some(written)).then_some(held)
+}
+
 /// A boolean answer (はい/いいえ, 1/0, yes/no, true/false, 該当/非該当).
 pub fn parse_bool(text: &str) -> Result<bool, String> {
     match to_halfwidth(text.trim()).to_ascii_lowercase().as_str() {
@@ -244,6 +280,33 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn decimals_a_binary_number_cannot_hold_are_told_apart() {
+        for exact in [
+            "132.5",
+            "1.50",
+            "0.1",
+            "15e-1",
+            "-0",
+            "0.000",
+            "92.14480588800343",
+            "１３２．５",
+        ] {
+            assert_eq!(inexact_decimal(exact), None, "{exact}");
+        }
+        assert_eq!(
+            inexact_decimal("132.123456789012345678"),
+            Some(132.12345678901235)
+        );
+        assert_eq!(
+            inexact_decimal("１３２．１２３４５６７８９０１２３４５６７８"),
+            Some(132.12345678901235)
+        );
+        assert_eq!(inexact_decimal("1e-400"), Some(0.0));
+        assert_eq!(inexact_decimal("abc"), None);
+        assert_eq!(inexact_decimal("1e400"), None); // not a number at all: field.unreadable
     }
 
     #[test]

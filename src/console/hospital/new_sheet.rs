@@ -222,11 +222,16 @@ pub async fn create(
         }
     };
     let document_id = uuid::Uuid::new_v4().to_string();
-    let bundle =
-        match kakehashi_adapter_fhir::sheet_bundle(&sheet, template, &document_id, "in-progress") {
-            Ok(bundle) => bundle,
-            Err(e) => return console.error(&ApiError::internal(&e.to_string())),
-        };
+    let bundle = match kakehashi_adapter_fhir::sheet_bundle(
+        &sheet,
+        template,
+        &document_id,
+        "in-progress",
+        &state.fhir_base(),
+    ) {
+        Ok(bundle) => bundle,
+        Err(e) => return console.error(&ApiError::internal(&e.to_string())),
+    };
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
