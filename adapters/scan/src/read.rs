@@ -28,9 +28,20 @@ const BLANK_INK: f32 = 0.004;
 /// A check box with more ink than this (inside its frame) is marked.
 const CHECK_INK: f32 = 0.08;
 
-/// The second read's scale against the first (300 dpi → 390 dpi) and its binarisation
-/// threshold (heavier strokes than the first read's 128): different enough that a glyph the
-/// recogniser is unsure of tends to come out differently, the same for a clear one.
+/// The first read's scale against 300 dpi (240 dpi) and its binarisation threshold. A scan's
+/// ink is grey at its edges (blur, JPEG, a thin Mincho stroke at 150–200 dpi); a threshold
+/// above mid-grey keeps those edges, so a stroke stays as thick as printed instead of breaking
+/// up, and a slightly smaller cut smooths the staircase that bilinear resampling of a
+/// low-resolution scan leaves. Chosen on the tuning set and its harder variants (IPAex Mincho
+/// at 200 dpi, IPAex Gothic at 150 dpi, `examples/accuracy.rs`), where this first read alone
+/// gets 229 of 240 written values exact and the previous 128 at 300 dpi 219; the tuning set
+/// itself stays at 177 of 180.
+const FIRST_SCALE: f32 = 0.8;
+const FIRST_THRESHOLD: u8 = 170;
+
+/// The second read's scale (390 dpi) and threshold: another scale than the first, different
+/// enough that a glyph the recogniser is unsure of tends to come out differently, the same
+/// for a clear one.
 const SECOND_SCALE: f32 = 1.3;
 const SECOND_THRESHOLD: u8 = 170;
 
@@ -216,7 +227,11 @@ pub fn read_zone(
             img
         }
     };
-    let cut = digits_only(clean(&map.cut(scan, bbox, CUT_PX_PER_MM), 128, 1.0));
+    let cut = digits_only(clean(
+        &map.cut(scan, bbox, CUT_PX_PER_MM * FIRST_SCALE),
+        FIRST_THRESHOLD,
+        FIRST_SCALE,
+    ));
     let image = map.cut(scan, zone.bbox.unwrap_or_default(), CUT_PX_PER_MM);
     if ink(&cut, false) < BLANK_INK {
         return Ok(ZoneReading {
