@@ -218,7 +218,11 @@ fn depth_inside(glyph: &Blob, holes: &[Blob], depth: u32) -> Vec<(u32, u32)> {
     let (w, h) = (glyph.max.0 - x0 + 1, glyph.max.1 - y0 + 1);
     let index = |(x, y): (u32, u32)| ((y - y0) * w + (x - x0)) as usize;
     let mut filled = vec![false; (w * h) as usize];
-    for &p in glyph.pixels.iter().chain(holes.iter().flat_map(|b| &b.pixels)) {
+    for &p in glyph
+        .pixels
+        .iter()
+        .chain(holes.iter().flat_map(|b| &b.pixels))
+    {
         filled[index(p)] = true;
     }
     // Breadth-first from the paper around the filled shape: each pixel's distance to it.
@@ -245,7 +249,8 @@ fn depth_inside(glyph: &Blob, holes: &[Blob], depth: u32) -> Vec<(u32, u32)> {
     }
     while let Some((x, y)) = queue.pop_front() {
         let d = distance[(y * w + x) as usize];
-        for (dx, dy) in [(-1i64, -1i64), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)] {
+        let around = (-1i64..=1).flat_map(|dy| (-1i64..=1).map(move |dx| (dx, dy)));
+        for (dx, dy) in around.filter(|&step| step != (0, 0)) {
             let (nx, ny) = (i64::from(x) + dx, i64::from(y) + dy);
             if nx < 0 || ny < 0 || nx >= i64::from(w) || ny >= i64::from(h) {
                 continue;
@@ -597,7 +602,11 @@ mod tests {
         assert_eq!(out.get_pixel(20, 10)[0], 0, "the ring's top");
         assert_eq!(out.get_pixel(10, 30)[0], 0, "the ring's side");
         for (x, y) in (40..80).flat_map(|x| (0..60).map(move |y| (x, y))) {
-            assert_eq!(out.get_pixel(x, y), img.get_pixel(x, y), "the eight at {x},{y}");
+            assert_eq!(
+                out.get_pixel(x, y),
+                img.get_pixel(x, y),
+                "the eight at {x},{y}"
+            );
         }
         // A plain zero has one hole: nothing to erase.
         let mut zero = GrayImage::from_pixel(40, 60, Luma([255]));
