@@ -3,8 +3,12 @@
 //! skew, speckle, JPEG).
 //!
 //! ```text
-//! OMP_THREAD_LIMIT=1 cargo run --release -p kakehashi-adapter-scan --example accuracy [FORMS]
+//! OMP_THREAD_LIMIT=1 cargo run --release -p kakehashi-adapter-scan --example accuracy [FORMS [DPI [FONT]]]
 //! ```
+//!
+//! `DPI` (default 200) and `FONT` (a TrueType file, default IPAex Gothic) make harder variants
+//! of the same set — IPAex Mincho (`fonts-ipaexfont-mincho`) at 150 dpi, say — to choose the
+//! reader's settings on without looking at the independent set.
 //!
 //! This is the set the review thresholds are calibrated on (IPAex Gothic, `synth`); the
 //! independent set they are judged on is `tests/independent.rs`. Prints, per zone type: the
@@ -119,15 +123,17 @@ fn compact(s: &str) -> String {
 }
 
 fn main() {
-    let forms: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(4);
+    let args: Vec<String> = std::env::args().collect();
+    let forms: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(4);
+    let scanner = Scanner {
+        dpi: args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200),
+        ..Scanner::default()
+    };
+    let font_path = args.get(3).map_or(DEFAULT_FONT_PATH, String::as_str);
     let catalog = TestCatalog::builtin();
     let template = catalog.template();
-    let font = Font::load(Path::new(DEFAULT_FONT_PATH)).expect("IPAex Gothic");
+    let font = Font::load(Path::new(font_path)).expect("a TrueType font");
     let filled: Vec<Filled> = (0..forms).map(form).collect();
-    let scanner = Scanner::default();
     let pdf = synth::scanned_pdf(&template, &filled, &font, &scanner).expect("scan");
     let pages = forms as u32 * template.pages;
 
@@ -173,7 +179,7 @@ fn main() {
         eprintln!("{line}");
     }
     println!(
-        "{forms} forms, {pages} pages at {} dpi, skew {}°, JPEG q{}",
+        "{forms} forms, {pages} pages at {} dpi, skew {}°, JPEG q{}, {font_path}",
         scanner.dpi, scanner.skew_deg, scanner.jpeg_quality
     );
     println!(

@@ -4,9 +4,9 @@
 //! other diseases, addresses and numbers) and other degradations (150–300 dpi, ±2° rotation,
 //! ±3 % scale, blur, speckle, JPEG 60–80, pages fed upside down or sideways).
 //!
-//! The bar: no silent misread (every value not read exactly is sent to review), and the share
-//! exact before review kept (the issue asks 90 %; see the assertion for where it stands); the
-//! per-type table and the review load are printed
+//! The bar: no silent misread (every value not read exactly is sent to review), and at least
+//! 90 % of the values exact before review, as the issue asks; the per-type table and the
+//! review load are printed
 //! (`cargo test -p kakehashi-adapter-scan --test independent -- --nocapture`). A second test
 //! writes the boxes in handwriting-style fonts (Klee, Kiloji) and reports how the review load
 //! grows.
@@ -313,7 +313,7 @@ fn scan(
 }
 
 #[test]
-fn the_independent_set_has_no_silent_misread_and_keeps_its_exact_rate() {
+fn the_independent_set_has_no_silent_misread_and_is_90_percent_exact() {
     let catalog = TestCatalog::builtin();
     let template = catalog.template();
     let faces = faces();
@@ -369,10 +369,12 @@ fn the_independent_set_has_no_silent_misread_and_keeps_its_exact_rate() {
         "silent misreads:\n{}",
         report.misses.join("\n")
     );
-    // The issue's bar is 90 % exact; this set is at 80.0 % (old kanji forms the model cannot
-    // emit, VL Gothic's dotted zero, 150 dpi Mincho): the floor guards what is reached.
+    // The issue's bar: 90 % exact before review. This set is at 91.7 %; of its 15 misses, 3 can
+    // never be exact (髙, 﨑 and 邉 are not in the model's character set: read 高, 崎, 邊, and
+    // sent to review as 異体字), the rest are kanji of 150–200 dpi Mincho and VL Gothic, a 丁
+    // dropped, a kana doubled and VL Gothic's slashed zero inside a date — every one flagged.
     assert!(
-        total.exact * 100 >= total.fields * 78,
+        total.exact * 100 >= total.fields * 90,
         "only {} of {} exact\n{report}",
         total.exact,
         total.fields
@@ -425,8 +427,9 @@ fn handwriting_style_boxes_go_to_review_whole() {
             println!("{miss}");
         }
         // Print and Klee One (a pen-like but regular face) pass nothing silently. Kiloji, a
-        // true hand, is reported: the adapter has no "looks like print" test yet, and one of
-        // its misreads (和也 → 和や) passes every other rule.
+        // true hand, is reported, not asserted: the adapter has no "looks like print" test yet,
+        // so nothing but the other rules stands between a misread hand and acceptance (one,
+        // 和也 → 和や, once passed them all).
         if font < 2 {
             assert_eq!(
                 report.total().silent,
