@@ -223,15 +223,19 @@ fn municipality_id(named: &str) -> String {
     }
 }
 
-/// The app's idempotency key, from the header or the body (the same when both are given).
-fn idempotency_key(headers: &HeaderMap, request: &mut IntakeRequest) -> Result<String, ApiError> {
+/// The app's idempotency key, from the header or the body (the same when both are given);
+/// boxed: the error is large.
+fn idempotency_key(
+    headers: &HeaderMap,
+    request: &mut IntakeRequest,
+) -> Result<String, Box<ApiError>> {
     let invalid = |message: &str, message_ja: &str| {
-        refusal(
+        Box::new(refusal(
             StatusCode::UNPROCESSABLE_ENTITY,
             "intake.idempotency_key",
             message.to_owned(),
             message_ja.to_owned(),
-        )
+        ))
     };
     let header = match headers.get("idempotency-key") {
         None => None,
@@ -464,7 +468,7 @@ pub async fn submit(
     };
     let key = match idempotency_key(&headers, &mut request) {
         Ok(key) => key,
-        Err(error) => return refuse(error).await,
+        Err(error) => return refuse(*error).await,
     };
     let municipality_id = municipality_id(&request.municipality);
     let municipality = store.organisation(&municipality_id).await?;
