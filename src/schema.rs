@@ -18,11 +18,21 @@ pub fn pmh_registration_schema() -> serde_json::Value {
     schemars::schema_for!(kakehashi_adapter_municipal::PmhRegistration).to_value()
 }
 
+/// JSON Schema (draft 2020-12) of an application an app sends to `POST
+/// /v1/intake/applications`.
+pub fn intake_application_schema() -> serde_json::Value {
+    schemars::schema_for!(crate::api::intake::IntakeRequest).to_value()
+}
+
 /// The files of `conformance/schema/`, by name.
-pub fn published() -> [(&'static str, serde_json::Value); 3] {
+pub fn published() -> [(&'static str, serde_json::Value); 4] {
     [
         ("sheet.schema.json", sheet_schema()),
         ("record.schema.json", record_schema()),
         ("pmh-registration.schema.json", pmh_registration_schema()),
+        (
+            "intake-application.schema.json",
+            intake_application_schema(),
+        ),
     ]
 }

@@ -283,3 +283,27 @@ fn mynaportal_sample_reads_to_the_expected_applications() {
         }
     }
 }
+
+/// The intake API's example (`conformance/intake/application.json`, the one the README sends)
+/// validates against the published schema, and a misspelt member does not.
+#[test]
+fn the_intake_example_validates_against_its_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/intake-application.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("intake/application.json")).unwrap(),
+    )
+    .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&example)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut broken = example.clone();
+    broken["patient"]["birthday"] = json!("1968-03-21");
+    broken["procedure"] = json!("transfer");
+    assert_eq!(validator.iter_errors(&broken).count(), 2);
+}

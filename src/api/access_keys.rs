@@ -309,7 +309,7 @@ async fn count_failure(state: &AppState, principal: &Principal) -> Result<(), Ap
 }
 
 /// 422 for text that is not a key, saying why in both languages, located at the field.
-fn malformed(e: &ParseError) -> ApiError {
+pub(super) fn malformed(e: &ParseError) -> ApiError {
     let (message_ja, column) = match *e {
         ParseError::WrongLength { found } => (
             format!(

@@ -22,8 +22,8 @@ use super::{ApiError, AppState, submissions};
 use crate::auth::{Principal, access};
 use crate::pipeline::content_hash;
 use crate::store::{
-    ApplicationListing, ImportOutcome, ImportResult, NewApplication, RawInput, Redemption,
-    Rejection, StatusChange, Store, StoreError, StoredApplication,
+    ApplicationListing, AuditEvent, ImportOutcome, ImportResult, NewApplication, RawInput,
+    Redemption, Rejection, StatusChange, Store, StoreError, StoredApplication,
 };
 
 /// Refuses callers who are not municipal officers, auditing the refusal.
@@ -73,19 +73,19 @@ pub struct ImportView {
 }
 
 /// The sheet an application's access key reaches — the key the applicant typed into the
-/// e-application instead of handing over the paper — bound to the importing municipality as an
-/// officer's lookup would bind it (`POST /v1/access-keys/lookup`), and audited the same way. A
-/// key that does not parse, is unknown, expired or replaced, or whose sheet another
-/// municipality took up links nothing; the application is still imported and the officer can
+/// e-application (or the app) instead of handing over the paper — bound to the municipality
+/// the application was made to as an officer's lookup would bind it (`POST
+/// /v1/access-keys/lookup`), and audited the same way, as `by` (an event of the caller for an
+/// action). A key that does not parse, is unknown, expired or replaced, or whose sheet another
+/// municipality took up links nothing; the application is still stored and the officer can
 /// look the key up by hand.
 async fn sheet_for_access_key(
     store: &dyn Store,
-    principal: &Principal,
+    by: &(dyn Fn(&str) -> AuditEvent + Sync),
+    municipality_id: &str,
     access_key: &str,
 ) -> Result<Option<String>, StoreError> {
-    let audit = principal
-        .audit("access_key.lookup", "ok")
-        .with_detail("from a Mynaportal application");
+    let audit = by("access_key.lookup").with_detail("from an application");
     let key = match AccessKey::parse(access_key) {
         Ok(key) => key,
         Err(e) => {
@@ -95,12 +95,40 @@ async fn sheet_for_access_key(
         }
     };
     let redemption = store
-        .redeem_access_key(&key.digest(), &principal.organisation_id, &audit)
+        .redeem_access_key(&key.digest(), municipality_id, &audit)
         .await?;
     Ok(match redemption {
         Redemption::Bound { sheet_id, .. } => Some(sheet_id),
         Redemption::Unknown | Redemption::BoundElsewhere { .. } => None,
     })
+}
+
+/// Links a stored application that carries an access key and is not linked yet to the sheet
+/// the key finds ([`sheet_for_access_key`]), with its audit record (`application.link`) as
+/// `by`; the sheet linked, if any. Mynaportal imports and the intake API both link this way.
+pub(crate) async fn link_to_sheet(
+    store: &dyn Store,
+    by: &(dyn Fn(&str) -> AuditEvent + Sync),
+    stored: &StoredApplication,
+) -> Result<Option<String>, StoreError> {
+    let Some(key) = stored.application.access_key.as_deref() else {
+        return Ok(None);
+    };
+    if stored.linked_sheet_id.is_some() {
+        return Ok(stored.linked_sheet_id.clone());
+    }
+    let Some(sheet_id) = sheet_for_access_key(store, by, &stored.municipality_id, key).await?
+    else {
+        return Ok(None);
+    };
+    let audit = by("application.link")
+        .on("application", &stored.id)
+        .with_patient(stored.patient_ref.clone())
+        .with_detail(format!("sheet {sheet_id}"));
+    store
+        .link_application_sheet(&stored.id, &sheet_id, &audit)
+        .await?;
+    Ok(Some(sheet_id))
 }
 
 /// Links freshly imported applications that carry an access key to their sheets.
@@ -110,28 +138,13 @@ async fn link_sheets(
     results: &[ImportResult],
 ) -> Result<(), StoreError> {
     let store = state.store();
+    let by = |action: &str| principal.audit(action, "ok");
     for result in results {
-        let Some(stored) = store
+        if let Some(stored) = store
             .application(&principal.organisation_id, &result.receipt_number)
             .await?
-        else {
-            continue;
-        };
-        let Some(key) = stored.application.access_key.as_deref() else {
-            continue;
-        };
-        if stored.linked_sheet_id.is_some() {
-            continue;
-        }
-        if let Some(sheet_id) = sheet_for_access_key(store.as_ref(), principal, key).await? {
-            let audit = principal
-                .audit("application.link", "ok")
-                .on("application", &stored.id)
-                .with_patient(stored.patient_ref.clone())
-                .with_detail(format!("sheet {sheet_id}"));
-            store
-                .link_application_sheet(&stored.id, &sheet_id, &audit)
-                .await?;
+        {
+            link_to_sheet(store.as_ref(), &by, &stored).await?;
         }
     }
     Ok(())
@@ -324,6 +337,8 @@ pub(crate) async fn list_applications(
 pub struct ApplicationView {
     /// 受付番号
     pub receipt_number: String,
+    /// Where it came from: `mynaportal`, or `app:<code>` for an app's (the intake API).
+    pub channel: String,
     pub status: ApplicationStatus,
     /// The statuses it may move to from here.
     pub next_statuses: Vec<ApplicationStatus>,
@@ -346,6 +361,7 @@ impl From<StoredApplication> for ApplicationView {
     fn from(s: StoredApplication) -> Self {
         Self {
             receipt_number: s.application.receipt_number.clone().unwrap_or_default(),
+            channel: s.channel,
             status: s.status,
             next_statuses: next_statuses(s.status),
             linked_sheet_id: s.linked_sheet_id,

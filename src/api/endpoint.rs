@@ -38,6 +38,8 @@ pub enum Gate {
     AnySession,
     /// And a full session.
     FullSession,
+    /// And an app's machine credential (the intake API): no person.
+    App,
 }
 
 /// The HTTP method.

@@ -1,7 +1,9 @@
 //! The two gates. [`identify_terminal`] turns the verified client certificate into a
 //! registered terminal and its organisation ([`Caller`]), and applies the rates and the
 //! address block. [`require_full_session`] and [`require_any_session`] turn the bearer token
-//! into a [`Principal`] of that same organisation. Every refusal is audited.
+//! into a [`Principal`] of that same organisation; [`require_app`] turns an app's machine
+//! credential into an [`AppPrincipal`] of the terminal's app organisation. Every refusal is
+//! audited.
 
 use std::net::SocketAddr;
 
@@ -12,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use kakehashi_tls::PeerIdentity;
 
 use super::{ApiError, AppState, Transport};
-use crate::auth::{Caller, Principal, token};
+use crate::auth::{AppPrincipal, Caller, Principal, token};
 use crate::store::SessionScope;
 
 fn unauthorised(code: &str, message: &str, message_ja: &str) -> ApiError {
@@ -233,6 +235,71 @@ async fn authenticate(
         user_id: user.id,
         role: user.role,
         organisation_id: user.organisation_id,
+        terminal: caller.terminal,
+        source: caller.source,
+    });
+    next.run(request).await
+}
+
+/// The app gate (the intake API): the bearer token is an app's machine credential, unrevoked,
+/// of the same app organisation as the terminal. Apps are not people: a person's session token
+/// is no credential here (and an app's credential opens no person's endpoint). An unknown
+/// credential counts against the address like an unknown session token.
+pub async fn require_app(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(caller) = request.extensions().get::<Caller>().cloned() else {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the terminal gate did not run",
+            "端末の確認が行われませんでした",
+        )
+        .into_response();
+    };
+    let Some(presented) = bearer(request.headers()) else {
+        let error = unauthorised(
+            "intake.credential_required",
+            "send the app's credential as `Authorization: Bearer <credential>`",
+            "アプリの認証情報を `Authorization: Bearer <credential>` で送ってください",
+        );
+        return refuse(&state, &caller, "unknown", "intake.authenticate", error).await;
+    };
+    let credential = match state
+        .store()
+        .app_credential(&token::token_hash(presented))
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some(credential) = credential else {
+        if let Err(e) = count_failure(&state, &caller, "unknown", "invalid app credentials").await {
+            return e.into_response();
+        }
+        let error = unauthorised(
+            "intake.credential_invalid",
+            "the credential is unknown or revoked; ask the gateway's administrator for one",
+            "認証情報が無効か失効しています。ゲートウェイの管理者に発行を依頼してください",
+        );
+        return refuse(&state, &caller, "unknown", "intake.authenticate", error).await;
+    };
+    let actor = format!("{}/{}", credential.organisation_id, credential.id);
+    if state.transport == Transport::MutualTls
+        && caller.organisation_id.as_deref() != Some(credential.organisation_id.as_str())
+    {
+        let error = forbidden(
+            "intake.wrong_organisation",
+            "this credential belongs to another app than this terminal",
+            "この認証情報はこの端末とは別のアプリのものです",
+        );
+        return refuse(&state, &caller, &actor, "intake.authenticate", error).await;
+    }
+    request.extensions_mut().insert(AppPrincipal {
+        organisation_id: credential.organisation_id,
+        credential_id: credential.id,
         terminal: caller.terminal,
         source: caller.source,
     });

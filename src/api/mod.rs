@@ -7,6 +7,10 @@
 //! bearer token of a user of the terminal's own organisation). Handlers get a
 //! [`Principal`](crate::auth::Principal) and decide per object with [`crate::auth::access`].
 //!
+//! The intake API (`/v1/intake/…`) has a gate of its own instead of the person gate: the
+//! bearer token is an app's machine credential, and handlers get an
+//! [`AppPrincipal`](crate::auth::AppPrincipal).
+//!
 //! The web console ([`crate::console`]) is merged in under `/console/`, behind the terminal
 //! gate; it signs people in with browser sessions of its own instead of bearer tokens.
 
@@ -24,6 +28,7 @@ mod error;
 pub(crate) mod extract;
 mod guard;
 mod identity;
+pub(crate) mod intake;
 pub(crate) mod issuing;
 pub(crate) mod judgment;
 mod openapi;
@@ -130,13 +135,14 @@ async fn count_responses(request: Request, next: Next) -> Response {
 /// ones also behind the person gate; every answer an error is JSON.
 pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.security.request_timeout_seconds);
-    let (mut terminal, mut any_session, mut full_session) =
-        (Router::new(), Router::new(), Router::new());
+    let (mut terminal, mut any_session, mut full_session, mut app) =
+        (Router::new(), Router::new(), Router::new(), Router::new());
     for endpoint in routes::endpoints() {
         let router = match endpoint.gate {
             Gate::Terminal => &mut terminal,
             Gate::AnySession => &mut any_session,
             Gate::FullSession => &mut full_session,
+            Gate::App => &mut app,
         };
         *router = std::mem::take(router).route(endpoint.path, endpoint.handler);
     }
@@ -148,9 +154,14 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         identity::require_any_session,
     ));
+    let app = app.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        identity::require_app,
+    ));
     let routes = terminal
         .merge(full_session)
         .merge(any_session)
+        .merge(app)
         .merge(crate::console::routes(state.clone()))
         .fallback(system::not_found)
         .layer(middleware::from_fn_with_state(

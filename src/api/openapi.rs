@@ -33,10 +33,17 @@ fn common_errors(endpoint: &Endpoint) -> Vec<(u16, &'static str)> {
         ),
     ];
     if endpoint.gate != Gate::Terminal {
-        out.push((
-            401,
-            "No token, or an expired, revoked or malformed one (auth.*)",
-        ));
+        out.push(if endpoint.gate == Gate::App {
+            (
+                401,
+                "No app credential, or an unknown or revoked one (intake.credential_*)",
+            )
+        } else {
+            (
+                401,
+                "No token, or an expired, revoked or malformed one (auth.*)",
+            )
+        });
     }
     if endpoint.query.is_some() || !endpoint.path_params.is_empty() {
         out.push((
@@ -262,6 +269,7 @@ fn operation(
     let security = match endpoint.gate {
         Gate::Terminal => json!([{ "terminal": [] }]),
         Gate::AnySession | Gate::FullSession => json!([{ "terminal": [], "bearer": [] }]),
+        Gate::App => json!([{ "terminal": [], "app_credential": [] }]),
     };
     let operation_id = format!(
         "{}{}",
@@ -329,7 +337,8 @@ pub fn document(adapters: &AdapterRegistry, mappings: &MappingFiles) -> Value {
             "schemas": schemas,
             "securitySchemes": {
                 "terminal": { "type": "mutualTLS", "description": "The client certificate of a permitted terminal (its organisation's); the TLS handshake itself refuses a connection without one" },
-                "bearer": { "type": "http", "scheme": "bearer", "description": "The token of POST /v1/auth/login, for a user of the terminal's organisation" }
+                "bearer": { "type": "http", "scheme": "bearer", "description": "The token of POST /v1/auth/login, for a user of the terminal's organisation" },
+                "app_credential": { "type": "http", "scheme": "bearer", "description": "An app's machine credential (kka_…), issued once by the gateway's administrator (kakehashi apps credential), of the same app organisation as the terminal: the intake API only" }
             }
         }
     });
@@ -393,7 +402,12 @@ mod tests {
                     "{} lacks 401",
                     endpoint.path
                 );
-                assert_eq!(op["security"][0]["bearer"], json!([]));
+                let scheme = if endpoint.gate == Gate::App {
+                    "app_credential"
+                } else {
+                    "bearer"
+                };
+                assert_eq!(op["security"][0][scheme], json!([]));
             }
         }
         assert_eq!(operations, endpoints().len());

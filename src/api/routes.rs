@@ -14,7 +14,7 @@ const FHIR_JSON: &str = "application/fhir+json";
 
 /// The routes, in the order the document lists them.
 pub fn endpoints() -> Vec<Endpoint> {
-    use Gate::{AnySession, FullSession, Terminal};
+    use Gate::{AnySession, App, FullSession, Terminal};
     use Method::{Get, Post, Put};
     vec![
         // ---------------------------------------------------------------- system
@@ -221,6 +221,24 @@ pub fn endpoints() -> Vec<Endpoint> {
             .json::<applications::StatusView>(200, "Moved, or already there (changed: false)")
             .error(404, "No such application at the caller's municipality")
             .error(409, "Not an allowed transition"),
+        Endpoint::new(Get, "/v1/applications/accepted-apps", FullSession, "The apps the officer's municipality accepts applications from (the intake API's allow-list)", get(intake::accepted_apps))
+            .json::<intake::AcceptedApps>(200, "The apps accepted, by id"),
+        Endpoint::new(Post, "/v1/applications/accepted-apps", FullSession, "Accept applications from an app, or stop accepting them (municipal officers, for their municipality); audited", post(intake::set_acceptance))
+            .json_body::<intake::AcceptanceRequest>()
+            .json::<intake::AcceptedApps>(200, "The list as it now is")
+            .error(422, "No app of that id (intake.unknown_app)"),
+        // ---------------------------------------------------------------- intake (apps)
+        Endpoint::new(Post, "/v1/intake/applications", App, "An app delivers an application (新規 / 更新 / 変更) with the sheet's access key and the self-information it retrieved, into the municipality's applications inbox (channel app:<code>). Idempotent by the app's own key: the Idempotency-Key header or idempotency_key", post(intake::submit))
+            .json_body::<intake::IntakeRequest>()
+            .json::<intake::IntakeView>(201, "Received: the receipt, with the 受付番号 the gateway gave it")
+            .json::<intake::IntakeView>(200, "The same request again under its key: the same receipt, replayed: true")
+            .error(403, "The municipality does not accept applications from this app (intake.not_accepted), or the credential is another app's (intake.wrong_organisation)")
+            .error(409, "The idempotency key was used for another request (intake.idempotency_conflict); nothing stored")
+            .error(422, "No idempotency key (intake.idempotency_key), an unknown municipality (intake.unknown_municipality), a malformed access key (access_key.malformed), or values that cannot be read (intake.invalid_application, located); nothing stored"),
+        Endpoint::new(Get, "/v1/intake/applications/{id}", App, "Where one of the app's applications is: 処理中, 要再申請, 完了, 却下 or 取消受付, and once certified the 受給者番号 and validity", get(intake::read))
+            .param("id", "The application id of the receipt")
+            .json::<intake::IntakeView>(200, "The application's status")
+            .error(404, "No such application of this app"),
         // ---------------------------------------------------------------- certifications
         Endpoint::new(Post, "/v1/certifications/convert", FullSession, "Read a municipal back office's decision file (CSV or fixed-length, CP932) with a layout, storing nothing (municipal officers, integrators)", post(certifications::convert))
             .reads(RecordKind::Certification)

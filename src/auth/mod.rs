@@ -7,4 +7,4 @@ mod principal;
 pub mod token;
 pub mod totp;
 
-pub use principal::{Caller, Principal};
+pub use principal::{AppPrincipal, Caller, Principal};

@@ -30,6 +30,36 @@ impl Principal {
     }
 }
 
+/// An app's back end (アプリ): a caller that is no person. It presents a terminal certificate of
+/// its app organisation and a machine credential of that same organisation; intake handlers get
+/// it instead of a [`Principal`], so no person's endpoint ever serves an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPrincipal {
+    /// `app:<code>`
+    pub organisation_id: String,
+    /// The credential presented (its id, never the token).
+    pub credential_id: String,
+    /// The terminal's name from its certificate; None only in plain-HTTP development mode.
+    pub terminal: Option<String>,
+    pub source: Option<IpAddr>,
+}
+
+impl AppPrincipal {
+    /// An audit event by this app, named with its credential (`app:<code>/<credential id>`).
+    pub fn audit(&self, action: &str, outcome: &str) -> AuditEvent {
+        Caller {
+            terminal: self.terminal.clone(),
+            organisation_id: Some(self.organisation_id.clone()),
+            source: self.source,
+        }
+        .audit(
+            &format!("{}/{}", self.organisation_id, self.credential_id),
+            action,
+            outcome,
+        )
+    }
+}
+
 /// Who reached the gateway before (or without) logging in: the terminal and the address.
 /// `/v1/healthz`, `/metrics` and the login itself need only this.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,12 +7,24 @@ use sha2::{Digest, Sha256};
 
 /// Prefix that makes a leaked token recognisable to secret scanners.
 const PREFIX: &str = "kkh_";
+/// Prefix of apps' machine credentials, told apart from people's session tokens at a glance.
+const APP_PREFIX: &str = "kka_";
 
 /// A new token and the hash to store.
 pub fn new_token() -> (String, String) {
+    prefixed(PREFIX)
+}
+
+/// A new machine credential of an app (アプリ) and the hash to store: 256 random bits like a
+/// session token, shown once to the administrator who issues it.
+pub fn new_app_token() -> (String, String) {
+    prefixed(APP_PREFIX)
+}
+
+fn prefixed(prefix: &str) -> (String, String) {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-    let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
     let hash = token_hash(&token);
     (token, hash)
 }
@@ -34,5 +46,8 @@ mod tests {
         assert!(a.starts_with(PREFIX) && a.len() == PREFIX.len() + 43);
         assert_eq!(token_hash(&a), ha);
         assert!(!ha.contains(&a[PREFIX.len()..]));
+        let (app, happ) = new_app_token();
+        assert!(app.starts_with(APP_PREFIX) && app.len() == APP_PREFIX.len() + 43);
+        assert_eq!(token_hash(&app), happ);
     }
 }

@@ -68,9 +68,9 @@ pub enum OrganisationsCommand {
     Add {
         #[command(flatten)]
         data: DataArgs,
-        #[arg(long, value_parser = ["hospital", "municipality", "operator"])]
+        #[arg(long, value_parser = ["hospital", "municipality", "operator", "app"])]
         kind: String,
-        /// 医療機関コード, 地方公共団体コード, or the operator's short name.
+        /// 医療機関コード, 地方公共団体コード, or the operator's or app vendor's short name.
         #[arg(long)]
         code: String,
         #[arg(long)]

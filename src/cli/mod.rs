@@ -1,6 +1,7 @@
 //! The `kakehashi` command line.
 
 mod admin;
+mod apps;
 mod backup;
 mod conformance;
 mod deliveries;
@@ -95,6 +96,9 @@ pub enum Command {
     /// Permitted terminals (client-certificate names) and their organisations.
     #[command(subcommand)]
     Terminals(admin::TerminalsCommand),
+    /// Apps (the intake API): machine credentials, and the municipalities that accept them.
+    #[command(subcommand)]
+    Apps(apps::AppsCommand),
     /// User accounts.
     #[command(subcommand)]
     Users(admin::UsersCommand),
@@ -333,6 +337,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Certs(command) => admin::certs(command),
         Command::Organisations(command) => admin::organisations(command),
         Command::Terminals(command) => admin::terminals(command),
+        Command::Apps(command) => apps::run(command),
         Command::Users(command) => admin::users(command),
         Command::Audit(command) => admin::audit(command),
         Command::Keys(command) => admin::keys(command),

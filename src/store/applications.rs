@@ -61,11 +61,16 @@ pub struct ImportResult {
     pub findings: Vec<Finding>,
 }
 
+/// The channel of applications from Mynaportal downloads; an app's is `app:<code>`.
+pub const MYNAPORTAL_CHANNEL: &str = "mynaportal";
+
 /// A stored application with what access decisions and the API need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredApplication {
     pub id: String,
     pub municipality_id: String,
+    /// Where it came from: `mynaportal`, or `app:<code>` for an app's (the intake API).
+    pub channel: String,
     pub status: ApplicationStatus,
     pub linked_sheet_id: Option<String>,
     pub patient_ref: Option<String>,
@@ -80,6 +85,8 @@ pub struct StoredApplication {
 pub struct ApplicationListing {
     /// 受付番号
     pub receipt_number: String,
+    /// Where it came from: `mynaportal`, or `app:<code>` for an app's (the intake API).
+    pub channel: String,
     pub kind: SheetKind,
     pub status: ApplicationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]

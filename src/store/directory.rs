@@ -16,6 +16,10 @@ pub enum OrganisationKind {
     Municipality,
     /// The operator of this gateway (administrators, integrators).
     Operator,
+    /// アプリ事業者: an application vendor whose back end sends applications through the
+    /// intake API, by a short name the administrator gives it. No people: its terminals
+    /// authenticate with a machine credential ([`crate::store::AppCredential`]).
+    App,
 }
 
 impl OrganisationKind {
@@ -24,6 +28,7 @@ impl OrganisationKind {
             OrganisationKind::Hospital => "hospital",
             OrganisationKind::Municipality => "municipality",
             OrganisationKind::Operator => "operator",
+            OrganisationKind::App => "app",
         }
     }
 
@@ -32,6 +37,7 @@ impl OrganisationKind {
             "hospital" => Some(OrganisationKind::Hospital),
             "municipality" => Some(OrganisationKind::Municipality),
             "operator" => Some(OrganisationKind::Operator),
+            "app" => Some(OrganisationKind::App),
             _ => None,
         }
     }

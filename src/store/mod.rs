@@ -14,7 +14,9 @@
 //! 4. [`AccessKeys`] — the key confirmation issues (in the confirmation's transaction) and the
 //!    municipality's lookup that binds the sheet to it.
 //! 5. [`Applications`] — subsidy applications from Mynaportal downloads, one per 受付番号 and
-//!    municipality, a whole download in one transaction.
+//!    municipality, a whole download in one transaction; [`Apps`] — app vendors' credentials,
+//!    the municipalities' allow-lists of apps, and an app's application into the same inbox,
+//!    once per idempotency key.
 //! 6. [`Certifications`] — the municipality's decisions on applications, a whole decision file
 //!    in one transaction with the applications' statuses and the research consent.
 //! 7. [`Renewals`] — a renewal's draft (前回値踏襲) stored with its source in one transaction,
@@ -29,6 +31,7 @@
 
 mod access_keys;
 pub mod applications;
+mod apps;
 pub mod audit;
 pub mod certifications;
 mod console_sessions;
@@ -44,8 +47,11 @@ pub mod test_database;
 
 pub use access_keys::{AccessKeyInfo, AccessKeys, NewAccessKey, Redemption};
 pub use applications::{
-    ApplicationListing, Applications, ImportOutcome, ImportResult, NewApplication, StatusChange,
-    StoredApplication,
+    ApplicationListing, Applications, ImportOutcome, ImportResult, MYNAPORTAL_CHANNEL,
+    NewApplication, StatusChange, StoredApplication,
+};
+pub use apps::{
+    AppAcceptance, AppCredential, Apps, IntakeOutcome, NewIntake, intake_receipt_number,
 };
 pub use audit::{Anchor, AuditEvent, AuditQuery, AuditRecord, AuditTrail, ChainBreak, ChainReport};
 pub use certifications::{
@@ -114,6 +120,7 @@ pub trait Store:
     + Directory
     + AccessKeys
     + Applications
+    + Apps
     + Certifications
     + Reviews
     + Renewals
@@ -130,6 +137,7 @@ impl<T> Store for T where
         + Directory
         + AccessKeys
         + Applications
+        + Apps
         + Certifications
         + Reviews
         + Renewals

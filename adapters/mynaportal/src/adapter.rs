@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use kakehashi_sdk::{
     Adapter, AdapterError, Application, ApplicationStatus, Attachment, AttachmentRole, Converted,
     Document, EmbeddedFile, Finding, Input, MappedSource, MappingContext, Provenance, Record,
-    RecordKind, Sheet, SourceLocation, parse, parse_mapping,
+    RecordKind, SourceLocation, parse, parse_mapping,
 };
 use sha2::{Digest, Sha256};
 
@@ -256,17 +256,24 @@ impl Reading<'_> {
         let mut findings = Vec::new();
 
         // Header fields are read as a sheet reads them, then moved over.
-        let mut sheet = Sheet::new(mapping.kind, Provenance::default());
-        for header in &mapping.header {
-            for element in self.root.select(&header.element).into_iter().take(1) {
-                findings.extend(header.field.apply_from(
-                    &mut sheet,
-                    &element.text,
-                    self.at(element, &header.element),
-                ));
-            }
-        }
-        provenance.fields.append(&mut sheet.provenance.fields);
+        let mut header = Application::new(mapping.kind, Provenance::default());
+        let fields: Vec<_> = mapping
+            .header
+            .iter()
+            .flat_map(|h| {
+                self.root
+                    .select(&h.element)
+                    .into_iter()
+                    .take(1)
+                    .map(|element| (h.field, element, &h.element))
+            })
+            .collect();
+        findings.extend(
+            header.read_header_fields(fields.iter().map(|(field, element, path)| {
+                (*field, element.text.as_str(), self.at(element, path))
+            })),
+        );
+        provenance.fields.append(&mut header.provenance.fields);
 
         let paths = &mapping.application;
         let applied_on = self
@@ -300,24 +307,25 @@ impl Reading<'_> {
         };
         let applicant = kakehashi_sdk::Applicant {
             name: read(&a.name, "name"),
-            name_kana: read(&a.name_kana, "name_kana").map(|k| parse::normalize_kana(&k)),
+            name_kana: read(&a.name_kana, "name_kana"),
             relationship: read(&a.relationship, "relationship"),
-            phone: read(&a.phone, "phone").map(|p| parse::to_halfwidth(&p)),
+            phone: read(&a.phone, "phone"),
             email: read(&a.email, "email"),
-            postal_code: read(&a.postal_code, "postal_code").map(|p| parse::to_halfwidth(&p)),
+            postal_code: read(&a.postal_code, "postal_code"),
             address: read(&a.address, "address"),
-        };
+        }
+        .normalized();
         let attachments = self.attachments(used)?;
 
-        let mut application = Application::new(sheet.kind, provenance);
+        let mut application = Application::new(header.kind, provenance);
         application.receipt_number = Some(receipt_number);
         application.procedure = procedure;
-        application.application_type = sheet.application_type;
+        application.application_type = header.application_type;
         application.applied_on = applied_on;
         application.status = status;
         application.applicant = applicant;
-        application.patient = sheet.patient;
-        application.disease = sheet.disease;
+        application.patient = header.patient;
+        application.disease = header.disease;
         application.access_key = access_key;
         application.attachments = attachments;
         Ok(Converted {

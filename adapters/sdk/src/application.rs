@@ -7,7 +7,10 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{ApplicationType, Disease, Patient, Provenance, SheetKind};
+use crate::{
+    ApplicationType, Disease, Finding, HeaderField, Insurance, Patient, Provenance, Sheet,
+    SheetKind, SourceLocation, parse,
+};
 
 /// 処理状況: where the application is in Mynaportal's 申請管理.
 #[derive(
@@ -127,6 +130,19 @@ pub struct Applicant {
     pub address: Option<String>,
 }
 
+impl Applicant {
+    /// The applicant as every channel stores it: kana in full-width katakana, phone and postal
+    /// code in half-width characters.
+    pub fn normalized(self) -> Self {
+        Self {
+            name_kana: self.name_kana.map(|k| parse::normalize_kana(&k)),
+            phone: self.phone.map(|p| parse::to_halfwidth(&p)),
+            postal_code: self.postal_code.map(|p| parse::to_halfwidth(&p)),
+            ..self
+        }
+    }
+}
+
 /// What an attached file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -193,7 +209,155 @@ pub struct Application {
     /// 添付ファイル
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// What an application sent by an app (the intake API) carries beyond a Mynaportal form:
+    /// 新規 / 更新 / 変更, the current 受給者番号, the research consent and the self-information
+    /// (自己情報) the app retrieved. Absent for Mynaportal downloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake: Option<IntakeDetails>,
     pub provenance: Provenance,
+}
+
+/// 申請区分 of an application sent by an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeProcedure {
+    /// 新規: a first application.
+    New,
+    /// 更新: the yearly renewal of a current certification.
+    Renewal,
+    /// 変更: a change to a current certification (address, insurance, household, income …).
+    Change,
+}
+
+impl IntakeProcedure {
+    /// 新規 and 更新 are also the application type a sheet states; 変更 has none.
+    pub fn application_type(self) -> Option<ApplicationType> {
+        match self {
+            IntakeProcedure::New => Some(ApplicationType::New),
+            IntakeProcedure::Renewal => Some(ApplicationType::Renewal),
+            IntakeProcedure::Change => None,
+        }
+    }
+
+    /// The Japanese name (新規).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            IntakeProcedure::New => "新規",
+            IntakeProcedure::Renewal => "更新",
+            IntakeProcedure::Change => "変更",
+        }
+    }
+}
+
+/// What an app sends beyond the patient, the applicant and the disease.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeDetails {
+    /// 申請区分: 新規 / 更新 / 変更
+    pub procedure: IntakeProcedure,
+    /// 受給者番号 of the current certification (更新 and 変更). Personal data: sealed at rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_number: Option<String>,
+    /// 研究利用への同意: the patient's answer in the app, when it asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub research_consent: Option<bool>,
+    /// 自己情報: what the app retrieved through マイナポータル's 自己情報取得 API, as retrieved.
+    #[serde(default, skip_serializing_if = "SelfInformation::is_empty")]
+    pub self_information: SelfInformation,
+}
+
+/// 自己情報: the patient's information retrieved from マイナポータル (or another source the app
+/// names), each part with where and when it was retrieved. Personal data: sealed at rest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelfInformation {
+    /// 医療保険情報 (the insurance the patient is covered by)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insurance: Option<Retrieved<Insurance>>,
+    /// 世帯情報 (the household that shares the insurance: the 支給認定基準世帯員)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<Retrieved<Household>>,
+    /// 地方税関係情報 (income and municipal tax, which the 階層区分 is decided from)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub income: Option<Retrieved<Income>>,
+}
+
+impl SelfInformation {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A part of the self-information with its source and retrieval time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retrieved<T> {
+    /// Where it came from, e.g. `mynaportal:self_information_api`, or `applicant` when the
+    /// applicant typed it.
+    #[schemars(length(min = 1, max = 200))]
+    pub source: String,
+    /// When it was retrieved (RFC 3339 with offset).
+    pub retrieved_at: chrono::DateTime<chrono::FixedOffset>,
+    /// What was retrieved.
+    pub data: T,
+}
+
+/// 世帯情報: the members of the patient's household for the subsidy (支給認定基準世帯員).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Household {
+    #[serde(default)]
+    pub members: Vec<HouseholdMember>,
+    /// 生活保護受給世帯: the household receives public assistance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_assistance: Option<bool>,
+}
+
+/// One member of the household.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdMember {
+    /// 続柄 (relationship to the patient: 本人, 父, 母 …)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+    /// 氏名
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// 生年月日
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+/// 地方税関係情報: per household member, the year's income and municipal tax.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Income {
+    /// 年度 (the tax year the figures are of)
+    #[schemars(range(min = 2000, max = 2100))]
+    pub fiscal_year: u16,
+    #[serde(default)]
+    pub members: Vec<MemberIncome>,
+}
+
+/// One member's income and municipal tax.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberIncome {
+    /// 続柄 (relationship to the patient)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+    /// 市町村民税非課税: not liable to municipal tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipal_tax_exempt: Option<bool>,
+    /// 市町村民税所得割額 (yen)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub income_levy: Option<u64>,
+    /// 合計所得金額 (yen)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_income: Option<u64>,
+    /// 公的年金等収入額 (yen): public pensions, which the 低所得 tiers count
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pension_income: Option<u64>,
 }
 
 impl Application {
@@ -212,8 +376,34 @@ impl Application {
             disease: Disease::default(),
             access_key: None,
             attachments: Vec::new(),
+            intake: None,
             provenance,
         }
+    }
+
+    /// Reads header fields (the programme, 新規／更新, the disease and the patient) from their
+    /// text as a sheet reads them ([`HeaderField::apply_from`]: 和暦 dates, half-width kana,
+    /// codes) — the one way every channel fills an application — and returns a finding for
+    /// each text that cannot be read, at its location. Fields of other sections are read
+    /// into nothing.
+    pub fn read_header_fields<'t>(
+        &mut self,
+        fields: impl IntoIterator<Item = (HeaderField, &'t str, SourceLocation)>,
+    ) -> Vec<Finding> {
+        let mut sheet = Sheet::new(self.kind, Provenance::default());
+        sheet.application_type = self.application_type;
+        sheet.patient = std::mem::take(&mut self.patient);
+        sheet.disease = std::mem::take(&mut self.disease);
+        let findings = fields
+            .into_iter()
+            .filter_map(|(field, text, location)| field.apply_from(&mut sheet, text, location))
+            .collect();
+        self.provenance.fields.append(&mut sheet.provenance.fields);
+        self.kind = sheet.kind;
+        self.application_type = sheet.application_type;
+        self.patient = sheet.patient;
+        self.disease = sheet.disease;
+        findings
     }
 }
 

@@ -31,7 +31,11 @@ pub use adapter::{
     MappingContext, MappingFiles, OcrReading, STREAMED_TEXT_EXPANSION, TEXT_EXPANSION,
     parse_mapping, streamed_text_bound,
 };
-pub use application::{Applicant, Application, ApplicationStatus, Attachment, AttachmentRole};
+pub use application::{
+    Applicant, Application, ApplicationStatus, Attachment, AttachmentRole, Household,
+    HouseholdMember, Income, IntakeDetails, IntakeProcedure, MemberIncome, Retrieved,
+    SelfInformation,
+};
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
 pub use decode::decode_strict;
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};

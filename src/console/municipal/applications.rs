@@ -80,6 +80,7 @@ pub async fn list(
                 thead { tr {
                     th scope="col" { (t(lang, "muni.applications.receipt")) }
                     th scope="col" { (t(lang, "muni.applications.status")) }
+                    th scope="col" { (t(lang, "muni.applications.channel")) }
                     th scope="col" { (t(lang, "muni.applications.applied_on")) }
                     th scope="col" { (t(lang, "muni.sheet.disease")) }
                     th scope="col" { (t(lang, "muni.applications.sheet")) }
@@ -89,6 +90,7 @@ pub async fn list(
                         tr {
                             td { a href={ (PATH) "/" (a.receipt_number) } { code { (a.receipt_number) } } }
                             td { (status_label(lang, a.status)) }
+                            td { code { (a.channel) } }
                             td { (a.applied_on.as_deref().unwrap_or("—")) }
                             td { @if let Some(n) = a.disease_number { (n) } }
                             td {
@@ -123,6 +125,7 @@ pub async fn show(
     let body = html! {
         dl {
             dt { (t(lang, "muni.applications.status")) } dd { strong { (status_label(lang, view.status)) } }
+            dt { (t(lang, "muni.applications.channel")) } dd { code { (view.channel) } }
             dt { (t(lang, "muni.applications.applied_on")) }
             dd { @if let Some(d) = view.application.applied_on { (d) } @else { "—" } }
             dt { (t(lang, "muni.sheet.disease")) }

@@ -1,14 +1,14 @@
 //! Applications in SQLite, sealed at rest.
 
 use kakehashi_sdk::{ApplicationStatus, AttachmentRole};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{SqlStore, audit, flag, now};
 use crate::store::StoreError;
 use crate::store::applications::{
-    ApplicationListing, Applications, ImportOutcome, ImportResult, NewApplication, StatusChange,
-    StoredApplication, application_id,
+    ApplicationListing, Applications, ImportOutcome, ImportResult, MYNAPORTAL_CHANNEL,
+    NewApplication, StatusChange, StoredApplication, application_id,
 };
 use crate::store::{AuditEvent, RawInput};
 
@@ -19,11 +19,12 @@ fn status_of(text: &str) -> Result<ApplicationStatus, StoreError> {
 }
 
 impl SqlStore {
-    fn stored_application(&self, row: &AnyRow) -> Result<StoredApplication, StoreError> {
+    pub(super) fn stored_application(&self, row: &AnyRow) -> Result<StoredApplication, StoreError> {
         let id: String = row.try_get("id")?;
         let key_id: Option<String> = row.try_get("key_id")?;
         Ok(StoredApplication {
             municipality_id: row.try_get("municipality_id")?,
+            channel: row.try_get("channel")?,
             status: status_of(row.try_get("status")?)?,
             linked_sheet_id: row.try_get("linked_sheet_id")?,
             patient_ref: row.try_get("patient_ref")?,
@@ -44,6 +45,64 @@ impl SqlStore {
             id,
         })
     }
+
+    /// Inserts a new application (sealed) with its attachments' roles, in `conn`'s
+    /// transaction: the one place an application enters the inbox, whatever its channel.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn insert_application(
+        &self,
+        conn: &mut AnyConnection,
+        id: &str,
+        municipality_id: &str,
+        channel: &str,
+        new: &NewApplication,
+        status: ApplicationStatus,
+        actor: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let record = &new.application;
+        sqlx::query(
+            "INSERT INTO applications (id, municipality_id, receipt_number, kind, status, applied_on, disease_group, disease_number, has_access_key, source_sha256, body_json, findings_json, key_id, patient_ref, imported_by, imported_at, updated_at, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(id)
+        .bind(municipality_id)
+        .bind(&new.receipt_number)
+        .bind(record.kind.as_str())
+        .bind(status.as_str())
+        .bind(record.applied_on.map(|d| d.to_string()))
+        .bind(record.disease.group.map(i64::from))
+        .bind(record.disease.number.map(i64::from))
+        .bind(i64::from(record.access_key.is_some()))
+        .bind(&record.provenance.source_sha256)
+        .bind(self.sealer.seal_json("applications.body_json", id, record)?)
+        .bind(
+            self.sealer
+                .seal_json("applications.findings_json", id, &new.findings)?,
+        )
+        .bind(self.sealer.primary_key_id())
+        .bind(self.sealer.patient_ref_of(&record.patient))
+        .bind(actor)
+        .bind(at)
+        .bind(at)
+        .bind(channel)
+        .execute(&mut *conn)
+        .await?;
+        for (seq, attachment) in record.attachments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO application_attachments (application_id, seq, sha256, role) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(seq as i64)
+            .bind(&attachment.sha256)
+            .bind(match attachment.role {
+                AttachmentRole::PaperSheet => "paper_sheet",
+                AttachmentRole::Other => "other",
+            })
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
@@ -55,7 +114,6 @@ impl Applications for SqlStore {
         applications: &[NewApplication],
         audit: &AuditEvent,
     ) -> Result<Vec<ImportResult>, StoreError> {
-        let key_id = self.sealer.primary_key_id();
         let _writer = self.write_lock().await;
         let mut tx = self.begin_write().await?;
         let at = now();
@@ -74,46 +132,17 @@ impl Applications for SqlStore {
                 .await?;
             let (outcome, status) = match stored {
                 None => {
-                    sqlx::query(
-                        "INSERT INTO applications (id, municipality_id, receipt_number, kind, status, applied_on, disease_group, disease_number, has_access_key, source_sha256, body_json, findings_json, key_id, patient_ref, imported_by, imported_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                    )
-                    .bind(&id)
-                    .bind(municipality_id)
-                    .bind(&new.receipt_number)
-                    .bind(record.kind.as_str())
-                    .bind(downloaded.as_str())
-                    .bind(record.applied_on.map(|d| d.to_string()))
-                    .bind(record.disease.group.map(i64::from))
-                    .bind(record.disease.number.map(i64::from))
-                    .bind(i64::from(record.access_key.is_some()))
-                    .bind(&record.provenance.source_sha256)
-                    .bind(self.sealer.seal_json("applications.body_json", &id, record)?)
-                    .bind(self.sealer.seal_json(
-                        "applications.findings_json",
+                    self.insert_application(
+                        &mut tx,
                         &id,
-                        &new.findings,
-                    )?)
-                    .bind(&key_id)
-                    .bind(&patient_ref)
-                    .bind(&audit.actor)
-                    .bind(&at)
-                    .bind(&at)
-                    .execute(&mut *tx)
+                        municipality_id,
+                        MYNAPORTAL_CHANNEL,
+                        new,
+                        downloaded,
+                        &audit.actor,
+                        &at,
+                    )
                     .await?;
-                    for (seq, attachment) in record.attachments.iter().enumerate() {
-                        sqlx::query(
-                            "INSERT INTO application_attachments (application_id, seq, sha256, role) VALUES ($1, $2, $3, $4)",
-                        )
-                        .bind(&id)
-                        .bind(seq as i64)
-                        .bind(&attachment.sha256)
-                        .bind(match attachment.role {
-                            AttachmentRole::PaperSheet => "paper_sheet",
-                            AttachmentRole::Other => "other",
-                        })
-                        .execute(&mut *tx)
-                        .await?;
-                    }
                     (ImportOutcome::Created, downloaded)
                 }
                 Some(row) => {
@@ -192,7 +221,7 @@ impl Applications for SqlStore {
         status: Option<ApplicationStatus>,
     ) -> Result<Vec<ApplicationListing>, StoreError> {
         let rows = sqlx::query(
-            "SELECT receipt_number, kind, status, applied_on, disease_group, disease_number, has_access_key, linked_sheet_id, imported_at, updated_at FROM applications WHERE municipality_id = $1 AND ($2 IS NULL OR status = $3) ORDER BY receipt_number",
+            "SELECT receipt_number, channel, kind, status, applied_on, disease_group, disease_number, has_access_key, linked_sheet_id, imported_at, updated_at FROM applications WHERE municipality_id = $1 AND ($2 IS NULL OR status = $3) ORDER BY receipt_number",
         )
         .bind(municipality_id)
         .bind(status.map(ApplicationStatus::as_str))
@@ -203,6 +232,7 @@ impl Applications for SqlStore {
             .map(|row| {
                 Ok(ApplicationListing {
                     receipt_number: row.try_get("receipt_number")?,
+                    channel: row.try_get("channel")?,
                     kind: serde_json::from_value(serde_json::Value::String(row.try_get("kind")?))?,
                     status: status_of(row.try_get("status")?)?,
                     applied_on: row.try_get("applied_on")?,

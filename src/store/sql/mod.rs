@@ -22,6 +22,7 @@
 
 mod access_keys;
 mod applications;
+mod apps;
 mod audit;
 mod certifications;
 mod console_sessions;

@@ -1,0 +1,387 @@
+//! The intake API (applications from apps) end to end, against the real binary over real mutual
+//! TLS: an app vendor is registered with a terminal and a machine credential through the CLI;
+//! its application is refused until the municipality accepts the app; a malformed access key,
+//! an unauthenticated call, a person's token and another app's credential are refused, each
+//! with its code and nothing stored; an accepted application with a doctor's access key lands
+//! in the officer's inbox with its channel, linked to the sheet; a replay answers the same
+//! receipt, another body under the same key 409; the app reads its status as the officer moves
+//! it, and another app reads nothing.
+
+mod common;
+
+use common::{Gateway, HOSPITAL, Session, corpus, database, kakehashi, send};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+const CONFIG: &str =
+    "[security]\nrequests_per_second_per_terminal = 2000\nrequests_per_second_per_address = 2000\n";
+const INTAKE: &str = "/v1/intake/applications";
+
+/// An app's back end: its terminal's client and its credential.
+struct App {
+    client: Client,
+    credential: String,
+    base: String,
+}
+
+impl App {
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.credential)
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.credential)
+    }
+}
+
+/// Registers app `code` with terminal `terminal` and issues it a credential, as an
+/// administrator does with the CLI.
+fn register_app(gw: &Gateway, code: &str, terminal: &str) -> App {
+    gw.add_organisation("app", code, &format!("{code} 申請アプリ"), terminal);
+    let issued: Value = serde_json::from_str(&kakehashi(
+        &["apps", "credential", "--app", &format!("app:{code}")],
+        gw.config(),
+    ))
+    .unwrap();
+    let credential = issued["credential"].as_str().unwrap().to_owned();
+    assert!(credential.starts_with("kka_"), "{issued}");
+    App {
+        client: gw.client(Some(terminal)),
+        credential,
+        base: gw.base.clone(),
+    }
+}
+
+/// A doctor confirms one clean sheet of Hospital A's export; its id and access key.
+async fn sheet_with_key(doctor: &Session) -> (String, String) {
+    let csv = std::fs::read(corpus("hospital-a.csv")).unwrap();
+    let (status, submission) = send(
+        doctor
+            .post("/v1/submissions?mapping=hospital-a")
+            .header("content-type", "text/csv")
+            .body(csv),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{submission}");
+    let id = submission["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["has_errors"] == false)
+        .expect("a clean sheet")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, confirmed) = send(doctor.post(&format!("/v1/sheets/{id}/confirm"))).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    (id, confirmed["access_key"].as_str().unwrap().to_owned())
+}
+
+/// An application as an app sends it, with `access_key` as the applicant typed it.
+fn application(access_key: &str) -> Value {
+    json!({
+        "municipality": "130001",
+        "kind": "nanbyo",
+        "procedure": "renewal",
+        "applicant": {"name": "小野 智子", "relationship": "本人", "phone": "０３－１２３４－５６７８"},
+        "patient": {"name": "小野　智子", "name_kana": "ｵﾉ ﾄﾓｺ", "date_of_birth": "1968-03-21", "sex": "female",
+                    "postal_code": "359-1124", "address": "埼玉県所沢市東町4-9-24"},
+        "disease": {"number": 2},
+        "access_key": access_key.to_lowercase(),
+        "recipient_number": "0001016",
+        "research_consent": true,
+        "self_information": {
+            "insurance": {"source": "mynaportal:self_information_api", "retrieved_at": "2026-12-01T10:00:00+09:00",
+                          "data": {"insurer_number": "06111306", "symbol": "2402", "number": "654", "branch": "00"}},
+            "household": {"source": "mynaportal:self_information_api", "retrieved_at": "2026-12-01T10:00:05+09:00",
+                          "data": {"members": [{"relationship": "本人"}, {"relationship": "夫"}]}},
+            "income": {"source": "mynaportal:self_information_api", "retrieved_at": "2026-12-01T10:00:07+09:00",
+                       "data": {"fiscal_year": 2026, "members": [{"relationship": "本人", "municipal_tax_exempt": false, "income_levy": 52000}]}}
+        }
+    })
+}
+
+/// Replaces the character at `position` of a key by another key symbol: a typo.
+fn mistyped(key: &str, position: usize) -> String {
+    key.char_indices()
+        .map(|(i, c)| {
+            if i == position {
+                if c == '7' { '8' } else { '7' }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+async fn inbox(officer: &Session) -> Vec<Value> {
+    let (status, listed) = send(officer.get("/v1/applications")).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    listed.as_array().unwrap().clone()
+}
+
+/// The intake audit records: action and outcome, oldest first.
+async fn intake_audit(gw: &Gateway) -> Vec<(String, String, Option<String>)> {
+    let mut conn = database(&gw.data_dir).await;
+    sqlx::query_as::<_, (String, String, Option<String>)>(
+        "SELECT action, outcome, detail FROM audit_events
+         WHERE action IN ('application.intake', 'intake.authenticate', 'app.acceptance') ORDER BY seq",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(&dir.path().join("data"), CONFIG);
+    let officer = gw.officer("officer1").await;
+    let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
+    let pocket = register_app(&gw, "pocket", "pocket-app");
+    let other = register_app(&gw, "other", "other-app");
+    let (sheet_id, key) = sheet_with_key(&doctor).await;
+
+    // Unauthenticated: the app's terminal without a credential; a person's token is none.
+    let (status, error) = send(
+        pocket
+            .client
+            .post(gw.url(INTAKE))
+            .header("idempotency-key", "k-1")
+            .json(&application(&key)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert_eq!(error["code"], "intake.credential_required");
+    assert!(!error["message_ja"].as_str().unwrap().is_empty());
+    let (status, error) = send(
+        pocket
+            .client
+            .post(gw.url(INTAKE))
+            .bearer_auth(&officer.token)
+            .header("idempotency-key", "k-1")
+            .json(&application(&key)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert_eq!(error["code"], "intake.credential_invalid");
+    // Another app's credential at this app's terminal.
+    let (status, error) = send(
+        pocket
+            .client
+            .post(gw.url(INTAKE))
+            .bearer_auth(&other.credential)
+            .header("idempotency-key", "k-1")
+            .json(&application(&key)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
+    assert_eq!(error["code"], "intake.wrong_organisation");
+    // An app's credential opens no person's endpoint.
+    let (status, error) = send(pocket.get("/v1/applications")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+
+    // The municipality has not accepted the app yet.
+    let (status, error) = send(
+        pocket
+            .post(INTAKE)
+            .header("idempotency-key", "k-1")
+            .json(&application(&key)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
+    assert_eq!(error["code"], "intake.not_accepted");
+    assert!(inbox(&officer).await.is_empty());
+
+    // The officer accepts it (an unknown app cannot be accepted).
+    let (status, error) = send(
+        officer
+            .post("/v1/applications/accepted-apps")
+            .json(&json!({"app_id": "app:nobody", "accepted": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "intake.unknown_app");
+    let (status, accepted) = send(
+        officer
+            .post("/v1/applications/accepted-apps")
+            .json(&json!({"app_id": "app:pocket", "accepted": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["apps"][0]["app_id"], "app:pocket");
+    assert_eq!(accepted["apps"][0]["accepted_by"], "officer1");
+
+    // A mistyped key, an application without an idempotency key, a renewal without its
+    // 受給者番号 and an unreadable date: each refused with its code, nothing stored.
+    let (status, error) = send(
+        pocket
+            .post(INTAKE)
+            .header("idempotency-key", "k-1")
+            .json(&application(&mistyped(&key, 3))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "access_key.malformed");
+    assert_eq!(error["location"]["element"], "/access_key");
+    let (status, error) = send(pocket.post(INTAKE).json(&application(&key))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "intake.idempotency_key");
+    let mut broken = application(&key);
+    broken["patient"]["date_of_birth"] = json!("yesterday");
+    broken.as_object_mut().unwrap().remove("recipient_number");
+    let (status, error) = send(
+        pocket
+            .post(INTAKE)
+            .header("idempotency-key", "k-1")
+            .json(&broken),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "intake.invalid_application");
+    assert_eq!(error["location"]["element"], "/patient/date_of_birth");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("recipient_number"),
+        "{error}"
+    );
+    assert!(inbox(&officer).await.is_empty());
+
+    // Accepted: into the inbox with its channel, linked to the doctor's sheet.
+    let (status, receipt) = send(
+        pocket
+            .post(INTAKE)
+            .header("idempotency-key", "k-1")
+            .json(&application(&key)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    let id = receipt["id"].as_str().unwrap().to_owned();
+    let receipt_number = receipt["receipt_number"].as_str().unwrap().to_owned();
+    assert!(
+        receipt_number.len() == 15
+            && receipt_number.starts_with("00")
+            && receipt_number.bytes().all(|b| b.is_ascii_digit()),
+        "{receipt}"
+    );
+    assert_eq!(
+        (
+            &receipt["status"],
+            &receipt["status_ja"],
+            &receipt["replayed"]
+        ),
+        (&json!("processing"), &json!("処理中"), &json!(false))
+    );
+    let listed = inbox(&officer).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["channel"], "app:pocket");
+    assert_eq!(listed[0]["receipt_number"], receipt_number.as_str());
+    assert_eq!(listed[0]["linked_sheet_id"], sheet_id.as_str());
+    let (status, seen) = send(officer.get(&format!("/v1/applications/{receipt_number}"))).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["channel"], "app:pocket");
+    assert_eq!(seen["status"], "submitted");
+    let a = &seen["application"];
+    assert_eq!(a["patient"]["name_kana"], "オノ トモコ");
+    assert_eq!(a["patient"]["insurance"]["insurer_number"], "06111306");
+    assert_eq!(a["applicant"]["phone"], "03-1234-5678");
+    assert_eq!(a["intake"]["procedure"], "renewal");
+    assert_eq!(a["intake"]["recipient_number"], "0001016");
+    assert_eq!(a["intake"]["research_consent"], true);
+    assert_eq!(
+        a["intake"]["self_information"]["income"]["data"]["members"][0]["income_levy"],
+        52000
+    );
+    assert_eq!(
+        a["intake"]["self_information"]["household"]["retrieved_at"],
+        "2026-12-01T10:00:05+09:00"
+    );
+    // The sheet is now the municipality's, as after an officer's lookup.
+    let (status, sheet) = send(officer.get(&format!("/v1/sheets/{sheet_id}"))).await;
+    assert_eq!(status, StatusCode::OK, "{sheet}");
+
+    // The same request again (members in another order): the same receipt.
+    let mut reordered = serde_json::Map::new();
+    for (k, v) in application(&key).as_object().unwrap().iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    let (status, again) = send(
+        pocket
+            .post(INTAKE)
+            .header("idempotency-key", "k-1")
+            .json(&reordered),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(
+        (&again["id"], &again["replayed"]),
+        (&json!(id), &json!(true))
+    );
+    assert_eq!(again["receipt_number"], receipt_number.as_str());
+    // Another body under the same key.
+    let mut changed = application(&key);
+    changed["research_consent"] = json!(false);
+    let (status, error) = send(
+        pocket
+            .post(INTAKE)
+            .header("idempotency-key", "k-1")
+            .json(&changed),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["code"], "intake.idempotency_conflict");
+    assert_eq!(inbox(&officer).await.len(), 1);
+
+    // The app follows the status as the officer moves it; another app sees nothing.
+    let (status, view) = send(pocket.get(&format!("{INTAKE}/{id}"))).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["status"], "processing");
+    assert_eq!(view["certification"], Value::Null);
+    let (status, moved) = send(
+        officer
+            .post(&format!("/v1/applications/{receipt_number}/status"))
+            .json(&json!({"status": "resubmission_required"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let (_, view) = send(pocket.get(&format!("{INTAKE}/{id}"))).await;
+    assert_eq!(
+        (&view["status"], &view["status_ja"]),
+        (&json!("resubmission_required"), &json!("要再申請"))
+    );
+    let (status, error) = send(other.get(&format!("{INTAKE}/{id}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    assert_eq!(error["code"], "not_found");
+
+    // Every refusal and every delivery is in the audit trail.
+    let audit = intake_audit(&gw).await;
+    let outcomes: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|(a, o, _)| (a.as_str(), o.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("intake.authenticate", "denied"),
+            ("intake.authenticate", "denied"),
+            ("intake.authenticate", "denied"),
+            ("application.intake", "refused"),
+            ("app.acceptance", "refused"),
+            ("app.acceptance", "ok"),
+            ("application.intake", "refused"),
+            ("application.intake", "refused"),
+            ("application.intake", "refused"),
+            ("application.intake", "ok"),
+            ("application.intake", "replayed"),
+            ("application.intake", "refused"),
+        ],
+        "{audit:?}"
+    );
+    assert_eq!(audit[3].2.as_deref(), Some("intake.not_accepted"));
+}
