@@ -92,11 +92,17 @@ impl CsvAdapter {
         if let Some(name) = context.mapping {
             return Ok((name.to_owned(), context.mappings.load(CATEGORY, name)?));
         }
+        // The header line alone: the whole file is decoded once, when it is read.
+        let header = input
+            .bytes
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap_or_default();
         let text = decode(
-            input.bytes,
+            header,
             declared_charset(input.content_type).unwrap_or_default(),
         )?;
-        let first_line = text.lines().next().unwrap_or_default();
+        let first_line = text.trim_end_matches('\r');
         let candidates = matching_mappings(context.mappings, first_line);
         match candidates.as_slice() {
             [(name, mapping)] => Ok((name.clone(), mapping.clone())),

@@ -2,6 +2,8 @@
 //! Shift_JIS — in practice Windows CP932, which encoding_rs's `SHIFT_JIS` is. Decoding is strict:
 //! a byte that does not decode is an error naming its line, never a silent U+FFFD.
 
+use std::borrow::Cow;
+
 use encoding_rs::{SHIFT_JIS, UTF_8};
 use kakehashi_sdk::{AdapterError, SourceLocation, decode_strict};
 
@@ -32,9 +34,10 @@ fn line_of(bytes: &[u8], offset: usize) -> u64 {
         + 1
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, AdapterError> {
+/// UTF-8 is read where it lies: a UTF-8 export costs no copy of its text.
+fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, AdapterError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    std::str::from_utf8(body).map(str::to_owned).map_err(|e| {
+    std::str::from_utf8(body).map(Cow::Borrowed).map_err(|e| {
         let line = line_of(body, e.valid_up_to());
         AdapterError::unsupported(
             "csv.encoding",
@@ -45,9 +48,11 @@ fn utf8(bytes: &[u8]) -> Result<String, AdapterError> {
     })
 }
 
-fn shift_jis(bytes: &[u8]) -> Result<String, AdapterError> {
-    decode_strict(SHIFT_JIS, bytes).map_err(|line| {
-        AdapterError::unsupported(
+fn shift_jis(bytes: &[u8]) -> Result<Cow<'_, str>, AdapterError> {
+    decode_strict(SHIFT_JIS, bytes)
+        .map(Cow::Owned)
+        .map_err(|line| {
+            AdapterError::unsupported(
             "csv.encoding",
             format!("line {line} is not valid Shift_JIS (CP932); is the file UTF-8?"),
             format!(
@@ -55,12 +60,12 @@ fn shift_jis(bytes: &[u8]) -> Result<String, AdapterError> {
             ),
         )
         .at(SourceLocation::line(line))
-    })
+        })
 }
 
 /// Decodes the input as the request or the mapping declares; `auto` takes UTF-8 when the bytes
 /// are valid UTF-8 and Shift_JIS otherwise.
-pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, AdapterError> {
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, str>, AdapterError> {
     match encoding {
         Encoding::Utf8 => utf8(bytes),
         Encoding::ShiftJis => shift_jis(bytes),
