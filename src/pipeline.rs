@@ -696,6 +696,19 @@ field = "patient.sex"
         }
     }
 
+    /// A clerk's CSV export in the test mapping's layout.
+    fn clerks_csv(body: bytes::Bytes) -> Submission {
+        Submission {
+            body,
+            content_type: Some("text/csv".into()),
+            adapter: None,
+            mapping: Some("test".into()),
+            municipality_id: None,
+            on_journaled: None,
+            sender: clerk(),
+        }
+    }
+
     /// `rows` rows of the test mapping's layout, each its own patient.
     fn long_csv(rows: usize) -> String {
         let mut csv = String::from("告示番号,氏名,カナ,生年月日,性別\n");
@@ -812,15 +825,7 @@ field = "patient.sex"
         // Nothing is left to resume, and sending the bytes again creates nothing.
         assert_eq!(pipeline.resume_pending().await.unwrap(), 0);
         let (again, fresh) = pipeline
-            .submit(Submission {
-                body: bytes::Bytes::from_static(CSV.as_bytes()),
-                content_type: Some("text/csv".into()),
-                adapter: None,
-                mapping: Some("test".into()),
-                municipality_id: None,
-                on_journaled: None,
-                sender: clerk(),
-            })
+            .submit(clerks_csv(bytes::Bytes::from_static(CSV.as_bytes())))
             .await
             .unwrap();
         assert!(!fresh);
@@ -865,15 +870,7 @@ field = "patient.sex"
         let rows = 2 * STAGED_CHUNK + 17;
         let csv = long_csv(rows);
         let (record, fresh) = pipeline
-            .submit(Submission {
-                body: bytes::Bytes::from(csv),
-                content_type: Some("text/csv".into()),
-                adapter: None,
-                mapping: Some("test".into()),
-                municipality_id: None,
-                on_journaled: None,
-                sender: clerk(),
-            })
+            .submit(clerks_csv(bytes::Bytes::from(csv)))
             .await
             .unwrap();
         assert!(fresh);

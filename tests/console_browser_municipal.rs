@@ -19,7 +19,7 @@ use base64::Engine;
 use browser::console::{Accessibility, and_load, click_and_load, current_path, log_in, screenshot};
 use browser::{Browser, Bundle};
 use common::municipal::{RECEIPT, decision_file, download_with_key, paper, scan};
-use common::{Gateway, HOSPITAL, OPERATOR, PASSWORD, Session, corpus, send};
+use common::{Gateway, HOSPITAL, OPERATOR, PASSWORD, Session, send};
 use fantoccini::Locator;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -33,21 +33,7 @@ const ENTER: &str = "\u{E007}";
 /// A sheet of Hospital A's CSV without errors, confirmed by its doctor: its id, key and the
 /// patient's name.
 async fn confirmed_sheet(doctor: &Session) -> (String, String, String) {
-    let (status, submission) = send(
-        doctor
-            .post("/v1/submissions?mapping=hospital-a")
-            .header("content-type", "text/csv")
-            .body(std::fs::read(corpus("hospital-a.csv")).unwrap()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{submission}");
-    let id = submission["sheets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["has_errors"] == false)
-        .map(|s| s["id"].as_str().unwrap().to_owned())
-        .unwrap();
+    let id = doctor.clean_sheet_of_hospital_a().await;
     let (_, view) = send(doctor.get(&format!("/v1/sheets/{id}"))).await;
     let name = view["sheet"]["patient"]["name"]
         .as_str()

@@ -10,7 +10,7 @@
 mod common;
 
 use common::console::ConsoleClient;
-use common::{Gateway, HOSPITAL, MUNICIPALITY, OPERATOR, PASSWORD, Session, corpus, send};
+use common::{Gateway, HOSPITAL, MUNICIPALITY, OPERATOR, PASSWORD, Session, send};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -21,21 +21,7 @@ const MUNICIPALITY_B: &str = "municipality:270008";
 /// A sheet of Hospital A's CSV without errors, confirmed by its doctor through the API; its
 /// id and access key.
 async fn confirmed_sheet(doctor: &Session) -> (String, String) {
-    let (status, submission) = send(
-        doctor
-            .post("/v1/submissions?mapping=hospital-a")
-            .header("content-type", "text/csv")
-            .body(std::fs::read(corpus("hospital-a.csv")).unwrap()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{submission}");
-    let id = submission["sheets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["has_errors"] == false)
-        .map(|s| s["id"].as_str().unwrap().to_owned())
-        .unwrap();
+    let id = doctor.clean_sheet_of_hospital_a().await;
     let (status, confirmed) = send(doctor.post(&format!("/v1/sheets/{id}/confirm"))).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
     let key = confirmed["access_key"].as_str().unwrap().to_owned();

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Gateway, HOSPITAL, Session, corpus, database, kakehashi, send};
+use common::{Gateway, HOSPITAL, Session, database, kakehashi, send};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -58,24 +58,7 @@ fn register_app(gw: &Gateway, code: &str, terminal: &str) -> App {
 
 /// A doctor confirms one clean sheet of Hospital A's export; its id and access key.
 async fn sheet_with_key(doctor: &Session) -> (String, String) {
-    let csv = std::fs::read(corpus("hospital-a.csv")).unwrap();
-    let (status, submission) = send(
-        doctor
-            .post("/v1/submissions?mapping=hospital-a")
-            .header("content-type", "text/csv")
-            .body(csv),
-    )
-    .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{submission}");
-    let id = submission["sheets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["has_errors"] == false)
-        .expect("a clean sheet")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = doctor.clean_sheet_of_hospital_a().await;
     let (status, confirmed) = send(doctor.post(&format!("/v1/sheets/{id}/confirm"))).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
     (id, confirmed["access_key"].as_str().unwrap().to_owned())

@@ -121,6 +121,21 @@ fn wrong_organisation() -> ApiError {
     )
 }
 
+/// Refuses a bearer secret nobody holds (`why`, as the failure is counted against the caller's
+/// address), audited as `action` by an unknown actor.
+async fn refuse_unknown(
+    state: &AppState,
+    caller: &Caller,
+    why: &str,
+    action: &str,
+    error: ApiError,
+) -> Response {
+    if let Err(e) = count_failure(state, caller, "unknown", why).await {
+        return e.into_response();
+    }
+    refuse(state, caller, "unknown", action, error).await
+}
+
 /// Counts an authentication failure against the caller's address; when it crosses the
 /// threshold, the address is blocked and an audit alert says why.
 pub(super) async fn count_failure(
@@ -200,15 +215,12 @@ async fn authenticate(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let Some(session) = session else {
-        if let Err(e) = count_failure(&state, &caller, "unknown", "invalid tokens").await {
-            return e.into_response();
-        }
         let error = unauthorised(
             "auth.token_invalid",
             "the token is unknown or has expired; log in again",
             "トークンが無効か期限切れです。再度ログインしてください",
         );
-        return refuse(&state, &caller, "unknown", "auth.token", error).await;
+        return refuse_unknown(&state, &caller, "invalid tokens", "auth.token", error).await;
     };
     let user = session.user;
     if state.transport == Transport::MutualTls
@@ -276,15 +288,19 @@ pub async fn require_app(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let Some(credential) = credential else {
-        if let Err(e) = count_failure(&state, &caller, "unknown", "invalid app credentials").await {
-            return e.into_response();
-        }
         let error = unauthorised(
             "intake.credential_invalid",
             "the credential is unknown or revoked; ask the gateway's administrator for one",
             "認証情報が無効か失効しています。ゲートウェイの管理者に発行を依頼してください",
         );
-        return refuse(&state, &caller, "unknown", "intake.authenticate", error).await;
+        return refuse_unknown(
+            &state,
+            &caller,
+            "invalid app credentials",
+            "intake.authenticate",
+            error,
+        )
+        .await;
     };
     let actor = format!("{}/{}", credential.organisation_id, credential.id);
     if state.transport == Transport::MutualTls

@@ -558,6 +558,25 @@ pub struct Session {
 }
 
 impl Session {
+    /// Submits Hospital A's CSV export as this session and answers the id of its first sheet
+    /// without error findings.
+    pub async fn clean_sheet_of_hospital_a(&self) -> String {
+        let (status, submission) = send(
+            self.post("/v1/submissions?mapping=hospital-a")
+                .header("content-type", "text/csv")
+                .body(std::fs::read(corpus("hospital-a.csv")).unwrap()),
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{submission}");
+        submission["sheets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["has_errors"] == false)
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .expect("a sheet without errors")
+    }
+
     /// The same session at another gateway instance (`base`, on the same database and PKI),
     /// over a connection of its own.
     pub fn at(&self, base: &str) -> Session {

@@ -12,7 +12,7 @@ use crate::store::NewReview;
 use kakehashi_sdk::Finding;
 use sqlx::AnyConnection;
 
-use super::rows::insert_rows;
+use super::rows::{Query, insert_rows};
 use super::{SqlStore, deliveries};
 use crate::store::StoreError;
 use crate::store::submissions::CheckedSheet;
@@ -31,6 +31,20 @@ struct SealedSheet<'a> {
     has_errors: bool,
     body: Vec<u8>,
     patient_ref: Option<String>,
+}
+
+impl<'a> SealedSheet<'a> {
+    /// Binds the columns `sheets` and `staged_sheets` share, in this order: kind,
+    /// disease_group, disease_number, has_errors, body_json.
+    fn bind_columns<'q>(&'q self, query: Query<'q>) -> Query<'q> {
+        let sheet = &self.checked.sheet;
+        query
+            .bind(sheet.kind.as_str())
+            .bind(sheet.disease.group.map(i64::from))
+            .bind(sheet.disease.number.map(i64::from))
+            .bind(i64::from(self.has_errors))
+            .bind(self.body.as_slice())
+    }
 }
 
 /// A finding sealed under its sheet id and place in the sheet's list.
@@ -149,17 +163,13 @@ impl SealedSheets<'_> {
             "",
             &self.sheets,
             |query, s| {
-                let sheet = &s.checked.sheet;
-                query
-                    .bind(s.checked.id.as_str())
-                    .bind(owner.submission_id.to_owned())
-                    .bind(s.record_index)
-                    .bind(sheet.kind.as_str())
-                    .bind(sheet.disease.group.map(i64::from))
-                    .bind(sheet.disease.number.map(i64::from))
-                    .bind(i64::from(s.has_errors))
-                    .bind(s.body.as_slice())
-                    .bind(self.key_id.clone())
+                s.bind_columns(
+                    query
+                        .bind(s.checked.id.as_str())
+                        .bind(owner.submission_id.to_owned())
+                        .bind(s.record_index),
+                )
+                .bind(self.key_id.clone())
                     .bind(owner.organisation_id.map(str::to_owned))
                     .bind(owner.municipality_id.map(str::to_owned))
                     .bind(s.patient_ref.as_deref())
@@ -237,16 +247,13 @@ impl SealedSheets<'_> {
             &self.sheets,
             |query, s| {
                 let sheet = &s.checked.sheet;
-                query
-                    .bind(submission_id)
-                    .bind(s.record_index)
-                    .bind(s.checked.id.as_str())
-                    .bind(sheet.kind.as_str())
-                    .bind(sheet.disease.group.map(i64::from))
-                    .bind(sheet.disease.number.map(i64::from))
-                    .bind(i64::from(s.has_errors))
-                    .bind(s.body.as_slice())
-                    .bind(self.key_id.as_str())
+                s.bind_columns(
+                    query
+                        .bind(submission_id)
+                        .bind(s.record_index)
+                        .bind(s.checked.id.as_str()),
+                )
+                .bind(self.key_id.as_str())
                     .bind(s.patient_ref.as_deref())
                     .bind(sheet.administrative.research_consent.map(i64::from))
             },
