@@ -187,7 +187,7 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
             .json(&json!({"app_id": "app:nobody", "accepted": true})),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
     assert_eq!(error["code"], "intake.unknown_app");
     let (status, accepted) = send(
         officer

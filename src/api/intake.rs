@@ -678,7 +678,7 @@ pub async fn set_acceptance(
             .append_audit(&audit.outcome("refused").with_detail(request.app_id.clone()))
             .await?;
         return Err(refusal(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
             "intake.unknown_app",
             format!("no app {} is registered at this gateway", request.app_id),
             format!(

@@ -226,7 +226,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Post, "/v1/applications/accepted-apps", FullSession, "Accept applications from an app, or stop accepting them (municipal officers, for their municipality); audited", post(intake::set_acceptance))
             .json_body::<intake::AcceptanceRequest>()
             .json::<intake::AcceptedApps>(200, "The list as it now is")
-            .error(422, "No app of that id (intake.unknown_app)"),
+            .error(404, "No app of that id (intake.unknown_app)"),
         // ---------------------------------------------------------------- intake (apps)
         Endpoint::new(Post, "/v1/intake/applications", App, "An app delivers an application (新規 / 更新 / 変更) with the sheet's access key and the self-information it retrieved, into the municipality's applications inbox (channel app:<code>). Idempotent by the app's own key: the Idempotency-Key header or idempotency_key", post(intake::submit))
             .json_body::<intake::IntakeRequest>()
