@@ -718,19 +718,29 @@ field = "patient.sex"
         csv
     }
 
-    fn journaled(sha: &str) -> SubmissionRecord {
-        SubmissionRecord {
-            id: submission_id("hospital:1310000017", sha, "csv", "test"),
+    /// Journals `csv` as a clerk's submission and leaves it `received`: the state a crash right
+    /// after journaling leaves, or a task that died.
+    async fn journal_csv(store: &Arc<dyn Store>, csv: &str) -> SubmissionRecord {
+        let sha = content_hash(csv.as_bytes());
+        let record = SubmissionRecord {
+            id: submission_id("hospital:1310000017", &sha, "csv", "test"),
             organisation_id: "hospital:1310000017".into(),
             municipality_id: None,
-            sha256: sha.to_owned(),
+            sha256: sha.clone(),
             adapter: "csv".into(),
             mapping: "test".into(),
             status: SubmissionStatus::Received,
             received_at: "2026-11-21T00:00:00.000Z".into(),
             completed_at: None,
             error: None,
-        }
+        };
+        let raw = RawInput {
+            sha256: &sha,
+            content_type: Some("text/csv"),
+            body: csv.as_bytes(),
+        };
+        store.journal(raw, &record).await.unwrap();
+        record
     }
 
     #[tokio::test]
@@ -763,14 +773,7 @@ field = "patient.sex"
         let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
         let resuming = tokio::spawn(pipeline.clone().keep_resuming(Duration::from_millis(20)));
         // Journaled after the gateway started, and then left: a task that died.
-        let sha = content_hash(CSV.as_bytes());
-        let record = journaled(&sha);
-        let raw = RawInput {
-            sha256: &sha,
-            content_type: Some("text/csv"),
-            body: CSV.as_bytes(),
-        };
-        store.journal(raw, &record).await.unwrap();
+        let record = journal_csv(&store, CSV).await;
         let done = tokio::time::timeout(Duration::from_secs(30), pipeline.wait_for(&record.id))
             .await
             .expect("finished while serving")
@@ -802,14 +805,7 @@ field = "patient.sex"
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqlStore::open_for_tests(dir.path()).await);
         // The state a crash right after journaling leaves: raw input and a `received` row.
-        let sha = content_hash(CSV.as_bytes());
-        let record = journaled(&sha);
-        let raw = RawInput {
-            sha256: &sha,
-            content_type: Some("text/csv"),
-            body: CSV.as_bytes(),
-        };
-        store.journal(raw, &record).await.unwrap();
+        let record = journal_csv(&store, CSV).await;
 
         let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
         assert_eq!(pipeline.resume_pending().await.unwrap(), 1);
@@ -897,14 +893,7 @@ field = "patient.sex"
         let store: Arc<dyn Store> = Arc::new(SqlStore::open_for_tests(dir.path()).await);
         let pipeline = Pipeline::new(store.clone(), catalog(), adapters(), budget());
         let csv = long_csv(4 * STAGED_CHUNK);
-        let sha = content_hash(csv.as_bytes());
-        let record = journaled(&sha);
-        let raw = RawInput {
-            sha256: &sha,
-            content_type: Some("text/csv"),
-            body: csv.as_bytes(),
-        };
-        store.journal(raw, &record).await.unwrap();
+        let record = journal_csv(&store, &csv).await;
         // Another instance finished it first (with nothing, to tell the two apart).
         let audit = AuditEvent::default().on("submission", &record.id);
         store

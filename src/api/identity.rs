@@ -121,6 +121,17 @@ fn wrong_organisation() -> ApiError {
     )
 }
 
+/// The answer to a request the terminal gate did not see: the routes are wired wrong.
+fn gate_missing() -> Response {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the terminal gate did not run",
+        "端末の確認が行われませんでした",
+    )
+    .into_response()
+}
+
 /// Refuses a bearer secret nobody holds (`why`, as the failure is counted against the caller's
 /// address), audited as `action` by an unknown actor.
 async fn refuse_unknown(
@@ -189,13 +200,7 @@ async fn authenticate(
     password_change_allowed: bool,
 ) -> Response {
     let Some(caller) = request.extensions().get::<Caller>().cloned() else {
-        return ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the terminal gate did not run",
-            "端末の確認が行われませんでした",
-        )
-        .into_response();
+        return gate_missing();
     };
     let Some(presented) = bearer(request.headers()) else {
         return unauthorised(
@@ -263,13 +268,7 @@ pub async fn require_app(
     next: Next,
 ) -> Response {
     let Some(caller) = request.extensions().get::<Caller>().cloned() else {
-        return ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the terminal gate did not run",
-            "端末の確認が行われませんでした",
-        )
-        .into_response();
+        return gate_missing();
     };
     let Some(presented) = bearer(request.headers()) else {
         let error = unauthorised(
