@@ -368,3 +368,91 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     );
     assert_eq!(audit[3].2.as_deref(), Some("intake.not_accepted"));
 }
+
+/// Runs the reference client, `kakehashi intake ARGS` as the app `terminal` with `credential`;
+/// its exit success, stdout and stderr.
+fn reference_client(
+    gw: &Gateway,
+    terminal: &str,
+    credential: &str,
+    args: &[&str],
+) -> (bool, String, String) {
+    let certs = gw.certs();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .arg("intake")
+        .args(args)
+        .arg("--gateway")
+        .arg(&gw.base)
+        .arg("--ca")
+        .arg(certs.join("ca.pem"))
+        .arg("--cert")
+        .arg(certs.join(format!("{terminal}.pem")))
+        .arg("--key")
+        .arg(certs.join(format!("{terminal}.key")))
+        .env("KAKEHASHI_APP_CREDENTIAL", credential)
+        .env("KAKEHASHI_LOG", "warn")
+        .output()
+        .expect("kakehashi runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_reference_client_sends_a_file_again_as_a_replay_and_reads_its_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let gw = Gateway::start(&dir.path().join("data"), CONFIG);
+    let officer = gw.officer("officer1").await;
+    let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
+    let pocket = register_app(&gw, "pocket", "pocket-app");
+    let (_, key) = sheet_with_key(&doctor).await;
+    let file = dir.path().join("application.json");
+    std::fs::write(&file, application(&key).to_string()).unwrap();
+    let file = file.to_str().unwrap();
+
+    // Not yet accepted by the municipality: refused, said with the code.
+    let (sent, _, refused) =
+        reference_client(&gw, "pocket-app", &pocket.credential, &["send", file]);
+    assert!(!sent);
+    assert!(refused.contains("intake.not_accepted"), "{refused}");
+
+    let (status, accepted) = send(
+        officer
+            .post("/v1/applications/accepted-apps")
+            .json(&json!({"app_id": "app:pocket", "accepted": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    let (sent, first, stderr) =
+        reference_client(&gw, "pocket-app", &pocket.credential, &["send", file]);
+    assert!(sent, "{stderr}");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["replayed"], false, "{first}");
+    // The same file again: its SHA-256 is the key, so the same receipt.
+    let (sent, again, stderr) =
+        reference_client(&gw, "pocket-app", &pocket.credential, &["send", file]);
+    assert!(sent, "{stderr}");
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(
+        (&again["id"], &again["replayed"]),
+        (&first["id"], &json!(true))
+    );
+    assert_eq!(inbox(&officer).await.len(), 1);
+
+    let id = first["id"].as_str().unwrap();
+    let (read, status, stderr) =
+        reference_client(&gw, "pocket-app", &pocket.credential, &["status", id]);
+    assert!(read, "{stderr}");
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(
+        (&status["id"], &status["status_ja"]),
+        (&first["id"], &json!("処理中"))
+    );
+
+    // A wrong credential: refused, and the client says so.
+    let (read, _, refused) = reference_client(&gw, "pocket-app", "kka_wrong", &["status", id]);
+    assert!(!read);
+    assert!(refused.contains("intake.credential_invalid"), "{refused}");
+}

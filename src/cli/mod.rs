@@ -5,6 +5,7 @@ mod apps;
 mod backup;
 mod conformance;
 mod deliveries;
+mod intake;
 mod mapping;
 mod migrate;
 mod municipal;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Apps (the intake API): machine credentials, and the municipalities that accept them.
     #[command(subcommand)]
     Apps(apps::AppsCommand),
+    /// The intake API's reference client: send an application as an app, read its status.
+    #[command(subcommand)]
+    Intake(intake::IntakeCommand),
     /// User accounts.
     #[command(subcommand)]
     Users(admin::UsersCommand),
@@ -338,6 +342,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Organisations(command) => admin::organisations(command),
         Command::Terminals(command) => admin::terminals(command),
         Command::Apps(command) => apps::run(command),
+        Command::Intake(command) => intake::run(command),
         Command::Users(command) => admin::users(command),
         Command::Audit(command) => admin::audit(command),
         Command::Keys(command) => admin::keys(command),
