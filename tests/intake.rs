@@ -342,6 +342,19 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
     assert_eq!(error["code"], "not_found");
 
+    // Once final (完了), the applicant can no longer withdraw it.
+    let (status, moved) = send(
+        officer
+            .post(&format!("/v1/applications/{receipt_number}/status"))
+            .json(&json!({"status": "completed"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let (status, error) = send(pocket.post(&format!("{INTAKE}/{id}/withdraw"))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["code"], "intake.not_open");
+    assert!(!error["message_ja"].as_str().unwrap().is_empty(), "{error}");
+
     // Every refusal and every delivery is in the audit trail.
     let audit = intake_audit(&gw).await;
     let outcomes: Vec<(&str, &str)> = audit
@@ -450,6 +463,21 @@ async fn the_reference_client_sends_a_file_again_as_a_replay_and_reads_its_statu
         (&status["id"], &status["status_ja"]),
         (&first["id"], &json!("処理中"))
     );
+
+    // The applicant withdraws it (取消): 取消受付 for the app and in the officer's inbox; the
+    // same again answers the same; another app cannot.
+    let other = register_app(&gw, "other", "other-app");
+    let (status, error) = send(other.post(&format!("{INTAKE}/{id}/withdraw"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    for _ in 0..2 {
+        let (status, withdrawn) = send(pocket.post(&format!("{INTAKE}/{id}/withdraw"))).await;
+        assert_eq!(status, StatusCode::OK, "{withdrawn}");
+        assert_eq!(
+            (&withdrawn["status"], &withdrawn["status_ja"]),
+            (&json!("withdrawal_accepted"), &json!("取消受付"))
+        );
+    }
+    assert_eq!(inbox(&officer).await[0]["status"], "withdrawal_accepted");
 
     // A wrong credential: refused, and the client says so.
     let (read, _, refused) = reference_client(&gw, "pocket-app", "kka_wrong", &["status", id]);

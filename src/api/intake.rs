@@ -46,7 +46,7 @@ use crate::auth::{AppPrincipal, Principal};
 use crate::pipeline::{content_hash, today_in_japan};
 use crate::store::{
     AppAcceptance, IntakeOutcome, NewApplication, NewIntake, OrganisationKind, RawInput,
-    StoredApplication,
+    StatusChange, StoredApplication,
 };
 
 /// The patient (対象者) as the app has it; each value is read as a sheet reads it (和暦 dates,
@@ -609,6 +609,58 @@ pub async fn read(
                 .with_patient(stored.patient_ref.clone()),
         )
         .await?;
+    Ok(Json(view(&state, stored, false).await?))
+}
+
+/// The applicant withdraws (取消) an application still open: it becomes 取消受付 for the
+/// officer and the app alike. Withdrawing one already withdrawn answers the same; a final one
+/// (完了, 却下) cannot be withdrawn.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Extension(app): Extension<AppPrincipal>,
+    Path(id): Path<String>,
+) -> Result<Json<IntakeView>, ApiError> {
+    let store = state.store();
+    let audit = app.audit("application.intake_withdraw", "ok");
+    let found = store.app_application(&app.organisation_id, &id).await?;
+    let Some((stored, receipt_number)) =
+        found.and_then(|s| s.application.receipt_number.clone().map(|r| (s, r)))
+    else {
+        store
+            .append_audit(&audit.outcome("not_found").with_detail(id.clone()))
+            .await?;
+        return Err(ApiError::not_found("application", "申請", &id));
+    };
+    let to = ApplicationStatus::WithdrawalAccepted;
+    let audit = audit
+        .on("application", &stored.id)
+        .with_patient(stored.patient_ref.clone())
+        .with_detail(format!("{} -> {}", stored.status.as_str(), to.as_str()));
+    let change = store
+        .set_application_status(&stored.municipality_id, &receipt_number, to, &audit)
+        .await?;
+    match change {
+        StatusChange::Changed { .. } | StatusChange::Unchanged => {}
+        StatusChange::NotFound => return Err(ApiError::not_found("application", "申請", &id)),
+        StatusChange::Refused { from } => {
+            return Err(refusal(
+                StatusCode::CONFLICT,
+                "intake.not_open",
+                format!(
+                    "the application is {} ({}) already: only an open one can be withdrawn",
+                    from.as_str(),
+                    from.label_ja()
+                ),
+                format!(
+                    "この申請はすでに{}のため取り消せません。取り消せるのは処理が終わっていない申請だけです",
+                    from.label_ja()
+                ),
+            ));
+        }
+    }
+    let Some(stored) = store.app_application(&app.organisation_id, &id).await? else {
+        return Err(ApiError::not_found("application", "申請", &id));
+    };
     Ok(Json(view(&state, stored, false).await?))
 }
 

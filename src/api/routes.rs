@@ -239,6 +239,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             .param("id", "The application id of the receipt")
             .json::<intake::IntakeView>(200, "The application's status")
             .error(404, "No such application of this app"),
+        Endpoint::new(Post, "/v1/intake/applications/{id}/withdraw", App, "The applicant withdraws (取消) an application still open: it becomes 取消受付; the same again answers the same", post(intake::withdraw))
+            .param("id", "The application id of the receipt")
+            .json::<intake::IntakeView>(200, "The application, withdrawn")
+            .error(404, "No such application of this app")
+            .error(409, "It is final already, 完了 or 却下 (intake.not_open)"),
         // ---------------------------------------------------------------- certifications
         Endpoint::new(Post, "/v1/certifications/convert", FullSession, "Read a municipal back office's decision file (CSV or fixed-length, CP932) with a layout, storing nothing (municipal officers, integrators)", post(certifications::convert))
             .reads(RecordKind::Certification)
