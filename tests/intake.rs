@@ -25,6 +25,29 @@ struct App {
 }
 
 impl App {
+    /// `body` sent to the intake under the key `k-1` from this app's terminal, presenting
+    /// `bearer` (none: no Authorization header).
+    fn deliver_as(
+        &self,
+        bearer: Option<&str>,
+        body: &impl serde::Serialize,
+    ) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .post(format!("{}{INTAKE}", self.base))
+            .header("idempotency-key", "k-1")
+            .json(body);
+        match bearer {
+            Some(bearer) => request.bearer_auth(bearer),
+            None => request,
+        }
+    }
+
+    /// `body` sent to the intake as this app, under the key `k-1`.
+    fn deliver(&self, body: &impl serde::Serialize) -> reqwest::RequestBuilder {
+        self.deliver_as(Some(&self.credential), body)
+    }
+
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .post(format!("{}{path}", self.base))
@@ -130,38 +153,16 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     let (sheet_id, key) = sheet_with_key(&doctor).await;
 
     // Unauthenticated: the app's terminal without a credential; a person's token is none.
-    let (status, error) = send(
-        pocket
-            .client
-            .post(gw.url(INTAKE))
-            .header("idempotency-key", "k-1")
-            .json(&application(&key)),
-    )
-    .await;
+    let (status, error) = send(pocket.deliver_as(None, &application(&key))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
     assert_eq!(error["code"], "intake.credential_required");
     assert!(!error["message_ja"].as_str().unwrap().is_empty());
-    let (status, error) = send(
-        pocket
-            .client
-            .post(gw.url(INTAKE))
-            .bearer_auth(&officer.token)
-            .header("idempotency-key", "k-1")
-            .json(&application(&key)),
-    )
-    .await;
+    let (status, error) = send(pocket.deliver_as(Some(&officer.token), &application(&key))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
     assert_eq!(error["code"], "intake.credential_invalid");
     // Another app's credential at this app's terminal.
-    let (status, error) = send(
-        pocket
-            .client
-            .post(gw.url(INTAKE))
-            .bearer_auth(&other.credential)
-            .header("idempotency-key", "k-1")
-            .json(&application(&key)),
-    )
-    .await;
+    let (status, error) =
+        send(pocket.deliver_as(Some(&other.credential), &application(&key))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
     assert_eq!(error["code"], "intake.wrong_organisation");
     // An app's credential opens no person's endpoint.
@@ -169,13 +170,7 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
 
     // The municipality has not accepted the app yet.
-    let (status, error) = send(
-        pocket
-            .post(INTAKE)
-            .header("idempotency-key", "k-1")
-            .json(&application(&key)),
-    )
-    .await;
+    let (status, error) = send(pocket.deliver(&application(&key))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
     assert_eq!(error["code"], "intake.not_accepted");
     assert!(inbox(&officer).await.is_empty());
@@ -201,13 +196,7 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
 
     // A mistyped key, an application without an idempotency key, a renewal without its
     // 受給者番号 and an unreadable date: each refused with its code, nothing stored.
-    let (status, error) = send(
-        pocket
-            .post(INTAKE)
-            .header("idempotency-key", "k-1")
-            .json(&application(&mistyped(&key, 3))),
-    )
-    .await;
+    let (status, error) = send(pocket.deliver(&application(&mistyped(&key, 3)))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["code"], "access_key.malformed");
     assert_eq!(error["location"]["element"], "/access_key");
@@ -217,13 +206,7 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     let mut broken = application(&key);
     broken["patient"]["date_of_birth"] = json!("yesterday");
     broken.as_object_mut().unwrap().remove("recipient_number");
-    let (status, error) = send(
-        pocket
-            .post(INTAKE)
-            .header("idempotency-key", "k-1")
-            .json(&broken),
-    )
-    .await;
+    let (status, error) = send(pocket.deliver(&broken)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["code"], "intake.invalid_application");
     assert_eq!(error["location"]["element"], "/patient/date_of_birth");
@@ -237,13 +220,7 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     assert!(inbox(&officer).await.is_empty());
 
     // Accepted: into the inbox with its channel, linked to the doctor's sheet.
-    let (status, receipt) = send(
-        pocket
-            .post(INTAKE)
-            .header("idempotency-key", "k-1")
-            .json(&application(&key)),
-    )
-    .await;
+    let (status, receipt) = send(pocket.deliver(&application(&key))).await;
     assert_eq!(status, StatusCode::CREATED, "{receipt}");
     let id = receipt["id"].as_str().unwrap().to_owned();
     let receipt_number = receipt["receipt_number"].as_str().unwrap().to_owned();
@@ -294,13 +271,7 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     for (k, v) in application(&key).as_object().unwrap().iter().rev() {
         reordered.insert(k.clone(), v.clone());
     }
-    let (status, again) = send(
-        pocket
-            .post(INTAKE)
-            .header("idempotency-key", "k-1")
-            .json(&reordered),
-    )
-    .await;
+    let (status, again) = send(pocket.deliver(&reordered)).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(
         (&again["id"], &again["replayed"]),
@@ -310,13 +281,7 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     // Another body under the same key.
     let mut changed = application(&key);
     changed["research_consent"] = json!(false);
-    let (status, error) = send(
-        pocket
-            .post(INTAKE)
-            .header("idempotency-key", "k-1")
-            .json(&changed),
-    )
-    .await;
+    let (status, error) = send(pocket.deliver(&changed)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     assert_eq!(error["code"], "intake.idempotency_conflict");
     assert_eq!(inbox(&officer).await.len(), 1);

@@ -209,10 +209,6 @@ pub struct IntakeView {
     pub updated_at: String,
 }
 
-fn refusal(status: StatusCode, code: &str, message: String, message_ja: String) -> ApiError {
-    ApiError::new(status, code, message, message_ja)
-}
-
 /// The municipality id named by a request: `municipality:<code>` or the bare code.
 fn municipality_id(named: &str) -> String {
     let named = named.trim();
@@ -230,11 +226,11 @@ fn idempotency_key(
     request: &mut IntakeRequest,
 ) -> Result<String, Box<ApiError>> {
     let invalid = |message: &str, message_ja: &str| {
-        Box::new(refusal(
+        Box::new(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "intake.idempotency_key",
-            message.to_owned(),
-            message_ja.to_owned(),
+            message,
+            message_ja,
         ))
     };
     let header = match headers.get("idempotency-key") {
@@ -473,7 +469,7 @@ pub async fn submit(
     let municipality_id = municipality_id(&request.municipality);
     let municipality = store.organisation(&municipality_id).await?;
     if municipality.is_none_or(|m| m.kind != OrganisationKind::Municipality) {
-        return refuse(refusal(
+        return refuse(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "intake.unknown_municipality",
             format!("no municipality {municipality_id} is registered at this gateway"),
@@ -485,7 +481,7 @@ pub async fn submit(
         .accepts_app(&municipality_id, &app.organisation_id)
         .await?
     {
-        return refuse(refusal(
+        return refuse(ApiError::new(
             StatusCode::FORBIDDEN,
             "intake.not_accepted",
             format!(
@@ -513,7 +509,7 @@ pub async fn submit(
         .cloned()
         .collect();
     if !errors.is_empty() {
-        let mut error = refusal(
+        let mut error = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "intake.invalid_application",
             format!(
@@ -561,7 +557,7 @@ pub async fn submit(
         IntakeOutcome::Created { application_id, .. } => (application_id, false),
         IntakeOutcome::Replayed { application_id, .. } => (application_id, true),
         IntakeOutcome::KeyReused => {
-            return Err(refusal(
+            return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "intake.idempotency_conflict",
                 format!(
@@ -643,7 +639,7 @@ pub async fn withdraw(
         StatusChange::Changed { .. } | StatusChange::Unchanged => {}
         StatusChange::NotFound => return Err(ApiError::not_found("application", "申請", &id)),
         StatusChange::Refused { from } => {
-            return Err(refusal(
+            return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "intake.not_open",
                 format!(
@@ -729,7 +725,7 @@ pub async fn set_acceptance(
             .store()
             .append_audit(&audit.outcome("refused").with_detail(request.app_id.clone()))
             .await?;
-        return Err(refusal(
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "intake.unknown_app",
             format!("no app {} is registered at this gateway", request.app_id),

@@ -33,7 +33,7 @@ struct SealedSheet<'a> {
     patient_ref: Option<String>,
 }
 
-impl<'a> SealedSheet<'a> {
+impl SealedSheet<'_> {
     /// Binds the columns `sheets` and `staged_sheets` share, in this order: kind,
     /// disease_group, disease_number, has_errors, body_json.
     fn bind_columns<'q>(&'q self, query: Query<'q>) -> Query<'q> {
@@ -61,6 +61,35 @@ struct SealedReview<'a> {
     review: &'a NewReview,
     body: Vec<u8>,
     image: Vec<u8>,
+}
+
+impl SealedFinding<'_> {
+    /// Binds the columns `findings` and `staged_findings` share, in this order: sheet_id,
+    /// seq, severity, code, item, body_json.
+    fn bind_columns<'q>(&'q self, query: Query<'q>) -> Query<'q> {
+        query
+            .bind(self.sheet_id)
+            .bind(self.seq)
+            .bind(self.finding.severity.as_str())
+            .bind(self.finding.code.as_str())
+            .bind(self.finding.item.as_deref())
+            .bind(self.body.as_slice())
+    }
+}
+
+impl SealedReview<'_> {
+    /// Binds the columns `review_tasks` and `staged_reviews` share, in this order: id,
+    /// sheet_id, seq, target, confidence, body_json, image_png.
+    fn bind_columns<'q>(&'q self, query: Query<'q>) -> Query<'q> {
+        query
+            .bind(self.review.id.as_str())
+            .bind(self.sheet_id)
+            .bind(self.seq)
+            .bind(self.review.target.as_str())
+            .bind(f64::from(self.review.confidence))
+            .bind(self.body.as_slice())
+            .bind(self.image.as_slice())
+    }
 }
 
 /// Where new sheets belong, and who records them when.
@@ -182,20 +211,13 @@ impl SealedSheets<'_> {
         insert_findings(conn, &self.key_id, &self.findings).await?;
         insert_rows(
             conn,
-            "review_tasks (id, sheet_id, seq, target, confidence, status, body_json, image_png, key_id, created_at)",
+            "review_tasks (id, sheet_id, seq, target, confidence, body_json, image_png, status, key_id, created_at)",
             10,
             "ON CONFLICT DO NOTHING",
             &self.reviews,
             |query, r| {
-                query
-                    .bind(r.review.id.as_str())
-                    .bind(r.sheet_id)
-                    .bind(r.seq)
-                    .bind(r.review.target.as_str())
-                    .bind(f64::from(r.review.confidence))
+                r.bind_columns(query)
                     .bind("open")
-                    .bind(r.body.as_slice())
-                    .bind(r.image.as_slice())
                     .bind(self.key_id.clone())
                     .bind(owner.at.to_owned())
             },
@@ -211,9 +233,7 @@ impl SealedSheets<'_> {
             .collect();
         deliveries::record_source_consents(conn, &consents, owner.actor, owner.at).await
     }
-}
 
-impl SealedSheets<'_> {
     /// Stages the sheets of a submission still being read (`staged_sheets`, …; see
     /// `migrations/sqlite/0016_staged_sheets.sql`): rows staged earlier for the same record
     /// indexes (a resumed reading) are replaced.
@@ -266,34 +286,19 @@ impl SealedSheets<'_> {
             "",
             &self.findings,
             |query, f| {
-                query
-                    .bind(submission_id)
-                    .bind(f.sheet_id)
-                    .bind(f.seq)
-                    .bind(f.finding.severity.as_str())
-                    .bind(f.finding.code.as_str())
-                    .bind(f.finding.item.as_deref())
-                    .bind(f.body.as_slice())
+                f.bind_columns(query.bind(submission_id))
                     .bind(self.key_id.as_str())
             },
         )
         .await?;
         insert_rows(
             conn,
-            "staged_reviews (id, submission_id, sheet_id, seq, target, confidence, body_json, image_png, key_id)",
+            "staged_reviews (submission_id, id, sheet_id, seq, target, confidence, body_json, image_png, key_id)",
             9,
             "",
             &self.reviews,
             |query, r| {
-                query
-                    .bind(r.review.id.as_str())
-                    .bind(submission_id)
-                    .bind(r.sheet_id)
-                    .bind(r.seq)
-                    .bind(r.review.target.as_str())
-                    .bind(f64::from(r.review.confidence))
-                    .bind(r.body.as_slice())
-                    .bind(r.image.as_slice())
+                r.bind_columns(query.bind(submission_id))
                     .bind(self.key_id.as_str())
             },
         )
@@ -370,16 +375,7 @@ pub(super) async fn insert_findings(
         7,
         "",
         findings,
-        |query, f| {
-            query
-                .bind(f.sheet_id)
-                .bind(f.seq)
-                .bind(f.finding.severity.as_str())
-                .bind(f.finding.code.as_str())
-                .bind(f.finding.item.as_deref())
-                .bind(f.body.as_slice())
-                .bind(key_id.to_owned())
-        },
+        |query, f| f.bind_columns(query).bind(key_id.to_owned()),
     )
     .await
 }
