@@ -1,5 +1,5 @@
 //! Large Bundles made of the public Synthea patients, for the memory and size tests: the
-//! entries of every patient Bundle in `../shared/testdata/fhir/synthea-r4/`, copied as written
+//! entries of every patient Bundle in `synthea-r4/` of the public FHIR corpus, copied as written
 //! until the document has the size asked for. Each copy's `urn:uuid:` references are made its
 //! own (a prefix per copy), so a copy is another patient whose resources point at one another.
 //! The text is assembled without parsing, so making it costs no more memory than its size.
@@ -10,8 +10,13 @@ use std::path::Path;
 /// The entries of each Synthea patient Bundle, as written (the text between `"entry": [` and
 /// the array's closing `]`).
 fn patient_entries() -> Vec<String> {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/fhir/synthea-r4");
+    // The public corpus where scripts/test.sh says (a checkout anywhere), else beside the
+    // project's folder.
+    let corpus = std::env::var_os("KAKEHASHI_FHIR_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/fhir"),
+        std::path::PathBuf::from,
+    );
+    let dir = corpus.join("synthea-r4");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
