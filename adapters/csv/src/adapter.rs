@@ -6,7 +6,7 @@ use kakehashi_sdk::{
     SourceLocation, parse, parse_mapping,
 };
 
-use crate::decode::{declared_charset, decode};
+use crate::decode::{Fields, declared_charset, decode};
 use crate::mapping::{ColumnRef, CsvMapping};
 
 /// Mapping category of CSV layouts in `mappings/`.
@@ -124,31 +124,20 @@ impl CsvAdapter {
         }
     }
 
-    /// Converts already-decoded text with a given mapping, every record at once.
-    pub fn convert_text(
+    /// Converts a file with a given mapping, handing each record to
+    /// `each` as it is made. Two passes over the bytes: the first checks every row's shape and
+    /// holds none, so a file refused (a row cut off at line 60,000) is refused before any record
+    /// is handed over; the second converts. The text is decoded a field at a time
+    /// ([`Fields`]), so memory stays that of the bytes and one row, whatever the file's length.
+    pub fn read_bytes(
         &self,
-        text: &str,
+        input: &Input<'_>,
         mapping_name: &str,
         mapping: &CsvMapping,
-        sha256: &str,
-    ) -> Result<Vec<Converted>, AdapterError> {
-        let mut out = Vec::new();
-        self.read_text(text, mapping_name, mapping, sha256, &mut |c| out.push(c))?;
-        Ok(out)
-    }
-
-    /// Converts already-decoded text with a given mapping, handing each record to `each` as it
-    /// is made. Two passes over the text: the first checks every row's shape and holds none, so
-    /// a file refused (a row cut off at line 60,000) is refused before any record is handed
-    /// over; the second converts. Memory stays that of one row, whatever the file's length.
-    pub fn read_text(
-        &self,
-        text: &str,
-        mapping_name: &str,
-        mapping: &CsvMapping,
-        sha256: &str,
         each: &mut dyn FnMut(Converted),
     ) -> Result<(), AdapterError> {
+        let sha256 = input.sha256;
+        let encoding = declared_charset(input.content_type).unwrap_or(mapping.encoding);
         let delimiter = u8::try_from(mapping.delimiter).map_err(|_| {
             AdapterError::mapping(
                 "mapping.invalid",
@@ -156,7 +145,8 @@ impl CsvAdapter {
                 format!("マッピング `{mapping_name}` の区切り文字は ASCII 1 文字にしてください"),
             )
         })?;
-        let shape = Shape::of(text, delimiter, mapping.header)?;
+        let fields = Fields::of(input.bytes, encoding, delimiter)?;
+        let shape = Shape::of(&fields, delimiter, mapping.header)?;
         if shape.rows == 0 {
             return Err(AdapterError::malformed(
                 "csv.empty",
@@ -230,15 +220,15 @@ impl CsvAdapter {
             return Err(misfit.error(width));
         }
 
-        let mut reader = rows_of(text, delimiter);
-        let mut row = csv::StringRecord::new();
+        let mut reader = rows_of(fields.bytes(), delimiter);
+        let mut row = csv::ByteRecord::new();
         if mapping.header {
-            reader.read_record(&mut row).map_err(read_error)?;
+            reader.read_byte_record(&mut row).map_err(read_error)?;
         }
-        let mut lines = LineCounter::new(text);
+        let mut lines = LineCounter::new(fields.bytes());
         let mut record_index = 0;
-        while reader.read_record(&mut row).map_err(read_error)? {
-            if is_blank(&row) {
+        while reader.read_byte_record(&mut row).map_err(read_error)? {
+            if is_blank(&row, &fields) {
                 continue;
             }
             let line = lines.line_at(
@@ -260,7 +250,8 @@ impl CsvAdapter {
                 SourceLocation::cell(line, index as u32 + 1, name.as_deref())
             };
             for c in &columns {
-                let raw = row.get(c.index).unwrap_or_default().trim();
+                let raw = fields.text(row.get(c.index).unwrap_or_default());
+                let raw = raw.trim();
                 let text = c.map.get(raw).map_or(raw, String::as_str);
                 if text.is_empty() {
                     continue;
@@ -280,8 +271,9 @@ impl CsvAdapter {
                 }
             }
             for ((code_index, code_name), (value_index, value_name)) in &pairs {
-                let code = row.get(*code_index).unwrap_or_default().trim();
-                let value = row.get(*value_index).unwrap_or_default().trim();
+                let code = fields.text(row.get(*code_index).unwrap_or_default());
+                let value = fields.text(row.get(*value_index).unwrap_or_default());
+                let (code, value) = (code.trim(), value.trim());
                 if code.is_empty() && value.is_empty() {
                     continue;
                 }
@@ -316,19 +308,20 @@ impl CsvAdapter {
     }
 }
 
-/// A CSV reader of `text`'s rows, quoted fields and ragged rows allowed (the first pass says
+/// A CSV reader of `bytes`' rows, quoted fields and ragged rows allowed (the first pass says
 /// which rows do not fit).
-fn rows_of(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+fn rows_of(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes())
+        .from_reader(bytes)
 }
 
 /// A row with nothing but blanks, skipped.
-fn is_blank(row: &csv::StringRecord) -> bool {
-    row.iter().all(|f| f.trim().is_empty())
+fn is_blank(row: &csv::ByteRecord, fields: &Fields<'_>) -> bool {
+    row.iter()
+        .all(|f| f.iter().all(u8::is_ascii_whitespace) || fields.text(f).trim().is_empty())
 }
 
 fn read_error(e: csv::Error) -> AdapterError {
@@ -358,20 +351,20 @@ struct Misfit {
 }
 
 impl Shape {
-    fn of(text: &str, delimiter: u8, header: bool) -> Result<Self, AdapterError> {
-        let mut reader = rows_of(text, delimiter);
-        let mut row = csv::StringRecord::new();
-        let headers = if header && reader.read_record(&mut row).map_err(read_error)? {
-            Some(row.clone())
+    fn of(fields: &Fields<'_>, delimiter: u8, header: bool) -> Result<Self, AdapterError> {
+        let mut reader = rows_of(fields.bytes(), delimiter);
+        let mut row = csv::ByteRecord::new();
+        let headers = if header && reader.read_byte_record(&mut row).map_err(read_error)? {
+            Some(row.iter().map(|f| fields.text(f)).collect())
         } else {
             None
         };
         let mut width = headers.as_ref().map(csv::StringRecord::len);
         let mut misfit = None;
         let mut rows = 0;
-        let mut lines = LineCounter::new(text);
-        while reader.read_record(&mut row).map_err(read_error)? {
-            if is_blank(&row) {
+        let mut lines = LineCounter::new(fields.bytes());
+        while reader.read_byte_record(&mut row).map_err(read_error)? {
+            if is_blank(&row, fields) {
                 continue;
             }
             rows += 1;
@@ -422,9 +415,9 @@ pub struct LineCounter<'t> {
 }
 
 impl<'t> LineCounter<'t> {
-    pub fn new(text: &'t str) -> Self {
+    pub fn new(text: &'t [u8]) -> Self {
         Self {
-            text: text.as_bytes(),
+            text,
             offset: 0,
             line: 1,
         }
@@ -523,10 +516,7 @@ impl Adapter for CsvAdapter {
         each: &mut dyn FnMut(Converted),
     ) -> Result<Document, AdapterError> {
         let (name, mapping) = self.choose_mapping(input, context)?;
-        let encoding = declared_charset(input.content_type).unwrap_or(mapping.encoding);
-        let text = decode(input.bytes, encoding)?;
-        let text = text.trim_start_matches('\u{feff}');
-        self.read_text(text, &name, &mapping, input.sha256, each)?;
+        self.read_bytes(input, &name, &mapping, each)?;
         Ok(Document {
             mapping: context.mapping.map(str::to_owned),
             records: Vec::new(),
@@ -540,6 +530,26 @@ mod tests {
     use super::*;
     use kakehashi_sdk::Severity;
 
+    fn input<'a>(text: &'a str, sha256: &'a str) -> Input<'a> {
+        Input {
+            bytes: text.as_bytes(),
+            content_type: None,
+            sha256,
+        }
+    }
+
+    /// UTF-8 `text` converted with `mapping`, every record at once.
+    fn convert_text(
+        text: &str,
+        name: &str,
+        mapping: &CsvMapping,
+        sha256: &str,
+    ) -> Result<Vec<Converted>, AdapterError> {
+        let mut out = Vec::new();
+        CsvAdapter.read_bytes(&input(text, sha256), name, mapping, &mut |c| out.push(c))?;
+        Ok(out)
+    }
+
     #[test]
     fn header_decimals_a_number_cannot_hold_exactly_are_a_located_warning() {
         let mapping: CsvMapping = toml::from_str(
@@ -547,7 +557,7 @@ mod tests {
         )
         .unwrap();
         let text = "身長,体重\n132.5,28.40\n132.123456789012345678,1e-400\n";
-        let out = CsvAdapter.convert_text(text, "t", &mapping, "00").unwrap();
+        let out = convert_text(text, "t", &mapping, "00").unwrap();
         assert!(out[0].findings.is_empty(), "{:?}", out[0].findings);
         let found: Vec<_> = out[1]
             .findings
@@ -602,7 +612,7 @@ mod tests {
             "告示番号,住所\r\n2,東京\r\nx,\"大阪\r\n北区\"\r\n6,京都\r\n",
             "告示番号,住所\n2,東京\nx,\"大阪\n北区\"\n6,京都\n",
         ] {
-            let out = CsvAdapter.convert_text(text, "t", &mapping, "00").unwrap();
+            let out = convert_text(text, "t", &mapping, "00").unwrap();
             let lines: Vec<_> = out
                 .iter()
                 .map(|c| match &c.record {
@@ -625,9 +635,7 @@ mod tests {
     fn what_an_export_lacks_is_declared_once_and_may_not_be_a_mapped_column() {
         let layout = "description = \"t\"\nabsent = [\"mg_adl.talking\", \"clinical.onset\"]\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n";
         let mapping: CsvMapping = toml::from_str(layout).unwrap();
-        let out = CsvAdapter
-            .convert_text("告示番号\n11\n", "t", &mapping, "00")
-            .unwrap();
+        let out = convert_text("告示番号\n11\n", "t", &mapping, "00").unwrap();
         let Record::Sheet(sheet) = &out[0].record else {
             panic!()
         };
@@ -637,9 +645,7 @@ mod tests {
         );
         let contradictory: CsvMapping =
             toml::from_str(&layout.replace("clinical.onset", "disease.number")).unwrap();
-        let err = CsvAdapter
-            .convert_text("告示番号\n11\n", "t", &contradictory, "00")
-            .unwrap_err();
+        let err = convert_text("告示番号\n11\n", "t", &contradictory, "00").unwrap_err();
         assert_eq!(err.code, "mapping.invalid");
         assert!(
             err.message.contains("`disease.number`, which is mapped"),
@@ -654,21 +660,15 @@ mod tests {
             "description = \"t\"\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n[[columns]]\nindex = 2\nitem = \"x\"\n",
         )
         .unwrap();
-        let err = CsvAdapter
-            .convert_text("告示番号,b\r\n2,3\r\n4\r\n", "t", &mapping, "00")
-            .unwrap_err();
+        let err = convert_text("告示番号,b\r\n2,3\r\n4\r\n", "t", &mapping, "00").unwrap_err();
         assert_eq!(
             (err.code, err.location.unwrap().line),
             ("csv.truncated_row", Some(3))
         );
-        let err = CsvAdapter
-            .convert_text("番号,b\n2,3\n", "t", &mapping, "00")
-            .unwrap_err();
+        let err = convert_text("番号,b\n2,3\n", "t", &mapping, "00").unwrap_err();
         assert_eq!(err.code, "csv.missing_column");
         assert!(err.message.contains("`告示番号`"), "{}", err.message);
-        let err = CsvAdapter
-            .convert_text("告示番号,b\n", "t", &mapping, "00")
-            .unwrap_err();
+        let err = convert_text("告示番号,b\n", "t", &mapping, "00").unwrap_err();
         assert_eq!(err.code, "csv.empty");
     }
 
@@ -682,11 +682,10 @@ mod tests {
         .unwrap();
         let mut handed = 0;
         let err = CsvAdapter
-            .read_text(
-                "告示番号,b\n2,3\n\n5,6\n7\n",
+            .read_bytes(
+                &input("告示番号,b\n2,3\n\n5,6\n7\n", "00"),
                 "t",
                 &mapping,
-                "00",
                 &mut |_| handed += 1,
             )
             .unwrap_err();
@@ -697,11 +696,10 @@ mod tests {
         // The same rows whole: each handed over in order, the blank line skipped.
         let mut lines = Vec::new();
         CsvAdapter
-            .read_text(
-                "告示番号,b\n2,3\n\n5,6\n7,8\n",
+            .read_bytes(
+                &input("告示番号,b\n2,3\n\n5,6\n7,8\n", "00"),
                 "t",
                 &mapping,
-                "00",
                 &mut |c| {
                     if let Record::Sheet(sheet) = c.record {
                         let p = sheet.provenance;
@@ -711,5 +709,40 @@ mod tests {
             )
             .unwrap();
         assert_eq!(lines, [(0, Some(2)), (1, Some(4)), (2, Some(5))]);
+    }
+
+    /// A CP932 export is split where it lies and decoded field by field: kanji whose trail
+    /// byte is `\` (表, ソ, 能) read whole, a row of full-width spaces is blank, and lines count
+    /// as in the file.
+    #[test]
+    fn cp932_is_read_field_by_field() {
+        let mapping: CsvMapping = toml::from_str(
+            "description = \"t\"\n[[columns]]\ncolumn = \"氏名\"\nfield = \"patient.name\"\n[[columns]]\ncolumn = \"告示番号\"\nfield = \"disease.number\"\n",
+        )
+        .unwrap();
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS
+            .encode("氏名,告示番号\r\n能登 表ソ,11\r\n\u{3000},\u{3000}\r\n\"髙橋,一\",2\r\n");
+        let input = Input {
+            bytes: &bytes,
+            content_type: Some("text/csv; charset=Shift_JIS"),
+            sha256: "00",
+        };
+        let mut read = Vec::new();
+        CsvAdapter
+            .read_bytes(&input, "t", &mapping, &mut |c| {
+                if let Record::Sheet(sheet) = c.record {
+                    read.push((
+                        sheet.patient.name.clone().unwrap_or_default(),
+                        sheet.disease.number,
+                        sheet.provenance.record_location.line,
+                    ));
+                }
+            })
+            .unwrap();
+        assert_eq!(read.len(), 2, "{read:?}");
+        assert!(read[0].0.contains("表ソ"), "{read:?}");
+        assert_eq!((read[0].1, read[0].2), (Some(11), Some(2)));
+        assert!(read[1].0.contains("髙橋,一"), "{read:?}");
+        assert_eq!((read[1].1, read[1].2), (Some(2), Some(4)));
     }
 }

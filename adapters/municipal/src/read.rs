@@ -68,7 +68,7 @@ pub fn csv_records(
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut lines = LineCounter::new(text);
+    let mut lines = LineCounter::new(text.as_bytes());
     let mut rows = Vec::new();
     for row in reader.records() {
         let row = row.map_err(|e| {

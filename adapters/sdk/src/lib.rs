@@ -37,7 +37,7 @@ pub use application::{
     SelfInformation,
 };
 pub use certification::{Certification, CertificationDecision, IncomeTier, SpecialStatus};
-pub use decode::decode_strict;
+pub use decode::{check_strict, decode_strict};
 pub use disease::{DiseaseEntry, DiseaseKey, DiseaseRegistry, RegistryError};
 pub use field::{FieldDescription, FieldSection, FieldType, HeaderField};
 pub use finding::{Finding, Severity};
