@@ -155,8 +155,11 @@ impl JsonlAdapter {
                     findings.extend(field.apply_from(&mut sheet, &text, location));
                 }
                 MappingTarget::Item(code) => {
-                    // A number's literal as written (the checks type it and keep it exact).
-                    let text = if found.is_number() {
+                    // A number's literal as written (the checks type it and keep it exact): the
+                    // parsed value of a decimal has rounded its digits beyond 17 already.
+                    let text = if found.is_f64() {
+                        number_literal(json, &value.pointer).unwrap_or(text)
+                    } else if found.is_number() {
                         text
                     } else {
                         parse::to_halfwidth(&text)
@@ -388,5 +391,49 @@ mod tests {
         assert_eq!(number_literal(line, "/d~0").as_deref(), Some("1e-400"));
         assert_eq!(number_literal(line, "/a/b~1c/2"), None);
         assert_eq!(number_literal(line, "/missing"), None);
+    }
+
+    /// An item's number is handed to the checks as written: its long decimal digits and an
+    /// integer beyond 64 bits are not rounded on the way (the checks say what a value cannot
+    /// hold).
+    #[test]
+    fn item_numbers_keep_their_literal() {
+        let mut mappings = MappingFiles::default();
+        mappings.insert(
+            NAME,
+            "t",
+            "t.toml",
+            "description = \"t\"\nkind = \"nanbyo\"\n[[values]]\npointer = \"/lab/bnp\"\nitem = \"bnp\"\n".into(),
+        );
+        let (diseases, templates) = (DiseaseRegistry::default(), TemplateSet::default());
+        let context = MappingContext {
+            diseases: &diseases,
+            templates: &templates,
+            mappings: &mappings,
+            mapping: Some("t"),
+        };
+        let bytes = b"{\"lab\": {\"bnp\": 92.14480588800343123}}\n{\"lab\": {\"bnp\": 18446744073709551616}}\n{\"lab\": {\"bnp\": 12}}\n{\"lab\": {\"bnp\": 1.50}}\n";
+        let input = Input {
+            bytes,
+            content_type: Some("application/x-ndjson"),
+            sha256: "0",
+        };
+        let out = JsonlAdapter.convert(&input, &context).unwrap();
+        let texts: Vec<String> = out
+            .iter()
+            .map(|c| {
+                let Record::Sheet(sheet) = &c.record else {
+                    panic!("not a sheet")
+                };
+                match &sheet.items["bnp"].value {
+                    kakehashi_sdk::ItemValue::Text(text) => text.clone(),
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            ["92.14480588800343123", "18446744073709551616", "12", "1.50"]
+        );
     }
 }
