@@ -67,6 +67,17 @@ async fn stored_counts(gw: &Gateway) -> [i64; 4] {
     counts
 }
 
+/// The codes of the intake's audited refusals, oldest first.
+async fn intake_refusals(gw: &Gateway) -> Vec<String> {
+    let mut conn = database(&gw.data_dir).await;
+    sqlx::query_scalar(
+        "SELECT detail FROM audit_events WHERE action = 'application.intake' AND outcome = 'refused' ORDER BY seq",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_paper_sheet_attached_is_scanned_into_the_review_queue_and_linked() {
     // Printed and scanned before logging in: it takes seconds in a debug build (tests/scan.rs).
@@ -187,13 +198,19 @@ async fn a_paper_sheet_attached_is_scanned_into_the_review_queue_and_linked() {
 #[tokio::test]
 async fn attachments_that_cannot_be_taken_are_refused_with_their_code_and_nothing_stored() {
     let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(&dir.path().join("data"), CONFIG);
+    // A body limit of 16 MiB: room for one attachment of 10 MiB, not for two of 7.
+    let gw = Gateway::start(
+        &dir.path().join("data"),
+        &format!("max_body_bytes = {}\n{CONFIG}", 16 << 20),
+    );
     let officer = gw.officer("officer1").await;
     let pocket = register_app(&gw, "pocket", "pocket-app");
     accept(&officer, "app:pocket").await;
     let mut oversized = b"%PDF-1.7\n".to_vec();
     oversized.resize(MAX_ATTACHMENT_BYTES + 1, b' ');
     let pdf = b"%PDF-1.7\n%%EOF\n".as_slice();
+    let mut half = b"%PDF-1.7\n".to_vec();
+    half.resize(7 << 20, b' ');
     let mut bad_base64 = attachment("a.pdf", "application/pdf", "other", pdf);
     bad_base64["content"] = json!("JVBERi0x*Ny4K");
     let cases = [
@@ -235,6 +252,15 @@ async fn attachments_that_cannot_be_taken_are_refused_with_their_code_and_nothin
             "intake.paper_sheet_not_pdf",
             "photo.png",
         ),
+        (
+            vec![
+                attachment("a.pdf", "application/pdf", "other", &half),
+                attachment("b.pdf", "application/pdf", "other", &half),
+            ],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
+            "",
+        ),
     ];
     let before = stored_counts(&gw).await;
     for (attachments, status, code, named) in cases {
@@ -252,6 +278,11 @@ async fn attachments_that_cannot_be_taken_are_refused_with_their_code_and_nothin
             error["message_ja"].as_str().unwrap().contains(named),
             "{error}"
         );
+        // The handler audits its refusals; a body over the limit never reaches it.
+        if code.starts_with("intake.") {
+            let audited = intake_refusals(&gw).await;
+            assert_eq!(audited.last().map(String::as_str), Some(code));
+        }
     }
     assert_eq!(stored_counts(&gw).await, before, "nothing stored");
     assert!(inbox(&officer).await.is_empty());
