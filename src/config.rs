@@ -23,7 +23,8 @@ pub struct Config {
     pub public_url: Option<PublicUrl>,
     /// Where the database and (later) generated certificates live. Default `./kakehashi-data`.
     pub data_dir: PathBuf,
-    /// Largest request body accepted, in bytes. Default 32 MiB.
+    /// Largest request body accepted, in bytes: an upload, or an app's application with its
+    /// attachments base64-encoded (a 10 MB attachment is 13.4 MiB of it). Default 32 MiB.
     pub max_body_bytes: usize,
     /// A folder of extra mapping files and disease templates (same layout as the built-in
     /// `mappings/`: `csv/NAME.toml`, `diseases/nanbyo-NNN.toml`); files replace built-in ones of

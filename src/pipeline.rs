@@ -26,7 +26,6 @@ use kakehashi_sdk::{Adapter, Finding, Input, RecordKind};
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::checks::{CheckContext, check_sheet};
 use crate::decode_budget::{BudgetError, DecodeBudget, Reservation};
@@ -74,8 +73,12 @@ pub struct Submission {
     pub mapping: Option<String>,
     /// The municipality it is for (`municipality:<code>`), when the sender names one.
     pub municipality_id: Option<String>,
-    /// Who sends it: owner of what it creates, and the actor in the audit trail.
-    pub sender: Principal,
+    /// The organisation that owns what it creates: the sender's own, or the municipality
+    /// whose paper sheet an app sent with an application (the intake API).
+    pub owner_id: String,
+    /// The sender's `submission.create` event: the actor, terminal and organisation the audit
+    /// trail names.
+    pub audit: AuditEvent,
     /// Told the submission's id as soon as it is journaled, before it is read (the console's
     /// upload shows the reading's progress from then on).
     pub on_journaled: Option<tokio::sync::oneshot::Sender<String>>,
@@ -227,7 +230,7 @@ impl Pipeline {
             .await?;
         let sha256 = content_hash(&submission.body);
         let mapping = submission.mapping.clone().unwrap_or_default();
-        let organisation_id = submission.sender.organisation_id.clone();
+        let organisation_id = submission.owner_id.clone();
         let record = SubmissionRecord {
             id: submission_id(&organisation_id, &sha256, adapter.name(), &mapping),
             organisation_id,
@@ -254,8 +257,8 @@ impl Pipeline {
             let _ = tell.send(stored.id.clone());
         }
         let audit = submission
-            .sender
-            .audit("submission.create", "duplicate")
+            .audit
+            .outcome("duplicate")
             .on("submission", &stored.id);
         if stored.status != SubmissionStatus::Received {
             self.store.append_audit(&audit).await?;
@@ -623,6 +626,7 @@ mod tests {
     use kakehashi_sdk::MappingContext;
 
     use super::*;
+    use crate::auth::Principal;
     use crate::store::SqlStore;
 
     const CSV: &str = "告示番号,氏名,カナ,生年月日,性別\n2,山田太郎,ヤマダ タロウ,S50.1.2,男\n6,佐藤花子,サトウ ハナコ,1960-03-04,女\n";
@@ -705,7 +709,8 @@ field = "patient.sex"
             mapping: Some("test".into()),
             municipality_id: None,
             on_journaled: None,
-            sender: clerk(),
+            owner_id: clerk().organisation_id,
+            audit: clerk().audit("submission.create", "ok"),
         }
     }
 

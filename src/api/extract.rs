@@ -21,7 +21,7 @@ fn rejected(status: StatusCode, code: &str, detail: String, what_ja: &str) -> Ap
 
 /// A JSON body (or answer). A body that is not JSON is 400 `request.json_syntax`, one not
 /// declared `application/json` 415 `request.json_content_type`, one of the wrong shape 422
-/// `request.json_data` naming the field.
+/// `request.json_data` naming the field, one over the route's limit 413 `request.too_large`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
@@ -56,6 +56,12 @@ where
                         "request.json_content_type",
                         detail,
                         "Content-Type: application/json で送ってください",
+                    ),
+                    _ if status == StatusCode::PAYLOAD_TOO_LARGE => rejected(
+                        status,
+                        "request.too_large",
+                        detail,
+                        "本文が上限を超えています",
                     ),
                     _ => rejected(status, "request.body", detail, "本文を読めません"),
                 })

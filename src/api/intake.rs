@@ -25,8 +25,14 @@
 //!   applicant sees them (提出済 is 処理中 to the applicant), and a certified decision's
 //!   受給者番号 and validity once the back office's decision file was applied.
 //!
-//! Attachments (PDF, JPEG, PNG) are not taken yet: an application whose paper goes separately
-//! is sent without them.
+//! - **Attachments** (PDF, JPEG, PNG; at most 10, 10 MB each as Mynaportal allows) come
+//!   base64-encoded in the JSON, so this route takes a body up to the gateway's
+//!   `max_body_bytes` (32 MiB by default) instead of the 2 MB other JSON bodies are held to.
+//!   Each is checked before anything is stored (its encoding, size, and first bytes against
+//!   its media type) and stored as a raw input; the paper sheet among them goes to the
+//!   municipality's scan path and its review queue, and the sheet read from it is the
+//!   application's unless the access key found one ([`attachments`]). The request as
+//!   journaled and compared on replay names each attachment by its SHA-256, not its bytes.
 
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -34,9 +40,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use kakehashi_access_key::AccessKey;
 use kakehashi_sdk::{
-    Applicant, Application, ApplicationStatus, CertificationDecision, Finding, HeaderField,
-    IntakeDetails, IntakeProcedure, Provenance, SelfInformation, Severity, Sheet, SheetKind,
-    SourceLocation,
+    Applicant, Application, ApplicationStatus, Attachment, AttachmentRole, CertificationDecision,
+    Finding, HeaderField, IntakeDetails, IntakeProcedure, Provenance, SelfInformation, Severity,
+    Sheet, SheetKind, SourceLocation,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +54,10 @@ use crate::store::{
     AppAcceptance, IntakeOutcome, NewApplication, NewIntake, OrganisationKind, RawInput,
     StatusChange, StoredApplication,
 };
+
+mod attachments;
+
+pub use attachments::IntakeAttachment;
 
 /// The patient (対象者) as the app has it; each value is read as a sheet reads it (和暦 dates,
 /// half-width kana, 男/女 or codes).
@@ -132,6 +142,24 @@ pub struct IntakeRequest {
     /// 自己情報 as retrieved (insurance, household, income), each with its source and time.
     #[serde(default, skip_serializing_if = "SelfInformation::is_empty")]
     pub self_information: SelfInformation,
+    /// 添付ファイル (PDF, JPEG, PNG; at most 10, each at most 10 MB): the paper 臨床調査個人票 /
+    /// 医療意見書 (`paper_sheet`, PDF) goes to the municipality's scan path and its review
+    /// queue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 10))]
+    pub attachments: Vec<IntakeAttachment>,
+}
+
+/// The request as journaled and compared on replay: its attachments taken out and named by
+/// what describes them, their SHA-256 standing for their bytes (stored apart,
+/// content-addressed). Without attachments it is the request as read, as before they were
+/// taken.
+#[derive(Serialize)]
+struct Journaled<'a> {
+    #[serde(flatten)]
+    request: &'a IntakeRequest,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    attachments: &'a [Attachment],
 }
 
 /// Where an application is, as the applicant sees it (Mynaportal's words).
@@ -502,7 +530,7 @@ pub async fn submit(
         }
         return refuse(error).await;
     }
-    let (application, findings) = application_of(&request, &app);
+    let (mut application, mut findings) = application_of(&request, &app);
     let errors: Vec<Finding> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -534,9 +562,31 @@ pub async fn submit(
         error.location = errors[0].location.clone();
         return refuse(error).await;
     }
+    let received = match attachments::read(std::mem::take(&mut request.attachments)) {
+        Ok(received) => received,
+        Err(error) => return refuse(*error).await,
+    };
+    application.attachments = received.iter().map(|a| a.described.clone()).collect();
     // The request as read, without its key: what a replay must repeat, and what is journaled.
-    let canonical = serde_json::to_vec(&request).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let journaled = Journaled {
+        request: &request,
+        attachments: &application.attachments,
+    };
+    let canonical =
+        serde_json::to_vec(&journaled).map_err(|e| ApiError::internal(&e.to_string()))?;
     let sha256 = content_hash(&canonical);
+    // A new key's paper sheets are scanned first, so that what the scan made of them is stored
+    // with the application; a used key's were scanned when it was new.
+    let scanned = if store.intake_key_used(&app.organisation_id, &key).await? {
+        attachments::ScannedPapers::default()
+    } else {
+        attachments::scan_paper_sheets(&state, &app, &municipality_id, &received).await?
+    };
+    findings.extend(scanned.findings);
+    let files: Vec<RawInput<'_>> = received
+        .iter()
+        .map(attachments::Received::raw_input)
+        .collect();
     let intake = NewIntake {
         app_id: &app.organisation_id,
         idempotency_key: &key,
@@ -546,6 +596,7 @@ pub async fn submit(
             content_type: Some("application/json"),
             body: &canonical,
         },
+        attachments: &files,
         municipality_id: &municipality_id,
         application: NewApplication {
             receipt_number: String::new(),
@@ -573,9 +624,30 @@ pub async fn submit(
         .app_application(&app.organisation_id, &application_id)
         .await?
         .ok_or_else(|| ApiError::internal("the application just stored is gone"))?;
-    if !replayed {
-        let by = |action: &str| app.audit(action, "ok");
-        applications::link_to_sheet(store.as_ref(), &by, &stored).await?;
+    let by = |action: &str| app.audit(action, "ok");
+    let linked = if replayed {
+        stored.linked_sheet_id.clone()
+    } else {
+        applications::link_to_sheet(store.as_ref(), &by, &stored).await?
+    };
+    let paper_sheets = received
+        .iter()
+        .filter(|a| a.described.role == AttachmentRole::PaperSheet);
+    if linked.is_none() && paper_sheets.count() > 0 {
+        // A replay links what a crash before the first answer left unlinked: its paper is then
+        // the same submission again, read once.
+        let sheet_id = match scanned.sheet_id {
+            Some(id) => Some(id),
+            None if replayed => {
+                attachments::scan_paper_sheets(&state, &app, &municipality_id, &received)
+                    .await?
+                    .sheet_id
+            }
+            None => None,
+        };
+        if let Some(sheet_id) = sheet_id {
+            attachments::link_scanned_sheet(store.as_ref(), &by, &stored, &sheet_id).await?;
+        }
     }
     let status = if replayed {
         StatusCode::OK
@@ -847,6 +919,40 @@ mod tests {
             ]
         );
         assert!(findings.iter().all(|f| f.severity == Severity::Error));
+    }
+
+    #[test]
+    fn the_journaled_request_names_attachments_by_their_sha256_and_is_as_before_without() {
+        let mut request = request();
+        let plain = serde_json::to_vec(&request).unwrap();
+        let journaled = |request: &IntakeRequest, attachments: &[Attachment]| {
+            serde_json::to_value(Journaled {
+                request,
+                attachments,
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            serde_json::to_vec(&journaled(&request, &[])).unwrap(),
+            plain,
+            "a replay of a request stored before attachments were taken is still the same"
+        );
+        request.attachments = vec![IntakeAttachment {
+            file_name: "card.png".into(),
+            media_type: "image/png".into(),
+            document_type: None,
+            role: AttachmentRole::Other,
+            content: "iVBORw0KGgo=".into(),
+        }];
+        let received = attachments::read(std::mem::take(&mut request.attachments)).unwrap();
+        let described: Vec<Attachment> = received.into_iter().map(|a| a.described).collect();
+        let value = journaled(&request, &described);
+        assert_eq!(
+            value["attachments"][0]["sha256"],
+            content_hash(b"\x89PNG\r\n\x1A\n")
+        );
+        assert_eq!(value["attachments"][0].get("content"), None);
+        assert_eq!(value["municipality"], "130001");
     }
 
     #[test]

@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 
@@ -154,10 +154,15 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         identity::require_any_session,
     ));
-    let app = app.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        identity::require_app,
-    ));
+    // Applications come with their attachments base64-encoded in the JSON (a 10 MB file is
+    // 13.4 MiB of it): the app's routes take a body up to `max_body_bytes`, as uploads do,
+    // instead of the 2 MB axum holds other JSON bodies to. Only the intake POST has a body.
+    let app = app
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            identity::require_app,
+        ))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes));
     let routes = terminal
         .merge(full_session)
         .merge(any_session)

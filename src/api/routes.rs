@@ -228,13 +228,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             .json::<intake::AcceptedApps>(200, "The list as it now is")
             .error(404, "No app of that id (intake.unknown_app)"),
         // ---------------------------------------------------------------- intake (apps)
-        Endpoint::new(Post, "/v1/intake/applications", App, "An app delivers an application (新規 / 更新 / 変更) with the sheet's access key and the self-information it retrieved, into the municipality's applications inbox (channel app:<code>). Idempotent by the app's own key: the Idempotency-Key header or idempotency_key", post(intake::submit))
+        Endpoint::new(Post, "/v1/intake/applications", App, "An app delivers an application (新規 / 更新 / 変更) with the sheet's access key, the self-information it retrieved and its attachments (PDF, JPEG, PNG, base64; a paper sheet, PDF, is scanned into the municipality's review queue and linked), into the municipality's applications inbox (channel app:<code>). Idempotent by the app's own key: the Idempotency-Key header or idempotency_key. The body may be up to the gateway's max_body_bytes", post(intake::submit))
             .json_body::<intake::IntakeRequest>()
             .json::<intake::IntakeView>(201, "Received: the receipt, with the 受付番号 the gateway gave it")
             .json::<intake::IntakeView>(200, "The same request again under its key: the same receipt, replayed: true")
             .error(403, "The municipality does not accept applications from this app (intake.not_accepted), or the credential is another app's (intake.wrong_organisation)")
             .error(409, "The idempotency key was used for another request (intake.idempotency_conflict); nothing stored")
-            .error(422, "No idempotency key (intake.idempotency_key), an unknown municipality (intake.unknown_municipality), a malformed access key (access_key.malformed), or values that cannot be read (intake.invalid_application, located); nothing stored"),
+            .error(413, "An attachment over 10 MiB decoded (intake.attachment_too_large), or a body over max_body_bytes (request.too_large); nothing stored")
+            .error(422, "No idempotency key (intake.idempotency_key), an unknown municipality (intake.unknown_municipality), a malformed access key (access_key.malformed), values that cannot be read (intake.invalid_application, located), more than 10 attachments (intake.too_many_attachments), or an attachment with a bad file name (intake.attachment_file_name), media type (intake.attachment_media_type), base64 (intake.attachment_encoding), first bytes not of its media type (intake.attachment_disguised), or a paper sheet that is no PDF (intake.paper_sheet_not_pdf), located; nothing stored"),
         Endpoint::new(Get, "/v1/intake/applications/{id}", App, "Where one of the app's applications is: 処理中, 要再申請, 完了, 却下 or 取消受付, and once certified the 受給者番号 and validity", get(intake::read))
             .param("id", "The application id of the receipt")
             .json::<intake::IntakeView>(200, "The application's status")

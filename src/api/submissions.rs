@@ -191,6 +191,17 @@ pub async fn create(
         .into_response())
 }
 
+/// The sheet adapter municipalities send their paper through (`scan`), when one is
+/// registered: an officer's upload and an app's paper sheet (the intake API) both read with it.
+pub(super) fn municipal_sheet_adapter(state: &AppState) -> Option<String> {
+    state
+        .pipeline
+        .adapters()
+        .of_kind(RecordKind::Sheet)
+        .find(|r| r.senders.includes_municipalities())
+        .map(|r| r.adapter.name().to_owned())
+}
+
 /// Stores a submission for `principal` (the API's and the console's one way): who may submit
 /// through which adapter, for which municipality; the body read within the limit; journaled,
 /// converted, checked and stored by the pipeline. The submission with its sheets, and whether
@@ -209,14 +220,7 @@ pub(crate) async fn submit(
     let officer = principal.role == Role::MunicipalOfficer;
     let params = if officer {
         SubmitParams {
-            adapter: params.adapter.or_else(|| {
-                state
-                    .pipeline
-                    .adapters()
-                    .of_kind(RecordKind::Sheet)
-                    .find(|r| r.senders.includes_municipalities())
-                    .map(|r| r.adapter.name().to_owned())
-            }),
+            adapter: params.adapter.or_else(|| municipal_sheet_adapter(state)),
             municipality: params.municipality.or_else(|| {
                 principal
                     .organisation_id
@@ -272,7 +276,8 @@ pub(crate) async fn submit(
             adapter: params.adapter,
             mapping: params.mapping,
             municipality_id,
-            sender: principal,
+            owner_id: principal.organisation_id.clone(),
+            audit: principal.audit("submission.create", "ok"),
             on_journaled,
         })
         .await?;

@@ -4,13 +4,18 @@
 //! an argument, which `ps` would show to every user of the machine). The idempotency key is the
 //! file's SHA-256 unless one is given, so sending the same file again is a replay answered with
 //! the same receipt. A sample application is `conformance/intake/application.json`; its schema
-//! `conformance/schema/intake-application.schema.json`.
+//! `conformance/schema/intake-application.schema.json`. Files given with `--attach
+//! ROLE:PATH` are added to the application's attachments (base64, the media type from their
+//! first bytes), and the key is then the SHA-256 of the body sent, attachments and all.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use clap::{Args, Subcommand};
+use kakehashi_sdk::{Attachment, AttachmentRole};
 
 use super::admin::block_on;
 
@@ -23,9 +28,13 @@ pub enum IntakeCommand {
     Send {
         #[command(flatten)]
         connection: Connection,
-        /// The app's own key for this application; the file's SHA-256 when absent.
+        /// The app's own key for this application; the body's SHA-256 when absent.
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// A file to attach, `paper_sheet:PATH` (the paper 臨個票 / 意見書, PDF) or
+        /// `other:PATH`; repeatable.
+        #[arg(long = "attach", value_name = "ROLE:PATH", value_parser = parse_attachment)]
+        attachments: Vec<(AttachmentRole, PathBuf)>,
         /// The application (JSON, conformance/schema/intake-application.schema.json).
         file: PathBuf,
     },
@@ -83,10 +92,12 @@ pub fn run(command: IntakeCommand) -> anyhow::Result<ExitCode> {
         IntakeCommand::Send {
             connection,
             idempotency_key,
+            attachments,
             file,
         } => {
             let body =
                 std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let body = with_attachments(body, attachments)?;
             let key = idempotency_key
                 .clone()
                 .unwrap_or_else(|| crate::pipeline::content_hash(&body));
@@ -102,6 +113,60 @@ pub fn run(command: IntakeCommand) -> anyhow::Result<ExitCode> {
             .get(connection.url(&format!("/v1/intake/applications/{id}"))),
     };
     block_on(answer(request.bearer_auth(credential)))?
+}
+
+/// `--attach ROLE:PATH`
+fn parse_attachment(text: &str) -> Result<(AttachmentRole, PathBuf), String> {
+    let (role, path) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not ROLE:PATH (paper_sheet:rinkohyo.pdf)"))?;
+    let role = match role {
+        "paper_sheet" => AttachmentRole::PaperSheet,
+        "other" => AttachmentRole::Other,
+        _ => {
+            return Err(format!(
+                "the role `{role}` is neither paper_sheet nor other"
+            ));
+        }
+    };
+    Ok((role, PathBuf::from(path)))
+}
+
+/// The application `body` with `attachments` added to its own: each file base64-encoded with
+/// its name and the media type its first bytes say. Without attachments, the body as it is.
+fn with_attachments(
+    body: Vec<u8>,
+    attachments: &[(AttachmentRole, PathBuf)],
+) -> anyhow::Result<Vec<u8>> {
+    if attachments.is_empty() {
+        return Ok(body);
+    }
+    let mut application: serde_json::Value =
+        serde_json::from_slice(&body).context("the application is not JSON")?;
+    let Some(listed) = application
+        .as_object_mut()
+        .map(|a| {
+            a.entry("attachments")
+                .or_insert_with(|| serde_json::json!([]))
+        })
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        bail!("the application is not a JSON object with an attachments array");
+    };
+    for (role, path) in attachments {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        listed.push(serde_json::json!({
+            "file_name": file_name,
+            "media_type": Attachment::media_type_of(&file_name, &bytes),
+            "role": role,
+            "content": STANDARD.encode(&bytes),
+        }));
+    }
+    Ok(serde_json::to_vec(&application)?)
 }
 
 /// Sends `request`: the answer's JSON on stdout when it is a success; on stderr, with its code

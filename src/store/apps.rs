@@ -1,7 +1,7 @@
 //! Applications from apps (アプリからの申請, the intake API): the machine credentials of
 //! application vendors (organisations of kind `app`), each municipality's allow-list of the
-//! apps it accepts applications from, and an app's application stored into the same inbox as
-//! Mynaportal's, once per idempotency key of the app.
+//! apps it accepts applications from, and an app's application with its attachments stored
+//! into the same inbox as Mynaportal's, once per idempotency key of the app.
 
 use serde::Serialize;
 
@@ -42,6 +42,9 @@ pub struct NewIntake<'a> {
     pub request_sha256: &'a str,
     /// The body as received (journaled as a raw input, sealed).
     pub body: RawInput<'a>,
+    /// The attachments' bytes, stored content-addressed and sealed like the body; the
+    /// application's `attachments` describe them by SHA-256.
+    pub attachments: &'a [RawInput<'a>],
     pub municipality_id: &'a str,
     /// The application; its receipt number is issued by the store.
     pub application: NewApplication,
@@ -121,8 +124,12 @@ pub trait Apps: Send + Sync {
     /// Whether a municipality accepts applications from an app.
     async fn accepts_app(&self, municipality_id: &str, app_id: &str) -> Result<bool, StoreError>;
 
-    /// Stores an app's application in one transaction: the body as a raw input, the
-    /// application with channel `app_id` and a fresh 受付番号, the idempotency key with the
+    /// Whether app `app_id` has used idempotency key `key` before (for whatever request): a
+    /// new key's paper sheets are scanned before the application is stored, a used one's not.
+    async fn intake_key_used(&self, app_id: &str, key: &str) -> Result<bool, StoreError>;
+
+    /// Stores an app's application in one transaction: the body and the attachments as raw
+    /// inputs, the application with channel `app_id` and a fresh 受付番号, the idempotency key with the
     /// request's SHA-256, and `audit` (object: the application, detail `created`). A key the
     /// app used before answers what it came to then (`Replayed`, or `KeyReused` for another
     /// request), storing nothing and auditing `audit` as `replayed` or `refused`.

@@ -37,32 +37,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The media type of an attached file: from its first bytes when they say, else from its
-/// extension.
-fn media_type(name: &str, bytes: &[u8]) -> &'static str {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"%PDF-", "application/pdf"),
-        (b"\xFF\xD8\xFF", "image/jpeg"),
-        (b"\x89PNG\r\n\x1A\n", "image/png"),
-        (b"GIF8", "image/gif"),
-        (b"II*\0", "image/tiff"),
-        (b"MM\0*", "image/tiff"),
-    ];
-    if let Some((_, media)) = MAGIC.iter().find(|(magic, _)| bytes.starts_with(magic)) {
-        return media;
-    }
-    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    match extension.as_deref() {
-        Some("pdf") => "application/pdf",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("png") => "image/png",
-        Some("heic") => "image/heic",
-        Some("xml") => "application/xml",
-        Some("txt") => "text/plain",
-        _ => "application/octet-stream",
-    }
-}
-
 fn missing(entry: &str, path: &str, line: u64) -> AdapterError {
     AdapterError::malformed(
         "mynaportal.missing_element",
@@ -224,7 +198,7 @@ impl Reading<'_> {
                 _ => AttachmentRole::Other,
             };
             attachments.push(Attachment {
-                media_type: media_type(&file_name, &file.bytes).to_owned(),
+                media_type: Attachment::media_type_of(&file_name, &file.bytes).to_owned(),
                 file_name,
                 document_type,
                 size: file.bytes.len() as u64,

@@ -172,6 +172,45 @@ pub struct Attachment {
     pub role: AttachmentRole,
 }
 
+impl Attachment {
+    /// The media type a file's first bytes say it is (PDF, JPEG, PNG, GIF, TIFF), if they say
+    /// one: what a file named `.pdf` really is.
+    pub fn sniffed_media_type(bytes: &[u8]) -> Option<&'static str> {
+        const MAGIC: &[(&[u8], &str)] = &[
+            (b"%PDF-", "application/pdf"),
+            (b"\xFF\xD8\xFF", "image/jpeg"),
+            (b"\x89PNG\r\n\x1A\n", "image/png"),
+            (b"GIF8", "image/gif"),
+            (b"II*\0", "image/tiff"),
+            (b"MM\0*", "image/tiff"),
+        ];
+        MAGIC
+            .iter()
+            .find(|(magic, _)| bytes.starts_with(magic))
+            .map(|(_, media)| *media)
+    }
+
+    /// The media type of an attached file: from its first bytes when they say
+    /// ([`Self::sniffed_media_type`]), else from its name's extension.
+    pub fn media_type_of(file_name: &str, bytes: &[u8]) -> &'static str {
+        if let Some(media) = Self::sniffed_media_type(bytes) {
+            return media;
+        }
+        let extension = file_name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("pdf") => "application/pdf",
+            Some("jpg" | "jpeg") => "image/jpeg",
+            Some("png") => "image/png",
+            Some("heic") => "image/heic",
+            Some("xml") => "application/xml",
+            Some("txt") => "text/plain",
+            _ => "application/octet-stream",
+        }
+    }
+}
+
 /// 申請: what a patient (or guardian) submits to the municipality.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -427,5 +466,23 @@ mod tests {
         assert!(!Completed.may_become(Processing));
         assert!(!Rejected.may_become(Completed));
         assert!("受付中".parse::<ApplicationStatus>().is_err());
+    }
+
+    #[test]
+    fn a_files_first_bytes_say_what_it_is_before_its_name_does() {
+        let png = b"\x89PNG\r\n\x1A\n\0\0\0\rIHDR";
+        assert_eq!(Attachment::sniffed_media_type(png), Some("image/png"));
+        assert_eq!(Attachment::media_type_of("scan.pdf", png), "image/png");
+        // An executable says nothing: only its name calls it a PDF.
+        assert_eq!(Attachment::sniffed_media_type(b"MZ\x90\0"), None);
+        assert_eq!(
+            Attachment::media_type_of("A.PDF", b"MZ\x90\0"),
+            "application/pdf"
+        );
+        assert_eq!(Attachment::sniffed_media_type(b""), None);
+        assert_eq!(
+            Attachment::media_type_of("x", b""),
+            "application/octet-stream"
+        );
     }
 }

@@ -179,6 +179,17 @@ impl Apps for SqlStore {
         .is_some())
     }
 
+    async fn intake_key_used(&self, app_id: &str, key: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "SELECT 1 AS used FROM intake_requests WHERE app_id = $1 AND idempotency_key = $2",
+        )
+        .bind(app_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
     async fn intake_application(
         &self,
         intake: &NewIntake<'_>,
@@ -237,7 +248,9 @@ impl Apps for SqlStore {
         new.application.receipt_number = Some(receipt_number.clone());
         new.application.provenance.source_sha256 = intake.body.sha256.to_owned();
         let id = application_id(intake.municipality_id, &receipt_number);
-        self.insert_raw(&mut tx, &intake.body, &at).await?;
+        for raw in std::iter::once(&intake.body).chain(intake.attachments) {
+            self.insert_raw(&mut tx, raw, &at).await?;
+        }
         self.insert_application(
             &mut tx,
             &id,
@@ -296,7 +309,7 @@ mod tests {
     use crate::store::sql::tests::{at_rest, contains, event};
     use crate::store::{
         Applications, AuditQuery, AuditTrail, Directory, NewApplication, Organisation,
-        OrganisationKind, RawInput,
+        OrganisationKind, RawInput, Submissions,
     };
 
     async fn store_with_app(dir: &std::path::Path) -> SqlStore {
@@ -323,6 +336,7 @@ mod tests {
                 content_type: Some("application/json"),
                 body: sha.as_bytes(),
             },
+            attachments: &[],
             municipality_id: MUNICIPALITY,
             application,
         }
@@ -332,11 +346,38 @@ mod tests {
     async fn an_intake_is_stored_once_per_key_sealed_and_seen_only_by_its_app() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_app(dir.path()).await;
-        let new = new_application("", ApplicationStatus::Submitted);
+        let mut new = new_application("", ApplicationStatus::Submitted);
+        let scan = b"%PDF-1.7 the paper sheet, scanned";
+        new.application.attachments.push(kakehashi_sdk::Attachment {
+            file_name: "rinkohyo.pdf".into(),
+            document_type: Some("臨床調査個人票".into()),
+            media_type: "application/pdf".into(),
+            size: scan.len() as u64,
+            sha256: "sha-scan".into(),
+            role: kakehashi_sdk::AttachmentRole::PaperSheet,
+        });
+        let attachments = [RawInput {
+            sha256: "sha-scan",
+            content_type: Some("application/pdf"),
+            body: scan,
+        }];
+        assert!(!store.intake_key_used("app:pocket", "k1").await.unwrap());
         let first = store
-            .intake_application(&intake("k1", "sha-a", new.clone()), &event("intake"))
+            .intake_application(
+                &NewIntake {
+                    attachments: &attachments,
+                    ..intake("k1", "sha-a", new.clone())
+                },
+                &event("intake"),
+            )
             .await
             .unwrap();
+        assert!(store.intake_key_used("app:pocket", "k1").await.unwrap());
+        assert!(!store.intake_key_used("app:other", "k1").await.unwrap());
+        assert_eq!(
+            store.raw_input("sha-scan").await.unwrap(),
+            Some((Some("application/pdf".into()), scan.to_vec()))
+        );
         let IntakeOutcome::Created {
             application_id,
             receipt_number,
@@ -390,7 +431,7 @@ mod tests {
             .collect();
         assert_eq!(outcomes, ["ok", "replayed", "refused"]);
         let disk = at_rest(dir.path()).await;
-        for secret in ["申請花子", "シンセイ", "1980-02-03"] {
+        for secret in ["申請花子", "シンセイ", "1980-02-03", "the paper sheet"] {
             assert!(!contains(&disk, secret), "{secret} is in clear on disk");
         }
     }
