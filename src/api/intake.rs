@@ -25,6 +25,10 @@
 //!   applicant sees them (提出済 is 処理中 to the applicant), and a certified decision's
 //!   受給者番号 and validity once the back office's decision file was applied.
 //!
+//! - **Webhook.** An app may have each status change posted to its HTTPS endpoint, signed
+//!   (Standard Webhooks), instead of polling: `/v1/intake/webhook` ([`super::intake_webhook`]),
+//!   events written in the transaction of the change and sent by [`crate::webhook`].
+//!
 //! Attachments (PDF, JPEG, PNG) are not taken yet: an application whose paper goes separately
 //! is sent without them.
 
@@ -163,7 +167,7 @@ impl From<ApplicationStatus> for IntakeStatus {
 }
 
 impl IntakeStatus {
-    fn label_ja(self) -> &'static str {
+    pub(crate) fn label_ja(self) -> &'static str {
         match self {
             Self::Processing => "処理中",
             Self::ResubmissionRequired => "要再申請",

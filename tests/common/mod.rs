@@ -7,6 +7,7 @@ pub mod console;
 pub mod crash;
 pub mod exports;
 pub mod instances;
+pub mod intake;
 pub mod link;
 pub mod municipal;
 pub mod push;

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::deliveries::record_consent_in;
+use super::webhooks::enqueue_status_event;
 use super::{SqlStore, audit, now};
 use crate::store::certifications::{
     CertificationEffect, CertificationOutcome, Certifications, NewCertification,
@@ -126,6 +127,8 @@ impl SqlStore {
                 .bind(at)
                 .bind(&new.application_id)
                 .execute(&mut *conn)
+                .await?;
+            enqueue_status_event(conn, &new.application_id, ApplicationStatus::Completed, at)
                 .await?;
         }
         let consent = Consent {
