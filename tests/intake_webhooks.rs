@@ -93,7 +93,7 @@ impl Receiver {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let receiver = Self::default();
         let app = axum::Router::new()
-            .fallback(axum::routing::post(receive))
+            .fallback(receive)
             .with_state(receiver.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();

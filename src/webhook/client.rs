@@ -13,6 +13,7 @@ use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::signature;
+use crate::push::describe;
 
 /// Longest endpoint URL accepted.
 const MAX_URL_LENGTH: usize = 2000;
@@ -194,24 +195,6 @@ impl WebhookClient {
             )))
         }
     }
-}
-
-/// A transport error with its causes (reqwest's own message hides them).
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

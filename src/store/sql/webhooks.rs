@@ -129,7 +129,7 @@ impl Webhooks for SqlStore {
         .bind(app_id)
         .fetch_one(&self.pool)
         .await?;
-        let last_failure = sqlx::query_scalar(
+        let last_failure = sqlx::query_scalar::<_, Option<String>>(
             "SELECT last_error FROM webhook_events WHERE app_id = $1 AND state = 'failed' ORDER BY updated_at DESC, id LIMIT 1",
         )
         .bind(app_id)
@@ -188,7 +188,7 @@ impl Webhooks for SqlStore {
             let key_id: String = row.try_get("key_id")?;
             let secret =
                 self.sealer
-                    .open(SECRET_PLACE, &app_id, row.try_get("secret")?, Some(&key_id))?;
+                    .open(SECRET_PLACE, &app_id, row.try_get("secret")?, Some(key_id.as_str()))?;
             let status: String = row.try_get("status")?;
             due.push(WebhookSend {
                 id,
