@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::intake::{App, INTAKE, application, register_app, sheet_with_key};
+use common::intake::{INTAKE, application, register_app, sheet_with_key};
 use common::{Gateway, HOSPITAL, Session, database, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -8,11 +8,10 @@
 mod common;
 
 use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::intake::{App, INTAKE, application, register_app, sheet_with_key};
@@ -45,38 +44,11 @@ struct Receiver {
     answers: Arc<Mutex<VecDeque<u16>>>,
 }
 
-async fn receive(
-    State(receiver): State<Receiver>,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> AxumStatus {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    receiver.received.lock().unwrap().push(Received {
-        path: uri.path().to_owned(),
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        content_type: header("content-type"),
-        body: body.to_vec(),
-    });
-    if uri.path() == "/always-fails" {
-        return AxumStatus::INTERNAL_SERVER_ERROR;
-    }
-    let answer = receiver.answers.lock().unwrap().pop_front().unwrap_or(200);
-    AxumStatus::from_u16(answer).unwrap()
-}
-
 impl Receiver {
     /// Serves HTTPS on a loopback port with the development PKI's server certificate (for
-    /// `localhost`); no client certificate asked. Its port.
-    async fn start(certs: &std::path::Path) -> (Self, u16) {
+    /// `localhost`), no client certificate asked: a plain HTTP/1.1 reading over rustls, one
+    /// request per connection. Its port.
+    fn start(certs: &std::path::Path) -> (Self, u16) {
         let chain: Vec<CertificateDer<'static>> =
             CertificateDer::pem_file_iter(certs.join("server.pem"))
                 .unwrap()
@@ -91,20 +63,63 @@ impl Receiver {
                 .with_single_cert(chain, key)
                 .unwrap();
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tls = Arc::new(tls);
         let receiver = Self::default();
-        let app = axum::Router::new()
-            .fallback(receive)
-            .with_state(receiver.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        tokio::spawn(kakehashi_tls::serve_tls(
-            listener,
-            Arc::new(tls),
-            app,
-            kakehashi_tls::ConnectionLimits::default(),
-            std::future::pending(),
-        ));
+        let serving = receiver.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (receiver, tls) = (serving.clone(), tls.clone());
+                std::thread::spawn(move || {
+                    let connection = rustls::ServerConnection::new(tls).unwrap();
+                    let mut stream = rustls::StreamOwned::new(connection, stream);
+                    if let Some(status) = receiver.answer(&mut stream) {
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                        );
+                        stream.conn.send_close_notify();
+                        let _ = stream.flush();
+                    }
+                });
+            }
+        });
         (receiver, port)
+    }
+
+    /// Reads one request, records it and says the status to answer (None: not a request).
+    fn answer(&self, stream: &mut impl Read) -> Option<u16> {
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let path = line.split_whitespace().nth(1)?.to_owned();
+        let mut headers = std::collections::HashMap::new();
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).ok()?;
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (name, value) = header.split_once(':')?;
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+        let header = |name: &str| headers.get(name).cloned().unwrap_or_default();
+        let mut body = vec![0; header("content-length").parse().ok()?];
+        reader.read_exact(&mut body).ok()?;
+        self.received.lock().unwrap().push(Received {
+            id: header("webhook-id"),
+            timestamp: header("webhook-timestamp"),
+            signature: header("webhook-signature"),
+            content_type: header("content-type"),
+            body,
+            path: path.clone(),
+        });
+        if path == "/always-fails" {
+            return Some(500);
+        }
+        Some(self.answers.lock().unwrap().pop_front().unwrap_or(200))
     }
 
     fn received(&self) -> Vec<Received> {
@@ -184,7 +199,7 @@ async fn status_changes_reach_the_apps_webhook_signed_and_retried() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let gw = Gateway::start(&data_dir, &config(&data_dir));
-    let (receiver, port) = Receiver::start(&gw.certs()).await;
+    let (receiver, port) = Receiver::start(&gw.certs());
     let officer = gw.officer("officer1").await;
     let doctor = gw.user("dr1", HOSPITAL, "doctor", "hospital").await;
     let pocket = register_app(&gw, "pocket", "pocket-app");

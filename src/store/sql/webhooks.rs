@@ -186,9 +186,12 @@ impl Webhooks for SqlStore {
             };
             let app_id: String = row.try_get("app_id")?;
             let key_id: String = row.try_get("key_id")?;
-            let secret =
-                self.sealer
-                    .open(SECRET_PLACE, &app_id, row.try_get("secret")?, Some(key_id.as_str()))?;
+            let secret = self.sealer.open(
+                SECRET_PLACE,
+                &app_id,
+                row.try_get("secret")?,
+                Some(key_id.as_str()),
+            )?;
             let status: String = row.try_get("status")?;
             due.push(WebhookSend {
                 id,
@@ -262,5 +265,166 @@ impl Webhooks for SqlStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(next.and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::applications::tests::{MUNICIPALITY, new_application};
+    use crate::store::sql::apps::tests::{intake, store_with_app};
+    use crate::store::sql::tests::{at_rest, contains, event};
+    use crate::store::{Applications, Apps, IntakeOutcome, StatusChange};
+
+    const SECRET: &str = "whsec_c2VjcmV0LW9mLXRoZS1wb2NrZXQtYXBwLXRlc3Q=";
+
+    async fn events(store: &SqlStore) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT status, state FROM webhook_events ORDER BY occurred_at, id")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_status_change_of_an_apps_application_is_an_event_claimed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_app(dir.path()).await;
+        let new = new_application("", ApplicationStatus::Submitted);
+        let IntakeOutcome::Created { receipt_number, .. } = store
+            .intake_application(&intake("k1", "sha-a", new), &event("intake"))
+            .await
+            .unwrap()
+        else {
+            panic!("not created")
+        };
+        let move_to = |status| {
+            let (store, receipt_number) = (&store, &receipt_number);
+            async move {
+                store
+                    .set_application_status(MUNICIPALITY, receipt_number, status, &event("move"))
+                    .await
+                    .unwrap()
+            }
+        };
+        // Without a webhook, a change is no event.
+        move_to(ApplicationStatus::Processing).await;
+        assert!(events(&store).await.is_empty());
+
+        store
+            .set_app_webhook(
+                "app:pocket",
+                "https://hooks.example/k",
+                SECRET,
+                &event("set"),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            move_to(ApplicationStatus::ResubmissionRequired).await,
+            StatusChange::Changed { .. }
+        ));
+        // Refused or unchanged: no event.
+        move_to(ApplicationStatus::Submitted).await;
+        move_to(ApplicationStatus::ResubmissionRequired).await;
+        assert_eq!(events(&store).await.len(), 1);
+
+        let now = Utc::now();
+        let lease = now + chrono::Duration::minutes(1);
+        let claimed = store
+            .claim_due_webhook_events("a", now, lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let send = &claimed[0];
+        assert_eq!(
+            (
+                send.status,
+                send.url.as_str(),
+                send.secret.as_str(),
+                send.attempts
+            ),
+            (
+                ApplicationStatus::ResubmissionRequired,
+                "https://hooks.example/k",
+                SECRET,
+                0
+            )
+        );
+        // Held by "a": not handed to another instance, and only "a" records its outcome.
+        assert!(
+            store
+                .claim_due_webhook_events("b", now, lease, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.webhook_event_delivered(&send.id, "b").await.unwrap();
+        store
+            .webhook_event_failed(&send.id, "a", "the endpoint answered 500", Some(now))
+            .await
+            .unwrap();
+        let again = store
+            .claim_due_webhook_events("b", Utc::now(), lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again[0].id.as_str(), again[0].attempts),
+            (send.id.as_str(), 1)
+        );
+        store.webhook_event_delivered(&send.id, "b").await.unwrap();
+        let webhook = store.app_webhook("app:pocket").await.unwrap().unwrap();
+        assert_eq!((webhook.pending, webhook.failed), (0, 0));
+
+        // Out of retries: failed, and shown.
+        move_to(ApplicationStatus::Processing).await;
+        let claimed = store
+            .claim_due_webhook_events("a", Utc::now(), lease, 10)
+            .await
+            .unwrap();
+        store
+            .webhook_event_failed(&claimed[0].id, "a", "retry budget spent", None)
+            .await
+            .unwrap();
+        let webhook = store.app_webhook("app:pocket").await.unwrap().unwrap();
+        assert_eq!(
+            (webhook.failed, webhook.last_failure.as_deref()),
+            (1, Some("retry budget spent"))
+        );
+
+        // Removed: what is pending is cancelled, and nothing more is written.
+        move_to(ApplicationStatus::ResubmissionRequired).await;
+        assert!(
+            store
+                .remove_app_webhook("app:pocket", &event("remove"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .remove_app_webhook("app:pocket", &event("remove"))
+                .await
+                .unwrap()
+        );
+        move_to(ApplicationStatus::WithdrawalAccepted).await;
+        assert!(
+            store
+                .claim_due_webhook_events("a", Utc::now(), lease, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.app_webhook("app:pocket").await.unwrap().is_none());
+        assert_eq!(
+            events(&store).await,
+            [
+                ("resubmission_required".to_owned(), "delivered".to_owned()),
+                ("processing".to_owned(), "failed".to_owned()),
+                ("resubmission_required".to_owned(), "cancelled".to_owned()),
+            ]
+        );
+        assert!(
+            !contains(&at_rest(dir.path()).await, &SECRET[6..]),
+            "the secret is in clear"
+        );
     }
 }
