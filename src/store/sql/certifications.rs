@@ -247,7 +247,7 @@ impl Certifications for SqlStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::applications::application_id;
     use crate::store::sql::applications::tests::{MUNICIPALITY, new_application, xml};
@@ -257,7 +257,7 @@ mod tests {
 
     const RECEIPT: &str = "241010089569116";
 
-    fn decision(file: &str, consented: bool) -> Certification {
+    pub(in crate::store::sql) fn decision(file: &str, consented: bool) -> Certification {
         let mut c: Certification = serde_json::from_value(serde_json::json!({
             "schema_version": kakehashi_sdk::SCHEMA_VERSION,
             "kind": "nanbyo",
@@ -278,7 +278,7 @@ mod tests {
         c
     }
 
-    fn file(sha256: &str) -> RawInput<'_> {
+    pub(in crate::store::sql) fn file(sha256: &str) -> RawInput<'_> {
         RawInput {
             sha256,
             content_type: Some("text/csv"),

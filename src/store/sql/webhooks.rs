@@ -273,8 +273,13 @@ mod tests {
     use super::*;
     use crate::store::sql::applications::tests::{MUNICIPALITY, new_application};
     use crate::store::sql::apps::tests::{intake, store_with_app};
-    use crate::store::sql::tests::{at_rest, contains, event};
-    use crate::store::{Applications, Apps, IntakeOutcome, StatusChange};
+    use crate::store::sql::certifications::tests::{decision, file};
+    use crate::store::sql::tests::{self, at_rest, contains, event};
+    use crate::store::{
+        Applications, Apps, Certifications, Directory, IntakeOutcome, NewCertification,
+        Organisation, OrganisationKind, StatusChange,
+    };
+    use kakehashi_sdk::{Sheet, SheetKind};
 
     const SECRET: &str = "whsec_c2VjcmV0LW9mLXRoZS1wb2NrZXQtYXBwLXRlc3Q=";
 
@@ -425,6 +430,75 @@ mod tests {
         assert!(
             !contains(&at_rest(dir.path()).await, &SECRET[6..]),
             "the secret is in clear"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_decision_file_completing_an_apps_application_is_an_event_unless_it_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let sheet = Sheet::new(SheetKind::Nanbyo, Default::default());
+        let store = tests::store_with_draft(dir.path(), "sheet-1", sheet).await;
+        for (kind, code) in [
+            (OrganisationKind::App, "pocket"),
+            (OrganisationKind::Municipality, "130001"),
+        ] {
+            store
+                .upsert_organisation(&Organisation::new(kind, code, code))
+                .await
+                .unwrap();
+        }
+        let new = new_application("", ApplicationStatus::Submitted);
+        let IntakeOutcome::Created {
+            application_id,
+            receipt_number,
+        } = store
+            .intake_application(&intake("k1", "sha-a", new), &event("intake"))
+            .await
+            .unwrap()
+        else {
+            panic!("not created")
+        };
+        store
+            .set_app_webhook(
+                "app:pocket",
+                "https://hooks.example/k",
+                SECRET,
+                &event("set"),
+            )
+            .await
+            .unwrap();
+        let certified = NewCertification {
+            application_id: application_id.clone(),
+            receipt_number,
+            sheet_id: "sheet-1".into(),
+            patient_ref: None,
+            certification: decision("a", true),
+        };
+        // A file whose second decision names no application stores nothing, and no event.
+        let unknown = NewCertification {
+            application_id: "municipality:130001/none".into(),
+            ..certified.clone()
+        };
+        let audit = event("certification.import");
+        assert!(
+            store
+                .record_certifications(
+                    MUNICIPALITY,
+                    &file("a"),
+                    &[certified.clone(), unknown],
+                    &audit
+                )
+                .await
+                .is_err()
+        );
+        assert!(events(&store).await.is_empty());
+        store
+            .record_certifications(MUNICIPALITY, &file("a"), &[certified], &audit)
+            .await
+            .unwrap();
+        assert_eq!(
+            events(&store).await,
+            [("completed".to_owned(), "pending".to_owned())]
         );
     }
 }
