@@ -39,6 +39,8 @@ pub struct Config {
     pub security: SecurityConfig,
     /// Delivery of consented sheets to the national DB.
     pub push: PushConfig,
+    /// Apps' webhooks: status changes of their applications posted to them.
+    pub webhooks: WebhooksConfig,
     /// Access keys (アクセスキー) that hand confirmed sheets to municipalities.
     pub access_keys: AccessKeyConfig,
     /// Anchors of the audit chain (監査証跡).
@@ -66,6 +68,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             security: SecurityConfig::default(),
             push: PushConfig::default(),
+            webhooks: WebhooksConfig::default(),
             access_keys: AccessKeyConfig::default(),
             audit: AuditConfig::default(),
             decoding: DecodingConfig::default(),
@@ -225,6 +228,68 @@ impl Default for PushConfig {
             max_backoff_seconds: 300,
             max_attempts: 48,
         }
+    }
+}
+
+/// `[webhooks]`: apps' webhooks (`PUT /v1/intake/webhook`, `kakehashi apps webhook`). Each
+/// status change of an app's application is posted to the app's HTTPS endpoint, signed, and
+/// retried with backoff like a national-DB delivery.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// PEM bundle of the CA certificates an endpoint's server certificate may chain to.
+    /// Default the system's bundle, `/etc/ssl/certs/ca-certificates.crt`; when it cannot be
+    /// read, events wait (pending) and the gateway says so at start.
+    pub server_ca: Option<PathBuf>,
+    /// Development and tests only: let endpoints be on loopback and private addresses. Default
+    /// false: the gateway posts only to public addresses, whatever a name resolves to, so that
+    /// an app cannot make it reach into the network it stands in.
+    pub allow_private_networks: bool,
+    /// Time allowed for one attempt, in seconds. Default 10.
+    pub timeout_seconds: u64,
+    /// Events in flight at once. Default 4.
+    pub concurrency: usize,
+    /// Wait after the first failed attempt, in milliseconds; it doubles (with jitter) up to
+    /// `max_backoff_seconds`. Defaults 2000 and 300.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_seconds: u64,
+    /// Attempts before an event stays failed (shown to the app and the administrator).
+    /// Default 24 (about an hour and a half with the default backoff).
+    pub max_attempts: u32,
+}
+
+/// The system's CA bundle on Debian and its kin.
+const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            server_ca: None,
+            allow_private_networks: false,
+            timeout_seconds: 10,
+            concurrency: 4,
+            initial_backoff_ms: 2000,
+            max_backoff_seconds: 300,
+            max_attempts: 24,
+        }
+    }
+}
+
+impl WebhooksConfig {
+    /// The CA bundle endpoints are checked against.
+    pub fn server_ca(&self) -> PathBuf {
+        self.server_ca
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(SYSTEM_CA_BUNDLE))
+    }
+
+    /// The retry policy of events.
+    pub fn retry_policy(&self) -> crate::push::RetryPolicy {
+        crate::push::RetryPolicy::new(
+            self.initial_backoff_ms,
+            self.max_backoff_seconds,
+            self.max_attempts,
+        )
     }
 }
 
@@ -498,11 +563,11 @@ impl Config {
 
     /// The retry policy of deliveries.
     pub fn retry_policy(&self) -> crate::push::RetryPolicy {
-        crate::push::RetryPolicy {
-            initial_backoff: std::time::Duration::from_millis(self.push.initial_backoff_ms),
-            max_backoff: std::time::Duration::from_secs(self.push.max_backoff_seconds),
-            max_attempts: self.push.max_attempts.max(1),
-        }
+        crate::push::RetryPolicy::new(
+            self.push.initial_backoff_ms,
+            self.push.max_backoff_seconds,
+            self.push.max_attempts,
+        )
     }
 
     /// Reads a configuration file.

@@ -31,3 +31,4 @@ pub mod schema;
 pub mod server;
 pub mod store;
 pub mod terminals;
+pub mod webhook;

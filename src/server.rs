@@ -35,6 +35,8 @@ pub enum ServeError {
     Font(#[from] kakehashi_pdf::PdfError),
     #[error("{0}")]
     Push(#[from] crate::push::PushError),
+    #[error("{0}")]
+    Webhook(#[from] crate::webhook::WebhookSetupError),
     #[error("resuming journaled submissions: {0}")]
     Resume(#[from] SubmitError),
     #[error("listening on {addr}: {source}")]
@@ -89,6 +91,37 @@ pub fn instance_name(config: &Config) -> Result<String, ServeError> {
     }
 }
 
+/// The worker posting apps' webhook events; none when the CA bundle cannot be read (the events
+/// wait, pending, and the log says why).
+fn webhook_worker(
+    config: &Config,
+    store: &Arc<dyn Store>,
+) -> Result<Option<crate::webhook::WebhookWorker>, ServeError> {
+    let webhooks = &config.webhooks;
+    let ca = webhooks.server_ca();
+    if !ca.is_file() {
+        tracing::warn!(ca = %ca.display(), "no CA bundle for apps' webhooks: their events wait; set [webhooks] server_ca");
+        return Ok(None);
+    }
+    if webhooks.allow_private_networks {
+        tracing::warn!(
+            "[webhooks] allow_private_networks: webhooks may reach loopback and private addresses (development only)"
+        );
+    }
+    let timeout = Duration::from_secs(webhooks.timeout_seconds);
+    let client = crate::webhook::WebhookClient::new(&ca, timeout, webhooks.allow_private_networks)?;
+    Ok(Some(crate::webhook::WebhookWorker {
+        store: store.clone(),
+        client: Arc::new(client),
+        policy: webhooks.retry_policy(),
+        concurrency: webhooks.concurrency.max(1),
+        owner: instance_name(config)?,
+        lease: timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(30)),
+    }))
+}
+
 /// Opens the key file (made on first run) and the store sealed with it.
 pub async fn open_store(config: &Config) -> Result<Arc<SqlStore>, ServeError> {
     let key_file = config.key_file();
@@ -134,6 +167,7 @@ pub struct Gateway {
     tls: Option<Arc<rustls::ServerConfig>>,
     guard: Arc<Guard>,
     outbox: Option<crate::push::Outbox>,
+    webhooks: Option<crate::webhook::WebhookWorker>,
     pipeline: Pipeline,
     lock: std::fs::File,
 }
@@ -195,6 +229,7 @@ impl Gateway {
                 None
             }
         };
+        let webhooks = webhook_worker(&config, &store)?;
         let pipeline = Pipeline::new(
             store,
             catalog.clone(),
@@ -256,6 +291,7 @@ impl Gateway {
             tls,
             guard,
             outbox,
+            webhooks,
             pipeline,
             lock,
         })
@@ -311,6 +347,9 @@ impl Gateway {
         let _outbox = self
             .outbox
             .map(|outbox| AbortOnDrop(tokio::spawn(outbox.run())));
+        let _webhooks = self
+            .webhooks
+            .map(|worker| AbortOnDrop(tokio::spawn(worker.run())));
         match self.tls {
             Some(tls) => {
                 println!(

@@ -433,6 +433,7 @@ async fn every_documented_route_is_served_and_the_frameworks_rejections_are_json
                 "get" => clerk.get(&concrete),
                 "post" => clerk.post(&concrete),
                 "put" => clerk.put(&concrete),
+                "delete" => clerk.delete(&concrete),
                 other => panic!("{other} {path}"),
             };
             let (status, body) = send(request).await;

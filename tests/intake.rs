@@ -9,21 +9,15 @@
 
 mod common;
 
-use common::intake::{INTAKE, application, inbox, reference_client, register_app};
+use common::intake::{
+    INTAKE, application, inbox, reference_client, register_app, sheet_with_key,
+};
 use common::{Gateway, HOSPITAL, Session, database, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const CONFIG: &str =
     "[security]\nrequests_per_second_per_terminal = 2000\nrequests_per_second_per_address = 2000\n";
-
-/// A doctor confirms one clean sheet of Hospital A's export; its id and access key.
-async fn sheet_with_key(doctor: &Session) -> (String, String) {
-    let id = doctor.clean_sheet_of_hospital_a().await;
-    let (status, confirmed) = send(doctor.post(&format!("/v1/sheets/{id}/confirm"))).await;
-    assert_eq!(status, StatusCode::OK, "{confirmed}");
-    (id, confirmed["access_key"].as_str().unwrap().to_owned())
-}
 
 /// Replaces the character at `position` of a key by another key symbol: a typo.
 fn mistyped(key: &str, position: usize) -> String {

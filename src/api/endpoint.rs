@@ -48,6 +48,7 @@ pub enum Method {
     Get,
     Post,
     Put,
+    Delete,
 }
 
 impl Method {
@@ -56,6 +57,7 @@ impl Method {
             Method::Get => "get",
             Method::Post => "post",
             Method::Put => "put",
+            Method::Delete => "delete",
         }
     }
 }

@@ -33,6 +33,10 @@
 //!   municipality's scan path and its review queue, and the sheet read from it is the
 //!   application's unless the access key found one ([`attachments`]). The request as
 //!   journaled and compared on replay names each attachment by its SHA-256, not its bytes.
+//!
+//! - **Webhook.** An app may have each status change posted to its HTTPS endpoint, signed
+//!   (Standard Webhooks), instead of polling: `/v1/intake/webhook` ([`super::intake_webhook`]),
+//!   events written in the transaction of the change and sent by [`crate::webhook`].
 
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -191,7 +195,7 @@ impl From<ApplicationStatus> for IntakeStatus {
 }
 
 impl IntakeStatus {
-    fn label_ja(self) -> &'static str {
+    pub(crate) fn label_ja(self) -> &'static str {
         match self {
             Self::Processing => "処理中",
             Self::ResubmissionRequired => "要再申請",

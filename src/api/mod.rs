@@ -29,6 +29,7 @@ pub(crate) mod extract;
 mod guard;
 mod identity;
 pub(crate) mod intake;
+pub(crate) mod intake_webhook;
 pub(crate) mod issuing;
 pub(crate) mod judgment;
 mod openapi;

@@ -1,7 +1,7 @@
 //! Every route of the API, once: the router serves exactly these ([`super::router`]) and the
 //! OpenAPI document describes exactly these ([`super::openapi`]).
 
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use kakehashi_sdk::{FieldDescription, RecordKind, Sheet};
 
 use super::endpoint::{Endpoint, Gate, Method, binary, object};
@@ -15,7 +15,7 @@ const FHIR_JSON: &str = "application/fhir+json";
 /// The routes, in the order the document lists them.
 pub fn endpoints() -> Vec<Endpoint> {
     use Gate::{AnySession, App, FullSession, Terminal};
-    use Method::{Get, Post, Put};
+    use Method::{Delete, Get, Post, Put};
     vec![
         // ---------------------------------------------------------------- system
         Endpoint::new(Get, "/v1/healthz", Terminal, "Liveness and store health", get(system::healthz))
@@ -245,6 +245,16 @@ pub fn endpoints() -> Vec<Endpoint> {
             .json::<intake::IntakeView>(200, "The application, withdrawn")
             .error(404, "No such application of this app")
             .error(409, "It is final already, 完了 or 却下 (intake.not_open)"),
+        Endpoint::new(Put, "/v1/intake/webhook", App, "Set (or replace) the app's webhook: each status change of its applications is posted there, signed (Standard Webhooks: Webhook-Id, Webhook-Timestamp, Webhook-Signature v1 HMAC-SHA256) and retried with backoff; answers a new signing secret, this once; audited", put(intake_webhook::set))
+            .json_body::<intake_webhook::WebhookRequest>()
+            .json::<intake_webhook::WebhookRegistered>(200, "Set: the endpoint and its new secret")
+            .error(422, "Not an https URL, or one with credentials or a fragment (intake.webhook_url)"),
+        Endpoint::new(Get, "/v1/intake/webhook", App, "The app's webhook: its endpoint, when and by whom it was set, and its events pending and failed (never the secret); audited", get(intake_webhook::read))
+            .json::<crate::store::AppWebhook>(200, "The webhook")
+            .error(404, "The app has no webhook (intake.no_webhook)"),
+        Endpoint::new(Delete, "/v1/intake/webhook", App, "Remove the app's webhook: nothing more is posted, and events still pending are cancelled; audited", delete(intake_webhook::remove))
+            .empty(204, "Removed")
+            .error(404, "The app has no webhook (intake.no_webhook)"),
         // ---------------------------------------------------------------- certifications
         Endpoint::new(Post, "/v1/certifications/convert", FullSession, "Read a municipal back office's decision file (CSV or fixed-length, CP932) with a layout, storing nothing (municipal officers, integrators)", post(certifications::convert))
             .reads(RecordKind::Certification)

@@ -10,7 +10,7 @@ use clap::Subcommand;
 
 use super::admin::{DataArgs, block_on, cli_actor};
 use crate::auth::token;
-use crate::store::{Apps, OrganisationKind, Store};
+use crate::store::{Apps, AuditTrail, OrganisationKind, Store, Webhooks};
 
 #[derive(Debug, Subcommand)]
 pub enum AppsCommand {
@@ -47,6 +47,20 @@ pub enum AppsCommand {
         app: String,
         #[arg(long)]
         withdraw: bool,
+    },
+    /// An app's webhook: with --url set it (the new signing secret is printed once, as JSON),
+    /// with --remove remove it, with neither show it (never the secret).
+    Webhook {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The app, `app:CODE`.
+        #[arg(long)]
+        app: String,
+        /// The endpoint, an `https` URL.
+        #[arg(long, conflicts_with = "remove")]
+        url: Option<String>,
+        #[arg(long)]
+        remove: bool,
     },
 }
 
@@ -158,6 +172,49 @@ pub fn run(command: AppsCommand) -> anyhow::Result<ExitCode> {
                 "accepts"
             };
             println!("{municipality} {verb} applications from {app}");
+        }
+        AppsCommand::Webhook {
+            data,
+            app,
+            url,
+            remove,
+        } => {
+            let config = data.config()?;
+            let shown = block_on(async {
+                let store = crate::server::open_store(&config).await?;
+                require_kind(store.as_ref(), &app, OrganisationKind::App).await?;
+                if let Some(url) = url {
+                    let audit = cli_actor("app.webhook_set");
+                    return match crate::api::intake_webhook::register(
+                        store.as_ref(),
+                        &app,
+                        &url,
+                        &audit,
+                    )
+                    .await?
+                    {
+                        Ok(registered) => Ok(serde_json::to_value(registered)?),
+                        Err(unusable) => bail!("the webhook URL cannot be used: {}", unusable.0),
+                    };
+                }
+                if remove {
+                    if !store
+                        .remove_app_webhook(&app, &cli_actor("app.webhook_remove"))
+                        .await?
+                    {
+                        bail!("{app} has no webhook");
+                    }
+                    return Ok(serde_json::json!({ "app_id": app, "removed": true }));
+                }
+                let audit = cli_actor("app.webhook_read").on("organisation", &app);
+                let Some(webhook) = store.app_webhook(&app).await? else {
+                    store.append_audit(&audit.outcome("not_found")).await?;
+                    bail!("{app} has no webhook");
+                };
+                store.append_audit(&audit).await?;
+                anyhow::Ok(serde_json::to_value(webhook)?)
+            })??;
+            println!("{shown}");
         }
     }
     Ok(ExitCode::SUCCESS)

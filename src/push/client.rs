@@ -206,7 +206,7 @@ impl NationalDbClient {
 }
 
 /// A transport error with its causes (reqwest's own message hides them).
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let mut text = if e.is_timeout() {
         "timed out".to_owned()
     } else if e.is_connect() {

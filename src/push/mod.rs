@@ -14,6 +14,7 @@ mod egress;
 mod policy;
 mod worker;
 
+pub(crate) use client::describe;
 pub use client::{DeliveryError, Envelope, NationalDbClient, PushError, Receipt};
 pub use document::delivery_document;
 pub use egress::EgressPolicy;

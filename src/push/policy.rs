@@ -16,6 +16,16 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The policy of a configuration's fields: the first wait in milliseconds, the longest in
+    /// seconds, and the attempts (at least one).
+    pub fn new(initial_backoff_ms: u64, max_backoff_seconds: u64, max_attempts: u32) -> Self {
+        Self {
+            initial_backoff: Duration::from_millis(initial_backoff_ms),
+            max_backoff: Duration::from_secs(max_backoff_seconds),
+            max_attempts: max_attempts.max(1),
+        }
+    }
+
     /// The wait after `failed_attempts` failures (counting the one just made), with `jitter`
     /// in `[0, 1]`; `None` once the budget is spent.
     pub fn backoff(&self, failed_attempts: u32, jitter: f64) -> Option<Duration> {

@@ -44,6 +44,7 @@ mod security_counters;
 mod sql;
 mod submissions;
 pub mod test_database;
+mod webhooks;
 
 pub use access_keys::{AccessKeyInfo, AccessKeys, NewAccessKey, Redemption};
 pub use applications::{
@@ -78,6 +79,7 @@ pub use submissions::{
     SheetQuery, SheetStatus, SheetSummary, StoredSheet, SubmissionRecord, SubmissionStatus,
     SubmissionSummary, Submissions,
 };
+pub use webhooks::{AppWebhook, WebhookSend, Webhooks};
 
 /// A storage failure. Bad input never causes one; these mean the store itself is unwell.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +123,7 @@ pub trait Store:
     + AccessKeys
     + Applications
     + Apps
+    + Webhooks
     + Certifications
     + Reviews
     + Renewals
@@ -138,6 +141,7 @@ impl<T> Store for T where
         + AccessKeys
         + Applications
         + Apps
+        + Webhooks
         + Certifications
         + Reviews
         + Renewals

@@ -102,6 +102,14 @@ pub async fn accept(officer: &Session, app_id: &str) {
     assert_eq!(status, reqwest::StatusCode::OK, "{accepted}");
 }
 
+/// A doctor confirms one clean sheet of Hospital A's export; its id and access key.
+pub async fn sheet_with_key(doctor: &Session) -> (String, String) {
+    let id = doctor.clean_sheet_of_hospital_a().await;
+    let (status, confirmed) = send(doctor.post(&format!("/v1/sheets/{id}/confirm"))).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{confirmed}");
+    (id, confirmed["access_key"].as_str().unwrap().to_owned())
+}
+
 /// An application as an app sends it, with `access_key` as the applicant typed it.
 pub fn application(access_key: &str) -> Value {
     json!({

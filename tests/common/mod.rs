@@ -613,6 +613,12 @@ impl Session {
             .put(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
     }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
 }
 
 impl Drop for Gateway {

@@ -4,6 +4,7 @@ use kakehashi_sdk::{ApplicationStatus, AttachmentRole};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::webhooks::enqueue_status_event;
 use super::{SqlStore, audit, flag, now};
 use crate::store::StoreError;
 use crate::store::applications::{
@@ -158,6 +159,7 @@ impl Applications for SqlStore {
                         .bind(&id)
                         .execute(&mut *tx)
                         .await?;
+                        enqueue_status_event(&mut tx, &id, downloaded, &at).await?;
                         (ImportOutcome::StatusUpdated, downloaded)
                     } else {
                         (ImportOutcome::StatusKept, current)
@@ -280,12 +282,14 @@ impl Applications for SqlStore {
         };
         let at = now();
         if let StatusChange::Changed { .. } = change {
+            let id: String = row.try_get("id")?;
             sqlx::query("UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(status.as_str())
                 .bind(&at)
-                .bind(row.try_get::<String, _>("id")?)
+                .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+            enqueue_status_event(&mut tx, &id, status, &at).await?;
         }
         let event = match change {
             StatusChange::Refused { .. } => audit.clone().outcome("refused"),

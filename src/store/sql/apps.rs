@@ -303,7 +303,7 @@ impl Apps for SqlStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::sql::applications::tests::{MUNICIPALITY, new_application};
     use crate::store::sql::tests::{at_rest, contains, event};
@@ -312,7 +312,7 @@ mod tests {
         OrganisationKind, RawInput, Submissions,
     };
 
-    async fn store_with_app(dir: &std::path::Path) -> SqlStore {
+    pub(in crate::store::sql) async fn store_with_app(dir: &std::path::Path) -> SqlStore {
         let store = SqlStore::open_for_tests(dir).await;
         for (kind, code) in [
             (OrganisationKind::App, "pocket"),
@@ -326,7 +326,11 @@ mod tests {
         store
     }
 
-    fn intake<'a>(key: &'a str, sha: &'a str, application: NewApplication) -> NewIntake<'a> {
+    pub(in crate::store::sql) fn intake<'a>(
+        key: &'a str,
+        sha: &'a str,
+        application: NewApplication,
+    ) -> NewIntake<'a> {
         NewIntake {
             app_id: "app:pocket",
             idempotency_key: key,

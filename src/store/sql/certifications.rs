@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::deliveries::record_consent_in;
+use super::webhooks::enqueue_status_event;
 use super::{SqlStore, audit, now};
 use crate::store::certifications::{
     CertificationEffect, CertificationOutcome, Certifications, NewCertification,
@@ -127,6 +128,8 @@ impl SqlStore {
                 .bind(&new.application_id)
                 .execute(&mut *conn)
                 .await?;
+            enqueue_status_event(conn, &new.application_id, ApplicationStatus::Completed, at)
+                .await?;
         }
         let consent = Consent {
             consented: c.research_consent,
@@ -244,7 +247,7 @@ impl Certifications for SqlStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::applications::application_id;
     use crate::store::sql::applications::tests::{MUNICIPALITY, new_application, xml};
@@ -254,7 +257,7 @@ mod tests {
 
     const RECEIPT: &str = "241010089569116";
 
-    fn decision(file: &str, consented: bool) -> Certification {
+    pub(in crate::store::sql) fn decision(file: &str, consented: bool) -> Certification {
         let mut c: Certification = serde_json::from_value(serde_json::json!({
             "schema_version": kakehashi_sdk::SCHEMA_VERSION,
             "kind": "nanbyo",
@@ -275,7 +278,7 @@ mod tests {
         c
     }
 
-    fn file(sha256: &str) -> RawInput<'_> {
+    pub(in crate::store::sql) fn file(sha256: &str) -> RawInput<'_> {
         RawInput {
             sha256,
             content_type: Some("text/csv"),

@@ -35,6 +35,7 @@ mod reviews;
 mod rows;
 mod security_counters;
 mod submissions;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -34,6 +34,7 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("applications", "id", &["body_json", "findings_json"]),
     ("certifications", "application_id", &["body_json"]),
     ("review_tasks", "id", &["body_json", "image_png"]),
+    ("app_webhooks", "app_id", &["secret"]),
 ];
 
 /// The `WHERE` condition of a listing and the values it binds, in order (`$1`, `$2`, …).
