@@ -267,8 +267,16 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     // machine judgment as of the application's date.
     let proposal = &seen["copayment_proposal"];
     assert_eq!(
-        (&proposal["tier"], &proposal["tier_ja"], &proposal["monthly_cap"]),
-        (&json!("general_income_2"), &json!("一般所得Ⅱ"), &json!(20000)),
+        (
+            &proposal["tier"],
+            &proposal["tier_ja"],
+            &proposal["monthly_cap"]
+        ),
+        (
+            &json!("general_income_2"),
+            &json!("一般所得Ⅱ"),
+            &json!(20000)
+        ),
         "{proposal}"
     );
     assert_eq!(proposal["fiscal_year"], 2026);
@@ -352,7 +360,11 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     .await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     let (_, view) = send(pocket.get(&format!("{INTAKE}/{id}"))).await;
-    assert_eq!(view["status_reason"], Value::Null, "a reason is of its status: {view}");
+    assert_eq!(
+        view["status_reason"],
+        Value::Null,
+        "a reason is of its status: {view}"
+    );
     let (status, error) = send(pocket.post(&format!("{INTAKE}/{id}/withdraw"))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     assert_eq!(error["code"], "intake.not_open");

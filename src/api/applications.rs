@@ -13,7 +13,9 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_access_key::AccessKey;
-use kakehashi_adapter_municipal::{CopaymentProposal, CopaymentTables, propose_tier};
+use kakehashi_adapter_municipal::{
+    CopaymentError, CopaymentProposal, CopaymentTables, propose_tier,
+};
 use kakehashi_adapter_mynaportal::choose_mapping;
 use kakehashi_sdk::{Application, ApplicationStatus, Finding, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -438,10 +440,12 @@ pub(crate) async fn application(
         )
         .await?;
     let mut view = ApplicationView::from(found);
-    view.copayment_proposal = copayment_proposal(state, &view.application)?;
+    view.copayment_proposal = copayment_proposal(state, &view.application)
+        .map_err(|e| ApiError::internal(&e.to_string()))?;
     if let Some(sheet_id) = view.linked_sheet_id.as_deref() {
         let applied_on = view.application.applied_on.unwrap_or_else(today_in_japan);
-        view.judgment = Some(super::judgment::judge_on(state, principal, sheet_id, applied_on).await?);
+        view.judgment =
+            Some(super::judgment::judge_on(state, principal, sheet_id, applied_on).await?);
     }
     Ok(view)
 }
@@ -451,12 +455,11 @@ pub(crate) async fn application(
 fn copayment_proposal(
     state: &AppState,
     application: &Application,
-) -> Result<Option<CopaymentProposal>, ApiError> {
+) -> Result<Option<CopaymentProposal>, CopaymentError> {
     let Some(intake) = &application.intake else {
         return Ok(None);
     };
-    let tables = CopaymentTables::from_mappings(&state.pipeline.catalog().mappings)
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    let tables = CopaymentTables::from_mappings(&state.pipeline.catalog().mappings)?;
     Ok(Some(propose_tier(
         application.kind,
         &intake.self_information,
@@ -482,8 +485,8 @@ pub struct StatusRequest {
 const MAX_REASON_CHARS: usize = 1000;
 
 /// The reason as kept: trimmed, none when blank; refused when too long or with control
-/// characters other than line breaks.
-pub(crate) fn status_reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
+/// characters other than line breaks (boxed: the error is large).
+pub(crate) fn status_reason(reason: Option<&str>) -> Result<Option<String>, Box<ApiError>> {
     let Some(reason) = reason
         .map(|r| r.trim().replace("\r\n", "\n"))
         .filter(|r| !r.is_empty())
@@ -492,7 +495,7 @@ pub(crate) fn status_reason(reason: Option<&str>) -> Result<Option<String>, ApiE
     };
     let chars = reason.chars().count();
     if chars > MAX_REASON_CHARS || reason.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::new(
+        return Err(Box::new(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "application.bad_reason",
             format!(
@@ -501,7 +504,7 @@ pub(crate) fn status_reason(reason: Option<&str>) -> Result<Option<String>, ApiE
             format!(
                 "理由は制御文字を含まない {MAX_REASON_CHARS} 文字以内にしてください（{chars} 文字あります）"
             ),
-        ));
+        )));
     }
     Ok(Some(reason))
 }
@@ -523,7 +526,7 @@ pub async fn set_status(
     Path(receipt_number): Path<String>,
     Json(request): Json<StatusRequest>,
 ) -> Result<Json<StatusView>, ApiError> {
-    let reason = status_reason(request.reason.as_deref())?;
+    let reason = status_reason(request.reason.as_deref()).map_err(|e| *e)?;
     move_status(
         &state,
         &principal,

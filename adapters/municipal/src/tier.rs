@@ -327,7 +327,11 @@ fn covers_household(
             Some(i) => {
                 unmatched.swap_remove(i);
             }
-            None => missing.push(if who.is_empty() { "（続柄なし）" } else { who }),
+            None => missing.push(if who.is_empty() {
+                "（続柄なし）"
+            } else {
+                who
+            }),
         }
     }
     if missing.is_empty() && !members.is_empty() {
@@ -362,7 +366,11 @@ fn relationship(member: &MemberIncome) -> &str {
 }
 
 fn from<T>(part: &Retrieved<T>) -> String {
-    format!("{}, retrieved {}", part.source, part.retrieved_at.to_rfc3339())
+    format!(
+        "{}, retrieved {}",
+        part.source,
+        part.retrieved_at.to_rfc3339()
+    )
 }
 
 fn from_ja<T>(part: &Retrieved<T>) -> String {
@@ -382,7 +390,7 @@ fn yen(amount: u64) -> String {
     let digits = amount.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -455,8 +463,16 @@ mod tests {
     fn the_household_levy_and_the_earners_income_choose_the_tier() {
         use IncomeTier::*;
         let cases = [
-            (vec![member("本人", true, None, Some(800_000))], LowIncome1, 2_500),
-            (vec![member("本人", true, None, Some(800_001))], LowIncome2, 5_000),
+            (
+                vec![member("本人", true, None, Some(800_000))],
+                LowIncome1,
+                2_500,
+            ),
+            (
+                vec![member("本人", true, None, Some(800_001))],
+                LowIncome2,
+                5_000,
+            ),
             (
                 vec![
                     member("本人", false, Some(30_000), Some(1_500_000)),
@@ -473,8 +489,16 @@ mod tests {
                 GeneralIncome2,
                 20_000,
             ),
-            (vec![member("本人", false, Some(250_999), None)], GeneralIncome2, 20_000),
-            (vec![member("本人", false, Some(251_000), None)], UpperIncome, 30_000),
+            (
+                vec![member("本人", false, Some(250_999), None)],
+                GeneralIncome2,
+                20_000,
+            ),
+            (
+                vec![member("本人", false, Some(251_000), None)],
+                UpperIncome,
+                30_000,
+            ),
             // One member taxed makes the household taxed, even at a 所得割 of 0 (均等割 only).
             (
                 vec![
@@ -563,7 +587,9 @@ mod tests {
             ["tier.levy_missing"]
         );
         assert_eq!(
-            codes(&nanbyo(&information(vec![member("本人", true, None, None)]))),
+            codes(&nanbyo(&information(vec![member(
+                "本人", true, None, None
+            )]))),
             ["tier.earner_income_missing"]
         );
     }

@@ -221,7 +221,7 @@ pub async fn set_status(
             )
             .await
         }
-        Err(error) => Err(error),
+        Err(error) => Err(*error),
     };
     match moved {
         Ok(_) => Redirect::to(&format!("{PATH}/{receipt}")).into_response(),

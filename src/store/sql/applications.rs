@@ -261,9 +261,9 @@ impl Applications for SqlStore {
         municipality_id: &str,
         receipt_number: &str,
     ) -> Result<Option<StoredApplication>, StoreError> {
-        let row = sqlx::query(
-            &format!("{SELECT_APPLICATIONS} WHERE a.municipality_id = $1 AND a.receipt_number = $2"),
-        )
+        let row = sqlx::query(&format!(
+            "{SELECT_APPLICATIONS} WHERE a.municipality_id = $1 AND a.receipt_number = $2"
+        ))
         .bind(municipality_id)
         .bind(receipt_number)
         .fetch_optional(&self.pool)
