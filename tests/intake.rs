@@ -164,6 +164,34 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
         a["intake"]["self_information"]["household"]["retrieved_at"],
         "2026-12-01T10:00:05+09:00"
     );
+    // The tier the self-information points to, with its reasons, and the linked sheet's
+    // machine judgment as of the application's date.
+    let proposal = &seen["copayment_proposal"];
+    assert_eq!(
+        (
+            &proposal["tier"],
+            &proposal["tier_ja"],
+            &proposal["monthly_cap"]
+        ),
+        (
+            &json!("general_income_2"),
+            &json!("一般所得Ⅱ"),
+            &json!(20000)
+        ),
+        "{proposal}"
+    );
+    assert_eq!(proposal["fiscal_year"], 2026);
+    assert_eq!(proposal["reasons"][0]["code"], "tier.income_levy");
+    assert!(
+        proposal["reasons"][0]["message_ja"]
+            .as_str()
+            .unwrap()
+            .contains("212,000円"),
+        "{proposal}"
+    );
+    let judgment = &seen["judgment"];
+    assert!(judgment["outcome_ja"].is_string(), "{seen}");
+    assert_eq!(judgment["application_date"], a["applied_on"]);
     // The sheet is now the municipality's, as after an officer's lookup.
     let (status, sheet) = send(officer.get(&format!("/v1/sheets/{sheet_id}"))).await;
     assert_eq!(status, StatusCode::OK, "{sheet}");
@@ -193,17 +221,32 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["status"], "processing");
     assert_eq!(view["certification"], Value::Null);
+    let status_path = format!("/v1/applications/{receipt_number}/status");
+    let too_long = "あ".repeat(1001);
+    let (status, error) = send(
+        officer
+            .post(&status_path)
+            .json(&json!({"status": "resubmission_required", "reason": too_long})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["code"], "application.bad_reason");
+    let reason = "臨床調査個人票の記載日が古いため、新しいものを添えて申請してください";
     let (status, moved) = send(
         officer
-            .post(&format!("/v1/applications/{receipt_number}/status"))
-            .json(&json!({"status": "resubmission_required"})),
+            .post(&status_path)
+            .json(&json!({"status": "resubmission_required", "reason": reason})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     let (_, view) = send(pocket.get(&format!("{INTAKE}/{id}"))).await;
     assert_eq!(
-        (&view["status"], &view["status_ja"]),
-        (&json!("resubmission_required"), &json!("要再申請"))
+        (&view["status"], &view["status_ja"], &view["status_reason"]),
+        (
+            &json!("resubmission_required"),
+            &json!("要再申請"),
+            &json!(reason)
+        )
     );
     let (status, error) = send(other.get(&format!("{INTAKE}/{id}"))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
@@ -217,6 +260,12 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{moved}");
+    let (_, view) = send(pocket.get(&format!("{INTAKE}/{id}"))).await;
+    assert_eq!(
+        view["status_reason"],
+        Value::Null,
+        "a reason is of its status: {view}"
+    );
     let (status, error) = send(pocket.post(&format!("{INTAKE}/{id}/withdraw"))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     assert_eq!(error["code"], "intake.not_open");

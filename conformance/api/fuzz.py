@@ -11,7 +11,8 @@ imported Mynaportal application) so generated requests reach real ids, and runs
         --request-cert T.pem --request-cert-key T.key --tls-verify ca.pem
         -H "Authorization: Bearer TOKEN"
 
-once per person, with every check on and the allow-list in conformance/api/schemathesis.toml
+once per person — and once as an app's back end (its terminal and machine credential) — with
+every check on and the allow-list in conformance/api/schemathesis.toml
 (every entry says why; `--checks all` on the command line would override it).
 Exits 1 when a run fails. Part of scripts/test.sh; bounded by --max-time per person.
 
@@ -122,29 +123,44 @@ class Gateway:
             return response.status, data
 
 
-def add_user(gateway: Gateway, user: str, organisation: str, role: str) -> dict:
-    out = subprocess.run(
-        [
-            str(gateway.binary),
-            "users",
-            "add",
-            "--user",
-            user,
-            "--organisation",
-            organisation,
-            "--role",
-            role,
-            "--name",
-            user,
-            "--config",
-            str(gateway.config),
-        ],
+def cli(gateway: Gateway, *args: str) -> str:
+    """The administrator's command line against the fuzzed gateway's configuration."""
+    return subprocess.run(
+        [str(gateway.binary), *args, "--config", str(gateway.config)],
         check=True,
         capture_output=True,
         text=True,
         env=dict(os.environ, KAKEHASHI_LOG="warn"),
     ).stdout
+
+
+def add_user(gateway: Gateway, user: str, organisation: str, role: str) -> dict:
+    out = cli(
+        gateway,
+        "users", "add", "--user", user, "--organisation", organisation, "--role", role,
+        "--name", user,
+    )
     return json.loads(out)
+
+
+def app(gateway: Gateway, officer: str) -> str:
+    """An application vendor with its own terminal (`fuzz-app`), accepted by the development
+    municipality: its machine credential, which the intake endpoints take as the bearer."""
+    name = "ファズ申請アプリ"
+    cli(gateway, "organisations", "add", "--kind", "app", "--code", "fuzz", "--name", name)
+    cli(gateway, "certs", "issue", "fuzz-app", "--organisation", name)
+    cli(gateway, "terminals", "add", "fuzz-app", "--organisation", "app:fuzz")
+    issued = json.loads(cli(gateway, "apps", "credential", "--app", "app:fuzz"))
+    status, body = gateway.call(
+        "municipality",
+        "POST",
+        "/v1/applications/accepted-apps",
+        {"app_id": "app:fuzz", "accepted": True},
+        token=officer,
+    )
+    if status != 200:
+        raise SystemExit(f"fuzz.py: accepting the app failed: {status} {body}")
+    return issued["credential"]
 
 
 def login(gateway, terminal, user, password, secret):
@@ -240,6 +256,7 @@ def main() -> int:
                 ),
             ]
             ids = seed(gateway, people[0][2], people[1][2], people[2][2])
+            people.append(("app", "fuzz-app", app(gateway, people[2][2])))
             failed = []
             for name, terminal, token in people:
                 print(f"--- schemathesis as the {name} ({terminal} terminal)", flush=True)

@@ -13,6 +13,9 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_access_key::AccessKey;
+use kakehashi_adapter_municipal::{
+    CopaymentError, CopaymentProposal, CopaymentTables, propose_tier,
+};
 use kakehashi_adapter_mynaportal::choose_mapping;
 use kakehashi_sdk::{Application, ApplicationStatus, Finding, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -20,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState, submissions};
 use crate::auth::{Principal, access};
-use crate::pipeline::content_hash;
+use crate::judgment::Judgment;
+use crate::pipeline::{content_hash, today_in_japan};
 use crate::store::{
     ApplicationListing, AuditEvent, ImportOutcome, ImportResult, NewApplication, RawInput,
     Redemption, Rejection, StatusChange, Store, StoreError, StoredApplication,
@@ -348,6 +352,13 @@ pub struct ApplicationView {
     pub updated_at: String,
     pub application: Application,
     pub findings: Vec<Finding>,
+    /// 理由: why it is in its status, as the officer who moved it wrote it.
+    pub status_reason: Option<String>,
+    /// 階層区分 and 自己負担上限額 proposed from the self-information an app sent, with the
+    /// reasons; null for an application without self-information (a Mynaportal download).
+    pub copayment_proposal: Option<CopaymentProposal>,
+    /// 機械判定 of the linked sheet as of the 申請日; null until a sheet is linked.
+    pub judgment: Option<Judgment>,
 }
 
 fn next_statuses(status: ApplicationStatus) -> Vec<ApplicationStatus> {
@@ -369,6 +380,9 @@ impl From<StoredApplication> for ApplicationView {
             updated_at: s.updated_at,
             application: s.application,
             findings: s.findings,
+            status_reason: s.status_reason,
+            copayment_proposal: None,
+            judgment: None,
         }
     }
 }
@@ -425,14 +439,74 @@ pub(crate) async fn application(
                 .with_patient(found.patient_ref.clone()),
         )
         .await?;
-    Ok(found.into())
+    let mut view = ApplicationView::from(found);
+    view.copayment_proposal = copayment_proposal(state, &view.application)
+        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    if let Some(sheet_id) = view.linked_sheet_id.as_deref() {
+        let applied_on = view.application.applied_on.unwrap_or_else(today_in_japan);
+        view.judgment =
+            Some(super::judgment::judge_on(state, principal, sheet_id, applied_on).await?);
+    }
+    Ok(view)
 }
 
-/// The status to move to.
+/// The tier and cap an app's application points to, from its self-information and the
+/// published tables; none for a Mynaportal download, which carries no self-information.
+fn copayment_proposal(
+    state: &AppState,
+    application: &Application,
+) -> Result<Option<CopaymentProposal>, CopaymentError> {
+    let Some(intake) = &application.intake else {
+        return Ok(None);
+    };
+    let tables = CopaymentTables::from_mappings(&state.pipeline.catalog().mappings)?;
+    Ok(Some(propose_tier(
+        application.kind,
+        &intake.self_information,
+        application.applicant.relationship.as_deref(),
+        application.applied_on.unwrap_or_else(today_in_japan),
+        &tables,
+    )))
+}
+
+/// The status to move to, and why.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
     pub status: ApplicationStatus,
+    /// 理由: why, for the applicant — an app shows it with 要再申請 and 却下 (what to correct,
+    /// why it was refused). Up to 1,000 characters; kept sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1000))]
+    pub reason: Option<String>,
+}
+
+/// The most characters a status reason may have.
+const MAX_REASON_CHARS: usize = 1000;
+
+/// The reason as kept: trimmed, none when blank; refused when too long or with control
+/// characters other than line breaks (boxed: the error is large).
+pub(crate) fn status_reason(reason: Option<&str>) -> Result<Option<String>, Box<ApiError>> {
+    let Some(reason) = reason
+        .map(|r| r.trim().replace("\r\n", "\n"))
+        .filter(|r| !r.is_empty())
+    else {
+        return Ok(None);
+    };
+    let chars = reason.chars().count();
+    if chars > MAX_REASON_CHARS || reason.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Box::new(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "application.bad_reason",
+            format!(
+                "the reason must be at most {MAX_REASON_CHARS} characters without control characters (it has {chars})"
+            ),
+            format!(
+                "理由は制御文字を含まない {MAX_REASON_CHARS} 文字以内にしてください（{chars} 文字あります）"
+            ),
+        )));
+    }
+    Ok(Some(reason))
 }
 
 /// A status change's result.
@@ -452,18 +526,27 @@ pub async fn set_status(
     Path(receipt_number): Path<String>,
     Json(request): Json<StatusRequest>,
 ) -> Result<Json<StatusView>, ApiError> {
-    move_status(&state, &principal, receipt_number, request.status)
-        .await
-        .map(Json)
+    let reason = status_reason(request.reason.as_deref()).map_err(|e| *e)?;
+    move_status(
+        &state,
+        &principal,
+        receipt_number,
+        request.status,
+        reason.as_deref(),
+    )
+    .await
+    .map(Json)
 }
 
 /// Moves application `receipt_number` of the officer's municipality to status `to` when the
-/// transition is allowed (状態遷移); audited with the patient.
+/// transition is allowed (状態遷移), with the `reason` the applicant will see; audited with the
+/// patient.
 pub(crate) async fn move_status(
     state: &AppState,
     principal: &Principal,
     receipt_number: String,
     to: ApplicationStatus,
+    reason: Option<&str>,
 ) -> Result<StatusView, ApiError> {
     let found = load(state, principal, &receipt_number, "application.status").await?;
     let audit = principal
@@ -473,7 +556,13 @@ pub(crate) async fn move_status(
         .with_detail(format!("{} -> {}", found.status.as_str(), to.as_str()));
     let change = state
         .store()
-        .set_application_status(&principal.organisation_id, &receipt_number, to, &audit)
+        .set_application_status(
+            &principal.organisation_id,
+            &receipt_number,
+            to,
+            reason,
+            &audit,
+        )
         .await?;
     let (previous, changed) = match change {
         StatusChange::Changed { from } => (from, true),

@@ -231,6 +231,8 @@ pub struct IntakeView {
     pub status: IntakeStatus,
     /// The status in Japanese (処理中, 要再申請, 完了, 却下, 取消受付).
     pub status_ja: String,
+    /// 理由: why it was returned (要再申請) or refused (却下), as the municipality wrote it.
+    pub status_reason: Option<String>,
     /// True when this answers the same request sent again under its idempotency key.
     pub replayed: bool,
     /// Warnings and notes on the values sent (errors refuse the application).
@@ -467,6 +469,12 @@ async fn view(
         municipality_id: stored.municipality_id,
         status,
         status_ja: status.label_ja().to_owned(),
+        status_reason: stored.status_reason.filter(|_| {
+            matches!(
+                status,
+                IntakeStatus::ResubmissionRequired | IntakeStatus::Rejected
+            )
+        }),
         replayed,
         findings: stored.findings,
         certification,
@@ -709,7 +717,7 @@ pub async fn withdraw(
         .with_patient(stored.patient_ref.clone())
         .with_detail(format!("{} -> {}", stored.status.as_str(), to.as_str()));
     let change = store
-        .set_application_status(&stored.municipality_id, &receipt_number, to, &audit)
+        .set_application_status(&stored.municipality_id, &receipt_number, to, None, &audit)
         .await?;
     match change {
         StatusChange::Changed { .. } | StatusChange::Unchanged => {}

@@ -51,6 +51,17 @@ pub(crate) async fn judge(
             )
         })?,
     };
+    judge_on(state, principal, id, application_date).await
+}
+
+/// The machine judgment of sheet `id` for whoever may read it, as of `application_date`;
+/// audited like a read of the sheet.
+pub(crate) async fn judge_on(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    application_date: chrono::NaiveDate,
+) -> Result<Judgment, ApiError> {
     let sheet = super::sheets::load(
         state,
         principal,

@@ -76,6 +76,8 @@ pub struct StoredApplication {
     pub patient_ref: Option<String>,
     pub application: Application,
     pub findings: Vec<Finding>,
+    /// Why it is in its status (要再申請, 却下 …), when the officer who moved it said why.
+    pub status_reason: Option<String>,
     pub imported_at: String,
     pub updated_at: String,
 }
@@ -149,12 +151,15 @@ pub trait Applications: Send + Sync {
     ) -> Result<Vec<ApplicationListing>, StoreError>;
 
     /// Moves an application to `status` when that is an allowed transition, with its audit
-    /// record (outcome `refused` when it is not), in one transaction.
+    /// record (outcome `refused` when it is not), in one transaction. A change keeps `reason`
+    /// (sealed) as the reason for the new status, or forgets the last one; asking for the status
+    /// it is in already gives it a new reason when one is given.
     async fn set_application_status(
         &self,
         municipality_id: &str,
         receipt_number: &str,
         status: ApplicationStatus,
+        reason: Option<&str>,
         audit: &AuditEvent,
     ) -> Result<StatusChange, StoreError>;
 

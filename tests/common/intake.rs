@@ -129,7 +129,8 @@ pub fn application(access_key: &str) -> Value {
             "household": {"source": "mynaportal:self_information_api", "retrieved_at": "2026-12-01T10:00:05+09:00",
                           "data": {"members": [{"relationship": "本人"}, {"relationship": "夫"}]}},
             "income": {"source": "mynaportal:self_information_api", "retrieved_at": "2026-12-01T10:00:07+09:00",
-                       "data": {"fiscal_year": 2026, "members": [{"relationship": "本人", "municipal_tax_exempt": false, "income_levy": 52000}]}}
+                       "data": {"fiscal_year": 2026, "members": [{"relationship": "本人", "municipal_tax_exempt": false, "income_levy": 52000},
+                                                                 {"relationship": "夫", "municipal_tax_exempt": false, "income_levy": 160000}]}}
         }
     })
 }

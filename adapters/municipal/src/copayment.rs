@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use kakehashi_sdk::{IncomeTier, MappingFiles, SheetKind, SpecialStatus};
 use serde::Deserialize;
 
+use crate::tier::TierThresholds;
+
 /// Where the tables live among the mapping files.
 pub const CATEGORY: &str = "reference";
 pub const NAME: &str = "copayment";
@@ -37,7 +39,7 @@ pub struct Table {
     pub caps: BTreeMap<IncomeTier, Caps>,
 }
 
-/// Both programmes' tables.
+/// Both programmes' tables, and the thresholds that divide the tiers.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CopaymentTables {
@@ -45,6 +47,8 @@ pub struct CopaymentTables {
     pub nanbyo: Table,
     /// 小児慢性特定疾病
     pub shoman: Table,
+    /// Where one 階層区分 ends and the next begins (both programmes).
+    pub tiers: TierThresholds,
 }
 
 /// Why a cap cannot be given.
@@ -107,6 +111,12 @@ impl CopaymentTables {
     }
 
     fn validate(&self) -> Result<(), CopaymentError> {
+        if self.tiers.general_income_1_levy_below >= self.tiers.general_income_2_levy_below {
+            return Err(CopaymentError::Load(
+                "tiers: general_income_1_levy_below must be below general_income_2_levy_below"
+                    .to_owned(),
+            ));
+        }
         for kind in [SheetKind::Nanbyo, SheetKind::Shoman] {
             let table = self.table(kind);
             for tier in IncomeTier::ALL {
@@ -234,6 +244,14 @@ mod tests {
         );
         assert!(matches!(
             CopaymentTables::parse(&severe_in_nanbyo),
+            Err(CopaymentError::Load(_))
+        ));
+        let tiers_reversed = text.replace(
+            "general_income_2_levy_below = 251000",
+            "general_income_2_levy_below = 71000",
+        );
+        assert!(matches!(
+            CopaymentTables::parse(&tiers_reversed),
             Err(CopaymentError::Load(_))
         ));
         assert!(matches!(

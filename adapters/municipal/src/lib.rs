@@ -4,8 +4,9 @@
 //! their decision files (受給者番号, 認定 / 不認定, 階層区分, 有効期間, research consent, per
 //! application) into canonical [`kakehashi_sdk::Certification`]s with a layout from
 //! `mappings/municipal/`, writes the 受給者証 issuing file in the same layout, shapes a
-//! certification for the Digital Agency's PMH hub, and prices the monthly co-payment cap from the
-//! published tables (`mappings/reference/copayment.toml`).
+//! certification for the Digital Agency's PMH hub, prices the monthly co-payment cap from the
+//! published tables (`mappings/reference/copayment.toml`), and proposes the 階層区分 from an
+//! applicant's self-information.
 //!
 //! Pure like every adapter: bytes and mapping text in, records or bytes out.
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ mod kana;
 pub mod layout;
 mod pmh;
 mod read;
+pub mod tier;
 mod value;
 
 pub use adapter::{MunicipalAdapter, read_decisions};
@@ -27,3 +29,4 @@ pub use issuing::{IssuingRow, write_issuing_file};
 pub use kana::to_halfwidth_katakana;
 pub use layout::Layout;
 pub use pmh::{BasicFiveInfo, PmhRegistration, pmh_registration};
+pub use tier::{CopaymentProposal, propose_tier};

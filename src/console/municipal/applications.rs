@@ -1,7 +1,8 @@
 //! The applications inbox (申請) from Mynaportal: import a download (申請管理 ZIP) with its result
 //! per application ([`import_download`]), list them by status with server-side paging
 //! ([`list_applications`]), open one ([`application`]) and move it to a status it may take
-//! (状態遷移, [`move_status`]).
+//! (状態遷移, [`move_status`]) with the reason the applicant will see. An app's application shows
+//! the 階層区分 proposed from its self-information and the machine judgment of its linked sheet.
 
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,12 +12,14 @@ use serde::Deserialize;
 
 use crate::api::AppState;
 use crate::api::applications::{
-    ImportView, application, import_download, list_applications, move_status,
+    ImportView, application, import_download, list_applications, move_status, status_reason,
 };
 use crate::console::hospital::upload::{chosen, file_field, name_choice, read_upload, upload_form};
 use crate::console::paging::{self, PAGE_SIZE};
 use crate::console::{Console, Lang, findings, form_csrf, page, t};
 use crate::store::ImportOutcome;
+
+use super::sheet::outcome_key;
 
 const PATH: &str = "/console/municipal/applications";
 
@@ -138,15 +141,43 @@ pub async fn show(
                 }
             }
             dt { (t(lang, "muni.applications.imported_at")) } dd { (view.imported_at) }
+            @if let Some(reason) = &view.status_reason {
+                dt { (t(lang, "muni.applications.reason")) } dd { (reason) }
+            }
+            @if let Some(judgment) = &view.judgment {
+                dt { (t(lang, "muni.judgment.overall")) }
+                dd {
+                    strong { (t(lang, outcome_key(judgment.outcome))) }
+                    @if let Some(id) = &view.linked_sheet_id {
+                        " (" a href={ "/console/municipal/sheets/" (id) } { (t(lang, "muni.applications.judgment_detail")) } ")"
+                    }
+                }
+            }
         }
         h2 { (t(lang, "muni.applications.findings")) }
         (findings::list(lang, &view.findings))
+        @if let Some(proposal) = &view.copayment_proposal {
+            h2 { (t(lang, "muni.applications.proposal")) }
+            p { (t(lang, "muni.applications.proposal_hint")) }
+            dl {
+                dt { (t(lang, "muni.applications.tier")) }
+                dd { strong { (proposal.tier_ja.as_deref().unwrap_or("—")) } }
+                dt { (t(lang, "muni.applications.cap")) }
+                dd { @match proposal.monthly_cap { Some(cap) => { (cap) " " (t(lang, "muni.applications.yen")) } None => { "—" } } }
+                dt { (t(lang, "muni.applications.fiscal_year")) }
+                dd { @match proposal.fiscal_year { Some(year) => { (year) } None => { "—" } } }
+            }
+            (findings::list(lang, &proposal.reasons))
+        }
         h2 { (t(lang, "muni.applications.move")) }
         @if view.next_statuses.is_empty() {
             p { (t(lang, "muni.applications.final")) }
         } @else {
             form method="post" action={ (PATH) "/" (view.receipt_number) "/status" } {
                 (form_csrf(&console))
+                label for="reason" { (t(lang, "muni.applications.reason")) }
+                p id="reason-hint" class="hint" { (t(lang, "muni.applications.reason_hint")) }
+                textarea id="reason" name="reason" rows="3" maxlength="1000" aria-describedby="reason-hint" {}
                 @for next in &view.next_statuses {
                     button class="secondary" type="submit" name="status" value=(next.as_str()) { (status_label(lang, *next)) }
                     " "
@@ -162,10 +193,12 @@ pub async fn show(
     page(&console, &title, body).into_response()
 }
 
-/// The status to move to.
+/// The status to move to, and why.
 #[derive(Debug, Deserialize)]
 pub struct StatusForm {
     status: ApplicationStatus,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 pub async fn set_status(
@@ -177,7 +210,20 @@ pub async fn set_status(
     if let Err(refused) = console.require(super::ROLES) {
         return refused;
     }
-    match move_status(&state, &console.principal, receipt.clone(), form.status).await {
+    let moved = match status_reason(form.reason.as_deref()) {
+        Ok(reason) => {
+            move_status(
+                &state,
+                &console.principal,
+                receipt.clone(),
+                form.status,
+                reason.as_deref(),
+            )
+            .await
+        }
+        Err(error) => Err(*error),
+    };
+    match moved {
         Ok(_) => Redirect::to(&format!("{PATH}/{receipt}")).into_response(),
         Err(error) => console.error(&error),
     }

@@ -17,7 +17,7 @@ use crate::console::hospital::list::status_key;
 use crate::console::{Console, Lang, findings, form_csrf, page, t};
 use crate::store::SheetStatus;
 
-fn outcome_key(outcome: Outcome) -> &'static str {
+pub(super) fn outcome_key(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Eligible => "muni.judgment.eligible",
         Outcome::NotEligible => "muni.judgment.not_eligible",

@@ -19,11 +19,67 @@ fn status_of(text: &str) -> Result<ApplicationStatus, StoreError> {
     ))?)
 }
 
+/// Selects applications (`a`) with what [`SqlStore::stored_application`] reads: the reason
+/// for their status (`r`), when one was given for the status they are in.
+pub(super) const SELECT_APPLICATIONS: &str = "SELECT a.*, r.reason AS status_reason, r.key_id AS reason_key_id FROM applications a LEFT JOIN application_status_reasons r ON r.application_id = a.id AND r.status = a.status";
+
 impl SqlStore {
+    /// Keeps `reason` as the reason for `status` (sealed), replacing the last one; a change
+    /// without a reason forgets it, the same status without one keeps it.
+    #[allow(clippy::too_many_arguments)]
+    async fn keep_status_reason(
+        &self,
+        tx: &mut AnyConnection,
+        id: &str,
+        status: ApplicationStatus,
+        reason: Option<&str>,
+        by: &str,
+        at: &str,
+        change: StatusChange,
+    ) -> Result<(), StoreError> {
+        if reason.is_none() && change == StatusChange::Unchanged {
+            return Ok(());
+        }
+        sqlx::query("DELETE FROM application_status_reasons WHERE application_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(reason) = reason {
+            sqlx::query(
+                "INSERT INTO application_status_reasons (application_id, status, reason, key_id, given_by, given_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(status.as_str())
+            .bind(
+                self.sealer
+                    .seal_json("application_status_reasons.reason", id, &reason)?,
+            )
+            .bind(self.sealer.primary_key_id())
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
+
     pub(super) fn stored_application(&self, row: &AnyRow) -> Result<StoredApplication, StoreError> {
         let id: String = row.try_get("id")?;
         let key_id: Option<String> = row.try_get("key_id")?;
+        let reason_key_id: Option<String> = row.try_get("reason_key_id")?;
+        let status_reason = row
+            .try_get::<Option<Vec<u8>>, _>("status_reason")?
+            .map(|sealed| {
+                self.sealer.open_json(
+                    "application_status_reasons.reason",
+                    &id,
+                    sealed,
+                    reason_key_id.as_deref(),
+                )
+            })
+            .transpose()?;
         Ok(StoredApplication {
+            status_reason,
             municipality_id: row.try_get("municipality_id")?,
             channel: row.try_get("channel")?,
             status: status_of(row.try_get("status")?)?,
@@ -207,9 +263,9 @@ impl Applications for SqlStore {
         municipality_id: &str,
         receipt_number: &str,
     ) -> Result<Option<StoredApplication>, StoreError> {
-        let row = sqlx::query(
-            "SELECT * FROM applications WHERE municipality_id = $1 AND receipt_number = $2",
-        )
+        let row = sqlx::query(&format!(
+            "{SELECT_APPLICATIONS} WHERE a.municipality_id = $1 AND a.receipt_number = $2"
+        ))
         .bind(municipality_id)
         .bind(receipt_number)
         .fetch_optional(&self.pool)
@@ -258,6 +314,7 @@ impl Applications for SqlStore {
         municipality_id: &str,
         receipt_number: &str,
         status: ApplicationStatus,
+        reason: Option<&str>,
         audit: &AuditEvent,
     ) -> Result<StatusChange, StoreError> {
         let _writer = self.write_lock().await;
@@ -281,6 +338,7 @@ impl Applications for SqlStore {
             StatusChange::Refused { from }
         };
         let at = now();
+        let id: String = row.try_get("id")?;
         if let StatusChange::Changed { .. } = change {
             let id: String = row.try_get("id")?;
             sqlx::query("UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3")
@@ -290,6 +348,10 @@ impl Applications for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             enqueue_status_event(&mut tx, &id, status, &at).await?;
+        }
+        if !matches!(change, StatusChange::Refused { .. }) {
+            self.keep_status_reason(&mut tx, &id, status, reason, &audit.actor, &at, change)
+                .await?;
         }
         let event = match change {
             StatusChange::Refused { .. } => audit.clone().outcome("refused"),
@@ -435,6 +497,7 @@ pub(super) mod tests {
                     MUNICIPALITY,
                     a,
                     ApplicationStatus::Processing,
+                    None,
                     &event("application.status")
                 )
                 .await
@@ -477,6 +540,64 @@ pub(super) mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// The reason for 要再申請 is kept sealed with that status and shown only while the
+    /// application is in it; a later change without a reason forgets it.
+    #[tokio::test]
+    async fn a_status_keeps_its_reason_sealed_while_it_lasts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open_for_tests(dir.path()).await;
+        let a = "241010089569207";
+        store
+            .import_applications(
+                MUNICIPALITY,
+                &[xml()],
+                &[new_application(a, ApplicationStatus::Processing)],
+                &event("application.import"),
+            )
+            .await
+            .unwrap();
+        let reason = "申請花子様の臨床調査個人票の記載日が古いため";
+        let set = |status, reason| {
+            let store = &store;
+            async move {
+                store
+                    .set_application_status(
+                        MUNICIPALITY,
+                        a,
+                        status,
+                        reason,
+                        &event("application.status"),
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let reason_now = || async {
+            store
+                .application(MUNICIPALITY, a)
+                .await
+                .unwrap()
+                .unwrap()
+                .status_reason
+        };
+        assert_eq!(reason_now().await, None);
+        let returned = set(ApplicationStatus::ResubmissionRequired, Some(reason)).await;
+        assert!(matches!(returned, StatusChange::Changed { .. }));
+        assert_eq!(reason_now().await.as_deref(), Some(reason));
+        assert!(!contains(&at_rest(dir.path()).await, "記載日が古い"));
+        // The same status again without a reason keeps it; with one, replaces it.
+        set(ApplicationStatus::ResubmissionRequired, None).await;
+        assert_eq!(reason_now().await.as_deref(), Some(reason));
+        set(ApplicationStatus::ResubmissionRequired, Some("別の理由")).await;
+        assert_eq!(reason_now().await.as_deref(), Some("別の理由"));
+        // Refused transitions change nothing.
+        let refused = set(ApplicationStatus::Submitted, Some("x")).await;
+        assert!(matches!(refused, StatusChange::Refused { .. }));
+        assert_eq!(reason_now().await.as_deref(), Some("別の理由"));
+        set(ApplicationStatus::Processing, None).await;
+        assert_eq!(reason_now().await, None);
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@ use kakehashi_sdk::ApplicationStatus;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::applications::SELECT_APPLICATIONS;
 use super::{SqlStore, audit, now};
 use crate::store::applications::application_id;
 use crate::store::apps::{
@@ -291,7 +292,7 @@ impl Apps for SqlStore {
         application_id: &str,
     ) -> Result<Option<StoredApplication>, StoreError> {
         let row = sqlx::query(
-            "SELECT a.* FROM applications a WHERE a.id = $1 AND a.channel = $2 AND EXISTS (SELECT 1 FROM intake_requests r WHERE r.application_id = a.id AND r.app_id = $3)",
+            &format!("{SELECT_APPLICATIONS} WHERE a.id = $1 AND a.channel = $2 AND EXISTS (SELECT 1 FROM intake_requests i WHERE i.application_id = a.id AND i.app_id = $3)"),
         )
         .bind(application_id)
         .bind(app_id)

@@ -31,6 +31,7 @@ const TABLES: &[(&str, &str)] = &[
     ("deliveries", "id"),
     ("access_keys", "digest"),
     ("applications", "id"),
+    ("application_status_reasons", "application_id"),
     ("application_attachments", "application_id, seq"),
     ("intake_requests", "app_id, idempotency_key"),
     ("webhook_events", "id"),

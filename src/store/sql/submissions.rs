@@ -32,6 +32,7 @@ const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ),
     ("findings", "sheet_id || '/' || seq", &["body_json"]),
     ("applications", "id", &["body_json", "findings_json"]),
+    ("application_status_reasons", "application_id", &["reason"]),
     ("certifications", "application_id", &["body_json"]),
     ("review_tasks", "id", &["body_json", "image_png"]),
     ("app_webhooks", "app_id", &["secret"]),
