@@ -1,4 +1,4 @@
--- Version 20: why an application was returned (要再申請) or refused (却下), as the officer wrote
+-- Version 6: why an application was returned (要再申請) or refused (却下), as the officer wrote
 -- it, so that the applicant's app can show it (issue 22).
 --
 -- One row per application: the reason given with its latest status change, and the status it
@@ -8,7 +8,7 @@
 CREATE TABLE application_status_reasons (
     application_id TEXT PRIMARY KEY REFERENCES applications (id),
     status         TEXT NOT NULL,
-    reason         BLOB NOT NULL,
+    reason         BYTEA NOT NULL,
     key_id         TEXT,
     given_by       TEXT NOT NULL,
     given_at       TEXT NOT NULL
