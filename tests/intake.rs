@@ -3,16 +3,17 @@
 //! its application is refused until the municipality accepts the app; a malformed access key,
 //! an unauthenticated call, a person's token and another app's credential are refused, each
 //! with its code and nothing stored; an accepted application with a doctor's access key lands
-//! in the officer's inbox with its channel, linked to the sheet; a replay answers the same
+//! in the officer's inbox with its channel, linked to the sheet, with the 階層区分 and cap its
+//! self-information points to and the sheet's machine judgment; a replay answers the same
 //! receipt, another body under the same key 409; the app reads its status as the officer moves
-//! it, and another app reads nothing.
+//! it (要再申請 with its reason), then 完了 with the 受給者番号 once the back office's decision
+//! file is imported, and another app reads nothing.
 
 mod common;
 
-use common::intake::{
-    INTAKE, application, inbox, reference_client, register_app, sheet_with_key,
-};
-use common::{Gateway, HOSPITAL, Session, database, send};
+use common::intake::{INTAKE, application, inbox, reference_client, register_app, sheet_with_key};
+use common::municipal::decision_file;
+use common::{Gateway, HOSPITAL, database, send};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -252,20 +253,48 @@ async fn apps_deliver_applications_into_the_inbox_and_read_their_status() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
     assert_eq!(error["code"], "not_found");
 
-    // Once final (完了), the applicant can no longer withdraw it.
-    let (status, moved) = send(
+    // The back office decides: its decision file (認定) makes the application 完了, and the
+    // app reads the 受給者番号 and the validity, and no longer the returned status's reason.
+    let decision = decision_file(&[2], &[("241010089569116", receipt_number.as_str())]);
+    let (status, applied) = send(
         officer
-            .post(&format!("/v1/applications/{receipt_number}/status"))
-            .json(&json!({"status": "completed"})),
+            .post("/v1/certifications/import?layout=city-a")
+            .header("content-type", "text/csv")
+            .body(decision),
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert_eq!(
+        applied["decisions"][0]["application_status"], "completed",
+        "{applied}"
+    );
     let (_, view) = send(pocket.get(&format!("{INTAKE}/{id}"))).await;
+    assert_eq!(
+        (&view["status"], &view["status_ja"]),
+        (&json!("completed"), &json!("完了"))
+    );
+    let certification = &view["certification"];
+    assert_eq!(
+        (
+            &certification["decision"],
+            &certification["recipient_number"],
+            &certification["valid_from"],
+            &certification["valid_to"]
+        ),
+        (
+            &json!("certified"),
+            &json!("0001016"),
+            &json!("2025-04-01"),
+            &json!("2026-03-31")
+        ),
+        "{view}"
+    );
     assert_eq!(
         view["status_reason"],
         Value::Null,
         "a reason is of its status: {view}"
     );
+    // Once final (完了), the applicant can no longer withdraw it.
     let (status, error) = send(pocket.post(&format!("{INTAKE}/{id}/withdraw"))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     assert_eq!(error["code"], "intake.not_open");

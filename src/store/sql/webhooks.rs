@@ -306,7 +306,13 @@ mod tests {
             let (store, receipt_number) = (&store, &receipt_number);
             async move {
                 store
-                    .set_application_status(MUNICIPALITY, receipt_number, status, &event("move"))
+                    .set_application_status(
+                        MUNICIPALITY,
+                        receipt_number,
+                        status,
+                        None,
+                        &event("move"),
+                    )
                     .await
                     .unwrap()
             }
