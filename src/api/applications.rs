@@ -475,9 +475,13 @@ fn copayment_proposal(
 pub struct StatusRequest {
     pub status: ApplicationStatus,
     /// 理由: why, for the applicant — an app shows it with 要再申請 and 却下 (what to correct,
-    /// why it was refused). Up to 1,000 characters; kept sealed.
+    /// why it was refused). Up to 1,000 characters, line breaks (LF) but no other control
+    /// characters; blank is none; kept sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 1000))]
+    #[schemars(
+        length(max = 1000),
+        regex(pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub reason: Option<String>,
 }
 
@@ -485,12 +489,9 @@ pub struct StatusRequest {
 const MAX_REASON_CHARS: usize = 1000;
 
 /// The reason as kept: trimmed, none when blank; refused when too long or with control
-/// characters other than line breaks (boxed: the error is large).
+/// characters other than LF (boxed: the error is large).
 pub(crate) fn status_reason(reason: Option<&str>) -> Result<Option<String>, Box<ApiError>> {
-    let Some(reason) = reason
-        .map(|r| r.trim().replace("\r\n", "\n"))
-        .filter(|r| !r.is_empty())
-    else {
+    let Some(reason) = reason else {
         return Ok(None);
     };
     let chars = reason.chars().count();
@@ -506,7 +507,8 @@ pub(crate) fn status_reason(reason: Option<&str>) -> Result<Option<String>, Box<
             ),
         )));
     }
-    Ok(Some(reason))
+    let reason = reason.trim();
+    Ok((!reason.is_empty()).then(|| reason.to_owned()))
 }
 
 /// A status change's result.

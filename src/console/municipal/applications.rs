@@ -210,7 +210,9 @@ pub async fn set_status(
     if let Err(refused) = console.require(super::ROLES) {
         return refused;
     }
-    let moved = match status_reason(form.reason.as_deref()) {
+    // A form sends a textarea's line breaks as CRLF; the API keeps LF.
+    let reason = form.reason.map(|r| r.replace("\r\n", "\n"));
+    let moved = match status_reason(reason.as_deref()) {
         Ok(reason) => {
             move_status(
                 &state,
