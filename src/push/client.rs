@@ -102,17 +102,7 @@ impl NationalDbClient {
         egress
             .check(&endpoint)
             .map_err(|e| PushError::Endpoint(endpoint.to_string(), e))?;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .https_only(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(egress.resolver())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("kakehashi/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = super::outbound_client(tls, egress.resolver(), timeout)?;
         Ok(Self {
             http,
             endpoint,

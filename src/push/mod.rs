@@ -17,6 +17,6 @@ mod worker;
 pub(crate) use client::describe;
 pub use client::{DeliveryError, Envelope, NationalDbClient, PushError, Receipt};
 pub use document::delivery_document;
-pub use egress::EgressPolicy;
+pub use egress::{EgressPolicy, outbound_client};
 pub use policy::RetryPolicy;
 pub use worker::{Outbox, OutboxWaker};

@@ -134,17 +134,11 @@ impl WebhookClient {
         allow_private: bool,
     ) -> Result<Self, WebhookSetupError> {
         let tls = kakehashi_tls::client_config(ca, None)?;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .https_only(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(PublicOnlyResolver { allow_private }))
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("kakehashi/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::push::outbound_client(
+            tls,
+            Arc::new(PublicOnlyResolver { allow_private }),
+            timeout,
+        )?;
         Ok(Self {
             http,
             allow_private,

@@ -332,15 +332,10 @@ mod tests {
     use super::*;
     use kakehashi_sdk::{DiseaseRegistry, MappingFiles, Severity, TemplateSet};
 
-    #[test]
-    fn header_decimals_a_number_cannot_hold_exactly_are_a_located_warning() {
+    /// `bytes` converted with the mapping `layout` (TOML), as mapping `t`.
+    fn convert(layout: &str, bytes: &[u8]) -> Vec<Converted> {
         let mut mappings = MappingFiles::default();
-        mappings.insert(
-            NAME,
-            "t",
-            "t.toml",
-            "description = \"t\"\nkind = \"shoman\"\n[[values]]\npointer = \"/child/height\"\nfield = \"child.height_cm\"\n".into(),
-        );
+        mappings.insert(NAME, "t", "t.toml", layout.into());
         let (diseases, templates) = (DiseaseRegistry::default(), TemplateSet::default());
         let context = MappingContext {
             diseases: &diseases,
@@ -348,14 +343,21 @@ mod tests {
             mappings: &mappings,
             mapping: Some("t"),
         };
-        // As a string, and as a number (which the parsed line holds rounded already).
-        let bytes = b"{\"child\": {\"height\": \"132.50\"}}\n{\"child\": {\"height\": \"132.123456789012345678\"}}\n{\"child\": {\"height\": 132.50}}\n{\"a\": [0], \"child\": {\"height\": 132.123456789012345678}}\n";
         let input = Input {
             bytes,
             content_type: Some("application/x-ndjson"),
             sha256: "0",
         };
-        let out = JsonlAdapter.convert(&input, &context).unwrap();
+        JsonlAdapter.convert(&input, &context).unwrap()
+    }
+
+    #[test]
+    fn header_decimals_a_number_cannot_hold_exactly_are_a_located_warning() {
+        // As a string, and as a number (which the parsed line holds rounded already).
+        let out = convert(
+            "description = \"t\"\nkind = \"shoman\"\n[[values]]\npointer = \"/child/height\"\nfield = \"child.height_cm\"\n",
+            b"{\"child\": {\"height\": \"132.50\"}}\n{\"child\": {\"height\": \"132.123456789012345678\"}}\n{\"child\": {\"height\": 132.50}}\n{\"a\": [0], \"child\": {\"height\": 132.123456789012345678}}\n",
+        );
         for exact in [&out[0], &out[2]] {
             assert!(exact.findings.is_empty(), "{:?}", exact.findings);
         }
@@ -398,27 +400,10 @@ mod tests {
     /// hold).
     #[test]
     fn item_numbers_keep_their_literal() {
-        let mut mappings = MappingFiles::default();
-        mappings.insert(
-            NAME,
-            "t",
-            "t.toml",
-            "description = \"t\"\nkind = \"nanbyo\"\n[[values]]\npointer = \"/lab/bnp\"\nitem = \"bnp\"\n".into(),
+        let out = convert(
+            "description = \"t\"\nkind = \"nanbyo\"\n[[values]]\npointer = \"/lab/bnp\"\nitem = \"bnp\"\n",
+            b"{\"lab\": {\"bnp\": 92.14480588800343123}}\n{\"lab\": {\"bnp\": 18446744073709551616}}\n{\"lab\": {\"bnp\": 12}}\n{\"lab\": {\"bnp\": 1.50}}\n",
         );
-        let (diseases, templates) = (DiseaseRegistry::default(), TemplateSet::default());
-        let context = MappingContext {
-            diseases: &diseases,
-            templates: &templates,
-            mappings: &mappings,
-            mapping: Some("t"),
-        };
-        let bytes = b"{\"lab\": {\"bnp\": 92.14480588800343123}}\n{\"lab\": {\"bnp\": 18446744073709551616}}\n{\"lab\": {\"bnp\": 12}}\n{\"lab\": {\"bnp\": 1.50}}\n";
-        let input = Input {
-            bytes,
-            content_type: Some("application/x-ndjson"),
-            sha256: "0",
-        };
-        let out = JsonlAdapter.convert(&input, &context).unwrap();
         let texts: Vec<String> = out
             .iter()
             .map(|c| {

@@ -417,6 +417,19 @@ pub(super) mod tests {
         }
     }
 
+    /// Imports application `receipt_number` in `status` from the sample download.
+    async fn import(store: &SqlStore, receipt_number: &str, status: ApplicationStatus) {
+        store
+            .import_applications(
+                MUNICIPALITY,
+                &[xml()],
+                &[new_application(receipt_number, status)],
+                &event("application.import"),
+            )
+            .await
+            .unwrap();
+    }
+
     pub(in crate::store::sql) fn xml() -> RawInput<'static> {
         RawInput {
             sha256: "xml",
@@ -549,15 +562,7 @@ pub(super) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqlStore::open_for_tests(dir.path()).await;
         let a = "241010089569207";
-        store
-            .import_applications(
-                MUNICIPALITY,
-                &[xml()],
-                &[new_application(a, ApplicationStatus::Processing)],
-                &event("application.import"),
-            )
-            .await
-            .unwrap();
+        import(&store, a, ApplicationStatus::Processing).await;
         let reason = "申請花子様の臨床調査個人票の記載日が古いため";
         let set = |status, reason| {
             let store = &store;
@@ -606,15 +611,7 @@ pub(super) mod tests {
         let sheet = kakehashi_sdk::Sheet::new(SheetKind::Nanbyo, Default::default());
         let store = tests::store_with_draft(dir.path(), "sheet-1", sheet).await;
         let a = "241010089569207";
-        store
-            .import_applications(
-                MUNICIPALITY,
-                &[xml()],
-                &[new_application(a, ApplicationStatus::Processing)],
-                &event("application.import"),
-            )
-            .await
-            .unwrap();
+        import(&store, a, ApplicationStatus::Processing).await;
         let id = application_id(MUNICIPALITY, a);
         assert!(
             store
