@@ -77,6 +77,27 @@ impl Resolve for AllowListResolver {
     }
 }
 
+/// An HTTPS client for a host the gateway calls out to (the national DB, an app's webhook):
+/// `tls`, names resolved by `resolver` alone, no redirect and no proxy (either could lead
+/// elsewhere), `timeout` per request.
+pub fn outbound_client(
+    tls: rustls::ClientConfig,
+    resolver: Arc<dyn Resolve>,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(resolver)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .user_agent(concat!("kakehashi/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,25 +143,4 @@ mod tests {
             .unwrap();
         assert!(err.to_string().contains("not a configured"), "{err}");
     }
-}
-
-/// An HTTPS client for a host the gateway calls out to (the national DB, an app's webhook):
-/// `tls`, names resolved by `resolver` alone, no redirect and no proxy (either could lead
-/// elsewhere), `timeout` per request.
-pub fn outbound_client(
-    tls: rustls::ClientConfig,
-    resolver: Arc<dyn Resolve>,
-    timeout: Duration,
-) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .https_only(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .dns_resolver(resolver)
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .pool_idle_timeout(Duration::from_secs(60))
-        .user_agent(concat!("kakehashi/", env!("CARGO_PKG_VERSION")))
-        .build()
 }
