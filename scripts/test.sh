@@ -59,7 +59,7 @@ target/debug/kakehashi conformance run --corpus "$fhir_corpus" --kit conformance
 target/debug/kakehashi mapping test conformance/mappings
 conformance/tls/gateway.sh target/debug/kakehashi
 done_with "conformance and TLS scan"
-# The API against its own OpenAPI document as clerk, doctor, officer and administrator
+# The API against its own OpenAPI document as clerk, doctor, officer, administrator and an app
 # (schemathesis, all checks, negative data too; allow-list in conformance/api/schemathesis.toml).
 .venv/bin/python conformance/api/fuzz.py target/debug/kakehashi .venv/bin/schemathesis
 done_with "API fuzzing"
