@@ -34,6 +34,8 @@ pub enum ServeError {
     #[error("font for printed documents: {0}")]
     Font(#[from] kakehashi_pdf::PdfError),
     #[error("{0}")]
+    Copayment(#[from] kakehashi_adapter_municipal::CopaymentError),
+    #[error("{0}")]
     Push(#[from] crate::push::PushError),
     #[error("{0}")]
     Webhook(#[from] crate::webhook::WebhookSetupError),
@@ -181,6 +183,11 @@ impl Gateway {
         let lock = lock_data_dir(&config)?;
         let (catalog, adapters) =
             crate::adapters::load(config.mappings_dir.as_deref(), &config.adapters)?;
+        // Read once and checked at start-up: the officer's view of every app's application
+        // prices its proposed tier from them.
+        let copayment = Arc::new(kakehashi_adapter_municipal::CopaymentTables::from_mappings(
+            &catalog.mappings,
+        )?);
         let catalog = Arc::new(catalog);
         let font = Arc::new(kakehashi_pdf::Font::load(std::path::Path::new(
             kakehashi_pdf::DEFAULT_FONT_PATH,
@@ -277,6 +284,7 @@ impl Gateway {
             font,
             outbox: waker,
             public_url: public_url.into(),
+            copayment,
         });
         tracing::info!(
             data_dir = %config.data_dir.display(),

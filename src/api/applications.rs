@@ -13,9 +13,7 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kakehashi_access_key::AccessKey;
-use kakehashi_adapter_municipal::{
-    CopaymentError, CopaymentProposal, CopaymentTables, propose_tier,
-};
+use kakehashi_adapter_municipal::{CopaymentProposal, CopaymentTables, propose_tier};
 use kakehashi_adapter_mynaportal::choose_mapping;
 use kakehashi_sdk::{Application, ApplicationStatus, Finding, RecordKind};
 use serde::{Deserialize, Serialize};
@@ -440,8 +438,7 @@ pub(crate) async fn application(
         )
         .await?;
     let mut view = ApplicationView::from(found);
-    view.copayment_proposal = copayment_proposal(state, &view.application)
-        .map_err(|e| ApiError::internal(&e.to_string()))?;
+    view.copayment_proposal = copayment_proposal(&state.copayment, &view.application);
     if let Some(sheet_id) = view.linked_sheet_id.as_deref() {
         let applied_on = view.application.applied_on.unwrap_or_else(today_in_japan);
         view.judgment =
@@ -453,20 +450,17 @@ pub(crate) async fn application(
 /// The tier and cap an app's application points to, from its self-information and the
 /// published tables; none for a Mynaportal download, which carries no self-information.
 fn copayment_proposal(
-    state: &AppState,
+    tables: &CopaymentTables,
     application: &Application,
-) -> Result<Option<CopaymentProposal>, CopaymentError> {
-    let Some(intake) = &application.intake else {
-        return Ok(None);
-    };
-    let tables = CopaymentTables::from_mappings(&state.pipeline.catalog().mappings)?;
-    Ok(Some(propose_tier(
+) -> Option<CopaymentProposal> {
+    let intake = application.intake.as_ref()?;
+    Some(propose_tier(
         application.kind,
         &intake.self_information,
         application.applicant.relationship.as_deref(),
         application.applied_on.unwrap_or_else(today_in_japan),
-        &tables,
-    )))
+        tables,
+    ))
 }
 
 /// The status to move to, and why.

@@ -86,6 +86,8 @@ pub struct AppState {
     pub outbox: crate::push::OutboxWaker,
     /// The address clients reach the gateway at (`public_url`), without a trailing `/`.
     pub public_url: Arc<str>,
+    /// 自己負担上限額 tables and 階層区分 thresholds (`mappings/reference/copayment.toml`).
+    pub copayment: Arc<kakehashi_adapter_municipal::CopaymentTables>,
 }
 
 impl AppState {

@@ -24,10 +24,9 @@ fn status_of(text: &str) -> Result<ApplicationStatus, StoreError> {
 pub(super) const SELECT_APPLICATIONS: &str = "SELECT a.*, r.reason AS status_reason, r.key_id AS reason_key_id FROM applications a LEFT JOIN application_status_reasons r ON r.application_id = a.id AND r.status = a.status";
 
 impl SqlStore {
-    /// Keeps `reason` as the reason for `status` (sealed), replacing the last one; a change
-    /// without a reason forgets it, the same status without one keeps it.
-    #[allow(clippy::too_many_arguments)]
-    async fn keep_status_reason(
+    /// Replaces application `id`'s status reason by `reason` for `status` (sealed), or forgets
+    /// it when there is none.
+    async fn replace_status_reason(
         &self,
         tx: &mut AnyConnection,
         id: &str,
@@ -35,11 +34,7 @@ impl SqlStore {
         reason: Option<&str>,
         by: &str,
         at: &str,
-        change: StatusChange,
     ) -> Result<(), StoreError> {
-        if reason.is_none() && change == StatusChange::Unchanged {
-            return Ok(());
-        }
         sqlx::query("DELETE FROM application_status_reasons WHERE application_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -349,8 +344,12 @@ impl Applications for SqlStore {
                 .await?;
             enqueue_status_event(&mut tx, &id, status, &at).await?;
         }
-        if !matches!(change, StatusChange::Refused { .. }) {
-            self.keep_status_reason(&mut tx, &id, status, reason, &audit.actor, &at, change)
+        // A refused change keeps everything; the same status again without a reason keeps
+        // the one it has.
+        let keeps_reason = matches!(change, StatusChange::Refused { .. })
+            || (change == StatusChange::Unchanged && reason.is_none());
+        if !keeps_reason {
+            self.replace_status_reason(&mut tx, &id, status, reason, &audit.actor, &at)
                 .await?;
         }
         let event = match change {

@@ -283,6 +283,19 @@ mod tests {
 
     const SECRET: &str = "whsec_c2VjcmV0LW9mLXRoZS1wb2NrZXQtYXBwLXRlc3Q=";
 
+    /// The app `app:pocket` posts its events to a webhook.
+    async fn set_webhook(store: &SqlStore) {
+        store
+            .set_app_webhook(
+                "app:pocket",
+                "https://hooks.example/k",
+                SECRET,
+                &event("set"),
+            )
+            .await
+            .unwrap();
+    }
+
     async fn events(store: &SqlStore) -> Vec<(String, String)> {
         sqlx::query_as("SELECT status, state FROM webhook_events ORDER BY occurred_at, id")
             .fetch_all(&store.pool)
@@ -321,15 +334,7 @@ mod tests {
         move_to(ApplicationStatus::Processing).await;
         assert!(events(&store).await.is_empty());
 
-        store
-            .set_app_webhook(
-                "app:pocket",
-                "https://hooks.example/k",
-                SECRET,
-                &event("set"),
-            )
-            .await
-            .unwrap();
+        set_webhook(&store).await;
         assert!(matches!(
             move_to(ApplicationStatus::ResubmissionRequired).await,
             StatusChange::Changed { .. }
@@ -464,15 +469,7 @@ mod tests {
         else {
             panic!("not created")
         };
-        store
-            .set_app_webhook(
-                "app:pocket",
-                "https://hooks.example/k",
-                SECRET,
-                &event("set"),
-            )
-            .await
-            .unwrap();
+        set_webhook(&store).await;
         let certified = NewCertification {
             application_id: application_id.clone(),
             receipt_number,
