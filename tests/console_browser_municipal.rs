@@ -252,6 +252,24 @@ async fn an_officer_works_a_sheet_through_and_an_administrator_retries_its_dead_
     .await;
     assert!(b.text("main").await.contains(&sheet_id));
     a11y.check(&b, "application").await;
+    // Another application of the download, with its paper sheet and a photo: listed, each a
+    // download of the bytes received.
+    b.goto("/console/municipal/applications/241010089569355")
+        .await
+        .unwrap();
+    let listed = b.text("main").await;
+    assert!(
+        listed.contains("rinsho.pdf") && listed.contains("photo.jpg"),
+        "{listed}"
+    );
+    a11y.check(&b, "application with attachments").await;
+    let photo = download(
+        &b,
+        "/console/municipal/applications/241010089569355/attachments/1",
+    )
+    .await;
+    assert!(photo.starts_with(b"\xFF\xD8\xFF"), "the JPEG as received");
+    b.goto("/console/municipal/applications").await.unwrap();
 
     // The back office's decision: 認定, applied to the application and its sheet.
     click_and_load(&b, "a[href='/console/municipal/decisions']").await;

@@ -3,10 +3,11 @@
 //! (PNG); the paper goes through the municipality's scan path — its doubtful values wait in
 //! the officer's review queue — and the sheet read from it is linked to the application, whose
 //! attachments the officer sees, stored content-addressed and sealed; a replay stores nothing
-//! twice; a PDF that is no paper sheet keeps the application, with a finding for the officer
-//! and the app. An oversized attachment, a PNG declared a PDF, bad base64, too many
-//! attachments and a paper sheet that is no PDF are each refused with their code and nothing
-//! stored, and the reference client attaches files given on its command line.
+//! twice; the same paper as two page images (JPEG, PNG) is read as one paper; a PDF that is no
+//! paper sheet keeps the application, with a finding for the officer and the app. An
+//! oversized attachment, a PNG declared a PDF, bad base64 and too many attachments are each
+//! refused with their code and nothing stored, and the reference client attaches files given
+//! on its command line.
 
 mod common;
 
@@ -15,6 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use common::intake::{accept, application, inbox, reference_client, register_app};
 use common::municipal::{paper, scan};
 use common::{Gateway, at_rest, database, in_clear, send};
+use image::ImageFormat;
+use kakehashi_adapter_scan::{Limits, PageImage, page_images};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -144,6 +147,31 @@ async fn a_paper_sheet_attached_is_scanned_into_the_review_queue_and_linked() {
             (sha256(CARD), "other".to_owned())
         ]
     );
+    // Each attachment is the officer's to download, as received, audited with the patient.
+    let path = format!("/v1/applications/{receipt_number}/attachments");
+    let card_file = officer.get(&format!("{path}/1")).send().await.unwrap();
+    assert_eq!(card_file.status(), StatusCode::OK);
+    let headers = card_file.headers().clone();
+    assert_eq!(headers["content-type"], "image/png");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"card.png\""),
+        "{headers:?}"
+    );
+    assert_eq!(card_file.bytes().await.unwrap().as_ref(), CARD);
+    let (status, missing) = send(officer.get(&format!("{path}/2"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    let mut conn = database(&gw.data_dir).await;
+    let reads: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'application.attachment_read' AND outcome = 'ok' AND patient_ref IS NOT NULL",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(reads, 1);
+
     let disk = at_rest(&gw.data_dir).await;
     assert!(
         !in_clear(&disk, "insurance-card-photo"),
@@ -163,6 +191,43 @@ async fn a_paper_sheet_attached_is_scanned_into_the_review_queue_and_linked() {
         (&receipt["id"], &json!(true))
     );
     assert_eq!(stored_counts(&gw).await, before);
+
+    // The same paper photographed, a page a file — the first a JPEG, the second a PNG — is one
+    // paper: read as such, its sheet linked, its doubtful values in the review queue.
+    let pages = page_images(&pdf, &Limits::default()).unwrap();
+    let encoded = |page: &PageImage, format| {
+        let mut bytes = Vec::new();
+        page.image
+            .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+            .unwrap();
+        bytes
+    };
+    let (first, second) = (
+        encoded(&pages[0], ImageFormat::Jpeg),
+        encoded(&pages[1], ImageFormat::Png),
+    );
+    let body = with_attachments(vec![
+        attachment("page1.jpg", "image/jpeg", "paper_sheet", &first),
+        attachment("page2.png", "image/png", "paper_sheet", &second),
+    ]);
+    let (status, receipt) = send(pocket.deliver_under("k-photo", &body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    assert_eq!(receipt["findings"], json!([]), "{receipt}");
+    let number = receipt["receipt_number"].as_str().unwrap();
+    let (_, seen) = send(officer.get(&format!("/v1/applications/{number}"))).await;
+    let photographed = seen["linked_sheet_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no sheet linked: {seen}"));
+    assert_ne!(photographed, sheet_id);
+    let (_, queue) = send(officer.get("/v1/review")).await;
+    assert!(
+        queue["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["sheet_id"] == photographed),
+        "{queue}"
+    );
 
     // A PDF that is no paper sheet: the application is stored all the same, unlinked, with a
     // finding the app reads in its receipt and the officer in the application.
@@ -192,7 +257,7 @@ async fn a_paper_sheet_attached_is_scanned_into_the_review_queue_and_linked() {
         seen["application"]["attachments"][0]["sha256"],
         sha256(not_a_sheet)
     );
-    assert_eq!(inbox(&officer).await.len(), 2);
+    assert_eq!(inbox(&officer).await.len(), 3);
 }
 
 #[tokio::test]
@@ -247,12 +312,6 @@ async fn attachments_that_cannot_be_taken_are_refused_with_their_code_and_nothin
             "11",
         ),
         (
-            vec![attachment("photo.png", "image/png", "paper_sheet", CARD)],
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "intake.paper_sheet_not_pdf",
-            "photo.png",
-        ),
-        (
             vec![
                 attachment("a.pdf", "application/pdf", "other", &half),
                 attachment("b.pdf", "application/pdf", "other", &half),
@@ -293,15 +352,25 @@ async fn attachments_that_cannot_be_taken_are_refused_with_their_code_and_nothin
     let photo = dir.path().join("card.png");
     std::fs::write(&photo, CARD).unwrap();
     let (file, photo) = (file.to_str().unwrap(), photo.to_str().unwrap());
+    // A paper sheet as an image that is no picture: taken, with the finding that it was unread.
     let paper_sheet = format!("paper_sheet:{photo}");
-    let (sent, _, refused) = reference_client(
+    let (sent, receipt, stderr) = reference_client(
         &gw,
         "pocket-app",
         &pocket.credential,
         &["send", "--attach", &paper_sheet, file],
     );
-    assert!(!sent);
-    assert!(refused.contains("intake.paper_sheet_not_pdf"), "{refused}");
+    assert!(sent, "{stderr}");
+    let receipt: Value = serde_json::from_str(&receipt).unwrap();
+    let finding = &receipt["findings"][0];
+    assert_eq!(finding["code"], "intake.paper_sheet_unread", "{receipt}");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("scan.malformed_image"),
+        "{finding}"
+    );
     let other = format!("other:{photo}");
     let (sent, receipt, stderr) = reference_client(
         &gw,

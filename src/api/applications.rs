@@ -386,7 +386,7 @@ impl From<StoredApplication> for ApplicationView {
 }
 
 /// Loads the caller's municipality's application, auditing `action` either way.
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     principal: &Principal,
     receipt_number: &str,

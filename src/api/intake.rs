@@ -59,7 +59,7 @@ use crate::store::{
     StatusChange, StoredApplication,
 };
 
-mod attachments;
+pub(crate) mod attachments;
 
 pub use attachments::IntakeAttachment;
 
@@ -147,8 +147,8 @@ pub struct IntakeRequest {
     #[serde(default, skip_serializing_if = "SelfInformation::is_empty")]
     pub self_information: SelfInformation,
     /// 添付ファイル (PDF, JPEG, PNG; at most 10, each at most 10 MB): the paper 臨床調査個人票 /
-    /// 医療意見書 (`paper_sheet`, PDF) goes to the municipality's scan path and its review
-    /// queue.
+    /// 医療意見書 (`paper_sheet`: a PDF, or its pages as JPEG or PNG in order) goes to the
+    /// municipality's scan path and its review queue.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 10))]
     pub attachments: Vec<IntakeAttachment>,

@@ -15,6 +15,7 @@
 //! gate; it signs people in with browser sessions of its own instead of bearer tokens.
 
 pub(crate) mod access_keys;
+pub(crate) mod application_files;
 pub(crate) mod applications;
 pub(crate) mod audit;
 pub(crate) mod auth;

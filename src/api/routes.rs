@@ -215,6 +215,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             .param("receipt_number", "受付番号 (15 digits)")
             .json::<applications::ApplicationView>(200, "The application")
             .error(404, "No such application at the caller's municipality"),
+        Endpoint::new(Get, "/v1/applications/{receipt_number}/attachments/{index}", FullSession, "One attachment (添付ファイル) of an application, by its place in the application's attachments (0-based), as received: its media type (PDF, JPEG, PNG; anything else application/octet-stream), a download named as the applicant named it; audited with the patient", get(application_files::read))
+            .param("receipt_number", "受付番号 (15 digits)")
+            .param("index", "The attachment's place in the application's attachments, from 0")
+            .answer(200, "The file", PDF, binary)
+            .answer(200, "The file", "image/jpeg", binary)
+            .answer(200, "The file", "image/png", binary)
+            .answer(200, "The file", "application/octet-stream", binary)
+            .error(404, "No such application at the caller's municipality, or no such attachment"),
         Endpoint::new(Post, "/v1/applications/{receipt_number}/status", FullSession, "Move an application's status (状態遷移): open statuses may move to any but 提出済; 完了, 却下 and 取消受付 are final", post(applications::set_status))
             .param("receipt_number", "受付番号 (15 digits)")
             .json_body::<applications::StatusRequest>()
@@ -228,14 +236,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             .json::<intake::AcceptedApps>(200, "The list as it now is")
             .error(404, "No app of that id (intake.unknown_app)"),
         // ---------------------------------------------------------------- intake (apps)
-        Endpoint::new(Post, "/v1/intake/applications", App, "An app delivers an application (新規 / 更新 / 変更) with the sheet's access key, the self-information it retrieved and its attachments (PDF, JPEG, PNG, base64; a paper sheet, PDF, is scanned into the municipality's review queue and linked), into the municipality's applications inbox (channel app:<code>). Idempotent by the app's own key: the Idempotency-Key header or idempotency_key. The body may be up to the gateway's max_body_bytes", post(intake::submit))
+        Endpoint::new(Post, "/v1/intake/applications", App, "An app delivers an application (新規 / 更新 / 変更) with the sheet's access key, the self-information it retrieved and its attachments (PDF, JPEG, PNG, base64; a paper sheet — a PDF, or its pages as images in order — is scanned into the municipality's review queue and linked), into the municipality's applications inbox (channel app:<code>). Idempotent by the app's own key: the Idempotency-Key header or idempotency_key. The body may be up to the gateway's max_body_bytes", post(intake::submit))
             .json_body::<intake::IntakeRequest>()
             .json::<intake::IntakeView>(201, "Received: the receipt, with the 受付番号 the gateway gave it")
             .json::<intake::IntakeView>(200, "The same request again under its key: the same receipt, replayed: true")
             .error(403, "The municipality does not accept applications from this app (intake.not_accepted), or the credential is another app's (intake.wrong_organisation)")
             .error(409, "The idempotency key was used for another request (intake.idempotency_conflict); nothing stored")
             .error(413, "An attachment over 10 MiB decoded (intake.attachment_too_large), or a body over max_body_bytes (request.too_large); nothing stored")
-            .error(422, "No idempotency key (intake.idempotency_key), an unknown municipality (intake.unknown_municipality), a malformed access key (access_key.malformed), values that cannot be read (intake.invalid_application, located), more than 10 attachments (intake.too_many_attachments), or an attachment with a bad file name (intake.attachment_file_name), media type (intake.attachment_media_type), base64 (intake.attachment_encoding), first bytes not of its media type (intake.attachment_disguised), or a paper sheet that is no PDF (intake.paper_sheet_not_pdf), located; nothing stored"),
+            .error(422, "No idempotency key (intake.idempotency_key), an unknown municipality (intake.unknown_municipality), a malformed access key (access_key.malformed), values that cannot be read (intake.invalid_application, located), more than 10 attachments (intake.too_many_attachments), or an attachment with a bad file name (intake.attachment_file_name), media type (intake.attachment_media_type), base64 (intake.attachment_encoding), or first bytes not of its media type (intake.attachment_disguised), located; nothing stored"),
         Endpoint::new(Get, "/v1/intake/applications/{id}", App, "Where one of the app's applications is: 処理中, 要再申請, 完了, 却下 or 取消受付, and once certified the 受給者番号 and validity", get(intake::read))
             .param("id", "The application id of the receipt")
             .json::<intake::IntakeView>(200, "The application's status")

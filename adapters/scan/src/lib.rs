@@ -15,6 +15,7 @@
 mod adapter;
 mod crosscheck;
 mod evidence;
+mod image_pdf;
 mod ocr;
 mod pdf;
 mod postal;
@@ -28,6 +29,7 @@ mod variants;
 
 pub use adapter::{CATEGORY, ScanAdapter, ScanOptions};
 pub use evidence::Reason;
+pub use image_pdf::pdf_of_page_images;
 pub use ocr::{Charset, OcrError, OcrPool, Recognised, Symbol};
 pub use pdf::{Limits, PageImage, looks_like_pdf, memory_bound, page_images};
 pub use read::CUT_PX_PER_MM;

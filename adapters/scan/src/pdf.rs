@@ -49,7 +49,8 @@ pub fn looks_like_pdf(bytes: &[u8]) -> bool {
         .any(|w| w == b"%PDF-")
 }
 
-fn page_error(page: u32, code: &'static str, en: String, ja: String) -> AdapterError {
+/// A refusal located at `page`, its number in both messages.
+pub(crate) fn page_error(page: u32, code: &'static str, en: String, ja: String) -> AdapterError {
     AdapterError::malformed(
         code,
         format!("page {page}: {en}"),
@@ -172,7 +173,7 @@ pub fn memory_bound(bytes: &[u8], limits: &Limits) -> u64 {
 }
 
 /// Whether a page image of `w`×`h` pixels is one the limits let be decoded.
-fn within(limits: &Limits, w: u32, h: u32) -> bool {
+pub(crate) fn within(limits: &Limits, w: u32, h: u32) -> bool {
     w.max(h) <= limits.max_side && u64::from(w) * u64::from(h) <= limits.max_pixels
 }
 
@@ -243,6 +244,22 @@ fn dimensions(dict: &Dictionary, page: u32) -> Result<(u32, u32), AdapterError> 
     }
 }
 
+/// The refusal of page `page`'s image of `w`×`h` pixels, beyond `limits`.
+pub(crate) fn image_too_large(page: u32, w: u32, h: u32, limits: &Limits) -> AdapterError {
+    page_error(
+        page,
+        "scan.image_too_large",
+        format!(
+            "the page image is {w}×{h} pixels; at most {} pixels and {} on a side are read (scan at 200–300 dpi)",
+            limits.max_pixels, limits.max_side
+        ),
+        format!(
+            "ページ画像が {w}×{h} ピクセルあります。読めるのは {} ピクセル・一辺 {} ピクセルまでです（200〜300 dpi でスキャンしてください）",
+            limits.max_pixels, limits.max_side
+        ),
+    )
+}
+
 fn decode(
     doc: &Document,
     stream: &lopdf::Stream,
@@ -251,18 +268,7 @@ fn decode(
 ) -> Result<GrayImage, AdapterError> {
     let (w, h) = dimensions(&stream.dict, page)?;
     if !within(limits, w, h) {
-        return Err(page_error(
-            page,
-            "scan.image_too_large",
-            format!(
-                "the page image is {w}×{h} pixels; at most {} pixels and {} on a side are read (scan at 200–300 dpi)",
-                limits.max_pixels, limits.max_side
-            ),
-            format!(
-                "ページ画像が {w}×{h} ピクセルあります。読めるのは {} ピクセル・一辺 {} ピクセルまでです（200〜300 dpi でスキャンしてください）",
-                limits.max_pixels, limits.max_side
-            ),
-        ));
+        return Err(image_too_large(page, w, h, limits));
     }
     let filters: Vec<Vec<u8>> = match stream.dict.get(b"Filter") {
         Ok(Object::Name(n)) => vec![n.clone()],

@@ -14,8 +14,8 @@ use kakehashi_sdk::{
     Adapter, AdapterError, Converted, DiseaseRegistry, Input, MappingContext, MappingFiles,
     TemplateSet,
 };
-use lopdf::{Object, Stream, dictionary};
 
+use crate::image_pdf::{ImagePage, image_only_pdf};
 use crate::template::{FormTemplate, ZoneType};
 use crate::{ScanAdapter, ScanOptions};
 
@@ -354,45 +354,23 @@ pub fn degrade(page: &GrayImage, scanner: &Scanner) -> GrayImage {
 
 /// Wraps grey pages, JPEG-compressed, into an image-only PDF as a scanner writes it.
 pub fn image_pdf(pages: &[GrayImage], dpi: u32, jpeg_quality: u8) -> Result<Vec<u8>, SynthError> {
-    let mut doc = lopdf::Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let mut kids = Vec::new();
+    let mut images = Vec::with_capacity(pages.len());
     for page in pages {
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, jpeg_quality)
             .encode_image(page)
             .map_err(|e| SynthError::Encode(e.to_string()))?;
         let (w, h) = page.dimensions();
-        let image = doc.add_object(Stream::new(
-            dictionary! {
-                "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
-                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
-            },
-            jpeg,
-        ));
-        let (pw, ph) = (w as f32 * 72.0 / dpi as f32, h as f32 * 72.0 / dpi as f32);
-        let content = doc.add_object(Stream::new(
-            dictionary! {},
-            format!("q {pw} 0 0 {ph} 0 0 cm /Im0 Do Q").into_bytes(),
-        ));
-        kids.push(Object::Reference(doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id,
-            "MediaBox" => vec![0.into(), 0.into(), pw.into(), ph.into()],
-            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
-            "Contents" => content,
-        })));
+        images.push(ImagePage {
+            width: w,
+            height: h,
+            colour_space: "DeviceGray",
+            filter: "DCTDecode",
+            data: jpeg,
+            size_pt: (w as f32 * 72.0 / dpi as f32, h as f32 * 72.0 / dpi as f32),
+        });
     }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out)
-        .map_err(|e| SynthError::Encode(e.to_string()))?;
-    Ok(out)
+    image_only_pdf(images).map_err(|e| SynthError::Encode(e.to_string()))
 }
 
 /// The whole chain: print, rasterise, degrade each page (the seed advancing per page), wrap.

@@ -9,8 +9,10 @@
 //!
 //! The paper 臨個票 / 意見書 (`paper_sheet`) goes to the municipality's scan path as an officer's
 //! upload does: a submission of the municipality, journaled before it is read, whose doubtful
-//! values wait in the review queue. The scan reads PDF only, so a paper sheet must be a PDF.
-//! It runs within the request, before the application is stored, so that what it made of the
+//! values wait in the review queue. A paper sheet is a scanned PDF, or one page as a JPEG or PNG
+//! (a photograph or an image scan): an application's image pages, in the order attached, are
+//! one paper, wrapped into the image PDF the scan reads (`pdf_of_page_images`), since the
+//! 臨個票 has two pages and a paper is read as one document. It runs within the request, before the application is stored, so that what it made of the
 //! paper — the sheet to link, or a finding when it is no sheet — is stored with the
 //! application and told in the receipt. A crash in between loses nothing: the scan is
 //! journaled (and resumed at start-up), the application is not stored yet, and the app, which
@@ -19,6 +21,7 @@
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use kakehashi_adapter_scan::Limits;
 use kakehashi_sdk::{Attachment, AttachmentRole, Finding, SourceLocation};
 use serde::{Deserialize, Serialize};
 
@@ -36,10 +39,10 @@ pub const MAX_ATTACHMENTS: usize = 10;
 pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// The media types an attachment may have.
-const MEDIA_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
+pub(crate) const MEDIA_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
 
-/// The one media type the scan path reads a paper sheet in.
-const PAPER_SHEET_MEDIA_TYPE: &str = "application/pdf";
+/// The media type of a paper sheet scanned as a whole; any other is one page's image.
+const PDF: &str = "application/pdf";
 
 /// A file attached to an application, its bytes in the request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -54,8 +57,9 @@ pub struct IntakeAttachment {
     /// 書類名 (臨床調査個人票, 医療意見書, 保険証の写し …), when the app knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document_type: Option<String>,
-    /// `paper_sheet`: the paper 臨床調査個人票 / 医療意見書 (PDF), read by the municipality's
-    /// scan path; `other`: anything else (保険証の写し, 住民票 …).
+    /// `paper_sheet`: the paper 臨床調査個人票 / 医療意見書, read by the municipality's scan
+    /// path — a PDF of the whole paper, or one page as JPEG or PNG (the pages in order);
+    /// `other`: anything else (保険証の写し, 住民票 …).
     pub role: AttachmentRole,
     /// The bytes in standard base64 (RFC 4648 §4, padded, no line breaks); at most 10 MiB
     /// decoded.
@@ -219,19 +223,6 @@ fn read_one(index: usize, attachment: IntakeAttachment) -> Result<Received, Box<
             &format!("{media_type} とされていますが、{says_ja}"),
         ));
     }
-    if role == AttachmentRole::PaperSheet && media_type != PAPER_SHEET_MEDIA_TYPE {
-        return Err(refusal(
-            invalid,
-            "intake.paper_sheet_not_pdf",
-            this("media_type"),
-            &format!(
-                "a paper sheet is read by the scan path, which reads PDF only, not {media_type}: scan the paper to PDF, or attach the image as `other`"
-            ),
-            &format!(
-                "紙の臨床調査個人票・医療意見書は PDF で添付してください（{media_type} はスキャン処理で読めません）。画像のまま送る場合は role を other にしてください"
-            ),
-        ));
-    }
     Ok(Received {
         described: Attachment {
             media_type: media_type.to_owned(),
@@ -254,9 +245,74 @@ pub struct ScannedPapers {
     pub findings: Vec<Finding>,
 }
 
-/// Sends each paper sheet through the municipality's scan path as a submission of the
-/// municipality by the app (audited as the app's `submission.create`), as an officer's upload
-/// goes. The same bytes again are the same submission, read once.
+/// One paper to scan: a PDF attached as it is, or an application's page images made one PDF.
+struct Paper {
+    /// The attachment a finding about the paper names: the PDF, or the first page.
+    index: usize,
+    /// Its file name, or the pages' names in order.
+    file_names: String,
+    /// The PDF to scan, or why the pages could not be made one.
+    pdf: Result<bytes::Bytes, kakehashi_sdk::AdapterError>,
+}
+
+/// An application's papers: each paper sheet attached as a PDF, and its paper sheets attached
+/// as images — one page a file, in the order attached — as one PDF, made off the async
+/// workers (a PNG is decoded).
+async fn papers(attachments: &[Received]) -> Result<Vec<Paper>, ApiError> {
+    let (pdfs, pages): (Vec<_>, Vec<_>) = attachments
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.described.role == AttachmentRole::PaperSheet)
+        .partition(|(_, a)| a.described.media_type == PDF);
+    let mut papers: Vec<Paper> = pdfs
+        .into_iter()
+        .map(|(index, a)| Paper {
+            index,
+            file_names: a.described.file_name.clone(),
+            pdf: Ok(a.bytes.clone()),
+        })
+        .collect();
+    if let Some(&(index, _)) = pages.first() {
+        let file_names = pages
+            .iter()
+            .map(|(_, a)| a.described.file_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let images: Vec<bytes::Bytes> = pages.iter().map(|(_, a)| a.bytes.clone()).collect();
+        let pdf = tokio::task::spawn_blocking(move || {
+            let images: Vec<&[u8]> = images.iter().map(|b| b.as_ref()).collect();
+            kakehashi_adapter_scan::pdf_of_page_images(&images, &Limits::default())
+        })
+        .await
+        .map_err(|e| ApiError::internal(&format!("wrapping page images: {e}")))?;
+        papers.push(Paper {
+            index,
+            file_names,
+            pdf: pdf.map(bytes::Bytes::from),
+        });
+    }
+    Ok(papers)
+}
+
+/// The warning for a paper the scan path could not read as a sheet, and why (`code`, messages).
+fn unread(paper: &Paper, code: &str, message: &str, message_ja: &str) -> Finding {
+    let (index, file_names) = (paper.index, &paper.file_names);
+    Finding::warning(
+        "intake.paper_sheet_unread",
+        None,
+        format!(
+            "attachments[{index}] (`{file_names}`) was stored, but the scan path could not read it as a paper sheet ({code}: {message}); the municipality reviews the paper itself"
+        ),
+        format!(
+            "添付ファイル attachments[{index}]（{file_names}）は保存しましたが、紙の臨床調査個人票・医療意見書として読み取れませんでした（{code}: {message_ja}）。自治体が書類を確認します"
+        ),
+    )
+    .at(at(index, "content"))
+}
+
+/// Sends each paper through the municipality's scan path as a submission of the municipality
+/// by the app (audited as the app's `submission.create`), as an officer's upload goes. The same
+/// bytes again are the same submission, read once.
 pub async fn scan_paper_sheets(
     state: &AppState,
     app: &AppPrincipal,
@@ -264,16 +320,20 @@ pub async fn scan_paper_sheets(
     attachments: &[Received],
 ) -> Result<ScannedPapers, ApiError> {
     let mut scanned = ScannedPapers::default();
-    let papers = attachments
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.described.role == AttachmentRole::PaperSheet);
-    for (index, paper) in papers {
+    for paper in papers(attachments).await? {
+        let body = match &paper.pdf {
+            Ok(pdf) => pdf.clone(),
+            Err(e) => {
+                let finding = unread(&paper, e.code, &e.message, &e.message_ja);
+                scanned.findings.push(finding);
+                continue;
+            }
+        };
         let (record, _) = state
             .pipeline
             .submit(Submission {
-                body: paper.bytes.clone(),
-                content_type: Some(paper.described.media_type.clone()),
+                body,
+                content_type: Some(PDF.to_owned()),
                 adapter: submissions::municipal_sheet_adapter(state),
                 mapping: None,
                 municipality_id: Some(municipality_id.to_owned()),
@@ -283,22 +343,13 @@ pub async fn scan_paper_sheets(
             })
             .await?;
         if let Some(rejection) = &record.error {
-            let file_name = &paper.described.file_name;
-            scanned.findings.push(
-                Finding::warning(
-                    "intake.paper_sheet_unread",
-                    None,
-                    format!(
-                        "attachments[{index}] (`{file_name}`) was stored, but the scan path could not read it as a paper sheet ({}: {}); the municipality reviews the paper itself",
-                        rejection.code, rejection.message
-                    ),
-                    format!(
-                        "添付ファイル attachments[{index}]（{file_name}）は保存しましたが、紙の臨床調査個人票・医療意見書として読み取れませんでした（{}: {}）。自治体が書類を確認します",
-                        rejection.code, rejection.message_ja
-                    ),
-                )
-                .at(at(index, "content")),
+            let finding = unread(
+                &paper,
+                &rejection.code,
+                &rejection.message,
+                &rejection.message_ja,
             );
+            scanned.findings.push(finding);
         } else if scanned.sheet_id.is_none() {
             scanned.sheet_id = state
                 .store()
@@ -436,14 +487,6 @@ mod tests {
                     422,
                     "intake.attachment_disguised",
                     Some("/attachments/0/content"),
-                ),
-            ),
-            (
-                vec![attachment("photo.png", "image/png", PaperSheet, PNG)],
-                (
-                    422,
-                    "intake.paper_sheet_not_pdf",
-                    Some("/attachments/0/media_type"),
                 ),
             ),
         ];

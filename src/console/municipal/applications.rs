@@ -6,7 +6,7 @@
 
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use kakehashi_sdk::ApplicationStatus;
+use kakehashi_sdk::{ApplicationStatus, AttachmentRole};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -156,6 +156,34 @@ pub async fn show(
         }
         h2 { (t(lang, "muni.applications.findings")) }
         (findings::list(lang, &view.findings))
+        h2 { (t(lang, "muni.applications.attachments")) }
+        @if view.application.attachments.is_empty() {
+            p { (t(lang, "muni.applications.no_attachments")) }
+        } @else {
+            table {
+                thead { tr {
+                    th scope="col" { (t(lang, "muni.applications.file_name")) }
+                    th scope="col" { (t(lang, "muni.applications.document_type")) }
+                    th scope="col" { (t(lang, "muni.applications.media_type")) }
+                    th scope="col" { (t(lang, "muni.applications.size")) }
+                    th scope="col" { (t(lang, "muni.applications.role")) }
+                } }
+                tbody {
+                    @for (index, file) in view.application.attachments.iter().enumerate() {
+                        tr {
+                            td { a href={ (PATH) "/" (view.receipt_number) "/attachments/" (index) } download { (file.file_name) } }
+                            td { (file.document_type.as_deref().unwrap_or("—")) }
+                            td { code { (file.media_type) } }
+                            td { (file.size) " " (t(lang, "muni.applications.bytes")) }
+                            td { (t(lang, match file.role {
+                                AttachmentRole::PaperSheet => "muni.applications.role_paper_sheet",
+                                AttachmentRole::Other => "muni.applications.role_other",
+                            })) }
+                        }
+                    }
+                }
+            }
+        }
         @if let Some(proposal) = &view.copayment_proposal {
             h2 { (t(lang, "muni.applications.proposal")) }
             p { (t(lang, "muni.applications.proposal_hint")) }
@@ -191,6 +219,20 @@ pub async fn show(
         view.receipt_number
     );
     page(&console, &title, body).into_response()
+}
+
+/// One attachment of the application, as the API answers it (a download; audited).
+pub async fn attachment(
+    State(state): State<AppState>,
+    console: Console,
+    Path((receipt, index)): Path<(String, String)>,
+) -> Response {
+    if let Err(refused) = console.require(super::ROLES) {
+        return refused;
+    }
+    crate::api::application_files::attachment(&state, &console.principal, &receipt, &index)
+        .await
+        .unwrap_or_else(|e| console.error(&e))
 }
 
 /// The status to move to, and why.

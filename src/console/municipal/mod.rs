@@ -81,6 +81,10 @@ pub fn routes() -> Router<AppState> {
             get(applications::show),
         )
         .route(
+            "/console/municipal/applications/{receipt}/attachments/{index}",
+            get(applications::attachment),
+        )
+        .route(
             "/console/municipal/applications/{receipt}/status",
             post(applications::set_status),
         )
