@@ -58,7 +58,7 @@ pub fn convert_document(
         )
         .at(located(&lines, kept.offset, "$.resourceType".into())));
     }
-    let losses = keep_readable(&mut kept, bytes).map_err(|refusal| {
+    let losses = keep_readable(&mut kept).map_err(|refusal| {
         let Refusal {
             path,
             offset,

@@ -42,14 +42,7 @@ impl Reader<'_, '_, '_> {
             .filter_map(|c| c.display)
             .chain(code.and_then(|c| c.str("text")));
         for name in names {
-            let name = name.trim();
-            // An exact match of the notified name: a plain scan, not `search`, which
-            // lower-cases every English name for each query (a fifth of a Synthea bundle's time).
-            if let Some(entry) = self
-                .diseases
-                .search(None, None)
-                .find(|e| e.name.trim() == name)
-            {
+            if let Some(entry) = self.diseases.named(name) {
                 return Some(Binding {
                     key: entry.key,
                     by: "name".into(),

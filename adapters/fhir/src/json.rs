@@ -79,11 +79,6 @@ impl<'a> Node<'a> {
 }
 
 impl Node<'_> {
-    /// The value's text as written in `document` (the bytes it was parsed from).
-    pub fn text_in<'d>(&self, document: &'d [u8]) -> &'d [u8] {
-        &document[self.offset as usize..self.end as usize]
-    }
-
     /// Whether the value carries no data (null, `[]`, `{}`).
     pub fn is_empty(&self) -> bool {
         match &self.value {
@@ -93,70 +88,6 @@ impl Node<'_> {
             _ => false,
         }
     }
-
-    /// The value as compact JSON, numbers as written.
-    pub fn to_json(&self) -> String {
-        let mut out = String::new();
-        self.write_json(&mut out, &|_, _| false);
-        out
-    }
-
-    /// The value as compact JSON without the members of this object that `skip` names.
-    pub fn to_json_without(&self, skip: &dyn Fn(&str, &Node<'_>) -> bool) -> String {
-        let mut out = String::new();
-        self.write_json(&mut out, skip);
-        out
-    }
-
-    /// `skip` applies to this value's own members only.
-    fn write_json(&self, out: &mut String, skip: &dyn Fn(&str, &Node<'_>) -> bool) {
-        let all = |_: &str, _: &Node<'_>| false;
-        match &self.value {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => out.push_str(n),
-            Value::String(s) => write_string(s, out),
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write_json(out, &all);
-                }
-                out.push(']');
-            }
-            Value::Object(members) => {
-                out.push('{');
-                let kept = members.iter().filter(|(key, value)| !skip(key, value));
-                for (i, (key, value)) in kept.enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(key, out);
-                    out.push(':');
-                    value.write_json(out, &all);
-                }
-                out.push('}');
-            }
-        }
-    }
-}
-
-fn write_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Bytes per block of [`Lines`].

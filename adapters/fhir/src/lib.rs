@@ -5,18 +5,24 @@
 //! **In.** JP_Patient (kanji and kana names by the ISO 21090 representation extension, birth
 //! date, sex, address), JP_Coverage (保険者番号, 記号, 番号, 枝番; 公費 numbers), Condition (to
 //! the 指定難病 / 小慢 number through `mappings/fhir/conditions.toml`: MEDIS 病名交換用コード,
-//! the notified name, ICD-10), Observation (JLAC10, LOINC and the gateway's item codes →
-//! items and header fields through `mappings/fhir/observations.toml`), Practitioner,
+//! the notified name, ICD-10), Observation (JLAC10, JP-CLINS's JLAC11 system, the 特定健診
+//! item codes, LOINC and the gateway's item codes → items and header fields through
+//! `mappings/fhir/observations.toml`), Practitioner,
 //! PractitionerRole and Organization (doctor, 指定医番号, 医療機関コード), MedicationRequest and
 //! Procedure (治療歴), and QuestionnaireResponse (answers to a template's Questionnaire).
 //! References resolve inside the document (`urn:uuid:`, relative, absolute, contained).
 //!
-//! **No silent loss.** fhir-sdk reads each document as the strict structural check, but its
-//! typed model drops a malformed `value[x]` without an error and rounds decimals to `f64`.
-//! So the bytes are also read as written ([`json`]), the model's own re-serialisation is
-//! compared with them ([`readable`]), every element it dropped becomes an error finding with
-//! its JSON path and the reason, and values are taken from the text as written (`1.50` stays
-//! `1.50`, kept in [`kakehashi_sdk::Item::as_written`]).
+//! **No silent loss.** fhir-sdk's typed model is the strict structural check of every resource
+//! the mapping reads, but it drops a malformed `value[x]` without an error and rounds decimals
+//! to `f64`. So the bytes are read as written ([`json`]), the model reads that tree ([`tree`],
+//! not the bytes a second time), the model's own re-serialisation is compared with it
+//! ([`readable`]), every element it dropped becomes an error finding with its JSON path and
+//! the reason, and values are taken from the text as written (`1.50` stays `1.50`, kept in
+//! [`kakehashi_sdk::Item::as_written`]). Resources of types the mapping never reads (Claim,
+//! ExplanationOfBenefit, Encounter …; see [`model::READ`]) are not read through the model:
+//! nothing of theirs reaches a sheet — they are listed as `fhir.unmapped_resource` — so the
+//! model could drop nothing of use, and a flaw only inside one of them no longer refuses the
+//! document. Their `resourceType` must still name an R4B resource.
 //!
 //! **R4 read with the R4B model.** fhir-sdk 0.16 has no R4 model, so R4 (4.0.1) documents are
 //! read with its R4B (4.3) model (`features = ["r4b"]`). What differs and matters here:
@@ -50,6 +56,7 @@ mod response;
 mod shape;
 mod sheets;
 mod treatment;
+mod tree;
 
 pub use adapter::FhirAdapter;
 pub use bundle::{OutError, sheet_bundle};

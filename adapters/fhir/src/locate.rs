@@ -4,7 +4,11 @@
 //! no child does. Only failing documents pay for this, and the number of probes is bounded.
 
 use crate::json::{Node, Value};
-use crate::model;
+use crate::model::ModelError;
+
+/// How a part of the document is read through the model: as the resource it is, or as a
+/// Bundle entry.
+pub type Reads<'r> = dyn Fn(&Node<'_>) -> Result<(), ModelError> + 'r;
 
 /// Most re-reads spent on one document.
 const MAX_PROBES: usize = 300;
@@ -57,8 +61,13 @@ fn steps_of(node: &Node<'_>) -> Vec<Step> {
     }
 }
 
-/// The JSON path of the element the model refuses, and the node there.
-pub fn locate<'n, 'a>(root: &'n Node<'a>, reason: &str) -> (String, &'n Node<'a>) {
+/// The JSON path of the element the model refuses (reading `root` with `reads`), and the node
+/// there.
+pub fn locate<'n, 'a>(
+    root: &'n Node<'a>,
+    reason: &str,
+    reads: &Reads<'_>,
+) -> (String, &'n Node<'a>) {
     let mut path: Vec<Step> = Vec::new();
     let mut probes = 0;
     'descend: while let Some(here) = path.iter().try_fold(root, |n, s| child(n, s)) {
@@ -74,7 +83,7 @@ pub fn locate<'n, 'a>(root: &'n Node<'a>, reason: &str) -> (String, &'n Node<'a>
             // Without the culprit the document reads, or fails otherwise — but a required
             // element's absence is only a culprit when it is this one (a required element
             // whose value is refused: without it, the refusal is that it is missing).
-            let culprit = match model::reads(candidate.to_json().as_bytes()) {
+            let culprit = match reads(&candidate) {
                 Ok(()) => true,
                 Err(e) => {
                     e.reason != reason
@@ -108,6 +117,12 @@ pub fn locate<'n, 'a>(root: &'n Node<'a>, reason: &str) -> (String, &'n Node<'a>
 mod tests {
     use super::*;
     use crate::json;
+    use crate::model;
+    use crate::tree::Tree;
+
+    fn bundle(node: &Node<'_>) -> Result<(), ModelError> {
+        model::reads("Bundle", Tree::new(node))
+    }
 
     #[test]
     fn finds_an_object_written_where_an_array_belongs_inside_a_bundle() {
@@ -116,8 +131,8 @@ mod tests {
             {"resource":{"resourceType":"Organization","id":"o","name":"x",
               "type":[{"coding":{"system":"s","code":"c"}}]}}]}"#;
         let root = json::parse(text).unwrap();
-        let reason = model::reads(text).unwrap_err().reason;
-        let (path, node) = locate(&root, &reason);
+        let reason = bundle(&root).unwrap_err().reason;
+        let (path, node) = locate(&root, &reason, &bundle);
         assert_eq!(path, "$.entry[1].resource.type[0].coding");
         assert!(matches!(node.value, Value::Object(_)));
     }
@@ -126,7 +141,7 @@ mod tests {
     fn finds_a_required_element_with_a_refused_value() {
         let text = br#"{"resourceType":"Bundle","type":5}"#;
         let root = json::parse(text).unwrap();
-        let reason = model::reads(text).unwrap_err().reason;
-        assert_eq!(locate(&root, &reason).0, "$.type");
+        let reason = bundle(&root).unwrap_err().reason;
+        assert_eq!(locate(&root, &reason, &bundle).0, "$.type");
     }
 }

@@ -88,7 +88,7 @@ pub struct CodeMatch {
     pub system: String,
     #[serde(default)]
     pub code: Option<String>,
-    /// For JLAC10: the 5-character analyte code.
+    /// For JLAC10 and JLAC11: the 5-character analyte (測定物) code.
     #[serde(default)]
     pub prefix: Option<String>,
 }

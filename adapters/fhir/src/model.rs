@@ -2,13 +2,16 @@
 //! read into `fhir_sdk::r4b::resources::Resource` — the strict structural check: an object
 //! where the specification says array, a string where it says number, an unknown resource
 //! type — and its [`Shape`] taken, so that [`crate::readable`] can see what the model kept.
+//! The model reads the tree already parsed ([`Tree`]), not the bytes.
 //!
-//! Everything generic over fhir-sdk's types is instantiated here, once, behind two plain
+//! Everything generic over fhir-sdk's types is instantiated here, once, behind plain
 //! functions: its serde code takes minutes to compile, and no other crate should pay for it.
 
-use fhir_sdk::r4b::resources::Resource;
+use fhir_sdk::r4b::resources::{self, BundleEntry, Resource};
+use serde::Deserialize;
 
 use crate::shape::{Shape, shape_of};
+use crate::tree::{Tree, TreeError};
 
 /// Why the typed model refused a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,35 +20,93 @@ pub struct ModelError {
     pub reason: String,
 }
 
-/// Reads a JSON document as an R4B resource; the shape of what the model understood.
-pub fn round_trip(bytes: &[u8]) -> Result<Shape, ModelError> {
-    let resource: Resource = serde_json::from_slice(bytes).map_err(|e| ModelError {
-        reason: without_position(&e),
-    })?;
-    shape_of(&resource).map_err(|e| ModelError {
+impl From<TreeError> for ModelError {
+    fn from(e: TreeError) -> Self {
+        ModelError { reason: e.0 }
+    }
+}
+
+/// The types the mapping reads are read as themselves, not through the `Resource` enum: that
+/// enum is tagged by a member inside the object, so serde first copies the whole resource
+/// into a buffer of its own to find the tag (a sixth of a Synthea bundle's conversion).
+macro_rules! read_types {
+    ($($name:ident),* $(,)?) => {
+        /// Resource types the mapping reads. The rest are listed as unmapped and are not read
+        /// through the model: nothing of theirs reaches a sheet, so nothing the model would
+        /// drop from them could be lost.
+        pub const READ: &[&str] = &[$(stringify!($name)),*];
+
+        fn read_as_itself(kind: &str, tree: Tree<'_>) -> Option<Result<Resource, TreeError>> {
+            match kind {
+                $(stringify!($name) => Some(resources::$name::deserialize(tree).map(Resource::$name)),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+read_types!(
+    Bundle,
+    Composition,
+    Patient,
+    Coverage,
+    Condition,
+    Observation,
+    Practitioner,
+    PractitionerRole,
+    Organization,
+    MedicationRequest,
+    Medication,
+    Procedure,
+    QuestionnaireResponse,
+);
+
+/// Reads a resource of type `kind` (its `resourceType`); a type the mapping does not read, or
+/// a name that is no resource type (which the enum refuses), through the enum.
+fn read(kind: &str, tree: Tree<'_>) -> Result<Resource, ModelError> {
+    Ok(read_as_itself(kind, tree).unwrap_or_else(|| Resource::deserialize(tree))?)
+}
+
+fn shape(value: &impl serde::Serialize) -> Result<Shape, ModelError> {
+    shape_of(value).map_err(|e| ModelError {
         reason: e.to_string(),
     })
 }
 
-/// Whether the model reads a document (no round trip).
-pub fn reads(bytes: &[u8]) -> Result<(), ModelError> {
-    serde_json::from_slice::<Resource>(bytes)
-        .map(drop)
-        .map_err(|e| ModelError {
-            reason: without_position(&e),
-        })
+/// Reads a resource of type `kind` as an R4B resource; the shape of what the model understood.
+pub fn round_trip(kind: &str, tree: Tree<'_>) -> Result<Shape, ModelError> {
+    shape(&read(kind, tree)?)
+}
+
+/// Whether the model reads a resource of type `kind` (no round trip).
+pub fn reads(kind: &str, tree: Tree<'_>) -> Result<(), ModelError> {
+    read(kind, tree).map(drop)
+}
+
+/// Reads one Bundle entry (an element of `Bundle.entry`, which may be null); its shape.
+pub fn entry_round_trip(tree: Tree<'_>) -> Result<Shape, ModelError> {
+    shape(&Option::<BundleEntry>::deserialize(tree)?)
+}
+
+/// Whether the model reads a Bundle entry.
+pub fn entry_reads(tree: Tree<'_>) -> Result<(), ModelError> {
+    Option::<BundleEntry>::deserialize(tree)?;
+    Ok(())
+}
+
+/// Whether `kind` names an R4B resource type.
+pub fn is_resource_type(kind: &str) -> bool {
+    kind.parse::<resources::ResourceType>().is_ok()
 }
 
 /// Why fhir-sdk drops a choice element (`value[x]`, `onset[x]`, …): it reads a malformed one
-/// as absent without an error, so the element's JSON is read again as its data type, named by
-/// the element's suffix (`valueQuantity` → Quantity), to get the reason. `None` for data types
+/// as absent without an error, so the element is read again as its data type, named by the
+/// element's suffix (`valueQuantity` → Quantity), to get the reason. `None` for data types
 /// not listed here; the caller then says only that the element could not be read.
-pub fn choice_error(element: &str, json: &[u8]) -> Option<String> {
+pub fn choice_error(element: &str, tree: Tree<'_>) -> Option<String> {
     use fhir_sdk::r4b::types;
-    fn check<T: serde::de::DeserializeOwned>(json: &[u8]) -> Option<String> {
-        serde_json::from_slice::<T>(json)
-            .err()
-            .map(|e| without_position(&e))
+    fn check<'de, T: Deserialize<'de>>(tree: Tree<'de>) -> Option<String> {
+        T::deserialize(tree).err().map(|e| e.0)
     }
     const TYPES: [&str; 14] = [
         "Quantity",
@@ -69,29 +130,19 @@ pub fn choice_error(element: &str, json: &[u8]) -> Option<String> {
             .is_some_and(|prefix| prefix.chars().last().is_some_and(char::is_lowercase))
     })?;
     match *data_type {
-        "Quantity" => check::<types::Quantity>(json),
-        "CodeableConcept" => check::<types::CodeableConcept>(json),
-        "Coding" => check::<types::Coding>(json),
-        "Period" => check::<types::Period>(json),
-        "Range" => check::<types::Range>(json),
-        "Ratio" => check::<types::Ratio>(json),
-        "Reference" => check::<types::Reference>(json),
-        "Identifier" => check::<types::Identifier>(json),
-        "Decimal" => check::<f64>(json),
-        "Integer" => check::<i32>(json),
-        "Boolean" => check::<bool>(json),
-        "String" => check::<String>(json),
-        "DateTime" => check::<fhir_sdk::DateTime>(json),
-        _ => check::<fhir_sdk::Date>(json),
-    }
-}
-
-/// serde_json's message without its " at line L column C" (a position in the re-serialised
-/// fragment, not in the document).
-pub fn without_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
+        "Quantity" => check::<types::Quantity>(tree),
+        "CodeableConcept" => check::<types::CodeableConcept>(tree),
+        "Coding" => check::<types::Coding>(tree),
+        "Period" => check::<types::Period>(tree),
+        "Range" => check::<types::Range>(tree),
+        "Ratio" => check::<types::Ratio>(tree),
+        "Reference" => check::<types::Reference>(tree),
+        "Identifier" => check::<types::Identifier>(tree),
+        "Decimal" => check::<f64>(tree),
+        "Integer" => check::<i32>(tree),
+        "Boolean" => check::<bool>(tree),
+        "String" => check::<String>(tree),
+        "DateTime" => check::<fhir_sdk::DateTime>(tree),
+        _ => check::<fhir_sdk::Date>(tree),
     }
 }

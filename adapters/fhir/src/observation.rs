@@ -1,5 +1,5 @@
 //! Observation → disease items and header fields, through `mappings/fhir/observations.toml`:
-//! lab results (JLAC10, LOINC), vital signs and body measurements, and scores coded in the
+//! lab results (JLAC10, JLAC11, 特定健診 item codes, LOINC), vital signs and body measurements, and scores coded in the
 //! gateway's own item code system. Values are taken as written: a decimal keeps its digits
 //! (`1.50`), a comparator stays with its number (`<0.5`), and a value in another unit than
 //! the item's is reported, not converted.

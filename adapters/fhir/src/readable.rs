@@ -1,23 +1,23 @@
-//! What fhir-sdk could read, with the values as written. The document is read twice: as
-//! written ([`crate::json`]) and through the typed model ([`crate::model`]), which silently
-//! drops what it cannot read (a malformed `value[x]`, an unknown element) and rounds decimals
-//! to `f64`. Walking both side by side keeps exactly the elements the model kept — with their
-//! literal text — and lists every element it dropped, with its JSON path, so nothing is lost
-//! without a finding.
+//! What fhir-sdk could read, with the values as written. The document is parsed once, as
+//! written ([`crate::json`]), and the typed model ([`crate::model`]) reads that tree; the model
+//! silently drops what it cannot read (a malformed `value[x]`, an unknown element) and rounds
+//! decimals to `f64`. Walking the tree beside the model's re-serialisation keeps exactly the
+//! elements the model kept — with their literal text — and lists every element it dropped,
+//! with its JSON path, so nothing is lost without a finding.
 //!
-//! The model reads one resource at a time: a Bundle without its entries, its entries without
-//! their resources a few at a time, and each resource from its own bytes. Read whole, a
-//! Bundle of tens of megabytes stood in memory as serde's buffered copy and as the typed model
-//! at once, many times its size (issue 19: peak memory at most 4× the input); in parts, the
-//! model never holds more than the largest resource.
+//! The model reads one resource at a time: a Bundle without its entries, each entry without
+//! its resource, and each resource alone. Read whole, a Bundle of tens of megabytes stood in
+//! memory as the typed model many times its size (issue 19: peak memory at most 4× the
+//! input); in parts, the model never holds more than the largest resource.
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::json::{Node, Value};
-use crate::locate::locate;
+use crate::locate::{Reads, locate};
 use crate::model;
 use crate::shape::Shape;
+use crate::tree::{Skip, Tree};
 
 /// An element of the document the typed model did not keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,26 +41,16 @@ pub struct Refusal {
     pub reason: String,
 }
 
-/// Prunes the document (`root`, read from `document`) to what the model kept, in place, and
-/// lists the elements it dropped in document order; or the model's refusal, located.
-pub fn keep_readable(root: &mut Node<'_>, document: &[u8]) -> Result<Vec<Loss>, Refusal> {
+/// Prunes the document (`root`) to what the model kept, in place, and lists the elements it
+/// dropped in document order; or the model's refusal, located.
+pub fn keep_readable(root: &mut Node<'_>) -> Result<Vec<Loss>, Refusal> {
     let mut losses = Vec::new();
     let mut path = String::from("$");
-    check(root, document, &mut path, &mut losses)?;
-    // Resources are read one after another and the Bundle after its entries; document order
-    // is offset order.
+    check(root, &mut path, &mut losses)?;
+    // Resources are read one after another and each entry before its resource; document
+    // order is offset order.
     losses.sort_by_key(|loss| loss.offset);
     Ok(losses)
-}
-
-/// Entries read through the model at a time, without their resources: few enough that the
-/// model of a Bundle of thousands of entries is never held whole, enough that the wrapping
-/// Bundle costs little.
-const ENTRIES_READ_TOGETHER: usize = 64;
-
-/// The model's reading of `node` (written as `json`), or its refusal located in `node`.
-fn read(node: &Node<'_>, json: &[u8], path: &str) -> Result<Shape, Refusal> {
-    model::round_trip(json).map_err(|e| refusal(node, e, path))
 }
 
 /// A Bundle's entries, when they are an array.
@@ -74,7 +64,7 @@ fn is_resource(key: &str, node: &Node<'_>) -> bool {
 }
 
 /// A copy of an object without the members `skip` names, to locate a refusal in.
-fn without<'a>(node: &Node<'a>, skip: &dyn Fn(&str, &Node<'_>) -> bool) -> Node<'a> {
+fn without<'a>(node: &Node<'a>, skip: Skip) -> Node<'a> {
     let value = match &node.value {
         Value::Object(members) => Value::Object(
             members
@@ -89,154 +79,121 @@ fn without<'a>(node: &Node<'a>, skip: &dyn Fn(&str, &Node<'_>) -> bool) -> Node<
 }
 
 /// Reads one resource through the model and prunes it. A Bundle is read in parts: itself
-/// without its entries, the entries without their resources a few at a time, then each
-/// resource alone (a Bundle inside one in the same way). The parts are written out or sliced
-/// from the document, and the tree is pruned in place, so nothing is moved or copied and the
-/// memory the model takes is given back whole after each part.
-fn check(
-    node: &mut Node<'_>,
-    document: &[u8],
-    path: &mut String,
-    losses: &mut Vec<Loss>,
-) -> Result<(), Refusal> {
-    let bundle = node.str("resourceType") == Some("Bundle");
-    if !bundle || !node.members().iter().any(|(k, v)| is_entries(k, v)) {
-        let shape = if bundle {
-            read(node, node.to_json().as_bytes(), path)?
-        } else {
-            read(node, node.text_in(document), path)?
-        };
+/// without its entries, then each entry without its resource, then the resource (a Bundle
+/// inside one in the same way), so that the model never holds more than one resource and the
+/// memory it takes is given back after each. The tree is pruned in place: nothing is moved or
+/// copied.
+fn check(node: &mut Node<'_>, path: &mut String, losses: &mut Vec<Loss>) -> Result<(), Refusal> {
+    let kind = node.str("resourceType").unwrap_or_default();
+    if !model::READ.contains(&kind) && model::is_resource_type(kind) {
+        return check_contained(node, path, losses);
+    }
+    if kind != "Bundle" || !node.members().iter().any(|(k, v)| is_entries(k, v)) {
+        let shape = model::round_trip(kind, Tree::new(node))
+            .map_err(|e| refusal(node, e, path, &resource_reads))?;
         prune(node, &shape, path, losses, &|_, _| false);
         return Ok(());
     }
-    let shape = model::round_trip(node.to_json_without(&is_entries).as_bytes())
-        .map_err(|e| refusal(&without(node, &is_entries), e, path))?;
+    let shape = model::round_trip("Bundle", Tree::without(node, is_entries)).map_err(|e| {
+        let shell = without(node, is_entries);
+        refusal(&shell, e, path, &resource_reads)
+    })?;
     prune(node, &shape, path, losses, &is_entries);
     drop(shape);
+    each_element(node, "entry", path, losses, check_entry)
+}
+
+/// Calls `check` on each element of the array member `key` of `node` (an object), with the
+/// element's path.
+fn each_element(
+    node: &mut Node<'_>,
+    key: &str,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+    check: impl Fn(&mut Node<'_>, &mut String, &mut Vec<Loss>) -> Result<(), Refusal>,
+) -> Result<(), Refusal> {
     let Value::Object(members) = &mut node.value else {
         return Ok(());
     };
-    for (key, entries) in members.iter_mut() {
-        let (offset, Value::Array(items)) = (entries.offset, &mut entries.value) else {
+    for (name, member) in members.iter_mut() {
+        let Value::Array(items) = &mut member.value else {
             continue;
         };
-        if key != "entry" {
+        if name != key {
             continue;
         }
-        for (n, chunk) in items.chunks_mut(ENTRIES_READ_TOGETHER).enumerate() {
-            check_entries(chunk, n * ENTRIES_READ_TOGETHER, offset, path, losses)?;
-        }
-        for (i, entry) in items.iter_mut().enumerate() {
-            let Value::Object(members) = &mut entry.value else {
-                continue;
-            };
-            for (key, resource) in members.iter_mut() {
-                if is_resource(key, resource) {
-                    let len = path.len();
-                    write!(path, ".entry[{i}].resource").ok();
-                    check(resource, document, path, losses)?;
-                    path.truncate(len);
-                }
-            }
+        for (i, element) in items.iter_mut().enumerate() {
+            let len = path.len();
+            write!(path, ".{key}[{i}]").ok();
+            check(element, path, losses)?;
+            path.truncate(len);
         }
     }
     Ok(())
 }
 
-/// The model's refusal located in `node` (at `path`).
-fn refusal(node: &Node<'_>, e: model::ModelError, path: &str) -> Refusal {
-    let (within, at) = locate(node, &e.reason);
+/// Whether the model reads `node` as the resource its `resourceType` names.
+fn resource_reads(node: &Node<'_>) -> Result<(), model::ModelError> {
+    model::reads(
+        node.str("resourceType").unwrap_or_default(),
+        Tree::new(node),
+    )
+}
+
+/// Reads a Bundle entry through the model without its resource, prunes it, then checks the
+/// resource.
+fn check_entry(
+    entry: &mut Node<'_>,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+) -> Result<(), Refusal> {
+    let shape = model::entry_round_trip(Tree::without(entry, is_resource)).map_err(|e| {
+        let alone = without(entry, is_resource);
+        refusal(&alone, e, path, &|n| model::entry_reads(Tree::new(n)))
+    })?;
+    prune(entry, &shape, path, losses, &is_resource);
+    let Value::Object(members) = &mut entry.value else {
+        return Ok(());
+    };
+    for (key, resource) in members.iter_mut() {
+        if is_resource(key, resource) {
+            let len = path.len();
+            path.push_str(".resource");
+            check(resource, path, losses)?;
+            path.truncate(len);
+        }
+    }
+    Ok(())
+}
+
+/// A resource of a type the mapping does not read is not read through the model (see
+/// [`model::READ`]); the resources contained in it may be read (a contained Practitioner is a
+/// document's doctor), and are checked on their own.
+fn check_contained(
+    node: &mut Node<'_>,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+) -> Result<(), Refusal> {
+    each_element(
+        node,
+        "contained",
+        path,
+        losses,
+        |resource, path, losses| match resource.str("resourceType") {
+            Some(_) => check(resource, path, losses),
+            None => Ok(()),
+        },
+    )
+}
+
+/// The model's refusal located in `node` (at `path`) by reading parts of it with `reads`.
+fn refusal(node: &Node<'_>, e: model::ModelError, path: &str, reads: &Reads<'_>) -> Refusal {
+    let (within, at) = locate(node, &e.reason, reads);
     Refusal {
         path: format!("{path}{}", &within[1..]),
         offset: at.offset,
         reason: e.reason,
     }
-}
-
-/// Reads Bundle entries `first…` (without their resources) in a Bundle of their own and prunes
-/// them; a refusal is located at the entry's place in the document's Bundle.
-fn check_entries(
-    chunk: &mut [Node<'_>],
-    first: usize,
-    offset: u32,
-    path: &mut String,
-    losses: &mut Vec<Loss>,
-) -> Result<(), Refusal> {
-    let mut json = String::from(r#"{"resourceType":"Bundle","type":"collection","entry":["#);
-    for (i, entry) in chunk.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json.push_str(&entry.to_json_without(&is_resource));
-    }
-    json.push_str("]}");
-    let shape = model::round_trip(json.as_bytes()).map_err(|e| {
-        let leaf = |text: &'static str| Node {
-            value: Value::String(Cow::Borrowed(text)),
-            offset,
-            end: offset,
-        };
-        let entries = chunk.iter().map(|e| without(e, &is_resource)).collect();
-        let wrapper = Node {
-            value: Value::Object(vec![
-                (Cow::Borrowed("resourceType"), leaf("Bundle")),
-                (Cow::Borrowed("type"), leaf("collection")),
-                (
-                    Cow::Borrowed("entry"),
-                    Node {
-                        value: Value::Array(entries),
-                        offset,
-                        end: offset,
-                    },
-                ),
-            ]),
-            offset,
-            end: offset,
-        };
-        let Refusal {
-            path: within,
-            offset,
-            reason,
-        } = refusal(&wrapper, e, "$");
-        let place = within
-            .strip_prefix("$.entry[")
-            .and_then(|rest| rest.split_once(']'))
-            .and_then(|(i, rest)| Some((first + i.parse::<usize>().ok()?, rest)));
-        Refusal {
-            path: match place {
-                Some((i, rest)) => format!("{path}.entry[{i}]{rest}"),
-                None => format!("{path}.entry"),
-            },
-            offset,
-            reason,
-        }
-    })?;
-    let kept = match &shape {
-        Shape::Object(members) => members
-            .iter()
-            .find(|(k, _)| k == "entry")
-            .and_then(|(_, s)| match s {
-                Shape::Array(items) => Some(items.as_slice()),
-                _ => None,
-            })
-            .unwrap_or_default(),
-        _ => &[],
-    };
-    for (j, entry) in chunk.iter_mut().enumerate() {
-        let len = path.len();
-        write!(path, ".entry[{}]", first + j).ok();
-        match kept.get(j) {
-            Some(shape) => prune(entry, shape, path, losses, &is_resource),
-            None if entry.is_empty() => {}
-            None => {
-                // The model dropped the entry itself: listed, with its resource.
-                lost(entry, "", path, losses);
-                entry.value = Value::Null;
-            }
-        }
-        path.truncate(len);
-    }
-    Ok(())
 }
 
 fn lost(node: &Node<'_>, element: &str, path: &str, losses: &mut Vec<Loss>) {
@@ -246,7 +203,7 @@ fn lost(node: &Node<'_>, element: &str, path: &str, losses: &mut Vec<Loss>) {
     losses.push(Loss {
         path: path.to_owned(),
         offset: node.offset,
-        reason: model::choice_error(element, node.to_json().as_bytes()),
+        reason: model::choice_error(element, Tree::new(node)),
     });
 }
 
@@ -354,13 +311,13 @@ mod tests {
             "unknownElement":true}"#;
         // fhir-sdk reads it "fine": the value is gone.
         assert!(
-            model::round_trip(text)
+            model::round_trip("Observation", Tree::new(&json::parse(text).unwrap()))
                 .unwrap()
                 .get("valueQuantity")
                 .is_none()
         );
         let mut kept = json::parse(text).unwrap();
-        let losses = keep_readable(&mut kept, text).unwrap();
+        let losses = keep_readable(&mut kept).unwrap();
         let paths: Vec<_> = losses.iter().map(|l| l.path.as_str()).collect();
         assert_eq!(paths, ["$.valueQuantity", "$.unknownElement"]);
         let reason = losses[0].reason.as_deref().unwrap();
@@ -382,7 +339,7 @@ mod tests {
             r#"{"resourceType":"Patient","name":[{"text":"山田\u0000太郎"}],"gender":"male"}"#
                 .as_bytes();
         let mut kept = json::parse(named).unwrap();
-        let losses = keep_readable(&mut kept, named).unwrap();
+        let losses = keep_readable(&mut kept).unwrap();
         assert_eq!(losses[0].path, "$.name[0].text");
         assert!(losses[0].reason.as_deref().unwrap().contains("U+0000"));
         assert_eq!(kept.array("name")[0].str("text"), None);

@@ -14,23 +14,6 @@ use crate::condition::Binding;
 use crate::questionnaire::Form;
 use crate::reader::Reader;
 
-/// Resource types the mapping reads (the rest are listed as unmapped).
-const READ: [&str; 13] = [
-    "Bundle",
-    "Composition",
-    "Patient",
-    "Coverage",
-    "Condition",
-    "Observation",
-    "Practitioner",
-    "PractitionerRole",
-    "Organization",
-    "MedicationRequest",
-    "Medication",
-    "Procedure",
-    "QuestionnaireResponse",
-];
-
 /// The first day a FHIR date or date-time can mean: `2018` → 2018-01-01, `2018-04` →
 /// 2018-04-01, `2018-04-12T…` → 2018-04-12.
 fn earliest_day(text: &str) -> Option<chrono::NaiveDate> {
@@ -250,7 +233,7 @@ impl Reader<'_, '_, '_> {
         let (doctor, institution) = self.authors();
         let mut unmapped: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
         for (i, r) in self.doc.resources.iter().enumerate() {
-            if !READ.contains(&r.kind) {
+            if !crate::model::READ.contains(&r.kind) {
                 let e = unmapped.entry(r.kind.to_owned()).or_insert((i, Vec::new()));
                 e.1.push(r.path.clone());
             }

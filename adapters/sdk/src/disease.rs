@@ -2,7 +2,8 @@
 //! 告示番号 (numbers restart in each of the 16 groups). The gateway loads them from the public
 //! lists in `mappings/reference/`; this module parses them and answers look-ups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -62,6 +63,10 @@ pub enum RegistryError {
 #[derive(Debug, Clone, Default)]
 pub struct DiseaseRegistry {
     entries: BTreeMap<DiseaseKey, DiseaseEntry>,
+    /// Each 告示病名 and the first disease of that name in key order, built at the first
+    /// look-up by name after the lists change (a scan of every entry cost a FHIR document a
+    /// fifth of its conversion).
+    names: OnceLock<HashMap<String, DiseaseKey>>,
 }
 
 /// One row of a disease list, with where it is for errors.
@@ -136,6 +141,7 @@ fn rows<'a>(
 impl DiseaseRegistry {
     /// Adds the 指定難病 list: CSV `no,name` (告示番号, 告示病名), UTF-8 with or without BOM.
     pub fn add_nanbyo_list(&mut self, list: &str, text: &str) -> Result<(), RegistryError> {
+        self.names = OnceLock::new();
         for row in rows(list, text) {
             let row = row?;
             let key = DiseaseKey {
@@ -178,6 +184,7 @@ impl DiseaseRegistry {
     /// Adds the 小慢 list (NANDO-derived, one row per 疾患群 and 告示番号:
     /// `group_no, group_ja, subgroup_ja, notification_no, name_ja, name_en, …`).
     pub fn add_shoman_list(&mut self, list: &str, text: &str) -> Result<(), RegistryError> {
+        self.names = OnceLock::new();
         for row in rows(list, text) {
             let row = row?;
             let key = DiseaseKey {
@@ -208,6 +215,19 @@ impl DiseaseRegistry {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The disease whose 告示病名 is exactly `name` (spaces around either aside); the first in
+    /// key order when several share the name.
+    pub fn named(&self, name: &str) -> Option<&DiseaseEntry> {
+        let names = self.names.get_or_init(|| {
+            let mut names = HashMap::new();
+            for (key, entry) in &self.entries {
+                names.entry(entry.name.trim().to_owned()).or_insert(*key);
+            }
+            names
+        });
+        names.get(name.trim()).and_then(|key| self.entries.get(key))
     }
 
     /// Diseases of a kind (or all) whose name, English name or number contains the query.
@@ -254,6 +274,8 @@ mod tests {
             number: 1,
         };
         assert_eq!(r.get(&key).unwrap().name, "1型糖尿病");
+        assert_eq!(r.named(" 1型糖尿病").unwrap().key, key);
+        assert!(r.named("糖尿病").is_none());
         assert_eq!(r.search(Some(SheetKind::Nanbyo), Some("側索")).count(), 1);
         assert_eq!(r.search(None, Some("diabetes")).count(), 1);
 
