@@ -7,8 +7,10 @@
 //! idle at the peak and after: glibc on the blocking pool +15–82 / +15–81 MiB; glibc on two
 //! long-lived threads +57 / +57; glibc, a thread per document +58 / +57; mimalloc on the
 //! blocking pool +108–164 / +0–21; mimalloc on two long-lived threads +71–73 / +66–70; mimalloc, a
-//! thread per document +69–77 / +10–16. Starting a thread costs microseconds; reading costs
-//! milliseconds to seconds.
+//! thread per document +69–77 / +10–16 — and +9–73 after in later runs, as a thread's memory
+//! came from an arena and its segments stayed resident when a block of theirs outlived it;
+//! taken from the OS instead (`.cargo/config.toml`), +56–59 / +4.6–9.0 in six runs. Starting a
+//! thread costs microseconds; reading costs milliseconds to seconds.
 
 /// The thread could not be started, or `job` panicked without catching it.
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,9 @@ use tracing_subscriber::EnvFilter;
 
 /// mimalloc, not glibc's malloc: glibc keeps what a thread freed in that thread's arena, so
 /// after a burst of large documents the gateway stayed tens of MiB above its idle size;
-/// mimalloc gives a thread's pages back when it ends, and documents are read on threads that
-/// end with the reading (`decode_thread.rs` has the measurements).
+/// mimalloc gives a thread's pages back when it ends — built to take them from the OS, not
+/// from arenas (`.cargo/config.toml`) — and documents are read on threads that end with the
+/// reading (`decode_thread.rs` has the measurements).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
