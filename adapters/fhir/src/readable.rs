@@ -276,7 +276,8 @@ fn prune(
         // Text with a control character (U+0000–U+001F other than tab, CR and LF) is not a
         // FHIR string; a name or number carrying one is refused, not stored.
         (Value::String(text), _) => {
-            if let Some(c) = text.chars().find(|c| forbidden_control(*c)) {
+            // Byte by byte: no byte of a multi-byte UTF-8 sequence is below 0x80.
+            if let Some(c) = text.bytes().find(|b| forbidden_control(*b)) {
                 losses.push(Loss {
                     path: path.clone(),
                     offset,
@@ -294,8 +295,8 @@ fn prune(
 }
 
 /// A C0 control character FHIR strings may not contain (all but tab, CR and LF).
-fn forbidden_control(c: char) -> bool {
-    c < ' ' && !matches!(c, '\t' | '\r' | '\n')
+fn forbidden_control(byte: u8) -> bool {
+    byte < b' ' && !matches!(byte, b'\t' | b'\r' | b'\n')
 }
 
 #[cfg(test)]
