@@ -3,6 +3,8 @@
 //! cost over parsing alone). The corpus is the Synthea transaction Bundles in
 //! `../shared/testdata/fhir/synthea-r4/` (about 5 MB) and the JP-CLINS document Bundles.
 //!
+//! Both run with the gateway's allocator, mimalloc.
+//!
 //! Run with `cargo bench -p kakehashi-adapter-fhir --bench throughput`.
 
 use std::hint::black_box;
@@ -15,6 +17,11 @@ use kakehashi_sdk::{Adapter, Input};
 #[path = "../tests/support/catalog.rs"]
 mod catalog;
 use catalog::catalog;
+
+/// The gateway's allocator (`src/main.rs`): both readers allocate per value, and glibc's malloc
+/// is not what they run with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn corpus(folder: &str, filter: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,8 @@
 //! The one place that touches fhir-sdk's typed model (R4B, see the crate docs). A resource is
 //! read into `fhir_sdk::r4b::resources::Resource` — the strict structural check: an object
 //! where the specification says array, a string where it says number, an unknown resource
-//! type — and its [`Shape`] taken, so that [`crate::readable`] can see what the model kept.
+//! type — and its re-serialisation laid over the tree ([`crate::kept`]), so that what the
+//! model did not keep is removed and listed.
 //! The model reads the tree already parsed ([`Tree`]), not the bytes.
 //!
 //! Everything generic over fhir-sdk's types is instantiated here, once, behind plain
@@ -10,8 +11,10 @@
 use fhir_sdk::r4b::resources::{self, BundleEntry, Resource};
 use serde::Deserialize;
 
-use crate::shape::{Shape, shape_of};
-use crate::tree::{Tree, TreeError};
+use crate::json::Node;
+use crate::kept;
+use crate::readable::Loss;
+use crate::tree::{Skip, Tree, TreeError};
 
 /// Why the typed model refused a document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,25 +70,55 @@ fn read(kind: &str, tree: Tree<'_>) -> Result<Resource, ModelError> {
     Ok(read_as_itself(kind, tree).unwrap_or_else(|| Resource::deserialize(tree))?)
 }
 
-fn shape(value: &impl serde::Serialize) -> Result<Shape, ModelError> {
-    shape_of(value).map_err(|e| ModelError {
+/// Lays the model's value over the node it was read from ([`kept::keep`]).
+fn kept(
+    value: &impl serde::Serialize,
+    node: &mut Node<'_>,
+    skip: Option<Skip>,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+) -> Result<(), ModelError> {
+    kept::keep(value, node, skip, path, losses).map_err(|e| ModelError {
         reason: e.to_string(),
     })
 }
 
-/// Reads a resource of type `kind` as an R4B resource; the shape of what the model understood.
-pub fn round_trip(kind: &str, tree: Tree<'_>) -> Result<Shape, ModelError> {
-    shape(&read(kind, tree)?)
+/// The node to read, without the members of its object that `skip` names.
+fn tree<'n>(node: &'n Node<'_>, skip: Option<Skip>) -> Tree<'n> {
+    match skip {
+        Some(skip) => Tree::without(node, skip),
+        None => Tree::new(node),
+    }
 }
 
-/// Whether the model reads a resource of type `kind` (no round trip).
+/// Reads `node` (without the members `skip` names) as an R4B resource of type `kind` (its
+/// `resourceType`) and keeps of it what the model kept, listing the rest in `losses`.
+pub fn keep(
+    kind: &str,
+    node: &mut Node<'_>,
+    skip: Option<Skip>,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+) -> Result<(), ModelError> {
+    let resource = read(kind, tree(node, skip))?;
+    kept(&resource, node, skip, path, losses)
+}
+
+/// Whether the model reads a resource of type `kind` (nothing kept).
 pub fn reads(kind: &str, tree: Tree<'_>) -> Result<(), ModelError> {
     read(kind, tree).map(drop)
 }
 
-/// Reads one Bundle entry (an element of `Bundle.entry`, which may be null); its shape.
-pub fn entry_round_trip(tree: Tree<'_>) -> Result<Shape, ModelError> {
-    shape(&Option::<BundleEntry>::deserialize(tree)?)
+/// Reads one Bundle entry (an element of `Bundle.entry`, which may be null) without the
+/// members `skip` names, and keeps of it what the model kept.
+pub fn keep_entry(
+    node: &mut Node<'_>,
+    skip: Option<Skip>,
+    path: &mut String,
+    losses: &mut Vec<Loss>,
+) -> Result<(), ModelError> {
+    let entry = Option::<BundleEntry>::deserialize(tree(node, skip))?;
+    kept(&entry, node, skip, path, losses)
 }
 
 /// Whether the model reads a Bundle entry.

@@ -1,9 +1,9 @@
 //! What fhir-sdk could read, with the values as written. The document is parsed once, as
 //! written ([`crate::json`]), and the typed model ([`crate::model`]) reads that tree; the model
 //! silently drops what it cannot read (a malformed `value[x]`, an unknown element) and rounds
-//! decimals to `f64`. Walking the tree beside the model's re-serialisation keeps exactly the
-//! elements the model kept — with their literal text — and lists every element it dropped,
-//! with its JSON path, so nothing is lost without a finding.
+//! decimals to `f64`. Walking the tree beside the model's re-serialisation ([`crate::kept`])
+//! keeps exactly the elements the model kept — with their literal text — and lists every
+//! element it dropped, with its JSON path, so nothing is lost without a finding.
 //!
 //! The model reads one resource at a time: a Bundle without its entries, each entry without
 //! its resource, and each resource alone. Read whole, a Bundle of tens of megabytes stood in
@@ -11,12 +11,11 @@
 //! input); in parts, the model never holds more than the largest resource.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
 use crate::json::{Node, Value};
+use crate::kept;
 use crate::locate::{Reads, locate};
 use crate::model;
-use crate::shape::Shape;
 use crate::tree::{Skip, Tree};
 
 /// An element of the document the typed model did not keep.
@@ -78,28 +77,27 @@ fn without<'a>(node: &Node<'a>, skip: Skip) -> Node<'a> {
     Node { value, ..*node }
 }
 
-/// Reads one resource through the model and prunes it. A Bundle is read in parts: itself
-/// without its entries, then each entry without its resource, then the resource (a Bundle
-/// inside one in the same way), so that the model never holds more than one resource and the
-/// memory it takes is given back after each. The tree is pruned in place: nothing is moved or
-/// copied.
+/// Reads one resource through the model and keeps of it what the model kept. A Bundle is
+/// read in parts: itself without its entries, then each entry without its resource, then the
+/// resource (a Bundle inside one in the same way), so that the model never holds more than
+/// one resource and the memory it takes is given back after each. The tree is pruned in
+/// place: nothing is moved or copied.
 fn check(node: &mut Node<'_>, path: &mut String, losses: &mut Vec<Loss>) -> Result<(), Refusal> {
     let kind = node.str("resourceType").unwrap_or_default();
-    if !model::READ.contains(&kind) && model::is_resource_type(kind) {
-        return check_contained(node, path, losses);
-    }
+    let kind: Cow<'static, str> = match model::READ.iter().find(|read| **read == kind) {
+        Some(read) => Cow::Borrowed(read),
+        None if model::is_resource_type(kind) => return check_contained(node, path, losses),
+        // Not a resource type: the model refuses it, by its name.
+        None => Cow::Owned(kind.to_owned()),
+    };
     if kind != "Bundle" || !node.members().iter().any(|(k, v)| is_entries(k, v)) {
-        let shape = model::round_trip(kind, Tree::new(node))
-            .map_err(|e| refusal(node, e, path, &resource_reads))?;
-        prune(node, &shape, path, losses, &|_, _| false);
-        return Ok(());
+        return model::keep(&kind, node, None, path, losses)
+            .map_err(|e| refusal(node, e, path, &resource_reads));
     }
-    let shape = model::round_trip("Bundle", Tree::without(node, is_entries)).map_err(|e| {
+    model::keep("Bundle", node, Some(is_entries), path, losses).map_err(|e| {
         let shell = without(node, is_entries);
         refusal(&shell, e, path, &resource_reads)
     })?;
-    prune(node, &shape, path, losses, &is_entries);
-    drop(shape);
     each_element(node, "entry", path, losses, check_entry)
 }
 
@@ -124,7 +122,9 @@ fn each_element(
         }
         for (i, element) in items.iter_mut().enumerate() {
             let len = path.len();
-            write!(path, ".{key}[{i}]").ok();
+            path.push('.');
+            path.push_str(key);
+            kept::push_index(path, i);
             check(element, path, losses)?;
             path.truncate(len);
         }
@@ -140,18 +140,18 @@ fn resource_reads(node: &Node<'_>) -> Result<(), model::ModelError> {
     )
 }
 
-/// Reads a Bundle entry through the model without its resource, prunes it, then checks the
+/// Reads a Bundle entry through the model without its resource, keeps what the model kept,
+/// then checks the
 /// resource.
 fn check_entry(
     entry: &mut Node<'_>,
     path: &mut String,
     losses: &mut Vec<Loss>,
 ) -> Result<(), Refusal> {
-    let shape = model::entry_round_trip(Tree::without(entry, is_resource)).map_err(|e| {
+    model::keep_entry(entry, Some(is_resource), path, losses).map_err(|e| {
         let alone = without(entry, is_resource);
         refusal(&alone, e, path, &|n| model::entry_reads(Tree::new(n)))
     })?;
-    prune(entry, &shape, path, losses, &is_resource);
     let Value::Object(members) = &mut entry.value else {
         return Ok(());
     };
@@ -196,109 +196,6 @@ fn refusal(node: &Node<'_>, e: model::ModelError, path: &str, reads: &Reads<'_>)
     }
 }
 
-fn lost(node: &Node<'_>, element: &str, path: &str, losses: &mut Vec<Loss>) {
-    if node.is_empty() {
-        return;
-    }
-    losses.push(Loss {
-        path: path.to_owned(),
-        offset: node.offset,
-        reason: model::choice_error(element, Tree::new(node)),
-    });
-}
-
-/// The model's member `key`, looked for from `cursor` on (the model writes members in the
-/// order documents usually have them, so the search is mostly one step) and then from the
-/// start.
-fn member<'m>(
-    members: &'m [(Cow<'static, str>, Shape)],
-    key: &str,
-    cursor: &mut usize,
-) -> Option<&'m Shape> {
-    let from = (*cursor).min(members.len());
-    let (i, (_, shape)) = members[from..]
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (from + i, m))
-        .chain(members[..from].iter().enumerate())
-        .find(|(_, (k, _))| k == key)?;
-    *cursor = i + 1;
-    Some(shape)
-}
-
-/// Keeps of `node` what the model kept, listing the rest; its own members that `skip` names
-/// (read on their own) are left as they are.
-fn prune(
-    node: &mut Node<'_>,
-    model: &Shape,
-    path: &mut String,
-    losses: &mut Vec<Loss>,
-    skip: &dyn Fn(&str, &Node<'_>) -> bool,
-) {
-    let all = |_: &str, _: &Node<'_>| false;
-    let offset = node.offset;
-    match (&mut node.value, model) {
-        (Value::Object(members), Shape::Object(kept)) => {
-            let mut cursor = 0;
-            members.retain_mut(|(key, value)| {
-                if skip(key, value) {
-                    return true;
-                }
-                let len = path.len();
-                path.push('.');
-                path.push_str(key);
-                let keep = match member(kept, key, &mut cursor) {
-                    Some(shape) => {
-                        prune(value, shape, path, losses, &all);
-                        true
-                    }
-                    None => {
-                        lost(value, key, path, losses);
-                        false
-                    }
-                };
-                path.truncate(len);
-                keep
-            });
-        }
-        (Value::Array(items), Shape::Array(kept)) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                let len = path.len();
-                write!(path, "[{i}]").ok();
-                match kept.get(i) {
-                    Some(shape) => prune(item, shape, path, losses, &all),
-                    None => lost(item, "", path, losses),
-                }
-                path.truncate(len);
-            }
-            items.truncate(kept.len());
-        }
-        // Text with a control character (U+0000–U+001F other than tab, CR and LF) is not a
-        // FHIR string; a name or number carrying one is refused, not stored.
-        (Value::String(text), _) => {
-            // Byte by byte: no byte of a multi-byte UTF-8 sequence is below 0x80.
-            if let Some(c) = text.bytes().find(|b| forbidden_control(*b)) {
-                losses.push(Loss {
-                    path: path.clone(),
-                    offset,
-                    reason: Some(format!(
-                        "the text contains the control character U+{:04X}, which FHIR strings may not hold",
-                        u32::from(c)
-                    )),
-                });
-                node.value = Value::Null;
-            }
-        }
-        // A leaf the model kept: the literal as written is the value.
-        _ => {}
-    }
-}
-
-/// A C0 control character FHIR strings may not contain (all but tab, CR and LF).
-fn forbidden_control(byte: u8) -> bool {
-    byte < b' ' && !matches!(byte, b'\t' | b'\r' | b'\n')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,13 +207,8 @@ mod tests {
             "valueQuantity":{"value":"abc","unit":"%"},
             "component":[{"code":{"text":"y"},"valueQuantity":{"value":1.50}}],
             "unknownElement":true}"#;
-        // fhir-sdk reads it "fine": the value is gone.
-        assert!(
-            model::round_trip("Observation", Tree::new(&json::parse(text).unwrap()))
-                .unwrap()
-                .get("valueQuantity")
-                .is_none()
-        );
+        // fhir-sdk reads it "fine", without the value.
+        assert!(model::reads("Observation", Tree::new(&json::parse(text).unwrap())).is_ok());
         let mut kept = json::parse(text).unwrap();
         let losses = keep_readable(&mut kept).unwrap();
         let paths: Vec<_> = losses.iter().map(|l| l.path.as_str()).collect();
