@@ -46,14 +46,31 @@ if [[ -n $postgres_url ]]; then
   for db in $(psql "$postgres_url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'kakehashi\_test\_%'"); do
     psql "$postgres_url" -qc "DROP DATABASE \"$db\" WITH (FORCE)"
   done
-  KAKEHASHI_TEST_DATABASE_URL=$postgres_url \
-    cargo test --locked -p kakehashi --lib --tests -- --skip the_independent_set --skip handwriting_style
+  # The gateway's own test binaries as the workspace run above built them: `cargo test -p
+  # kakehashi` would resolve features for that package alone (the adapters' dev-dependencies
+  # drop out), rebuild the gateway and relink every test binary — minutes of CI for nothing.
+  mapfile -t gateway_tests < <(
+    cargo test --workspace --locked --no-run --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") \
+            and message["profile"]["test"] \
+            and message["package_id"].rpartition("#")[2].startswith("kakehashi@"):
+        print(message["executable"])'
+  )
+  ((${#gateway_tests[@]} > 10)) || { echo "scripts/test.sh: the gateway's test binaries were not found" >&2; exit 1; }
+  for binary in "${gateway_tests[@]}"; do
+    echo "scripts/test.sh: on PostgreSQL: ${binary#"$PWD/"}" >&2
+    KAKEHASHI_TEST_DATABASE_URL=$postgres_url "$binary" --skip the_independent_set --skip handwriting_style
+  done
   done_with "tests on PostgreSQL"
 fi
 # The scan adapter's independent test set, with its per-type table and review load in the log.
-cargo test --locked -p kakehashi-adapter-scan --test independent -- --nocapture --test-threads 1
+# `--workspace`, as above: the same features, so nothing is built again (`-p` rebuilt some 70
+# crates). The gateway binary below is the one that run built too.
+cargo test --workspace --locked --test independent -- --nocapture --test-threads 1
 done_with "independent scan set"
-cargo build --locked --bin kakehashi
 target/debug/kakehashi conformance run --corpus "$fhir_corpus" --kit conformance/fhir
 # Every shipped mapping held to its examples, as an integrator's CI holds theirs.
 target/debug/kakehashi mapping test conformance/mappings
