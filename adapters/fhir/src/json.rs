@@ -387,16 +387,12 @@ impl<'a> Parser<'a> {
 
     fn hex4(&mut self) -> Result<u32, SyntaxError> {
         let hex = self
-            .bytes
+            .text
             .get(self.pos..self.pos + 4)
-            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| self.error("`\\u` needs four hex digits".into()))?;
-        let code = hex.iter().fold(0, |code, &digit| {
-            // An ASCII hex digit: its value.
-            code * 16 + char::from(digit).to_digit(16).unwrap_or_default()
-        });
         self.pos += 4;
-        Ok(code)
+        u32::from_str_radix(hex, 16).map_err(|_| self.error("bad `\\u` escape".into()))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {

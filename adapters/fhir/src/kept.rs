@@ -416,49 +416,28 @@ impl<'k, 'a> ser::Serializer for Keeper<'k, 'a> {
     }
 }
 
-impl ser::SerializeSeq for Elements<'_, '_> {
-    type Ok = ();
-    type Error = KeptError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeptError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeptError> {
-        Elements::end(self)
-    }
+/// Serde's sequence-like traits all mean "the next element" here.
+macro_rules! elements {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Elements<'_, '_> {
+            type Ok = ();
+            type Error = KeptError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeptError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), KeptError> {
+                Elements::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Elements<'_, '_> {
-    type Ok = ();
-    type Error = KeptError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeptError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeptError> {
-        Elements::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Elements<'_, '_> {
-    type Ok = ();
-    type Error = KeptError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeptError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeptError> {
-        Elements::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Elements<'_, '_> {
-    type Ok = ();
-    type Error = KeptError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeptError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), KeptError> {
-        Elements::end(self)
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Members<'_, '_> {
     type Ok = ();
@@ -479,35 +458,28 @@ impl ser::SerializeMap for Members<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Members<'_, '_> {
-    type Ok = ();
-    type Error = KeptError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), KeptError> {
-        self.member(key, value)
-    }
-    fn end(self) -> Result<(), KeptError> {
-        Members::end(self)
-    }
+/// A struct's and a struct variant's fields are members by their names.
+macro_rules! fields {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Members<'_, '_> {
+            type Ok = ();
+            type Error = KeptError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), KeptError> {
+                self.member(key, value)
+            }
+            fn end(self) -> Result<(), KeptError> {
+                Members::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Members<'_, '_> {
-    type Ok = ();
-    type Error = KeptError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), KeptError> {
-        self.member(key, value)
-    }
-    fn end(self) -> Result<(), KeptError> {
-        Members::end(self)
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
+
 /// Reads a map key: JSON keys are strings.
 struct KeySerializer;
 

@@ -83,14 +83,6 @@ fn kept(
     })
 }
 
-/// The node to read, without the members of its object that `skip` names.
-fn tree<'n>(node: &'n Node<'_>, skip: Option<Skip>) -> Tree<'n> {
-    match skip {
-        Some(skip) => Tree::without(node, skip),
-        None => Tree::new(node),
-    }
-}
-
 /// Reads `node` (without the members `skip` names) as an R4B resource of type `kind` (its
 /// `resourceType`) and keeps of it what the model kept, listing the rest in `losses`.
 pub fn keep(
@@ -100,7 +92,7 @@ pub fn keep(
     path: &mut String,
     losses: &mut Vec<Loss>,
 ) -> Result<(), ModelError> {
-    let resource = read(kind, tree(node, skip))?;
+    let resource = read(kind, Tree::without(node, skip))?;
     kept(&resource, node, skip, path, losses)
 }
 
@@ -117,7 +109,7 @@ pub fn keep_entry(
     path: &mut String,
     losses: &mut Vec<Loss>,
 ) -> Result<(), ModelError> {
-    let entry = Option::<BundleEntry>::deserialize(tree(node, skip))?;
+    let entry = Option::<BundleEntry>::deserialize(Tree::without(node, skip))?;
     kept(&entry, node, skip, path, losses)
 }
 

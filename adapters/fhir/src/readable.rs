@@ -141,8 +141,7 @@ fn resource_reads(node: &Node<'_>) -> Result<(), model::ModelError> {
 }
 
 /// Reads a Bundle entry through the model without its resource, keeps what the model kept,
-/// then checks the
-/// resource.
+/// then checks the resource.
 fn check_entry(
     entry: &mut Node<'_>,
     path: &mut String,

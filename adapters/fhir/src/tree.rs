@@ -47,11 +47,9 @@ impl<'n> Tree<'n> {
         Self { node, skip: None }
     }
 
-    pub fn without(node: &'n Node<'_>, skip: Skip) -> Self {
-        Self {
-            node,
-            skip: Some(skip),
-        }
+    /// The node without the members of its object that `skip`, if any, names.
+    pub fn without(node: &'n Node<'_>, skip: Option<Skip>) -> Self {
+        Self { node, skip }
     }
 }
 
