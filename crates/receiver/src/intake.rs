@@ -126,14 +126,14 @@ impl Intake {
             .map_err(Refusal::Schema)?;
 
         let accepted = Accepted {
-            idempotency_key: key,
-            document: &document,
+            idempotency_key: key.to_owned(),
             document_sha256: hex::encode(Sha256::digest(&document)),
-            sheet_id: &delivery.sheet_id,
-            sender: &delivery.sender,
-            sender_key_id: sender_key_id.as_deref(),
+            document,
+            sheet_id: delivery.sheet_id,
+            sender: delivery.sender,
+            sender_key_id,
         };
-        match self.store.record(&accepted).await {
+        match self.store.record(accepted).await {
             Ok(Recorded::New(receipt)) => Ok((StatusCode::CREATED, receipt)),
             Ok(Recorded::Replay(receipt)) => Ok((StatusCode::OK, receipt)),
             Ok(Recorded::Conflict) => Err(Refusal::Conflict),

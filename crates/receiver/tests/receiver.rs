@@ -248,6 +248,53 @@ async fn concurrent_duplicates_make_one_receipt() {
     assert_eq!((stats.requests, stats.receipts, stats.replays), (6, 1, 5));
 }
 
+/// Deliveries arriving together are written in groups (one commit for many); each still gets
+/// its own receipt, a key sent twice in the burst its replay or conflict, and every receipt
+/// answered is there after a restart.
+#[tokio::test]
+async fn a_burst_is_committed_in_groups_and_every_receipt_answered_survives_a_restart() {
+    let mut receiver = Harness::start().await;
+    let mut pushes = JoinSet::new();
+    for n in 0..40 {
+        let key = format!("burst-{n}");
+        let request = receiver.request(
+            Some(&key),
+            "application/jose",
+            receiver.sealed(&delivery(&key)),
+        );
+        pushes.spawn(request.send());
+    }
+    let replay = receiver.sealed(&delivery("burst-0"));
+    pushes.spawn(
+        receiver
+            .request(Some("burst-0"), "application/jose", replay)
+            .send(),
+    );
+    let mut other = delivery("burst-1");
+    other["sheet_id"] = "another-sheet".into();
+    let conflict = receiver.sealed(&other);
+    pushes.spawn(
+        receiver
+            .request(Some("burst-1"), "application/jose", conflict)
+            .send(),
+    );
+    let mut statuses = Vec::new();
+    for response in pushes.join_all().await {
+        statuses.push(response.unwrap().status());
+    }
+    let count = |status| statuses.iter().filter(|s| **s == status).count();
+    // The second of each pair to be written is the replay (200) or the conflict (409).
+    assert_eq!(count(StatusCode::CREATED), 40, "{statuses:?}");
+    assert_eq!(count(StatusCode::OK), 1, "{statuses:?}");
+    assert_eq!(count(StatusCode::CONFLICT), 1, "{statuses:?}");
+    receiver.restart().await;
+    let stats = receiver.stats().await;
+    assert_eq!(
+        (stats.requests, stats.receipts, stats.replays, stats.refused),
+        (42, 40, 1, 1)
+    );
+}
+
 #[tokio::test]
 async fn handshake_needs_a_client_certificate_from_the_gateway_ca() {
     let receiver = Harness::start().await;
