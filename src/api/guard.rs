@@ -278,12 +278,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let guard = guard_with(dir.path(), &config).await;
         let address: Option<IpAddr> = Some([192, 0, 2, 7].into());
+        let started = std::time::Instant::now();
         let engine = (0..150)
             .filter(|_| guard.admit(Some("ehr-engine"), address).is_ok())
             .count();
-        assert_eq!(
-            engine, 100,
-            "burst of twice its own rate, not the address's"
+        // The bucket refills at 50/s while the loop runs (a loaded machine running a debug
+        // build took over 20 ms for it): what came back in that time is admitted too.
+        let refilled = (started.elapsed().as_secs_f64() * 50.0).ceil() as usize;
+        assert!(
+            (100..=100 + refilled).contains(&engine),
+            "burst of twice its own rate, not the address's: {engine} admitted, {refilled} refilled"
         );
         // A browser behind the same address still meets the common rates.
         let browser = (0..10)
