@@ -51,7 +51,7 @@ const SCHEMA: &[&str] = &[
 ];
 
 /// Most deliveries written in one transaction.
-pub(crate) const MAX_GROUP: usize = 128;
+const MAX_GROUP: usize = 128;
 
 /// A delivery that passed every check, ready to be recorded.
 pub(crate) struct Accepted {
