@@ -142,6 +142,14 @@ impl<'d, 'a> Document<'d, 'a> {
             .map(|&i| (i, &self.resources[i]))
     }
 
+    /// Every resource type of the document with its resources, in document order (the types
+    /// in no particular order).
+    pub fn kinds(&self) -> impl Iterator<Item = (&'d str, &[usize])> + '_ {
+        self.by_kind
+            .iter()
+            .map(|(kind, of_kind)| (*kind, of_kind.as_slice()))
+    }
+
     /// The resource a `reference` string in resource `from` points to.
     pub fn resolve(&self, from: usize, reference: &str) -> Option<usize> {
         if let Some(local) = reference.strip_prefix('#') {

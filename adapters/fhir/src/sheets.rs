@@ -4,11 +4,12 @@
 //! become check findings, not a rejection). Coverage, Observation, MedicationRequest and
 //! Procedure go to the sheets of the patient they are about; the doctor and the institution
 //! to every sheet. What maps to nothing is listed as info findings, so partial data is
-//! visible rather than silently dropped.
+//! visible rather than silently dropped; in a document of several patients, on the sheets of
+//! the patient it is about (what is about no patient, on every sheet).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use kakehashi_sdk::{Converted, Finding, Provenance, Record, Sheet, SheetKind};
+use kakehashi_sdk::{Converted, DiseaseKey, Finding, Provenance, Record, Sheet, SheetKind};
 
 use crate::condition::Binding;
 use crate::questionnaire::Form;
@@ -82,29 +83,40 @@ impl Reader<'_, '_, '_> {
     /// document: a Bundle of many patients is read in time linear in its size.
     fn by_patient(&self, kinds: &[&str]) -> HashMap<Option<usize>, Vec<usize>> {
         let mut groups: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
-        for (i, r) in self.doc.resources.iter().enumerate() {
-            if kinds.contains(&r.kind) {
-                groups.entry(self.patient_of(i)).or_default().push(i);
-            }
+        // Through the document's index by type, not over every resource: the order within a
+        // group is restored by `belonging`.
+        for (i, _) in kinds.iter().flat_map(|kind| self.doc.of_kind(kind)) {
+            groups.entry(self.patient_of(i)).or_default().push(i);
         }
         groups
     }
 
-    fn plans(&self, findings: &mut Vec<Finding>) -> Vec<Plan> {
+    /// The sheets to make, and the findings about resources that make none, each with the
+    /// patient it is about. Which disease each patient already has a sheet for is kept in
+    /// sets, not searched for in the plans: a Bundle of many patients and Conditions is
+    /// planned in linear time.
+    fn plans(&self, findings: &mut Vec<(Option<usize>, Finding)>) -> Vec<Plan> {
         let mut plans = Vec::new();
+        let mut covered: HashSet<(Option<usize>, DiseaseKey)> = HashSet::new();
         for (i, r) in self.doc.of_kind("QuestionnaireResponse") {
+            let patient = self.patient_of(i);
             match self.answered(i) {
-                Some(key) => plans.push(Plan {
-                    patient: self.patient_of(i),
-                    disease: None,
-                    response: Some((i, key)),
-                }),
-                None => findings.push(self.info(
+                Some(form) => {
+                    if let Form::Disease(key) = form {
+                        covered.insert((patient, key));
+                    }
+                    plans.push(Plan {
+                        patient,
+                        disease: None,
+                        response: Some((i, form)),
+                    });
+                }
+                None => findings.push((patient, self.info(
                     "fhir.unknown_questionnaire",
                     "the QuestionnaireResponse does not answer a disease template's Questionnaire; it was not used".into(),
                     "QuestionnaireResponse が疾病テンプレートの Questionnaire への回答ではないため使っていません".into(),
                     self.at(r.node, format!("{}.questionnaire", r.path)),
-                )),
+                ))),
             }
         }
         for (i, r) in self.doc.of_kind("Condition") {
@@ -113,21 +125,15 @@ impl Reader<'_, '_, '_> {
                 Some(binding)
                     if binding.key.kind == SheetKind::Shoman && self.adult_at(i, patient) =>
                 {
-                    findings.push(self.info(
+                    findings.push((patient, self.info(
                         "fhir.shoman_adult",
                         format!("the Condition names the 小慢 disease {}, but the patient was 20 or older then; it was not used", binding.key),
                         format!("Condition は小慢の {} ですが、当時患者は 20 歳以上のため使っていません", binding.key),
                         self.at(r.node, format!("{}.code", r.path)),
-                    ));
+                    )));
                 }
                 Some(binding) => {
-                    let covered = plans.iter().any(|p: &Plan| {
-                        p.patient == patient
-                            && (p.response.as_ref().map(|(_, f)| *f)
-                                == Some(Form::Disease(binding.key))
-                                || p.disease.as_ref().map(|(_, b)| b.key) == Some(binding.key))
-                    });
-                    if !covered {
+                    if covered.insert((patient, binding.key)) {
                         plans.push(Plan {
                             patient,
                             disease: Some((i, binding)),
@@ -135,7 +141,7 @@ impl Reader<'_, '_, '_> {
                         });
                     }
                 }
-                None => findings.push(self.info(
+                None => findings.push((patient, self.info(
                     "fhir.not_a_notified_disease",
                     format!(
                         "Condition `{}` is not a notified disease by its codes or name; it was not used",
@@ -146,11 +152,12 @@ impl Reader<'_, '_, '_> {
                         crate::reader::concept_text(r.node.get("code")).unwrap_or("(コードなし)")
                     ),
                     self.at(r.node, format!("{}.code", r.path)),
-                )),
+                ))),
             }
         }
+        let planned: HashSet<Option<usize>> = plans.iter().map(|p| p.patient).collect();
         for (i, _) in self.doc.of_kind("Patient") {
-            if !plans.iter().any(|p| p.patient == Some(i)) {
+            if !planned.contains(&Some(i)) {
                 plans.push(Plan {
                     patient: Some(i),
                     disease: None,
@@ -231,13 +238,12 @@ impl Reader<'_, '_, '_> {
         let plans = self.plans(&mut shared);
         let patients = self.doc.of_kind("Patient").count();
         let (doctor, institution) = self.authors();
-        let mut unmapped: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
-        for (i, r) in self.doc.resources.iter().enumerate() {
-            if !crate::model::READ.contains(&r.kind) {
-                let e = unmapped.entry(r.kind.to_owned()).or_insert((i, Vec::new()));
-                e.1.push(r.path.clone());
-            }
-        }
+        // Each type the mapping does not read: its resources, in document order.
+        let unmapped: BTreeMap<&str, &[usize]> = self
+            .doc
+            .kinds()
+            .filter(|(kind, _)| !crate::model::READ.contains(kind))
+            .collect();
         let coverages = self.by_patient(&["Coverage"]);
         let observations = self.by_patient(&["Observation"]);
         let treatments = self.by_patient(&["MedicationRequest", "Procedure"]);
@@ -264,7 +270,14 @@ impl Reader<'_, '_, '_> {
                 ..Provenance::default()
             };
             let mut sheet = Sheet::new(SheetKind::Nanbyo, provenance);
-            let mut findings = shared.clone();
+            // The findings about other patients' resources are theirs, not this sheet's (each
+            // sheet once carried every patient's: a Bundle of many patients grew with the
+            // square of its size).
+            let mut findings: Vec<Finding> = shared
+                .iter()
+                .filter(|(about, _)| patients <= 1 || about.is_none() || *about == plan.patient)
+                .map(|(_, finding)| finding.clone())
+                .collect();
             if let Some((_, form)) = &plan.response {
                 sheet.kind = form.kind();
                 if form.kind() == SheetKind::Shoman {
@@ -318,9 +331,13 @@ impl Reader<'_, '_, '_> {
             if let Some((i, _)) = plan.response {
                 self.response(i, &mut sheet, &mut findings);
             }
-            for (kind, (first, paths)) in &unmapped {
-                let shown: Vec<&str> = paths.iter().take(5).map(String::as_str).collect();
-                let more = if paths.len() > shown.len() {
+            for (kind, of_kind) in &unmapped {
+                let shown: Vec<&str> = of_kind
+                    .iter()
+                    .take(5)
+                    .map(|&i| self.doc.resources[i].path.as_str())
+                    .collect();
+                let more = if of_kind.len() > shown.len() {
                     ", …"
                 } else {
                     ""
@@ -329,17 +346,17 @@ impl Reader<'_, '_, '_> {
                     "fhir.unmapped_resource",
                     format!(
                         "{} {kind} resource(s) map to nothing on the sheet: {}{more}",
-                        paths.len(),
+                        of_kind.len(),
                         shown.join(", ")
                     ),
                     format!(
                         "{kind} リソース {} 件は調査票のどこにも当たりません: {}{more}",
-                        paths.len(),
+                        of_kind.len(),
                         shown.join(", ")
                     ),
                     self.at(
-                        self.doc.resources[*first].node,
-                        self.doc.resources[*first].path.clone(),
+                        self.doc.resources[of_kind[0]].node,
+                        self.doc.resources[of_kind[0]].path.clone(),
                     ),
                 ));
             }
