@@ -7,7 +7,9 @@
 //! visible rather than silently dropped; in a document of several patients, on the sheets of
 //! the patient it is about (what is about no patient, on every sheet).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use kakehashi_sdk::{Converted, DiseaseKey, Finding, Provenance, Record, Sheet, SheetKind};
 
