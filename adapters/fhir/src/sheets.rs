@@ -80,13 +80,12 @@ impl Reader<'_, '_, '_> {
         }
     }
 
-    /// The resources of `kinds`, in document order, grouped by the patient they are about
-    /// (`None`: about no patient), so that each sheet finds its own without scanning the
-    /// document: a Bundle of many patients is read in time linear in its size.
+    /// The resources of `kinds`, grouped by the patient they are about (`None`: about no
+    /// patient), so that each sheet finds its own without scanning the document: a Bundle of
+    /// many patients is read in time linear in its size. Taken from the document's index by
+    /// type, so a group is in document order type by type; `belonging` sorts it whole.
     fn by_patient(&self, kinds: &[&str]) -> HashMap<Option<usize>, Vec<usize>> {
         let mut groups: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
-        // Through the document's index by type, not over every resource: the order within a
-        // group is restored by `belonging`.
         for (i, _) in kinds.iter().flat_map(|kind| self.doc.of_kind(kind)) {
             groups.entry(self.patient_of(i)).or_default().push(i);
         }
