@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every benchmark of the project, in release, each figure beside its baseline from the same run,
 # and one table: figure, baseline, ratio, peak memory. The criterion benches (CSV rows, sealing,
-# API submissions, push, console list, FHIR, OCR) run with short measurement times; then the
-# instances bench (SQLite against 1–3 instances on PostgreSQL) prints its own table.
+# API submissions, push, console list, FHIR, OCR, the delivery envelope) run with short
+# measurement times; then the instances bench (SQLite against 1–3 instances on PostgreSQL)
+# prints its own table.
 #
 #   scripts/bench.sh                  everything (about 15 minutes on two cores, after the build)
 #   scripts/bench.sh push fhir        only the benches named (target names)
@@ -25,7 +26,8 @@ export CRITERION_HOME=$PWD/target/criterion OMP_THREAD_LIMIT=1
 
 echo "bench.sh: building the benches in release …" >&2
 cargo bench --locked --no-run --message-format=json \
-  -p kakehashi -p kakehashi-adapter-fhir -p kakehashi-adapter-scan 2>"$out/build.log" \
+  -p kakehashi -p kakehashi-adapter-fhir -p kakehashi-adapter-scan -p kakehashi-envelope \
+  2>"$out/build.log" \
   | python3 -c '
 import json, sys, os
 for line in sys.stdin:

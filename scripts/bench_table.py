@@ -24,6 +24,8 @@ BASELINES = {
     ("fhir", "jp-clins-bundles/adapter"): "jp-clins-bundles/serde_json::Value",
     ("fhir-size", "synthea-50MB/adapter"): "synthea-5MB/adapter",
     ("ocr", "zone_ocr_form_of_2_pages"): "tesseract_cli_whole_pages_2",
+    ("envelope", "seal"): "sha256",
+    ("envelope", "open"): "sha256",
 }
 # The unit of each group's throughput.
 UNITS = {
@@ -33,6 +35,7 @@ UNITS = {
     "push": "deliveries/s",
     "fhir": "MB/s",
     "fhir-size": "MB/s",
+    "envelope": "documents/s",
     "ocr": "pages/s",
     "console_list": "pages/s",
 }
@@ -44,6 +47,7 @@ TARGETS = {
     "push": "push",
     "fhir": "throughput",
     "fhir-size": "throughput",
+    "envelope": "envelope",
     "ocr": "ocr",
     "console_list": "console_list",
 }
