@@ -47,7 +47,6 @@ TARGETS = {
     "push": "push",
     "fhir": "throughput",
     "fhir-size": "throughput",
-    "envelope": "envelope",
     "ocr": "ocr",
     "console_list": "console_list",
 }
@@ -100,8 +99,8 @@ def main() -> None:
             f"{'' if base_value is None else f'{base_value:,.1f}'} | {ratio} | "
             f"{peak_mib(out, TARGETS.get(group, group))} |"
         )
-    # Figures a bench prints itself (criterion's table cannot show them): ratios measured in
-    # alternation, growth with size, peak memory of one conversion.
+    # Figures a bench prints itself (criterion's table cannot show them), such as the FHIR
+    # bench's growth with size and peak memory of one conversion.
     printed = [
         line.removeprefix("figure: ").strip()
         for log in sorted(out.glob("*.log"))

@@ -1,8 +1,9 @@
 //! What the delivery envelope costs per document on one core: sealing (sign ES256, then
 //! encrypt ECDH-ES/A256GCM to the recipient) and opening (decrypt, then verify), beside a
-//! SHA-256 of the same bytes as the floor every delivery pays anyway (its idempotency key is
-//! a digest of the document). The deliveries per second of `benches/push.rs` are bounded by
-//! these, on a machine where the sender and the receiver share the cores.
+//! SHA-256 of the same bytes as the floor every delivery pays anyway (the receiver digests
+//! each document to tell a replay from a conflict). The deliveries per second of
+//! `benches/push.rs` are bounded by these, on a machine where the sender and the receiver
+//! share the cores.
 //!
 //! Run with `cargo bench -p kakehashi-envelope --bench envelope`.
 
