@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kakehashi needs besides the Rust toolchain: the Japanese font
 # printed documents embed, the tools the tests use (a TLS scanner, pdftotext, openssl), and
-# OpenSSL's headers with pkg-config, which josekit (the delivery envelope) links against; and
+# OpenSSL's headers with pkg-config, which josekit (the delivery envelope's tests) links against; and
 # Tesseract with its Japanese data (the scan adapter's OCR; the headers and clang for bindgen);
 # then a Python virtualenv (.venv/) with schemathesis, which fuzzes the API in scripts/test.sh,
 # and fhir.resources, which tests/fhir_r4.rs validates the FHIR output with;

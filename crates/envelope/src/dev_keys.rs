@@ -13,9 +13,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use openssl::ec::{EcGroup, EcKey};
-use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 
 use crate::EnvelopeError;
 
@@ -72,7 +71,16 @@ fn key_pair(private: &Path, public: &Path, files: &mut Vec<PathBuf>) -> Result<(
             return Ok(());
         }
         let pem = fs::read(private).map_err(io_error(private))?;
-        PKey::private_key_from_pem(&pem).map_err(|e| key_error(private, e.to_string()))?
+        pem::parse(pem)
+            .map_err(|e| e.to_string())
+            .and_then(|block| {
+                EcdsaKeyPair::from_private_key_der(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    block.contents(),
+                )
+                .map_err(|e| e.to_string())
+            })
+            .map_err(|reason| key_error(private, reason))?
     } else if exists(public)? {
         return Err(key_error(
             public,
@@ -82,25 +90,38 @@ fn key_pair(private: &Path, public: &Path, files: &mut Vec<PathBuf>) -> Result<(
             ),
         ));
     } else {
-        let key = generate().map_err(|e| key_error(private, e.to_string()))?;
-        let pem = key
-            .private_key_to_pem_pkcs8()
+        let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
             .map_err(|e| key_error(private, e.to_string()))?;
-        write_new(private, &pem, PRIVATE_MODE)?;
+        let pkcs8 = key
+            .to_pkcs8v1()
+            .map_err(|e| key_error(private, e.to_string()))?;
+        write_new(
+            private,
+            pem_text("PRIVATE KEY", pkcs8.as_ref()).as_bytes(),
+            PRIVATE_MODE,
+        )?;
         files.push(private.to_path_buf());
         key
     };
-    let pem = key
-        .public_key_to_pem()
+    let spki = key
+        .public_key()
+        .as_der()
         .map_err(|e| key_error(public, e.to_string()))?;
-    write_new(public, &pem, PUBLIC_MODE)?;
+    write_new(
+        public,
+        pem_text("PUBLIC KEY", spki.as_ref()).as_bytes(),
+        PUBLIC_MODE,
+    )?;
     files.push(public.to_path_buf());
     Ok(())
 }
 
-fn generate() -> Result<PKey<Private>, openssl::error::ErrorStack> {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
-    PKey::from_ec_key(EcKey::generate(&group)?)
+/// `der` as a PEM block labelled `label`, lines of 64 characters ending in LF (RFC 7468).
+fn pem_text(label: &str, der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new(label, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 fn exists(path: &Path) -> Result<bool, EnvelopeError> {

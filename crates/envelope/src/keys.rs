@@ -3,37 +3,37 @@
 //! with its [`DecryptionKey`] and checks the signature with the sender's [`VerifyingKey`].
 //!
 //! All are NIST P-256 keys: public keys as SubjectPublicKeyInfo PEM (`BEGIN PUBLIC KEY`),
-//! private keys as PKCS#8 (`BEGIN PRIVATE KEY`) or SEC 1 (`BEGIN EC PRIVATE KEY`) PEM. OpenSSL
-//! parses each file once; the key id is computed from the parsed key and josekit gets its DER.
+//! private keys as PKCS#8 (`BEGIN PRIVATE KEY`) or SEC 1 (`BEGIN EC PRIVATE KEY`) PEM. AWS-LC
+//! parses and validates each file once, into the form its operations take, so sealing and
+//! opening never parse a key again.
 
 use std::fmt;
 use std::path::Path;
 
+use aws_lc_rs::agreement::{self, ECDH_P256};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{
+    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use josekit::jwe::ECDH_ES;
-use josekit::jwe::alg::ecdh_es::{EcdhEsJweDecrypter, EcdhEsJweEncrypter};
-use josekit::jws::ES256;
-use josekit::jws::alg::ecdsa::{EcdsaJwsSigner, EcdsaJwsVerifier};
-use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::EcKeyRef;
-use openssl::nid::Nid;
-use openssl::pkey::{HasPublic, PKey};
 use sha2::{Digest, Sha256};
 
 use crate::EnvelopeError;
 
-/// Length of a P-256 coordinate in bytes.
-const COORDINATE_LENGTH: i32 = 32;
+/// The DER of a P-256 SubjectPublicKeyInfo up to its point: SEQUENCE, the algorithm
+/// (id-ecPublicKey, prime256v1) and the BIT STRING's header. AWS-LC writes every P-256 public
+/// key in this form, followed by the 65-byte uncompressed point.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
 
-/// A parsed key file: DER for josekit and the key id.
-struct KeyMaterial {
-    der: Vec<u8>,
-    key_id: String,
-}
+/// Length of an uncompressed P-256 point: `0x04`, then x and y of 32 bytes each.
+pub(crate) const POINT_LENGTH: usize = 65;
 
 macro_rules! envelope_key {
-    ($(#[$doc:meta])* $name:ident, $inner:ty, $material:ident, $make:expr) => {
+    ($(#[$doc:meta])* $name:ident, $inner:ty) => {
         $(#[$doc])*
         pub struct $name {
             inner: $inner,
@@ -41,13 +41,6 @@ macro_rules! envelope_key {
         }
 
         impl $name {
-            /// Loads the key from a PEM file.
-            pub fn from_pem_file(path: &Path) -> Result<Self, EnvelopeError> {
-                let KeyMaterial { der, key_id } = $material(path)?;
-                let inner = $make(&der).map_err(|e| key_error(path, &e))?;
-                Ok(Self { inner, key_id })
-            }
-
             /// The RFC 7638 JWK thumbprint of the (public) key.
             pub fn key_id(&self) -> &str {
                 &self.key_id
@@ -72,31 +65,74 @@ macro_rules! envelope_key {
 envelope_key!(
     /// The sender's private key: signs delivery documents (ES256).
     SigningKey,
-    EcdsaJwsSigner,
-    private_material,
-    |der: &[u8]| ES256.signer_from_der(der)
+    EcdsaKeyPair
 );
 envelope_key!(
     /// A sender's public key: verifies the signature of an opened envelope.
     VerifyingKey,
-    EcdsaJwsVerifier,
-    public_material,
-    |der: &[u8]| ES256.verifier_from_der(der)
+    signature::ParsedPublicKey
 );
 envelope_key!(
     /// The recipient's public key: envelopes are encrypted to it (ECDH-ES).
     RecipientKey,
-    EcdhEsJweEncrypter,
-    public_material,
-    |der: &[u8]| ECDH_ES.encrypter_from_der(der)
+    agreement::ParsedPublicKey
 );
 envelope_key!(
     /// The recipient's private key: decrypts envelopes encrypted to its public half.
     DecryptionKey,
-    EcdhEsJweDecrypter,
-    private_material,
-    |der: &[u8]| ECDH_ES.decrypter_from_der(der)
+    agreement::PrivateKey
 );
+
+impl SigningKey {
+    /// Loads the key from a PEM file.
+    pub fn from_pem_file(path: &Path) -> Result<Self, EnvelopeError> {
+        let der = private_der(path)?;
+        let inner = EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+            .map_err(|_| key_error(path, &NOT_P256_PRIVATE))?;
+        let key_id = thumbprint(inner.public_key().as_ref(), path)?;
+        Ok(Self { inner, key_id })
+    }
+}
+
+impl VerifyingKey {
+    /// Loads the key from a PEM file.
+    pub fn from_pem_file(path: &Path) -> Result<Self, EnvelopeError> {
+        let point = public_point(path)?;
+        let inner = signature::ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+            .map_err(|e| key_error(path, &e))?;
+        let key_id = thumbprint(&point, path)?;
+        Ok(Self { inner, key_id })
+    }
+}
+
+impl RecipientKey {
+    /// Loads the key from a PEM file.
+    pub fn from_pem_file(path: &Path) -> Result<Self, EnvelopeError> {
+        let point = public_point(path)?;
+        let inner = agreement::ParsedPublicKey::try_from(agreement::UnparsedPublicKey::new(
+            &ECDH_P256, point,
+        ))
+        .map_err(|e| key_error(path, &e))?;
+        let key_id = thumbprint(&point, path)?;
+        Ok(Self { inner, key_id })
+    }
+}
+
+impl DecryptionKey {
+    /// Loads the key from a PEM file.
+    pub fn from_pem_file(path: &Path) -> Result<Self, EnvelopeError> {
+        let der = private_der(path)?;
+        let inner = agreement::PrivateKey::from_private_key_der(&ECDH_P256, &der)
+            .map_err(|_| key_error(path, &NOT_P256_PRIVATE))?;
+        let public = inner
+            .compute_public_key()
+            .map_err(|e| key_error(path, &e))?;
+        let key_id = thumbprint(public.as_ref(), path)?;
+        Ok(Self { inner, key_id })
+    }
+}
+
+const NOT_P256_PRIVATE: &str = "not a P-256 (prime256v1) private key";
 
 fn key_error(path: &Path, reason: &dyn fmt::Display) -> EnvelopeError {
     EnvelopeError::Key {
@@ -105,39 +141,46 @@ fn key_error(path: &Path, reason: &dyn fmt::Display) -> EnvelopeError {
     }
 }
 
-fn read_pem(path: &Path) -> Result<Vec<u8>, EnvelopeError> {
-    std::fs::read(path).map_err(|e| key_error(path, &e))
-}
-
-fn public_material(path: &Path) -> Result<KeyMaterial, EnvelopeError> {
-    let key = PKey::public_key_from_pem(&read_pem(path)?)
-        .map_err(|_| key_error(path, &"not a PEM public key (BEGIN PUBLIC KEY)"))?;
-    let der = key.public_key_to_der().map_err(|e| key_error(path, &e))?;
-    let key_id = p256_thumbprint(&key, path)?;
-    Ok(KeyMaterial { der, key_id })
-}
-
-fn private_material(path: &Path) -> Result<KeyMaterial, EnvelopeError> {
-    let key = PKey::private_key_from_pem(&read_pem(path)?)
-        .map_err(|_| key_error(path, &"not a PEM private key (BEGIN PRIVATE KEY)"))?;
-    let der = key
-        .private_key_to_pkcs8()
-        .map_err(|e| key_error(path, &e))?;
-    let key_id = p256_thumbprint(&key, path)?;
-    Ok(KeyMaterial { der, key_id })
-}
-
-/// Checks that `key` is a P-256 key and returns its RFC 7638 thumbprint: SHA-256 over
-/// `{"crv":"P-256","kty":"EC","x":…,"y":…}` (members in this order, no white space),
-/// base64url without padding.
-fn p256_thumbprint<T: HasPublic>(key: &PKey<T>, path: &Path) -> Result<String, EnvelopeError> {
-    let ec = key
-        .ec_key()
-        .map_err(|_| key_error(path, &"not an elliptic-curve key"))?;
-    if ec.group().curve_name() != Some(Nid::X9_62_PRIME256V1) {
-        return Err(key_error(path, &"not a P-256 (prime256v1) key"));
+/// Reads the PEM file at `path` and returns the contents of its block if its label is one of
+/// `labels`.
+fn pem_block(path: &Path, labels: &[&str], expected: &str) -> Result<Vec<u8>, EnvelopeError> {
+    let text = std::fs::read(path).map_err(|e| key_error(path, &e))?;
+    match pem::parse(text) {
+        Ok(block) if labels.contains(&block.tag()) => Ok(block.into_contents()),
+        _ => Err(key_error(path, &format!("not a PEM {expected}"))),
     }
-    let (x, y) = coordinates(&ec).map_err(|e| key_error(path, &e))?;
+}
+
+fn private_der(path: &Path) -> Result<Vec<u8>, EnvelopeError> {
+    pem_block(
+        path,
+        &["PRIVATE KEY", "EC PRIVATE KEY"],
+        "private key (BEGIN PRIVATE KEY)",
+    )
+}
+
+/// The uncompressed point of the P-256 public key in the PEM file at `path`.
+fn public_point(path: &Path) -> Result<[u8; POINT_LENGTH], EnvelopeError> {
+    let der = pem_block(path, &["PUBLIC KEY"], "public key (BEGIN PUBLIC KEY)")?;
+    let not_p256 = || key_error(path, &"not a P-256 (prime256v1) public key");
+    // Parsing validates the point and the curve; writing it back gives the one DER form
+    // (uncompressed), whatever form the file used.
+    let canonical = signature::ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &der)
+        .ok()
+        .and_then(|key| key.as_der().ok())
+        .ok_or_else(not_p256)?;
+    canonical
+        .as_ref()
+        .strip_prefix(P256_SPKI_PREFIX.as_slice())
+        .and_then(|point| <[u8; POINT_LENGTH]>::try_from(point).ok())
+        .ok_or_else(not_p256)
+}
+
+/// The RFC 7638 thumbprint of the P-256 public key whose uncompressed point is `point`:
+/// SHA-256 over `{"crv":"P-256","kty":"EC","x":…,"y":…}` (members in this order, no white
+/// space), base64url without padding.
+fn thumbprint(point: &[u8], path: &Path) -> Result<String, EnvelopeError> {
+    let (x, y) = coordinates(point).ok_or_else(|| key_error(path, &"not an uncompressed point"))?;
     let jwk = format!(
         r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
         URL_SAFE_NO_PAD.encode(x),
@@ -146,16 +189,10 @@ fn p256_thumbprint<T: HasPublic>(key: &PKey<T>, path: &Path) -> Result<String, E
     Ok(URL_SAFE_NO_PAD.encode(Sha256::digest(jwk.as_bytes())))
 }
 
-fn coordinates<T: HasPublic>(
-    ec: &EcKeyRef<T>,
-) -> Result<(Vec<u8>, Vec<u8>), openssl::error::ErrorStack> {
-    let mut x = BigNum::new()?;
-    let mut y = BigNum::new()?;
-    let mut context = BigNumContext::new()?;
-    ec.public_key()
-        .affine_coordinates(ec.group(), &mut x, &mut y, &mut context)?;
-    Ok((
-        x.to_vec_padded(COORDINATE_LENGTH)?,
-        y.to_vec_padded(COORDINATE_LENGTH)?,
-    ))
+/// The x and y coordinates of an uncompressed P-256 point.
+pub(crate) fn coordinates(point: &[u8]) -> Option<(&[u8], &[u8])> {
+    match point {
+        [0x04, xy @ ..] if xy.len() == POINT_LENGTH - 1 => Some(xy.split_at(xy.len() / 2)),
+        _ => None,
+    }
 }

@@ -11,9 +11,12 @@
 //! terminates it (a load balancer, a gateway). The signature survives that termination, so the
 //! national DB can prove which gateway sent a document long after the connection is gone, and
 //! the encryption makes the document readable only by the holder of the national DB's private
-//! key, whatever sits in between. Both layers are standard JOSE built by josekit (OpenSSL); this
-//! crate only fixes the algorithms and refuses everything else — no `none`, no algorithm
-//! picked from the message, no compression.
+//! key, whatever sits in between. Both layers are standard JOSE compact serialisations; this
+//! crate fixes the algorithms and refuses everything else — no `none`, no algorithm picked
+//! from the message, no compression. The cryptography is AWS-LC's (through `aws-lc-rs`, the
+//! library rustls already uses here); the serialisations are written here, since no
+//! maintained JOSE crate builds on it, and the tests check them against josekit (OpenSSL), an
+//! independent implementation, in both directions.
 //!
 //! A key id is the RFC 7638 JWK thumbprint (SHA-256, base64url without padding) of the
 //! public key, so either side can compute it from a PEM file or a JWKS entry.
@@ -39,6 +42,7 @@
 mod compact;
 mod dev_keys;
 mod error;
+mod kdf;
 mod keys;
 mod open;
 mod seal;

@@ -1,17 +1,19 @@
 //! Opening: decrypt, then verify the inner signature against the accepted senders.
 //!
-//! Every header is checked against the profile before josekit sees the message, so an
-//! envelope that asks for another algorithm is refused, never honoured.
+//! Every header is checked against the profile before anything is decrypted or verified, so
+//! an envelope that asks for another algorithm is refused, never honoured.
 
-use josekit::JoseError;
-use josekit::jwe;
-use josekit::jws;
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::agreement::{ECDH_P256, UnparsedPublicKey, agree};
 
-use crate::compact::ProtectedHeader;
+use crate::compact::Compact;
 use crate::{
     CONTENT_ENCRYPTION, DecryptionKey, EnvelopeError, KEY_AGREEMENT_ALGORITHM, NESTED_CONTENT_TYPE,
-    SIGNATURE_ALGORITHM, SIGNATURE_TYPE, VerifyingKey,
+    SIGNATURE_ALGORITHM, SIGNATURE_TYPE, VerifyingKey, kdf,
 };
+
+/// Length of the A256GCM authentication tag in bytes.
+const TAG_LENGTH: usize = 16;
 
 /// An opened envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +37,7 @@ pub fn open(
     decryption: &DecryptionKey,
     senders: &[VerifyingKey],
 ) -> Result<Opened, EnvelopeError> {
-    let outer = ProtectedHeader::parse(envelope, 5, "JWE")?;
+    let outer = Compact::parse(envelope, 5, "JWE")?;
     outer.require("alg", KEY_AGREEMENT_ALGORITHM)?;
     outer.require("enc", CONTENT_ENCRYPTION)?;
     outer.require("cty", NESTED_CONTENT_TYPE)?;
@@ -49,12 +51,11 @@ pub fn open(
             decryption.key_id()
         )));
     }
-    let (signed, _) = jwe::deserialize_compact(envelope, decryption.inner())
-        .map_err(|e| EnvelopeError::Undecryptable(e.to_string()))?;
+    let signed = decrypt(&outer, decryption)?;
     let signed = String::from_utf8(signed)
         .map_err(|_| EnvelopeError::Malformed("JWS: the plaintext is not UTF-8".into()))?;
 
-    let inner = ProtectedHeader::parse(&signed, 3, "JWS")?;
+    let inner = Compact::parse(&signed, 3, "JWS")?;
     inner.require("alg", SIGNATURE_ALGORITHM)?;
     inner.require("typ", SIGNATURE_TYPE)?;
     inner.forbid("crit")?;
@@ -67,14 +68,66 @@ pub fn open(
         .ok_or_else(|| EnvelopeError::UnknownSender {
             key_id: key_id.to_owned(),
         })?;
-    let (document, _) = jws::deserialize_compact(&signed, sender.inner()).map_err(|e| match e {
-        JoseError::InvalidSignature(_) => EnvelopeError::BadSignature {
+    let signature = inner.decoded(2, "signature")?;
+    let signing_input = &signed[..signed.len() - inner.parts[2].len() - 1];
+    sender
+        .inner()
+        .verify_sig(signing_input.as_bytes(), &signature)
+        .map_err(|_| EnvelopeError::BadSignature {
             key_id: key_id.to_owned(),
-        },
-        other => EnvelopeError::Malformed(format!("JWS: {other}")),
-    })?;
+        })?;
     Ok(Opened {
-        document,
+        document: inner.decoded(1, "payload")?,
         sender_key_id: key_id.to_owned(),
     })
+}
+
+/// Derives the content key from the `epk` header and `decryption` (ECDH-ES with the Concat
+/// KDF), then decrypts and authenticates the ciphertext (A256GCM, the encoded protected header
+/// as additional data).
+fn decrypt(outer: &Compact<'_>, decryption: &DecryptionKey) -> Result<Vec<u8>, EnvelopeError> {
+    let malformed = |reason: &str| EnvelopeError::Malformed(format!("JWE: {reason}"));
+    if !outer.parts[1].is_empty() {
+        return Err(malformed(
+            "has an encrypted key, which direct key agreement (ECDH-ES) has none of",
+        ));
+    }
+    let ephemeral = outer.ephemeral_key()?;
+    let party_u = outer.party_info("apu")?;
+    let party_v = outer.party_info("apv")?;
+    let iv: [u8; NONCE_LEN] = outer
+        .decoded(2, "initialization vector")?
+        .try_into()
+        .map_err(|_| malformed("the initialization vector is not 96 bits"))?;
+    let mut buffer = outer.decoded(3, "ciphertext")?;
+    let tag = outer.decoded(4, "authentication tag")?;
+    if tag.len() != TAG_LENGTH {
+        return Err(malformed("the authentication tag is not 128 bits"));
+    }
+    buffer.extend_from_slice(&tag);
+
+    let content_key = agree(
+        decryption.inner(),
+        UnparsedPublicKey::new(&ECDH_P256, ephemeral),
+        malformed("epk is not a point on P-256"),
+        |shared| Ok(kdf::content_key(shared, &party_u, &party_v)),
+    )?;
+    let key = UnboundKey::new(&AES_256_GCM, &content_key)
+        .map_err(|_| EnvelopeError::Undecryptable("cannot make the content key".into()))?;
+    let plaintext = LessSafeKey::new(key)
+        .open_in_place(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(outer.parts[0].as_bytes()),
+            &mut buffer,
+        )
+        .map_err(|_| {
+            EnvelopeError::Undecryptable(
+                "the ciphertext does not authenticate under this receiver's key (encrypted to \
+                 another key, or altered)"
+                    .into(),
+            )
+        })?;
+    let length = plaintext.len();
+    buffer.truncate(length);
+    Ok(buffer)
 }

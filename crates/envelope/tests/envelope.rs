@@ -330,3 +330,110 @@ fn dev_keys_are_private_and_never_overwritten() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn josekit_opens_a_sealed_envelope() {
+    let keys = Keys::new();
+    let envelope = seal(DOCUMENT, &keys.signer, &keys.recipient).unwrap();
+
+    let decrypter = ECDH_ES
+        .decrypter_from_pem(keys.read(ENCRYPTION_KEY_FILE))
+        .unwrap();
+    let (signed, header) = jwe::deserialize_compact(&envelope, &decrypter).unwrap();
+    assert_eq!(header.content_encryption(), Some("A256GCM"));
+    assert_eq!(header.content_type(), Some("JWT"));
+    assert_eq!(header.key_id(), Some(keys.decryption.key_id()));
+
+    let verifier = ES256
+        .verifier_from_pem(keys.read(SIGNING_PUBLIC_FILE))
+        .unwrap();
+    let (document, header) =
+        jws::deserialize_compact(String::from_utf8(signed).unwrap(), &verifier).unwrap();
+    assert_eq!(document, DOCUMENT);
+    assert_eq!(header.token_type(), Some(SIGNATURE_TYPE));
+    assert_eq!(header.key_id(), Some(keys.signer.key_id()));
+}
+
+#[test]
+fn party_infos_of_another_implementation_are_honoured() {
+    let keys = Keys::new();
+    let signed = jws::serialize_compact(
+        DOCUMENT,
+        &profile_jws_header(keys.signer.key_id()),
+        &ES256.signer_from_pem(keys.read(SIGNING_KEY_FILE)).unwrap(),
+    )
+    .unwrap();
+    let mut header = profile_jwe_header(&keys);
+    header.set_agreement_partyuinfo("Kakehashi gateway");
+    header.set_agreement_partyvinfo("難病DB");
+    let envelope = keys.encrypt_raw(&signed, &header);
+    assert_eq!(keys.open(&envelope).unwrap(), DOCUMENT);
+}
+
+#[test]
+fn sec1_private_keys_load_and_match_their_public_keys() {
+    let dir = TempDir::new().unwrap();
+    let pair = ES256.generate_key_pair().unwrap();
+    let private = dir.path().join("sec1.key");
+    let public = dir.path().join("sec1.pub");
+    let sec1 = pair.to_traditional_pem_private_key();
+    assert!(String::from_utf8_lossy(&sec1).contains("BEGIN EC PRIVATE KEY"));
+    fs::write(&private, sec1).unwrap();
+    fs::write(&public, pair.to_pem_public_key()).unwrap();
+
+    let signer = SigningKey::from_pem_file(&private).unwrap();
+    let sender = VerifyingKey::from_pem_file(&public).unwrap();
+    assert_eq!(signer.key_id(), sender.key_id());
+    let decryption = DecryptionKey::from_pem_file(&private).unwrap();
+    let recipient = RecipientKey::from_pem_file(&public).unwrap();
+    assert_eq!(decryption.key_id(), recipient.key_id());
+
+    let envelope = seal(DOCUMENT, &signer, &recipient).unwrap();
+    let opened = open(&envelope, &decryption, &[sender]).unwrap();
+    assert_eq!(opened.document, DOCUMENT);
+}
+
+/// Rewrites the protected header of a sealed envelope with `edit` (the tag then fails, but
+/// each of these is refused before decryption is tried).
+fn with_header(envelope: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let (header, rest) = envelope.split_once('.').unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    edit(&mut json);
+    format!("{}.{rest}", URL_SAFE_NO_PAD.encode(json.to_string()))
+}
+
+#[test]
+fn broken_key_agreement_parts_are_malformed() {
+    let keys = Keys::new();
+    let envelope = seal(DOCUMENT, &keys.signer, &keys.recipient).unwrap();
+    let malformed = |envelope: &str, expected: &str| match keys.open(envelope) {
+        Err(EnvelopeError::Malformed(reason)) => {
+            assert!(reason.contains(expected), "{reason:?} lacks {expected:?}")
+        }
+        other => panic!("expected Malformed({expected}), got {other:?}"),
+    };
+
+    // An encrypted key in direct key agreement.
+    let parts: Vec<&str> = envelope.split('.').collect();
+    let with_key = [parts[0], "AAAA", parts[2], parts[3], parts[4]].join(".");
+    malformed(&with_key, "encrypted key");
+    // An initialization vector of the wrong length.
+    let short_iv = [parts[0], "", "AAAA", parts[3], parts[4]].join(".");
+    malformed(&short_iv, "initialization vector");
+
+    // An ephemeral key off the curve, of another curve, or absent.
+    let off_curve = with_header(&envelope, |h| {
+        h["epk"]["x"] = URL_SAFE_NO_PAD.encode([1u8; 32]).into();
+        h["epk"]["y"] = URL_SAFE_NO_PAD.encode([2u8; 32]).into();
+    });
+    malformed(&off_curve, "not a point on P-256");
+    let other_curve = with_header(&envelope, |h| h["epk"]["crv"] = "P-384".into());
+    malformed(&other_curve, "epk");
+    let absent = with_header(&envelope, |h| {
+        h.as_object_mut().unwrap().remove("epk");
+    });
+    malformed(&absent, "no epk");
+    let bad_party = with_header(&envelope, |h| h["apu"] = 7.into());
+    malformed(&bad_party, "apu");
+}
