@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzes every adapter's input path (the cargo-fuzz targets in fuzz/fuzz_targets/) for a bounded
-# time each — SECONDS_PER_TARGET, 60 by default — starting from the committed seeds in
-# fuzz/corpus/TARGET/. What a run learns goes to fuzz/grown/TARGET/ (not committed), so local
-# runs carry on where the last one stopped. Exits non-zero when any target crashes, leaks, runs
-# out of memory or hangs on an input, naming the saved input and the command that replays it.
+# Fuzzes every adapter's input path and the delivery envelope's opening (the cargo-fuzz
+# targets in fuzz/fuzz_targets/) for a bounded time each — SECONDS_PER_TARGET, 60 by default —
+# starting from the committed seeds in fuzz/corpus/TARGET/. What a run learns goes to
+# fuzz/grown/TARGET/ (not committed), so local runs carry on where the last one stopped. Exits
+# non-zero when any target crashes, leaks, runs out of memory or hangs on an input, naming the
+# saved input and the command that replays it.
 #
 # cargo-fuzz needs nightly's sanitizer flags: the `nightly` toolchain when rustup has one, else
 # the stable toolchain with RUSTC_BOOTSTRAP=1. Needs cargo-fuzz (scripts/setup.sh installs it).
