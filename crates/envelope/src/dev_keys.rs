@@ -95,33 +95,32 @@ fn key_pair(private: &Path, public: &Path, files: &mut Vec<PathBuf>) -> Result<(
         let pkcs8 = key
             .to_pkcs8v1()
             .map_err(|e| key_error(private, e.to_string()))?;
-        write_new(
-            private,
-            pem_text("PRIVATE KEY", pkcs8.as_ref()).as_bytes(),
-            PRIVATE_MODE,
-        )?;
-        files.push(private.to_path_buf());
+        write_pem(private, "PRIVATE KEY", pkcs8.as_ref(), PRIVATE_MODE, files)?;
         key
     };
     let spki = key
         .public_key()
         .as_der()
         .map_err(|e| key_error(public, e.to_string()))?;
-    write_new(
-        public,
-        pem_text("PUBLIC KEY", spki.as_ref()).as_bytes(),
-        PUBLIC_MODE,
-    )?;
-    files.push(public.to_path_buf());
-    Ok(())
+    write_pem(public, "PUBLIC KEY", spki.as_ref(), PUBLIC_MODE, files)
 }
 
-/// `der` as a PEM block labelled `label`, lines of 64 characters ending in LF (RFC 7468).
-fn pem_text(label: &str, der: &[u8]) -> String {
-    pem::encode_config(
+/// Writes `der` to the new file `path` as a PEM block labelled `label` (lines of 64
+/// characters ending in LF, RFC 7468) with `mode`, and lists it in `files`.
+fn write_pem(
+    path: &Path,
+    label: &str,
+    der: &[u8],
+    mode: u32,
+    files: &mut Vec<PathBuf>,
+) -> Result<(), EnvelopeError> {
+    let text = pem::encode_config(
         &pem::Pem::new(label, der),
         pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    )
+    );
+    write_new(path, text.as_bytes(), mode)?;
+    files.push(path.to_path_buf());
+    Ok(())
 }
 
 fn exists(path: &Path) -> Result<bool, EnvelopeError> {

@@ -97,10 +97,9 @@ impl SigningKey {
 impl VerifyingKey {
     /// Loads the key from a PEM file.
     pub fn from_pem_file(path: &Path) -> Result<Self, EnvelopeError> {
-        let point = public_point(path)?;
-        let inner = signature::ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
-            .map_err(|e| key_error(path, &e))?;
-        let key_id = thumbprint(&point, path)?;
+        let (inner, key_id) = public_key(path, |point| {
+            signature::ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+        })?;
         Ok(Self { inner, key_id })
     }
 }
@@ -108,12 +107,11 @@ impl VerifyingKey {
 impl RecipientKey {
     /// Loads the key from a PEM file.
     pub fn from_pem_file(path: &Path) -> Result<Self, EnvelopeError> {
-        let point = public_point(path)?;
-        let inner = agreement::ParsedPublicKey::try_from(agreement::UnparsedPublicKey::new(
-            &ECDH_P256, point,
-        ))
-        .map_err(|e| key_error(path, &e))?;
-        let key_id = thumbprint(&point, path)?;
+        let (inner, key_id) = public_key(path, |point| {
+            agreement::ParsedPublicKey::try_from(agreement::UnparsedPublicKey::new(
+                &ECDH_P256, point,
+            ))
+        })?;
         Ok(Self { inner, key_id })
     }
 }
@@ -157,6 +155,17 @@ fn private_der(path: &Path) -> Result<Vec<u8>, EnvelopeError> {
         &["PRIVATE KEY", "EC PRIVATE KEY"],
         "private key (BEGIN PRIVATE KEY)",
     )
+}
+
+/// The P-256 public key in the PEM file at `path`, made by `parse` from its uncompressed
+/// point, and its key id.
+fn public_key<K, E: fmt::Display>(
+    path: &Path,
+    parse: impl FnOnce(&[u8]) -> Result<K, E>,
+) -> Result<(K, String), EnvelopeError> {
+    let point = public_point(path)?;
+    let key = parse(&point).map_err(|e| key_error(path, &e))?;
+    Ok((key, thumbprint(&point, path)?))
 }
 
 /// The uncompressed point of the P-256 public key in the PEM file at `path`.

@@ -54,6 +54,13 @@ impl Keys {
         jwe::serialize_compact(signed.as_bytes(), header, &encrypter).unwrap()
     }
 
+    /// `DOCUMENT` signed with this party's signing key by josekit, with the profile's header.
+    fn signed_by_josekit(&self) -> String {
+        let signer = ES256.signer_from_pem(self.read(SIGNING_KEY_FILE)).unwrap();
+        jws::serialize_compact(DOCUMENT, &profile_jws_header(self.signer.key_id()), &signer)
+            .unwrap()
+    }
+
     fn open(&self, envelope: &str) -> Result<Vec<u8>, EnvelopeError> {
         open(
             envelope,
@@ -128,12 +135,7 @@ fn envelope_for_another_recipient_is_undecryptable() {
     assert!(matches!(error, EnvelopeError::Undecryptable(_)), "{error}");
 
     // Without the kid hint, decryption itself fails.
-    let signed = jws::serialize_compact(
-        DOCUMENT,
-        &profile_jws_header(keys.signer.key_id()),
-        &ES256.signer_from_pem(keys.read(SIGNING_KEY_FILE)).unwrap(),
-    )
-    .unwrap();
+    let signed = keys.signed_by_josekit();
     let mut header = profile_jwe_header(&other);
     header.set_key_id("");
     let envelope = other.encrypt_raw(&signed, &header);
@@ -176,12 +178,7 @@ fn signature_by_another_key_under_a_known_kid_is_bad() {
 #[test]
 fn other_algorithms_are_refused() {
     let keys = Keys::new();
-    let signed = jws::serialize_compact(
-        DOCUMENT,
-        &profile_jws_header(keys.signer.key_id()),
-        &ES256.signer_from_pem(keys.read(SIGNING_KEY_FILE)).unwrap(),
-    )
-    .unwrap();
+    let signed = keys.signed_by_josekit();
     let unsupported = |envelope: &str, header: &str| match keys.open(envelope) {
         Err(EnvelopeError::Unsupported { header: h, .. }) => assert_eq!(h, header),
         other => panic!("expected {header} to be refused, got {other:?}"),
@@ -357,12 +354,7 @@ fn josekit_opens_a_sealed_envelope() {
 #[test]
 fn party_infos_of_another_implementation_are_honoured() {
     let keys = Keys::new();
-    let signed = jws::serialize_compact(
-        DOCUMENT,
-        &profile_jws_header(keys.signer.key_id()),
-        &ES256.signer_from_pem(keys.read(SIGNING_KEY_FILE)).unwrap(),
-    )
-    .unwrap();
+    let signed = keys.signed_by_josekit();
     let mut header = profile_jwe_header(&keys);
     header.set_agreement_partyuinfo("Kakehashi gateway");
     header.set_agreement_partyvinfo("難病DB");
