@@ -35,7 +35,8 @@ pub enum EnvelopeError {
     /// The inner signature does not verify under the key its `kid` names.
     #[error("signature does not verify under sender key {key_id:?}")]
     BadSignature { key_id: String },
-    /// josekit refused to sign or encrypt (a key that passed loading should never cause this).
+    /// AWS-LC failed to sign, generate the ephemeral key or encrypt (a key that passed loading
+    /// should never cause this).
     #[error("cannot seal the envelope: {0}")]
     Seal(String),
 }
