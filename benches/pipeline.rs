@@ -9,6 +9,9 @@
 //!   token, a 10-row file and the 130-row file, every body distinct so nothing is
 //!   deduplicated.
 //!
+//! The in-process figures (`rows`, `sealing`) run with the gateway's allocator, mimalloc, as
+//! the gateway does (the `api` figures measure the gateway binary itself).
+//!
 //! Run with `cargo bench --bench pipeline`.
 
 use std::hint::black_box;
@@ -24,6 +27,9 @@ use kakehashi_adapter_csv::CsvAdapter;
 use kakehashi_core::catalog::Catalog;
 use kakehashi_core::conversion::{self, Completion};
 use kakehashi_sdk::{Adapter, Input, MappingContext};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(
