@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kakehashi needs besides the Rust toolchain: the Japanese font
 # printed documents embed, the tools the tests use (a TLS scanner, pdftotext, openssl), and
-# OpenSSL's headers with pkg-config, which josekit (the delivery envelope's tests) links against; and
-# Tesseract with its Japanese data (the scan adapter's OCR; the headers and clang for bindgen);
-# then a Python virtualenv (.venv/) with schemathesis, which fuzzes the API in scripts/test.sh,
+# OpenSSL's headers with pkg-config, which josekit (the delivery envelope's tests) links
+# against; and Tesseract with its Japanese data (the scan adapter's OCR; the headers and clang
+# for bindgen); then a Python virtualenv (.venv/) with schemathesis, which fuzzes the API in scripts/test.sh,
 # and fhir.resources, which tests/fhir_r4.rs validates the FHIR output with;
 # and the fonts the scan adapter's independent test set prints with (Noto Sans CJK, VL Gothic,
 # IPA Mincho, and the handwriting-style Klee and Kiloji); NSS's certutil and pk12util, which

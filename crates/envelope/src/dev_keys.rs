@@ -17,6 +17,7 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 
 use crate::EnvelopeError;
+use crate::keys::private_der;
 
 /// The gateway's payload signing key (private).
 pub const SIGNING_KEY_FILE: &str = "payload-signing.key";
@@ -70,17 +71,9 @@ fn key_pair(private: &Path, public: &Path, files: &mut Vec<PathBuf>) -> Result<(
         if exists(public)? {
             return Ok(());
         }
-        let pem = fs::read(private).map_err(io_error(private))?;
-        pem::parse(pem)
-            .map_err(|e| e.to_string())
-            .and_then(|block| {
-                EcdsaKeyPair::from_private_key_der(
-                    &ECDSA_P256_SHA256_FIXED_SIGNING,
-                    block.contents(),
-                )
-                .map_err(|e| e.to_string())
-            })
-            .map_err(|reason| key_error(private, reason))?
+        let der = private_der(private)?;
+        EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+            .map_err(|e| key_error(private, e.to_string()))?
     } else if exists(public)? {
         return Err(key_error(
             public,

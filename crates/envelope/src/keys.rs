@@ -149,7 +149,7 @@ fn pem_block(path: &Path, labels: &[&str], expected: &str) -> Result<Vec<u8>, En
     }
 }
 
-fn private_der(path: &Path) -> Result<Vec<u8>, EnvelopeError> {
+pub(crate) fn private_der(path: &Path) -> Result<Vec<u8>, EnvelopeError> {
     pem_block(
         path,
         &["PRIVATE KEY", "EC PRIVATE KEY"],
